@@ -1,0 +1,289 @@
+"""Online ability model: p_i(t) = sigmoid(theta(t) - offset[label_i] - b_i).
+
+A Rasch (1-parameter IRT) model learned online, with Gaussian beliefs in logit space:
+
+- `theta`          one global ability; moves every step (process noise `ability_drift`), learned from
+                   revisits of prompts (a prompt's first group places the prompt, not the ability);
+- `offset[g]`      the difficulty of label g (a level 1..5, a source), learned online, so a label
+                   observed rarely still gets predictions that follow the global ability;
+- `b_i`            each prompt's own difficulty. Its belief is re-solved from scratch whenever the prompt
+                   is observed: the exact mode and curvature of
+                       N(b; population prior of its label) x Binomial(s_i; n_i, sigmoid(anchor_i - b))
+                   (its moments on a grid when the counts are one-sided: 0/n is a truncated prior,
+                   not a bump) where (s_i, n_i) are the tracker's discounted counts and anchor_i the (equally
+                   discounted) mean of theta - offset at the times it was observed. Re-solving from
+                   sufficient statistics avoids the over-confidence of sequential Laplace updates, so
+                   0/32 really reads as "near-impossible".
+- population       each label's distribution of b_i (empirical Bayes: moments of the seen prompts'
+                   beliefs), the prior of every unseen prompt of that label.
+
+Between observations a prompt's variance grows by `prompt_drift` per step, so old verdicts expire
+and get re-checked. A prompt last seen 200 steps ago is predicted at today's theta, not at its
+stale pass rate. Every update is O(observed prompts); predictions integrate over the belief with
+the probit approximation p = sigmoid(m / sqrt(1 + pi v / 8)).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .config import CurriculumConfig
+
+_NEWTON_ITERS = 8
+_B_LIMIT = 30.0  # |logit| bound on difficulties: pass rates of 1e-13 are as good as zero
+_POP_PSEUDO = 20.0  # the population prior is shrunk towards the configured one by this many prompts
+_POP_VAR_CAP = 4.0  # ... and its variance is at most this multiple of the configured prior variance
+
+
+_HISTORY_CAP = 256  # discounted history counts are rescaled to at most this many rollouts
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+_GRID_Z = np.linspace(-5.0, 5.0, 33)  # (K,) standard-normal nodes spanning a prior
+_GRID_LOGW = -0.5 * _GRID_Z**2  # (K,) prior log-weights at the nodes
+
+
+def grid_posterior(
+    s: np.ndarray, n: np.ndarray, prior_mean: np.ndarray, prior_var: np.ndarray, anchor: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior of difficulties b on a grid spanning each prior N(prior_mean, prior_var), given s successes
+    in n rollouts at pass-rate logit `anchor - b`; returns the nodes (U, K) and their weights (U, K).
+
+    Used where the Gaussian (Laplace) belief is poor: one-sided counts (0/n, n/n) whose posterior is a
+    truncated prior, not a bump, and the tails that decide exclusion and retirement."""
+    b = prior_mean[:, None] + np.sqrt(prior_var)[:, None] * _GRID_Z[None, :]  # (U, K)
+    logit = anchor[:, None] - b  # (U, K)
+    log_w = _GRID_LOGW[None, :] - (
+        s[:, None] * np.logaddexp(0.0, -logit) + (n - s)[:, None] * np.logaddexp(0.0, logit)
+    )
+    w = np.exp(log_w - log_w.max(axis=1, keepdims=True))
+    return b, w / w.sum(axis=1, keepdims=True)
+
+
+@functools.lru_cache(maxsize=8)
+def _log_factorial(size: int) -> np.ndarray:
+    return np.concatenate([[0.0], np.cumsum(np.log(np.arange(1, size, dtype=np.float64)))])  # [size]
+
+
+def conditional_score(
+    s: np.ndarray, n: np.ndarray, s_hist: np.ndarray, n_hist: np.ndarray, delta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Score and Fisher information, for delta (ability now minus at the history), of s successes in n now
+    after s_hist in n_hist before, *conditional on the total* (Rasch conditional likelihood).
+
+    Given the total S = s + s_hist, the split follows a Fisher noncentral hypergeometric law with odds
+    exp(delta), free of the prompt's difficulty: no prior on difficulty can bias it, and a prompt saturated
+    on both occasions (S = 0 or S = n + n_hist) carries exactly zero information. Shapes: all (R,).
+    """
+    scale = np.minimum(1.0, _HISTORY_CAP / np.maximum(n_hist, 1e-9))
+    nh = np.rint(n_hist * scale).astype(np.int64)
+    sh = np.clip(np.rint(s_hist * scale).astype(np.int64), 0, nh)
+    n_i, s_i = n.astype(np.int64), s.astype(np.int64)
+    total = sh + s_i
+    x = np.arange(int(n_i.max(initial=0)) + 1)[None, :]  # (1, X) candidate successes now
+    lo, hi = np.maximum(0, total - nh)[:, None], np.minimum(n_i, total)[:, None]
+    valid = (x >= lo) & (x <= hi)  # (R, X)
+    lf = _log_factorial(int(max(nh.max(initial=0), n_i.max(initial=0))) + 2)
+    xs = np.where(valid, x, lo)  # keep indices in range where invalid
+    logw = -lf[total[:, None] - xs] - lf[nh[:, None] - total[:, None] + xs] - lf[xs] - lf[n_i[:, None] - xs]
+    logw = np.where(valid, logw + xs * delta[:, None], -np.inf)
+    w = np.exp(logw - logw.max(axis=1, keepdims=True))
+    w /= w.sum(axis=1, keepdims=True)
+    mean = (w * x).sum(axis=1)
+    var = np.maximum((w * x * x).sum(axis=1) - mean**2, 0.0)
+    return s_i - mean, var
+
+
+class AbilityModel:
+    def __init__(
+        self,
+        num_prompts: int,
+        config: CurriculumConfig,
+        labels: np.ndarray | None,
+        num_labels: int,
+        prior_logit: np.ndarray | None,
+    ) -> None:
+        self.cfg = config
+        self.labels = labels  # [N] small ints, or None (one label)
+        self.num_labels = max(int(num_labels), 1)
+        self.theta, self.theta_var = 0.0, 1.0
+        self.offset = np.zeros(self.num_labels, dtype=np.float64)  # [L] label difficulty
+        self.offset_var = np.full(self.num_labels, 1.0 if labels is not None else 0.0)  # [L]
+        self.last_step = 0  # step at which theta/offsets last absorbed process noise
+        # pass-rate priors give each prompt its own prior mean; otherwise the label population is the prior
+        self.prior_mean = None if prior_logit is None else (-prior_logit).astype(np.float32)  # [N] or None
+        self.prior_var = float(config.prompt_prior_sd**2 if prior_logit is None else config.pass_rate_prior_sd**2)
+        self.mu = np.zeros(num_prompts, dtype=np.float32)  # [N] b_i mean (meaningful once observed)
+        self.var = np.zeros(num_prompts, dtype=np.float32)  # [N] b_i variance at the last observation
+        self.anchor = np.zeros(num_prompts, dtype=np.float32)  # [N] discounted mean of theta - offset when observed
+        self.pop_sums = np.zeros((4, self.num_labels), dtype=np.float64)  # [count, sum mu, sum mu^2, sum var] x [L]
+
+    # ---- beliefs ---------------------------------------------------------------------------------
+    def _label(self, ids: np.ndarray) -> np.ndarray:
+        if self.labels is None:
+            return np.zeros(ids.shape, dtype=np.intp)
+        return self.labels[ids].astype(np.intp)
+
+    def population(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per label, (mean, variance) of b_i over the population: moments of the seen prompts' beliefs
+        (law of total variance), shrunk towards N(0, prompt_prior_sd^2) by a pseudo-count of prompts."""
+        count, s1, s2, sv = self.pop_sums
+        if self.prior_mean is not None:
+            return np.zeros(self.num_labels), np.full(self.num_labels, self.prior_var)
+        c = np.maximum(count, 1.0)
+        mean = s1 / c
+        # all-fail prompts have one-sided, very wide beliefs: cap what they add so the prior cannot run away
+        var_emp = np.minimum(np.maximum(s2 / c - mean**2, 0.0) + sv / c, _POP_VAR_CAP * self.prior_var)
+        return count * mean / (count + _POP_PSEUDO), (count * var_emp + _POP_PSEUDO * self.prior_var) / (
+            count + _POP_PSEUDO
+        )
+
+    def prior(self, ids: np.ndarray, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Prior (mean, variance) of b_i before any observation."""
+        if self.prior_mean is not None:
+            return self.prior_mean[ids].astype(np.float64), np.full(ids.size, self.prior_var)
+        pop_mean, pop_var = self.population()
+        return pop_mean[lab], pop_var[lab]
+
+    def prompt_belief(
+        self, ids: np.ndarray, attempts: np.ndarray, last_seen: np.ndarray, step: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, variance) of b_i now: the prior if never observed; else the last solve, its variance grown
+        by prompt_drift per step since, capped at the prior variance."""
+        lab = self._label(ids)
+        p_mean, p_var = self.prior(ids, lab)
+        seen = attempts > 0
+        grown = self.var[ids] + self.cfg.prompt_drift * (step - last_seen).astype(np.float64)
+        return np.where(seen, self.mu[ids], p_mean), np.where(seen, np.minimum(grown, p_var), p_var)
+
+    def posterior(
+        self, ids: np.ndarray, attempts: np.ndarray, last_seen: np.ndarray, step: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, variance) of each prompt's pass-rate logit now."""
+        lab = self._label(ids)
+        b_mean, b_var = self.prompt_belief(ids, attempts, last_seen, step)
+        return self.theta - self.offset[lab] - b_mean, self._theta_var(step) + self._offset_var(step)[lab] + b_var
+
+    def label_posterior(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, variance) of the pass-rate logit of an unseen prompt of each label."""
+        pop_mean, pop_var = self.population()
+        return self.theta - self.offset - pop_mean, self._theta_var(step) + self._offset_var(step) + pop_var
+
+    def shift_since_anchor(self, ids: np.ndarray) -> np.ndarray:
+        """How far (logits) a prompt's pass rate moved with theta/offset since the observations it has."""
+        return self.theta - self.offset[self._label(ids)] - self.anchor[ids]
+
+    def _theta_var(self, step: int) -> float:
+        return self.theta_var + self.cfg.ability_drift * (step - self.last_step)
+
+    def _offset_var(self, step: int) -> np.ndarray:
+        if self.labels is None:
+            return self.offset_var
+        return self.offset_var + self.cfg.label_drift * (step - self.last_step)
+
+    # ---- learning --------------------------------------------------------------------------------
+    def update(
+        self,
+        uniq: np.ndarray,
+        n: np.ndarray,
+        s: np.ndarray,
+        past: tuple[np.ndarray, np.ndarray],
+        attempts: np.ndarray,
+        last_seen: np.ndarray,
+        step: int,
+    ) -> None:
+        """Absorb one step: (U,) sorted unique ids, rollouts n, successes s; `past` = the tracker's discounted
+        (successes, rollouts) of these prompts before this step."""
+        self.theta_var, self.offset_var = self._theta_var(step), self._offset_var(step)
+        self.last_step = step
+        lab = self._label(uniq)
+        n, s = n.astype(np.float64), s.astype(np.float64)
+        seen = attempts > 0
+        r = seen  # (U,) revisits: a prompt's first group places the prompt, not the ability
+        rev = (lab[r], uniq[r], n[r], s[r], (past[0][r], past[1][r]))
+        if r.any():
+            self._update_theta(*rev)
+            if self.labels is not None:
+                self._update_offsets(*rev)
+        self._population_add(lab[seen], uniq[seen], sign=-1.0)
+        self._solve_prompts(uniq, lab, n, s, past)
+        self.pop_sums[0] += np.bincount(lab[~seen], minlength=self.num_labels)
+        self._population_add(lab, uniq, sign=1.0)
+
+    def _drift_score(
+        self, lab: np.ndarray, uniq: np.ndarray, n: np.ndarray, s: np.ndarray, past: tuple[np.ndarray, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Conditional score and information of each revisit for the ability change since its anchor."""
+        delta = self.theta - self.offset[lab] - self.anchor[uniq].astype(np.float64)
+        return conditional_score(s, n, past[0], past[1], delta)
+
+    def _update_theta(self, lab, uniq, n, s, past) -> None:
+        for _ in range(2):  # two Newton steps on the conditional likelihood
+            score, info = self._drift_score(lab, uniq, n, s, past)
+            post_var = 1.0 / (1.0 / self.theta_var + float(info.sum()))
+            self.theta += float(np.clip(post_var * score.sum(), -1.0, 1.0))
+        self.theta_var = post_var
+
+    def _update_offsets(self, lab, uniq, n, s, past) -> None:
+        score, info = self._drift_score(lab, uniq, n, s, past)
+        post_var = 1.0 / (1.0 / self.offset_var + np.bincount(lab, weights=info, minlength=self.num_labels))
+        self.offset -= np.clip(post_var * np.bincount(lab, weights=score, minlength=self.num_labels), -1.0, 1.0)
+        self.offset_var = post_var
+
+    def _solve_prompts(
+        self, uniq: np.ndarray, lab: np.ndarray, n: np.ndarray, s: np.ndarray, past: tuple[np.ndarray, np.ndarray]
+    ) -> None:
+        """b_i <- mode and curvature of prior x Binomial(all discounted counts; n, sigmoid(anchor - b))."""
+        s_old, n_old = (x.astype(np.float64) for x in past)
+        n_tot, s_tot = n_old + n, s_old + s
+        now = self.theta - self.offset[lab]
+        anchor = (self.anchor[uniq] * n_old + now * n) / n_tot
+        mu0, v0 = self.prior(uniq, lab)
+        emp = np.log((s_tot + 0.5) / (n_tot - s_tot + 0.5))  # (U,) empirical logit: a start near the mode
+        b = (anchor - emp) * (n_tot / (n_tot + 1.0 / v0)) + mu0 * ((1.0 / v0) / (n_tot + 1.0 / v0))
+        for _ in range(_NEWTON_ITERS):
+            p = sigmoid(anchor - b)
+            grad = (n_tot * p - s_tot) - (b - mu0) / v0  # d/db log posterior
+            hess = n_tot * p * (1.0 - p) + 1.0 / v0  # -d2/db2
+            b = np.clip(b + np.clip(grad / hess, -2.0, 2.0), -_B_LIMIT, _B_LIMIT)  # damped Newton
+        p = sigmoid(anchor - b)
+        var = 1.0 / (n_tot * p * (1.0 - p) + 1.0 / v0)
+        one_sided = (s_tot < 0.5) | (s_tot > n_tot - 0.5)  # (U,) all-fail / all-pass: moments on a grid
+        if one_sided.any():
+            nodes, w = grid_posterior(s_tot[one_sided], n_tot[one_sided], mu0[one_sided], v0[one_sided],
+                                      anchor[one_sided])
+            b[one_sided] = mean = (w * nodes).sum(axis=1)
+            var[one_sided] = (w * (nodes - mean[:, None]) ** 2).sum(axis=1)
+        self.mu[uniq] = b
+        self.var[uniq] = var
+        self.anchor[uniq] = anchor
+
+    def _population_add(self, lab: np.ndarray, ids: np.ndarray, sign: float) -> None:
+        mu, var = self.mu[ids].astype(np.float64), self.var[ids].astype(np.float64)
+        for row, values in ((1, mu), (2, mu * mu), (3, var)):
+            self.pop_sums[row] += sign * np.bincount(lab, weights=values, minlength=self.num_labels)
+
+    # ---- checkpoint ------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray | float | int]:
+        return {
+            "theta": self.theta,
+            "theta_var": self.theta_var,
+            "offset": self.offset,
+            "offset_var": self.offset_var,
+            "ability_last_step": self.last_step,
+            "mu": self.mu,
+            "var": self.var,
+            "anchor": self.anchor,
+            "pop_sums": self.pop_sums,
+        }
+
+    def load_state_dict(self, sd: dict) -> None:
+        self.theta, self.theta_var = float(sd["theta"]), float(sd["theta_var"])
+        self.last_step = int(sd["ability_last_step"])
+        for name in ("offset", "offset_var", "mu", "var", "anchor", "pop_sums"):
+            getattr(self, name)[...] = sd[name]

@@ -1,0 +1,131 @@
+"""CurriculumConfig: every knob of the core, validated once at construction.
+
+Fields carry their help as attribute docstrings (cleanrl style). Mode strings are checked here, at
+config time, never in the hot loop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+POLICIES = ("uniform", "static", "adaptive")
+PRIOR_TYPES = ("auto", "label", "pass_rate")
+
+
+@dataclass(frozen=True)
+class CurriculumConfig:
+    policy: str = "adaptive"
+    """Which prompts to draw: "uniform" (epoch-wise shuffle, plain GRPO), "static" (a band fixed once from
+    the prior or a calibration pass) or "adaptive" (the band re-evaluated every step at today's ability)."""
+
+    target: float = 0.5
+    """Pass rate the adaptive sampler aims for (the learning signal of a prompt scales with p(1-p))."""
+    band_low: float = 0.2
+    """Lower edge of the medium band (pass rate)."""
+    band_high: float = 0.8
+    """Upper edge of the medium band (pass rate)."""
+
+    success_threshold: float = 0.5
+    """A rollout whose reward is >= this counts as a success (rewards may be fractional)."""
+
+    exclude_below: float = 0.08
+    """A prompt is excluded once it is confidently below this pass rate (posterior bound, see `confidence`)."""
+    retire_above: float = 0.95
+    """A prompt is retired once it is confidently above this pass rate."""
+    confidence: float = 0.8
+    """Posterior probability needed to exclude or retire (one all-fail group is never enough)."""
+
+    explore_frac: float = 0.06
+    """Share of every batch reserved for unseen prompts while any remain (more when the band runs dry)."""
+    candidate_mult: int = 4
+    """Candidates scored per slot: propose(k) scores about candidate_mult * k active prompts (O(k), not O(N))."""
+    band_cache: int = 2048
+    """Observed prompts predicted inside the band are kept (most recent first, up to this many) and
+    re-scored as candidates next step, so a sparse band in a large pool is not lost to random sampling."""
+    reprobe_scan: int = 256
+    """Excluded and retired prompts re-checked per step at today's ability; those no longer confidently
+    out of reach (or mastered) return to the active pool."""
+    thompson_scale: float = 0.5
+    """Scale of the posterior noise used to rank candidates (0: greedy on the mean; 1: Thompson sampling)."""
+
+    prior_type: str = "auto"
+    """How to read `prior`: "label" (difficulty level / source id, mapping learned online), "pass_rate"
+    (initial pass-rate estimates in [0, 1]) or "auto" (integers -> label, floats in [0, 1] -> pass_rate)."""
+    prompt_prior_sd: float = 2.0
+    """Prior sd (logits) of a prompt around its label's difficulty (or of the whole pool without labels)."""
+    pass_rate_prior_sd: float = 1.0
+    """Prior sd (logits) around an initial pass-rate estimate given as prior."""
+
+    ability_drift: float = 0.02
+    """Process noise (logit variance per step) of the global ability: how fast it may move."""
+    label_drift: float = 0.002
+    """Process noise per step of each label's difficulty offset (skills improving at different speeds)."""
+    prompt_drift: float = 0.002
+    """Process noise per step of a prompt's own difficulty; lets stale verdicts expire (the re-probe clock)."""
+
+    tracker_half_life: float = 50.0
+    """Half-life, in steps, of the rolling per-prompt success/attempt counts."""
+
+    calibration_size: int = 1024
+    """Static policy without a pass-rate prior: prompts observed once (uniformly) before the band is fixed."""
+
+    def __post_init__(self) -> None:
+        if self.policy not in POLICIES:
+            raise ValueError(f"policy={self.policy!r} is not one of {POLICIES}")
+        if self.prior_type not in PRIOR_TYPES:
+            raise ValueError(f"prior_type={self.prior_type!r} is not one of {PRIOR_TYPES}")
+        if not 0.0 < self.band_low < self.target < self.band_high < 1.0:
+            raise ValueError(
+                f"need 0 < band_low < target < band_high < 1, got band_low={self.band_low}, "
+                f"target={self.target}, band_high={self.band_high}"
+            )
+        if not 0.0 < self.exclude_below <= self.band_low:
+            raise ValueError(f"need 0 < exclude_below <= band_low, got exclude_below={self.exclude_below}")
+        if not self.band_high <= self.retire_above < 1.0:
+            raise ValueError(f"need band_high <= retire_above < 1, got retire_above={self.retire_above}")
+        if not 0.5 <= self.confidence < 1.0:
+            raise ValueError(f"confidence must be in [0.5, 1), got {self.confidence}")
+        if not 0.0 <= self.explore_frac <= 1.0:
+            raise ValueError(f"explore_frac must be in [0, 1], got {self.explore_frac}")
+        for name in ("candidate_mult", "calibration_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        positive = ("prompt_prior_sd", "pass_rate_prior_sd", "tracker_half_life")
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        for name in ("ability_drift", "label_drift", "prompt_drift", "thompson_scale", "reprobe_scan", "band_cache"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CurriculumConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown CurriculumConfig fields {unknown}; valid fields: {sorted(known)}")
+        return cls(**d)
+
+    def replace(self, **changes: Any) -> CurriculumConfig:
+        return dataclasses.replace(self, **changes)
+
+
+def field_help() -> dict[str, str]:
+    """Attribute docstrings of CurriculumConfig, for CLIs and TRL config fields."""
+    import ast
+    import inspect
+    import textwrap
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(CurriculumConfig)))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    out: dict[str, str] = {}
+    for node, nxt in zip(body, body[1:], strict=False):
+        if isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant):
+            out[node.target.id] = " ".join(str(nxt.value.value).split())  # type: ignore[union-attr]
+    return out
+

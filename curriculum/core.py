@@ -1,0 +1,387 @@
+"""`Curriculum`: the public face of the core. Validates input, owns the state, delegates the rest.
+
+    from curriculum import Curriculum, CurriculumConfig
+    cur = Curriculum(num_prompts=N, config=CurriculumConfig(policy="adaptive"), seed=0, prior=None)
+    ids = cur.propose(64)              # 64 distinct prompt ids, np.int64
+    cur.observe(prompt_ids, rewards)   # flat arrays, one entry per rollout, rewards in [0, 1]
+    cur.predict(ids)                   # pass rate now, also for prompts not seen for a while
+    cur.stats()                        # dict[str, float] for logging
+    sd = cur.state_dict(); cur.load_state_dict(sd)
+
+Randomness is counter-based: the draw of proposal t comes from `(seed, t)`, so two instances fed the
+same observations propose the same ids (every rank agrees), and a reloaded state proposes exactly
+what the original would have. No call does O(num_prompts) work after construction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+
+from .ability import AbilityModel, grid_posterior, sigmoid
+from .config import CurriculumConfig
+from .permutation import derive_key
+from .policies import POLICY_CLASSES, informativeness
+from .pools import ACTIVE, EXCLUDED, RETIRED, UNSEEN, StatusPools
+from .streams import GroupedStreams
+from .tracker import PassRateTracker, aggregate
+
+FORMAT_VERSION = 1
+_PRIOR_BINS = 16  # unseen prompts with a pass-rate prior are drawn by prior bin
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return np.log(p / (1.0 - p))
+
+
+def _resolve_prior(prior: Any, num_prompts: int, prior_type: str) -> tuple[str, np.ndarray | None]:
+    if prior is None:
+        return "none", None
+    arr = np.asarray(prior)
+    if arr.shape != (num_prompts,):
+        raise ValueError(f"prior must have shape ({num_prompts},) (one entry per prompt), got {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_:
+        raise ValueError(f"prior must be numeric (map source names to ints first), got dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"prior has {int((~np.isfinite(arr)).sum())} NaN/inf entries; fill them first")
+    integral = bool(np.all(arr == np.round(arr)))
+    if prior_type == "auto":
+        prior_type = "label" if integral else "pass_rate"
+    if prior_type == "pass_rate" and not ((arr >= 0) & (arr <= 1)).all():
+        raise ValueError("a pass-rate prior must lie in [0, 1]; for difficulty levels pass prior_type='label'")
+    if prior_type == "label" and not integral:
+        raise ValueError("label priors must be integers (levels, source ids); pass prior_type='pass_rate' for rates")
+    return prior_type, arr
+
+
+class Curriculum:
+    def __init__(
+        self, num_prompts: int, config: CurriculumConfig | None = None, seed: int = 0, prior: Any = None
+    ) -> None:
+        if int(num_prompts) < 1:
+            raise ValueError(f"num_prompts must be >= 1, got {num_prompts}")
+        self.num_prompts = int(num_prompts)
+        self.config = config if config is not None else CurriculumConfig()
+        self.seed = int(seed)
+        self.prior_type, prior_arr = _resolve_prior(prior, self.num_prompts, self.config.prior_type)
+        self._prior_digest = hashlib.sha256(prior_arr.tobytes()).hexdigest()[:16] if prior_arr is not None else ""
+        self.labels: np.ndarray | None = None  # [N] label index, only for label priors
+        self.label_values = np.zeros(1)
+        self.num_labels = 1
+        self.prior_pass_rate: np.ndarray | None = None
+        stream_groups, prior_logit = None, None
+        if self.prior_type == "label":
+            self.label_values, inverse = np.unique(prior_arr, return_inverse=True)
+            self.num_labels = self.label_values.size
+            self.labels = inverse.astype(np.int16 if self.num_labels < 2**15 else np.int32)
+            stream_groups = self.labels
+        elif self.prior_type == "pass_rate":
+            self.prior_pass_rate = prior_arr.astype(np.float32)
+            clipped = np.clip(prior_arr, 0.01, 0.99)
+            prior_logit = np.log(clipped / (1 - clipped))
+            stream_groups = np.minimum((prior_arr * _PRIOR_BINS).astype(np.int64), _PRIOR_BINS - 1)
+        self.tracker = PassRateTracker(self.num_prompts, self.config.tracker_half_life)
+        self.ability = AbilityModel(self.num_prompts, self.config, self.labels, self.num_labels, prior_logit)
+        self.pools = StatusPools(self.num_prompts)
+        self.streams = GroupedStreams(stream_groups, self.num_prompts, derive_key(self.seed, 0xA5))
+        self._stream_prior_logit = (  # [G] prior logit of an unseen prompt of each stream group (pass-rate bins)
+            np.log((np.arange(_PRIOR_BINS) + 0.5) / (_PRIOR_BINS - np.arange(_PRIOR_BINS) - 0.5))
+            if self.prior_type == "pass_rate"
+            else None
+        )
+        self._z = NormalDist().inv_cdf(self.config.confidence)
+        self._logit_exclude = math.log(self.config.exclude_below / (1.0 - self.config.exclude_below))
+        self._logit_retire = math.log(self.config.retire_above / (1.0 - self.config.retire_above))
+        self.policy = POLICY_CLASSES[self.config.policy](self)
+        self.step = 0  # observe() calls with data: the clock of drift and decay
+        self.proposals = 0  # propose() calls: the counter of the random draws
+        self.counters = {"rollouts": 0, "successes": 0, "groups": 0, "informative_groups": 0, "prompts_seen": 0}
+        self.last = {"informative_ratio": math.nan, "pred_abs_error": math.nan, "groups": 0}
+        self.band_cache = np.zeros(0, dtype=np.int64)  # (<= band_cache,) most recent first
+
+    # ---- the public API --------------------------------------------------------------------------
+    def propose(self, k: int) -> np.ndarray:
+        """k distinct prompt ids to generate for next (np.int64)."""
+        if isinstance(k, bool) or not isinstance(k, int | np.integer):
+            raise ValueError(f"propose(k) needs an int, got {type(k).__name__}")
+        if not 0 <= k <= self.num_prompts:
+            raise ValueError(f"propose({k}): k must be in [0, num_prompts={self.num_prompts}]")
+        rng = np.random.default_rng([self.seed, self.proposals, 0x9E])
+        self.proposals += 1
+        if k == 0:
+            return np.zeros(0, dtype=np.int64)
+        ids = self.policy.propose(self, int(k), rng).astype(np.int64)
+        self.pools.move(ids[self.pools.status[ids] == UNSEEN], ACTIVE)
+        return rng.permutation(ids)
+
+    def observe(self, prompt_ids: Any, rewards: Any) -> None:
+        """Fold one step of results in: one entry per rollout (a group of G rollouts = G entries)."""
+        ids, rew = self._check_observation(prompt_ids, rewards)
+        if ids.size == 0:
+            return
+        self.step += 1
+        uniq, n, s = aggregate(ids, rew >= self.config.success_threshold)
+        before = self.predict_unchecked(uniq)
+        attempts, last_seen = self.tracker.attempts[uniq], self.tracker.last_step[uniq]
+        past = self.tracker.counts(uniq, self.step)  # discounted counts before this step
+        self.ability.update(uniq, n, s, past, attempts, last_seen, self.step)
+        self.tracker.update(uniq, n, s, self.step)
+        self.pools.move(uniq[self.pools.status[uniq] == UNSEEN], ACTIVE)  # observed without a proposal
+        kept, m, v = self.judge(uniq)
+        self._remember_band(kept, sigmoid(m / np.sqrt(1.0 + math.pi * v / 8.0)))
+        informative = int(np.sum((s > 0) & (s < n)))
+        self.counters["prompts_seen"] += int(np.count_nonzero(attempts == 0))
+        self.counters["rollouts"] += int(n.sum())
+        self.counters["successes"] += int(s.sum())
+        self.counters["groups"] += int(uniq.size)
+        self.counters["informative_groups"] += informative
+        self.last = {
+            "informative_ratio": informative / uniq.size,
+            "pred_abs_error": float(np.mean(np.abs(before - s / n))),
+            "groups": int(uniq.size),
+        }
+
+    def predict(self, ids: Any) -> np.ndarray:
+        """Estimated pass rate now (float64), for any prompts, seen or not."""
+        return self.predict_unchecked(self._check_ids(ids, "ids"))
+
+    def posterior(self, ids: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, variance) of each prompt's pass-rate logit now."""
+        ids = self._check_ids(ids, "ids")
+        return self.ability.posterior(ids, self.tracker.attempts[ids], self.tracker.last_step[ids], self.step)
+
+    def stats(self) -> dict[str, float]:
+        c, n = self.counters, self.num_prompts
+        low, high = self.policy.band(self)
+        return {
+            "ability": self.ability.theta,
+            "ability_sd": math.sqrt(self.ability.theta_var),
+            "band_low": low,
+            "band_high": high,
+            "target": self.config.target,
+            "unseen_frac": self.pools.size(UNSEEN) / n,
+            "active_frac": self.pools.size(ACTIVE) / n,
+            "excluded_frac": self.pools.size(EXCLUDED) / n,
+            "retired_frac": self.pools.size(RETIRED) / n,
+            "observed_rollouts": float(c["rollouts"]),
+            "observed_pass_rate": c["successes"] / c["rollouts"] if c["rollouts"] else math.nan,
+            "informative_ratio": self.last["informative_ratio"],
+            "informative_ratio_total": c["informative_groups"] / c["groups"] if c["groups"] else math.nan,
+            "pred_abs_error": self.last["pred_abs_error"],
+            "step": float(self.step),
+        }
+
+    # ---- helpers the policies use ----------------------------------------------------------------
+    def posterior_unchecked(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.ability.posterior(ids, self.tracker.attempts[ids], self.tracker.last_step[ids], self.step)
+
+    def predict_unchecked(self, ids: np.ndarray) -> np.ndarray:
+        m, v = self.posterior_unchecked(ids)
+        return sigmoid(m / np.sqrt(1.0 + math.pi * v / 8.0))
+
+    def verdicts(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(confidently below exclude_below, confidently above retire_above) for each prompt now.
+
+        The posterior probability that the pass rate now is below `exclude_below` (above `retire_above`)
+        must reach `confidence`; it comes from the population prior and the discounted counts, taken at
+        the ability the prompt was observed at, shifted to today's ability and made conservative by the
+        uncertainty of that shift (ability noise and the prompt's own drift since)."""
+        s, n = (x.astype(np.float64) for x in self.tracker.counts(ids, self.step))
+        excluded, retired = np.zeros(ids.size, dtype=bool), np.zeros(ids.size, dtype=bool)
+        rate = s / np.maximum(n, 1e-9)
+        rows = np.flatnonzero((n > 0) & ((rate < 0.25) | (rate > 0.75)))  # a verdict is possible only here
+        if rows.size == 0:
+            return excluded, retired
+        ids, s, n = ids[rows], s[rows], n[rows]
+        mu0, v0 = self.ability.prior(ids, self.ability._label(ids))
+        anchor = self.ability.anchor[ids].astype(np.float64)
+        shift = self.ability.shift_since_anchor(ids)
+        dt = (self.step - self.tracker.last_step[ids]).astype(np.float64)
+        slack = self._z * np.sqrt(self.ability.theta_var + self.config.prompt_drift * dt)  # (U,)
+        nodes, w = grid_posterior(s, n, mu0, v0, anchor)
+        logit_now = anchor[:, None] - nodes + shift[:, None]  # (U, K) pass-rate logit now at each node
+        excluded[rows] = (w * (logit_now + slack[:, None] < self._logit_exclude)).sum(axis=1) >= self.config.confidence
+        retired[rows] = (w * (logit_now - slack[:, None] > self._logit_retire)).sum(axis=1) >= self.config.confidence
+        return excluded, retired
+
+    def judge(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Move confidently out-of-reach / mastered prompts out of the active pool (adaptive policy only);
+        return the prompts that stay with their posterior (mean, var)."""
+        if self.config.policy == "adaptive":
+            excluded, retired = self.verdicts(ids)
+            self.pools.move(ids[excluded], EXCLUDED)
+            self.pools.move(ids[retired], RETIRED)
+            ids = ids[~excluded & ~retired]
+        m, v = self.ability.posterior(ids, self.tracker.attempts[ids], self.tracker.last_step[ids], self.step)
+        return ids, m, v
+
+    def _remember_band(self, ids: np.ndarray, p: np.ndarray) -> None:
+        """Keep the most recent observed prompts predicted inside the band (the adaptive policy's cache)."""
+        if self.config.policy != "adaptive" or self.config.band_cache == 0:
+            return
+        fresh = ids[(p >= self.config.band_low) & (p <= self.config.band_high)]
+        cache = np.concatenate([fresh, self.band_cache[~np.isin(self.band_cache, fresh)]])
+        self.band_cache = cache[: self.config.band_cache]
+
+    def band_candidates(self) -> np.ndarray:
+        """The cached band prompts still in the active pool."""
+        return self.band_cache[self.pools.status[self.band_cache] == ACTIVE]
+
+    def take_unseen(self, count: int, rng: np.random.Generator) -> np.ndarray:
+        """Up to `count` unseen prompts, favouring groups (labels, prior bins) predicted inside the band."""
+        out: list[np.ndarray] = []
+        for _ in range(8):  # streams can hold prompts already observed directly; skip those
+            need = count - sum(x.size for x in out)
+            left = self.streams.remaining
+            if need <= 0 or left.sum() == 0:
+                break
+            counts = self._split_by_group(need, left, rng)
+            ids = self.streams.take(counts)
+            out.append(ids[self.pools.status[ids] == UNSEEN])
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+    def _split_by_group(self, need: int, left: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        m, v = self._unseen_group_posterior()
+        p = sigmoid(m / np.sqrt(1.0 + math.pi * v / 8.0))
+        weight = (informativeness(p) + 0.05) * left  # favour in-band groups; never starve one entirely
+        counts = np.minimum(rng.multinomial(min(need, int(left.sum())), weight / weight.sum()), left)
+        short = min(need, int(left.sum())) - int(counts.sum())
+        for g in np.argsort(-weight, kind="stable"):  # hand what a full group could not take to the next best
+            if short <= 0:
+                break
+            extra = min(short, int(left[g] - counts[g]))
+            counts[g] += extra
+            short -= extra
+        return counts
+
+    def _unseen_group_posterior(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.prior_type == "label":
+            return self.ability.label_posterior(self.step)
+        m, v = self.ability.label_posterior(self.step)  # one label: the whole pool's population
+        if self._stream_prior_logit is not None:  # pass-rate bins: the bin's prior shifts the pool's
+            return m[0] + self._stream_prior_logit, np.full(_PRIOR_BINS, v[0])
+        return m, v
+
+    def any_other(self, count: int, chosen: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """`count` ids not in `chosen`, uniformly (last resort; O(N) only when the pool is nearly drawn)."""
+        found = np.zeros(0, dtype=np.int64)
+        for _ in range(16):
+            draw = rng.integers(0, self.num_prompts, size=4 * count + 16)
+            found = np.unique(np.concatenate([found, draw[~np.isin(draw, chosen)]]))
+            if found.size >= count:
+                return rng.permutation(found)[:count]
+        rest = np.setdiff1d(np.arange(self.num_prompts), chosen)
+        return rng.permutation(rest)[:count]
+
+    def seen_prompts(self) -> int:
+        """Prompts observed at least once."""
+        return self.counters["prompts_seen"]
+
+    def difficulty_band(self) -> tuple[float, float]:
+        """The difficulty range (logits, same scale as `ability`) whose pass rate is inside the band now."""
+        logit = lambda q: math.log(q / (1.0 - q))  # noqa: E731
+        theta = self.ability.theta
+        return theta - logit(self.config.band_high), theta - logit(self.config.band_low)
+
+    # ---- validation ------------------------------------------------------------------------------
+    def _check_ids(self, ids: Any, what: str) -> np.ndarray:
+        arr = np.asarray(ids)
+        if arr.ndim != 1:
+            raise ValueError(f"{what} must be a flat 1-D array, got shape {arr.shape}")
+        if arr.size and not np.issubdtype(arr.dtype, np.integer):
+            raise ValueError(f"{what} must be integers, got dtype {arr.dtype}")
+        arr = arr.astype(np.int64)
+        if arr.size and (arr.min() < 0 or arr.max() >= self.num_prompts):
+            bad = arr[(arr < 0) | (arr >= self.num_prompts)][:5].tolist()
+            raise ValueError(f"{what} out of range [0, {self.num_prompts}): {bad}")
+        return arr
+
+    def _check_observation(self, prompt_ids: Any, rewards: Any) -> tuple[np.ndarray, np.ndarray]:
+        ids = self._check_ids(prompt_ids, "prompt_ids")
+        rew = np.asarray(rewards, dtype=np.float64)
+        if rew.shape != ids.shape:
+            raise ValueError(
+                f"prompt_ids and rewards must have the same length (one entry per rollout), got {ids.shape} and "
+                f"{rew.shape}"
+            )
+        if not np.isfinite(rew).all():
+            raise ValueError(f"rewards contain {int((~np.isfinite(rew)).sum())} NaN/inf values")
+        if rew.size and (rew.min() < 0.0 or rew.max() > 1.0):
+            raise ValueError(
+                f"rewards must lie in [0, 1], got min {rew.min():.4g}, max {rew.max():.4g}; rescale them or "
+                "pass 0/1 successes (success_threshold decides what counts as solved)"
+            )
+        return ids, rew
+
+    # ---- checkpoint ------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Plain numpy arrays and Python scalars/strings: safe to write as npz + JSON, no pickle."""
+        sd: dict[str, Any] = {
+            "format_version": FORMAT_VERSION,
+            "num_prompts": self.num_prompts,
+            "seed": self.seed,
+            "config": json.dumps(self.config.to_dict(), sort_keys=True),
+            "prior_type": self.prior_type,
+            "prior_digest": self._prior_digest,
+            "step": self.step,
+            "proposals": self.proposals,
+            "stream_cursor": self.streams.cursor,
+            "band_cache": self.band_cache,
+            "counters": json.dumps(self.counters, sort_keys=True),
+            "last": json.dumps(self.last, sort_keys=True),
+        }
+        for part in (self.tracker.state_dict(), self.ability.state_dict(), self.pools.state_dict()):
+            sd.update(part)
+        sd.update(self.policy.state_dict())
+        return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in sd.items()}
+
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
+        self._check_state(sd)
+        self.tracker.load_state_dict(sd)
+        self.ability.load_state_dict(sd)
+        self.pools.load_state_dict(sd)
+        self.policy.load_state_dict(sd)
+        self.streams.cursor[...] = sd["stream_cursor"]
+        self.band_cache = np.asarray(sd["band_cache"], dtype=np.int64).copy()
+        self.step, self.proposals = int(sd["step"]), int(sd["proposals"])
+        self.counters = json.loads(str(sd["counters"]))
+        self.last = json.loads(str(sd["last"]))
+
+    def _check_state(self, sd: dict[str, Any]) -> None:
+        if int(sd.get("format_version", -1)) != FORMAT_VERSION:
+            raise ValueError(f"curriculum state has format_version {sd.get('format_version')}, expected {FORMAT_VERSION}")
+        if int(sd["num_prompts"]) != self.num_prompts:
+            raise ValueError(
+                f"curriculum state is for {int(sd['num_prompts'])} prompts but this curriculum has {self.num_prompts}: "
+                "the dataset changed since the checkpoint; resume with the same dataset or start a fresh run"
+            )
+        saved = json.loads(str(sd["config"]))
+        differ = sorted(k for k in set(saved) | set(self.config.to_dict()) if saved.get(k) != self.config.to_dict().get(k))
+        if differ:
+            detail = ", ".join(f"{k}: saved {saved.get(k)!r} vs now {self.config.to_dict().get(k)!r}" for k in differ)
+            raise ValueError(f"curriculum state was made with a different config ({detail})")
+        for key, mine in (("seed", self.seed), ("prior_type", self.prior_type), ("prior_digest", self._prior_digest)):
+            if str(sd[key]) != str(mine):
+                raise ValueError(f"curriculum state has {key}={sd[key]!r} but this curriculum has {mine!r}")
+
+
+def state_hash(sd: dict[str, Any]) -> str:
+    """A stable digest of a state dict (arrays by dtype, shape and bytes), e.g. to compare ranks."""
+    h = hashlib.sha256()
+    for key in sorted(sd):
+        value = sd[key]
+        h.update(key.encode())
+        if isinstance(value, np.ndarray):
+            arr = np.ascontiguousarray(value)
+            h.update(f"{arr.dtype.str}{arr.shape}".encode())
+            h.update(arr.tobytes())
+        else:
+            h.update(repr(value).encode())
+    return h.hexdigest()

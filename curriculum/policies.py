@@ -1,0 +1,194 @@
+"""The three sampling policies behind `Curriculum.propose`, sharing one interface.
+
+- `UniformPolicy`  epoch-wise shuffle of the whole pool: what plain GRPO does.
+- `StaticPolicy`   a band fixed once (from a pass-rate prior, or from a calibration pass whose
+                   rollouts count), then an epoch-wise shuffle of its members forever.
+- `AdaptivePolicy` the medium band at today's ability: score ~candidate_mult*k active prompts by a
+                   posterior draw of their pass rate now, keep those inside [band_low, band_high]
+                   closest to `target`, spend `explore_frac` (or whatever the band cannot fill) on
+                   unseen prompts, re-check a few excluded/retired prompts a step. O(k) per call.
+
+Each policy's `propose(cur, k, rng)` returns k distinct ids; its state is a few ints and arrays.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .ability import sigmoid
+from .permutation import derive_key
+from .pools import ACTIVE, EXCLUDED, RETIRED, UNSEEN
+from .streams import Stream
+
+if TYPE_CHECKING:
+    from .core import Curriculum
+
+log = logging.getLogger("curriculum")
+
+
+def informativeness(p: np.ndarray, group_size: int = 8) -> np.ndarray:
+    """Probability that a group of `group_size` rollouts is neither all-correct nor all-wrong."""
+    return 1.0 - p**group_size - (1.0 - p) ** group_size
+
+
+class UniformPolicy:
+    name = "uniform"
+
+    def __init__(self, cur: Curriculum) -> None:
+        self.stream = Stream(cur.num_prompts, derive_key(cur.seed, 0x0F))
+
+    def propose(self, cur: Curriculum, k: int, rng: np.random.Generator) -> np.ndarray:
+        return self.stream.take(k)
+
+    def band(self, cur: Curriculum) -> tuple[float, float]:
+        return cur.difficulty_band()
+
+    def state_dict(self) -> dict:
+        return {"policy_cursor": self.stream.cursor}
+
+    def load_state_dict(self, sd: dict) -> None:
+        self.stream.cursor = int(sd["policy_cursor"])
+
+
+class StaticPolicy(UniformPolicy):
+    """Fix the band once; never move it (the ablation's control arm)."""
+
+    name = "static"
+
+    def __init__(self, cur: Curriculum) -> None:
+        super().__init__(cur)  # the calibration pass walks the uniform stream
+        self.members: np.ndarray | None = None  # [M] prompt ids of the fixed band, once fixed
+        self.member_stream: Stream | None = None
+        self.fixed_band = (math.nan, math.nan)
+        self._key = derive_key(cur.seed, 0x5A)
+        if cur.prior_type == "pass_rate":
+            rate = cur.prior_pass_rate
+            self._fix(cur, np.flatnonzero((rate >= cur.config.band_low) & (rate <= cur.config.band_high)))
+
+    def _fix(self, cur: Curriculum, members: np.ndarray) -> None:
+        if members.size == 0:
+            log.warning("static band: no prompt falls inside [band_low, band_high]; sampling the whole pool")
+            members = np.arange(cur.num_prompts)
+        self.members = members.astype(np.int64)
+        self.member_stream = Stream(members.size, self._key)
+        self.fixed_band = cur.difficulty_band()
+
+    def _calibrated_members(self, cur: Curriculum) -> np.ndarray:
+        seen = np.flatnonzero(cur.tracker.attempts > 0)  # O(N), once, when the band is fixed
+        rate = cur.tracker.rate(seen, cur.step)
+        in_band = (rate >= cur.config.band_low) & (rate <= cur.config.band_high)
+        if cur.labels is None:
+            return seen[in_band]
+        # labels: a label is in the band if its calibrated prompts are, on average
+        lab = cur.labels[seen]
+        mean = np.bincount(lab, weights=rate, minlength=cur.num_labels) / np.maximum(
+            np.bincount(lab, minlength=cur.num_labels), 1
+        )
+        band_labels = np.flatnonzero((mean >= cur.config.band_low) & (mean <= cur.config.band_high))
+        return np.flatnonzero(np.isin(cur.labels, band_labels))
+
+    def propose(self, cur: Curriculum, k: int, rng: np.random.Generator) -> np.ndarray:
+        if self.members is None:
+            if cur.seen_prompts() < min(cur.config.calibration_size, cur.num_prompts):
+                return self.stream.take(k)  # calibration pass: uniform draws whose rollouts count
+            self._fix(cur, self._calibrated_members(cur))
+        assert self.member_stream is not None and self.members is not None
+        if k > self.members.size:  # a band smaller than a batch: top up from the uniform stream
+            extra = self.stream.take(min(cur.num_prompts, k + self.members.size))
+            extra = extra[~np.isin(extra, self.members)][: k - self.members.size]
+            return np.concatenate([self.members, extra])
+        return self.members[self.member_stream.take(k)]
+
+    def band(self, cur: Curriculum) -> tuple[float, float]:
+        return self.fixed_band if self.members is not None else cur.difficulty_band()
+
+    def state_dict(self) -> dict:
+        sd = super().state_dict()
+        fixed = self.members is not None
+        sd["static_fixed"] = int(fixed)
+        sd["static_members"] = self.members if fixed else np.zeros(0, dtype=np.int64)
+        sd["static_cursor"] = self.member_stream.cursor if self.member_stream is not None else 0
+        sd["static_band"] = np.asarray(self.fixed_band, dtype=np.float64)
+        return sd
+
+    def load_state_dict(self, sd: dict) -> None:
+        super().load_state_dict(sd)
+        if int(sd["static_fixed"]):
+            members = np.asarray(sd["static_members"], dtype=np.int64)
+            self.members = members
+            self.member_stream = Stream(members.size, self._key)
+            self.member_stream.cursor = int(sd["static_cursor"])
+            self.fixed_band = tuple(float(x) for x in sd["static_band"])  # type: ignore[assignment]
+
+
+class AdaptivePolicy:
+    name = "adaptive"
+
+    def __init__(self, cur: Curriculum) -> None:
+        self.fallback_steps = 0  # proposals that could not be filled from the band and unseen prompts
+
+    def propose(self, cur: Curriculum, k: int, rng: np.random.Generator) -> np.ndarray:
+        cfg = cur.config
+        self._reprobe(cur, rng)
+        cand = np.union1d(cur.band_candidates(), cur.pools.sample(ACTIVE, cfg.candidate_mult * k, rng))
+        m, v = cur.posterior_unchecked(cand)  # verdicts were passed when the prompts were observed
+        p = sigmoid(m + cfg.thompson_scale * np.sqrt(v) * rng.standard_normal(cand.size))
+        in_band = (p >= cfg.band_low) & (p <= cfg.band_high)
+        order = np.lexsort((np.abs(p - cfg.target), ~in_band))  # in-band first, then nearest the target
+
+        unseen_left = cur.pools.size(UNSEEN)
+        k_explore = min(unseen_left, max(math.ceil(cfg.explore_frac * k), k - int(in_band.sum())))
+        fresh = cur.take_unseen(k_explore, rng)
+        chosen = np.concatenate([fresh, cand[order[: min(k - fresh.size, cand.size)]]])
+        if chosen.size < k:
+            chosen = np.concatenate([chosen, self._fallback(cur, k - chosen.size, chosen, rng)])
+        return chosen
+
+    def _reprobe(self, cur: Curriculum, rng: np.random.Generator) -> None:
+        """Re-check a few excluded/retired prompts at today's ability; doubtful verdicts are lifted."""
+        n_ex, n_re = cur.pools.size(EXCLUDED), cur.pools.size(RETIRED)
+        if n_ex + n_re == 0 or cur.config.reprobe_scan == 0:
+            return
+        scan = cur.config.reprobe_scan
+        n_scan_ex = round(scan * n_ex / (n_ex + n_re))
+        ids = np.concatenate(
+            [cur.pools.sample(EXCLUDED, n_scan_ex, rng), cur.pools.sample(RETIRED, scan - n_scan_ex, rng)]
+        )
+        excluded, retired = cur.verdicts(ids)
+        cur.pools.move(ids[~excluded & ~retired], ACTIVE)
+
+    def _fallback(self, cur: Curriculum, count: int, chosen: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The band and the unseen prompts cannot fill the batch: best excluded/retired, then anything."""
+        self.fallback_steps += 1
+        if self.fallback_steps == 1 or self.fallback_steps % 100 == 0:
+            log.warning(
+                "curriculum: only %d of %d prompts could be drawn from the band; the rest of the pool is "
+                "excluded (out of reach) or retired (mastered), so the best remaining candidates are used "
+                "(seen %d times so far)",
+                chosen.size,
+                chosen.size + count,
+                self.fallback_steps,
+            )
+        mult = cur.config.candidate_mult * count
+        pool = np.concatenate([cur.pools.sample(EXCLUDED, mult, rng), cur.pools.sample(RETIRED, mult, rng)])
+        pool = pool[~np.isin(pool, chosen)]
+        best = pool[np.argsort(np.abs(cur.predict_unchecked(pool) - cur.config.target), kind="stable")[:count]]
+        if best.size < count:
+            best = np.concatenate([best, cur.any_other(count - best.size, np.concatenate([chosen, best]), rng)])
+        return best
+
+    def band(self, cur: Curriculum) -> tuple[float, float]:
+        return cur.difficulty_band()
+
+    def state_dict(self) -> dict:
+        return {"fallback_steps": self.fallback_steps}
+
+    def load_state_dict(self, sd: dict) -> None:
+        self.fallback_steps = int(sd["fallback_steps"])
+
+
+POLICY_CLASSES = {cls.name: cls for cls in (UniformPolicy, StaticPolicy, AdaptivePolicy)}

@@ -1,0 +1,73 @@
+"""Rolling per-prompt pass-rate tracker: discounted Beta-Bernoulli counts, updated lazily.
+
+Every prompt holds discounted success and attempt counts; a count observed `dt` steps ago weighs
+`0.5 ** (dt / half_life)`. Decay is applied lazily, only to the prompts touched in a step, so an
+update costs O(rollouts) however large the pool is. `attempts` is the plain, undiscounted number of
+rollouts ever observed: a prompt with attempts == 0 was never seen (no sentinel values).
+
+    tracker.update(uniq, n, s, step)     # one step's aggregated rollouts
+    tracker.rate(ids, step)              # posterior mean (s + 1) / (n + 2), in (0, 1)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def aggregate(prompt_ids: np.ndarray, successes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-prompt counts of one step, independent of the order of the rollouts.
+
+    (B*G,) ids, (B*G,) 0/1 successes -> (U,) sorted unique ids, (U,) rollouts, (U,) successes.
+    Repeated ids (one group, or the same prompt twice in a step) are summed, never overwritten.
+    """
+    if prompt_ids.size == 0:
+        return prompt_ids.astype(np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    # runs first: rollouts arrive in groups of equal ids, so this shrinks the sort to one entry per group
+    starts = np.flatnonzero(np.r_[True, prompt_ids[1:] != prompt_ids[:-1]])  # (R,)
+    run_ids = prompt_ids[starts]
+    run_n = np.diff(np.r_[starts, prompt_ids.size])  # (R,)
+    run_s = np.add.reduceat(successes.astype(np.int64), starts)  # (R,)
+    uniq, inverse = np.unique(run_ids, return_inverse=True)
+    n = np.bincount(inverse, weights=run_n, minlength=uniq.size).astype(np.int64)  # (U,)
+    s = np.bincount(inverse, weights=run_s, minlength=uniq.size).astype(np.int64)  # (U,)
+    return uniq.astype(np.int64), n, s
+
+
+class PassRateTracker:
+    """Discounted success/attempt counts for `num_prompts` prompts (16 bytes a prompt)."""
+
+    def __init__(self, num_prompts: int, half_life: float) -> None:
+        self.half_life = float(half_life)
+        self.succ = np.zeros(num_prompts, dtype=np.float32)  # [N] discounted successes
+        self.tries = np.zeros(num_prompts, dtype=np.float32)  # [N] discounted rollouts
+        self.attempts = np.zeros(num_prompts, dtype=np.int32)  # [N] rollouts ever observed
+        self.last_step = np.zeros(num_prompts, dtype=np.int32)  # [N] step of the last observation
+
+    def _decay(self, ids: np.ndarray, step: int) -> np.ndarray:
+        dt = (step - self.last_step[ids]).astype(np.float32)  # (U,)
+        return np.exp2(-dt / np.float32(self.half_life))
+
+    def update(self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray, step: int) -> None:
+        """Fold one step's counts (from `aggregate`) into the rolling posterior."""
+        keep = self._decay(uniq, step)
+        self.succ[uniq] = self.succ[uniq] * keep + s
+        self.tries[uniq] = self.tries[uniq] * keep + n
+        self.attempts[uniq] = np.minimum(self.attempts[uniq].astype(np.int64) + n, np.iinfo(np.int32).max)
+        self.last_step[uniq] = step
+
+    def counts(self, ids: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
+        """Discounted (successes, rollouts) as of `step`."""
+        keep = self._decay(ids, step)
+        return self.succ[ids] * keep, self.tries[ids] * keep
+
+    def rate(self, ids: np.ndarray, step: int) -> np.ndarray:
+        """Posterior mean pass rate under a Beta(1, 1) prior, as of `step`."""
+        s, n = self.counts(ids, step)
+        return (s.astype(np.float64) + 1.0) / (n.astype(np.float64) + 2.0)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {"succ": self.succ, "tries": self.tries, "attempts": self.attempts, "last_step": self.last_step}
+
+    def load_state_dict(self, sd: dict[str, np.ndarray]) -> None:
+        for name, arr in self.state_dict().items():
+            arr[...] = sd[name]

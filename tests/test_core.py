@@ -1,0 +1,245 @@
+"""The core's public contract: proposals, observations, determinism, bad input, state round trip."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from curriculum import Curriculum, CurriculumConfig, state_hash
+from curriculum.ability import sigmoid
+from curriculum.permutation import permute
+from curriculum.pools import ACTIVE, EXCLUDED
+from curriculum.tracker import PassRateTracker, aggregate
+
+POLICIES = ("uniform", "static", "adaptive")
+
+
+def drive(cur: Curriculum, difficulty: np.ndarray, steps: int, k: int = 16, group: int = 8, seed: int = 0) -> list:
+    """Run `steps` propose/observe rounds against a fixed pool; return the proposals."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for t in range(steps):
+        ids = cur.propose(k)
+        p = sigmoid(t / 20.0 - difficulty[ids])
+        rewards = (rng.random((ids.size, group)) < p[:, None]).astype(np.float64)
+        cur.observe(np.repeat(ids, group), rewards.ravel())
+        out.append(ids)
+    return out
+
+
+@pytest.fixture
+def pool() -> np.ndarray:
+    return np.random.default_rng(3).uniform(-4.0, 8.0, 500)
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_propose_returns_k_distinct_int64_ids_in_range(policy: str, pool: np.ndarray) -> None:
+    cur = Curriculum(pool.size, CurriculumConfig(policy=policy, calibration_size=64), seed=1)
+    for ids in drive(cur, pool, 12, k=40):
+        assert ids.dtype == np.int64 and ids.size == 40
+        assert np.unique(ids).size == 40 and ids.min() >= 0 and ids.max() < pool.size
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_two_instances_fed_the_same_observations_propose_the_same_ids(policy: str, pool: np.ndarray) -> None:
+    make = lambda: Curriculum(pool.size, CurriculumConfig(policy=policy, calibration_size=64), seed=7)
+    a, b = drive(make(), pool, 15), drive(make(), pool, 15)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_different_seeds_propose_different_ids(pool: np.ndarray) -> None:
+    a = Curriculum(pool.size, seed=1).propose(32)
+    b = Curriculum(pool.size, seed=2).propose(32)
+    assert not np.array_equal(np.sort(a), np.sort(b))
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_a_reloaded_state_proposes_exactly_what_the_original_would(policy: str, pool: np.ndarray) -> None:
+    cfg = CurriculumConfig(policy=policy, calibration_size=64)
+    cur = Curriculum(pool.size, cfg, seed=5)
+    drive(cur, pool, 10)
+    sd = cur.state_dict()
+    twin = Curriculum(pool.size, cfg, seed=5)
+    twin.load_state_dict(sd)
+    assert state_hash(twin.state_dict()) == state_hash(sd)
+    assert all(np.array_equal(x, y) for x, y in zip(drive(cur, pool, 8, seed=9), drive(twin, pool, 8, seed=9),
+                                                       strict=True))
+
+
+def test_state_dict_holds_only_plain_arrays_and_scalars(pool: np.ndarray) -> None:
+    cur = Curriculum(pool.size, seed=0)
+    drive(cur, pool, 3)
+    for key, value in cur.state_dict().items():
+        assert isinstance(value, np.ndarray | int | float | str), key
+        if isinstance(value, np.ndarray):
+            assert value.dtype != object, key
+
+
+def test_loading_a_state_for_another_pool_size_or_config_is_refused(pool: np.ndarray) -> None:
+    sd = Curriculum(pool.size, seed=0).state_dict()
+    with pytest.raises(ValueError, match="prompts"):
+        Curriculum(pool.size + 1, seed=0).load_state_dict(sd)
+    with pytest.raises(ValueError, match="target"):
+        Curriculum(pool.size, CurriculumConfig(target=0.4), seed=0).load_state_dict(sd)
+
+
+@pytest.mark.parametrize(
+    ("ids", "rewards", "match"),
+    [
+        ([0, 1], [0.5, np.nan], "NaN"),
+        ([0, 1], [0.5, np.inf], "NaN"),
+        ([0, 1], [0.5, 1.5], r"\[0, 1\]"),
+        ([0, 1], [-0.1, 1.0], r"\[0, 1\]"),
+        ([0, 999], [1.0, 1.0], "out of range"),
+        ([-1, 0], [1.0, 1.0], "out of range"),
+        ([0, 1, 2], [1.0, 1.0], "same length"),
+        ([[0, 1]], [[1.0, 1.0]], "1-D"),
+        ([0.5, 1.0], [1.0, 1.0], "integers"),
+    ],
+)
+def test_bad_observations_raise_and_leave_the_state_unchanged(ids, rewards, match, pool: np.ndarray) -> None:
+    cur = Curriculum(pool.size, seed=0)
+    drive(cur, pool, 3)
+    before = state_hash(cur.state_dict())
+    with pytest.raises(ValueError, match=match):
+        cur.observe(ids, rewards)
+    assert state_hash(cur.state_dict()) == before
+
+
+@pytest.mark.parametrize("k", [-1, 501, 2.5, True])
+def test_bad_propose_sizes_raise_and_leave_the_state_unchanged(k, pool: np.ndarray) -> None:
+    cur = Curriculum(pool.size, seed=0)
+    before = state_hash(cur.state_dict())
+    with pytest.raises(ValueError):
+        cur.propose(k)
+    assert state_hash(cur.state_dict()) == before
+
+
+def test_the_whole_pool_can_be_proposed_at_once() -> None:
+    cur = Curriculum(50, seed=0)
+    assert np.array_equal(np.sort(cur.propose(50)), np.arange(50))
+
+
+def test_when_everything_is_excluded_the_sampler_warns_and_still_fills_the_batch(caplog) -> None:
+    n, group = 60, 8
+    cur = Curriculum(n, CurriculumConfig(explore_frac=0.5), seed=0)
+    for _ in range(12):  # every prompt fails every time: all become confidently out of reach
+        ids = cur.propose(20)
+        cur.observe(np.repeat(ids, group), np.zeros(ids.size * group))
+    assert cur.stats()["excluded_frac"] > 0.5
+    with caplog.at_level(logging.WARNING, logger="curriculum"):
+        for _ in range(3):
+            ids = cur.propose(20)
+            assert ids.size == 20 and np.unique(ids).size == 20
+            cur.observe(np.repeat(ids, group), np.zeros(ids.size * group))
+    assert any("excluded" in r.getMessage() for r in caplog.records)
+
+
+def test_one_all_fail_group_in_a_medium_pool_does_not_exclude_a_prompt() -> None:
+    cur = Curriculum(200, seed=0)
+    ids = cur.propose(100)
+    rewards = np.tile([1.0, 0, 1, 0, 1, 0, 1, 0], (ids.size, 1))  # a medium pool ...
+    rewards[0] = 0.0  # ... and one prompt that failed its single group
+    cur.observe(np.repeat(ids, 8), rewards.ravel())
+    assert cur.pools.status[ids[0]] == ACTIVE
+
+
+def test_a_prompt_that_keeps_failing_while_others_improve_is_excluded() -> None:
+    cur = Curriculum(40, seed=0)
+    hard = 3
+    for _ in range(10):
+        ids = cur.propose(40)
+        rewards = np.tile([1.0, 1, 1, 0, 1, 0, 1, 0], (ids.size, 1))
+        rewards[ids == hard] = 0.0
+        cur.observe(np.repeat(ids, 8), rewards.ravel())
+    assert cur.pools.status[hard] == EXCLUDED
+
+
+def test_stats_report_the_documented_keys_as_floats(pool: np.ndarray) -> None:
+    cur = Curriculum(pool.size, seed=0)
+    drive(cur, pool, 4)
+    stats = cur.stats()
+    for key in ("ability", "band_low", "band_high", "excluded_frac", "retired_frac", "observed_rollouts",
+                "informative_ratio"):
+        assert isinstance(stats[key], float), key
+    assert stats["observed_rollouts"] == 4 * 16 * 8
+    assert 0.0 <= stats["informative_ratio"] <= 1.0
+
+
+def test_predictions_follow_the_ability_for_prompts_not_seen_lately() -> None:
+    """Prompts seen once early are predicted higher once the rest of the pool shows the ability rose."""
+    n, group = 400, 8
+    d = np.random.default_rng(0).uniform(-3.0, 3.0, n)
+    cur = Curriculum(n, CurriculumConfig(policy="uniform"), seed=0)
+    rng = np.random.default_rng(1)
+    early = cur.propose(100)
+    cur.observe(np.repeat(early, group), (rng.random((100, group)) < sigmoid(-d[early])[:, None]).ravel() * 1.0)
+    before = cur.predict(early).mean()
+    for t in range(1, 81):  # ability rises 3 logits; `early` prompts are never seen again
+        ids = np.setdiff1d(cur.propose(60), early)
+        p = sigmoid(3.0 * t / 80 - d[ids])
+        cur.observe(np.repeat(ids, group), (rng.random((ids.size, group)) < p[:, None]).ravel() * 1.0)
+    after = cur.predict(early)
+    truth = sigmoid(3.0 - d[early])
+    assert after.mean() > before + 0.2
+    assert np.abs(after - truth).mean() < np.abs(before - truth).mean()
+
+
+def test_fractional_rewards_count_as_successes_at_the_threshold() -> None:
+    cur = Curriculum(4, CurriculumConfig(success_threshold=0.7), seed=0)
+    cur.observe([0, 0, 1, 1], [0.69, 0.7, 1.0, 0.1])
+    assert cur.counters["successes"] == 2
+
+
+# ---- tracker properties ----------------------------------------------------------------------------
+obs = st.lists(st.tuples(st.integers(0, 19), st.booleans()), min_size=1, max_size=80)
+
+
+@settings(max_examples=60, deadline=None)
+@given(obs, st.randoms(use_true_random=False))
+def test_aggregate_does_not_depend_on_the_order_of_rollouts(rows, rnd) -> None:
+    ids, succ = (np.array(x) for x in zip(*rows, strict=True))
+    perm = np.array(rnd.sample(range(ids.size), ids.size))
+    for a, b in zip(aggregate(ids, succ), aggregate(ids[perm], succ[perm]), strict=True):
+        assert np.array_equal(a, b)
+
+
+@settings(max_examples=60, deadline=None)
+@given(obs)
+def test_aggregate_counts_every_repeated_id(rows) -> None:
+    ids, succ = (np.array(x) for x in zip(*rows, strict=True))
+    uniq, n, s = aggregate(ids, succ)
+    for i, u in enumerate(uniq):
+        assert n[i] == np.sum(ids == u) and s[i] == np.sum(succ[ids == u])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(obs, min_size=1, max_size=6))
+def test_tracker_rates_stay_in_the_unit_interval(steps) -> None:
+    tr = PassRateTracker(20, half_life=5.0)
+    for t, rows in enumerate(steps, start=1):
+        ids, succ = (np.array(x) for x in zip(*rows, strict=True))
+        tr.update(*aggregate(ids, succ), step=t)
+        rate = tr.rate(np.arange(20), t)
+        assert np.all((rate > 0.0) & (rate < 1.0))
+    assert tr.attempts.sum() == sum(len(r) for r in steps)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.floats(0.0, 1.0)), min_size=1, max_size=60))
+def test_curriculum_predictions_stay_in_the_unit_interval(rows) -> None:
+    ids, rewards = (np.array(x) for x in zip(*rows, strict=True))
+    cur = Curriculum(10, seed=0)
+    cur.observe(ids, rewards)
+    p = cur.predict(np.arange(10))
+    assert np.all((p >= 0.0) & (p <= 1.0)) and np.isfinite(p).all()
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 1000, 65537])
+def test_the_permutation_is_a_bijection(n: int) -> None:
+    out = permute(np.arange(n, dtype=np.int64), n, 12345)
+    assert np.array_equal(np.sort(out), np.arange(n))
