@@ -44,8 +44,13 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-_GRID_Z = np.linspace(-5.0, 5.0, 33)  # (K,) standard-normal nodes spanning a prior
-_GRID_LOGW = -0.5 * _GRID_Z**2  # (K,) prior log-weights at the nodes
+def _softplus(x: np.ndarray) -> np.ndarray:
+    """log(1 + exp(x)), stable (np.logaddexp is ~20x slower)."""
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+GRID_Z = np.linspace(-5.0, 5.0, 33)  # (K,) standard-normal nodes spanning a prior
+_GRID_LOGW = -0.5 * GRID_Z**2  # (K,) prior log-weights at the nodes
 
 
 def grid_posterior(
@@ -56,11 +61,11 @@ def grid_posterior(
 
     Used where the Gaussian (Laplace) belief is poor: one-sided counts (0/n, n/n) whose posterior is a
     truncated prior, not a bump, and the tails that decide exclusion and retirement."""
-    b = prior_mean[:, None] + np.sqrt(prior_var)[:, None] * _GRID_Z[None, :]  # (U, K)
+    b = prior_mean[:, None] + np.sqrt(prior_var)[:, None] * GRID_Z[None, :]  # (U, K)
     logit = anchor[:, None] - b  # (U, K)
-    log_w = _GRID_LOGW[None, :] - (
-        s[:, None] * np.logaddexp(0.0, -logit) + (n - s)[:, None] * np.logaddexp(0.0, logit)
-    )
+    softplus = _softplus(-logit)  # (U, K) -log sigmoid(logit)
+    # log-likelihood: -(s softplus(-x) + (n - s) softplus(x)), with softplus(x) = softplus(-x) + x
+    log_w = _GRID_LOGW[None, :] - (n[:, None] * softplus + (n - s)[:, None] * logit)
     w = np.exp(log_w - log_w.max(axis=1, keepdims=True))
     return b, w / w.sum(axis=1, keepdims=True)
 
@@ -204,7 +209,10 @@ class AbilityModel:
         lab = self._label(uniq)
         n, s = n.astype(np.float64), s.astype(np.float64)
         seen = attempts > 0
-        r = seen  # (U,) revisits: a prompt's first group places the prompt, not the ability
+        # (U,) revisits (a prompt's first group places the prompt, not the ability) that are not saturated
+        # on both occasions (those carry exactly zero conditional information)
+        total = s + past[0]
+        r = seen & (total > 0.5) & (total < n + past[1] - 0.5)
         rev = (lab[r], uniq[r], n[r], s[r], (past[0][r], past[1][r]))
         if r.any():
             self._update_theta(*rev)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .ability import AbilityModel, grid_posterior, sigmoid
+from .ability import GRID_Z, AbilityModel, grid_posterior, sigmoid
 from .config import CurriculumConfig
 from .permutation import derive_key
 from .policies import POLICY_CLASSES, informativeness
@@ -205,10 +205,18 @@ class Curriculum:
         shift = self.ability.shift_since_anchor(ids)
         dt = (self.step - self.tracker.last_step[ids]).astype(np.float64)
         slack = self._z * np.sqrt(self.ability.theta_var + self.config.prompt_drift * dt)  # (U,)
-        nodes, w = grid_posterior(s, n, mu0, v0, anchor)
-        logit_now = anchor[:, None] - nodes + shift[:, None]  # (U, K) pass-rate logit now at each node
-        excluded[rows] = (w * (logit_now + slack[:, None] < self._logit_exclude)).sum(axis=1) >= self.config.confidence
-        retired[rows] = (w * (logit_now - slack[:, None] > self._logit_retire)).sum(axis=1) >= self.config.confidence
+        _, w = grid_posterior(s, n, mu0, v0, anchor)  # nodes b = mu0 + sd * _GRID_Z, ascending in each row
+        above = np.cumsum(w[:, ::-1], axis=1)[:, ::-1]  # (U, K) posterior mass of b >= each node
+        sd, now = np.sqrt(v0), anchor + shift  # pass-rate logit now at node b: now - b
+        # excluded: P(now - b + slack < logit_exclude) = P(b > now + slack - logit_exclude)
+        z_ex = np.searchsorted(GRID_Z, (now + slack - self._logit_exclude - mu0) / sd, side="right")
+        p_low = np.where(z_ex < GRID_Z.size, above[np.arange(ids.size), np.minimum(z_ex, GRID_Z.size - 1)], 0.0)
+        # retired: P(now - b - slack > logit_retire) = P(b < now - slack - logit_retire)
+        z_re = np.searchsorted(GRID_Z, (now - slack - self._logit_retire - mu0) / sd, side="left")
+        p_high = np.where(z_re > 0, 1.0 - above[np.arange(ids.size), np.minimum(z_re, GRID_Z.size - 1)], 0.0)
+        p_high = np.where(z_re >= GRID_Z.size, 1.0, p_high)
+        excluded[rows] = p_low >= self.config.confidence
+        retired[rows] = p_high >= self.config.confidence
         return excluded, retired
 
     def judge(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
