@@ -31,7 +31,7 @@ import numpy as np
 
 from .config import CurriculumConfig
 
-_NEWTON_ITERS = 8
+_NEWTON_ITERS = 5
 _B_LIMIT = 30.0  # |logit| bound on difficulties: pass rates of 1e-13 are as good as zero
 _POP_PSEUDO = 20.0  # the population prior is shrunk towards the configured one by this many prompts
 _POP_VAR_CAP = 4.0  # ... and its variance is at most this multiple of the configured prior variance
@@ -75,16 +75,11 @@ def _log_factorial(size: int) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(np.log(np.arange(1, size, dtype=np.float64)))])  # [size]
 
 
-def conditional_score(
-    s: np.ndarray, n: np.ndarray, s_hist: np.ndarray, n_hist: np.ndarray, delta: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Score and Fisher information, for delta (ability now minus at the history), of s successes in n now
-    after s_hist in n_hist before, *conditional on the total* (Rasch conditional likelihood).
-
-    Given the total S = s + s_hist, the split follows a Fisher noncentral hypergeometric law with odds
-    exp(delta), free of the prompt's difficulty: no prior on difficulty can bias it, and a prompt saturated
-    on both occasions (S = 0 or S = n + n_hist) carries exactly zero information. Shapes: all (R,).
-    """
+def conditional_table(
+    s: np.ndarray, n: np.ndarray, s_hist: np.ndarray, n_hist: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The delta-free part of `conditional_score`: (1, X) candidate successes now, (R, X) log base
+    weights (-inf where impossible), (R,) successes now. Computed once per step, reused per Newton step."""
     scale = np.minimum(1.0, _HISTORY_CAP / np.maximum(n_hist, 1e-9))
     nh = np.rint(n_hist * scale).astype(np.int64)
     sh = np.clip(np.rint(s_hist * scale).astype(np.int64), 0, nh)
@@ -96,12 +91,33 @@ def conditional_score(
     lf = _log_factorial(int(max(nh.max(initial=0), n_i.max(initial=0))) + 2)
     xs = np.where(valid, x, lo)  # keep indices in range where invalid
     logw = -lf[total[:, None] - xs] - lf[nh[:, None] - total[:, None] + xs] - lf[xs] - lf[n_i[:, None] - xs]
-    logw = np.where(valid, logw + xs * delta[:, None], -np.inf)
+    return x, np.where(valid, logw, -np.inf), s_i
+
+
+def conditional_moments(
+    table: tuple[np.ndarray, np.ndarray, np.ndarray], delta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(score, information) of each row at ability change `delta` (R,), from `conditional_table`."""
+    x, base, s_i = table
+    logw = base + x * delta[:, None]
     w = np.exp(logw - logw.max(axis=1, keepdims=True))
     w /= w.sum(axis=1, keepdims=True)
     mean = (w * x).sum(axis=1)
     var = np.maximum((w * x * x).sum(axis=1) - mean**2, 0.0)
     return s_i - mean, var
+
+
+def conditional_score(
+    s: np.ndarray, n: np.ndarray, s_hist: np.ndarray, n_hist: np.ndarray, delta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Score and Fisher information, for delta (ability now minus at the history), of s successes in n now
+    after s_hist in n_hist before, *conditional on the total* (Rasch conditional likelihood).
+
+    Given the total S = s + s_hist, the split follows a Fisher noncentral hypergeometric law with odds
+    exp(delta), free of the prompt's difficulty: no prior on difficulty can bias it, and a prompt saturated
+    on both occasions (S = 0 or S = n + n_hist) carries exactly zero information. Shapes: all (R,).
+    """
+    return conditional_moments(conditional_table(s, n, s_hist, n_hist), delta)
 
 
 class AbilityModel:
@@ -213,32 +229,29 @@ class AbilityModel:
         # on both occasions (those carry exactly zero conditional information)
         total = s + past[0]
         r = seen & (total > 0.5) & (total < n + past[1] - 0.5)
-        rev = (lab[r], uniq[r], n[r], s[r], (past[0][r], past[1][r]))
         if r.any():
-            self._update_theta(*rev)
+            table = conditional_table(s[r], n[r], past[0][r], past[1][r])
+            self._update_theta(lab[r], uniq[r], table)
             if self.labels is not None:
-                self._update_offsets(*rev)
+                self._update_offsets(lab[r], uniq[r], table)
         self._population_add(lab[seen], uniq[seen], sign=-1.0)
         self._solve_prompts(uniq, lab, n, s, past)
         self.pop_sums[0] += np.bincount(lab[~seen], minlength=self.num_labels)
         self._population_add(lab, uniq, sign=1.0)
 
-    def _drift_score(
-        self, lab: np.ndarray, uniq: np.ndarray, n: np.ndarray, s: np.ndarray, past: tuple[np.ndarray, np.ndarray]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Conditional score and information of each revisit for the ability change since its anchor."""
-        delta = self.theta - self.offset[lab] - self.anchor[uniq].astype(np.float64)
-        return conditional_score(s, n, past[0], past[1], delta)
+    def _drift_delta(self, lab: np.ndarray, uniq: np.ndarray) -> np.ndarray:
+        """(R,) ability change of each revisit since its anchor, as the model stands now."""
+        return self.theta - self.offset[lab] - self.anchor[uniq].astype(np.float64)
 
-    def _update_theta(self, lab, uniq, n, s, past) -> None:
+    def _update_theta(self, lab: np.ndarray, uniq: np.ndarray, table: tuple) -> None:
         for _ in range(2):  # two Newton steps on the conditional likelihood
-            score, info = self._drift_score(lab, uniq, n, s, past)
+            score, info = conditional_moments(table, self._drift_delta(lab, uniq))
             post_var = 1.0 / (1.0 / self.theta_var + float(info.sum()))
             self.theta += float(np.clip(post_var * score.sum(), -1.0, 1.0))
         self.theta_var = post_var
 
-    def _update_offsets(self, lab, uniq, n, s, past) -> None:
-        score, info = self._drift_score(lab, uniq, n, s, past)
+    def _update_offsets(self, lab: np.ndarray, uniq: np.ndarray, table: tuple) -> None:
+        score, info = conditional_moments(table, self._drift_delta(lab, uniq))
         post_var = 1.0 / (1.0 / self.offset_var + np.bincount(lab, weights=info, minlength=self.num_labels))
         self.offset -= np.clip(post_var * np.bincount(lab, weights=score, minlength=self.num_labels), -1.0, 1.0)
         self.offset_var = post_var

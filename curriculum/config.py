@@ -44,7 +44,7 @@ class CurriculumConfig:
     band_cache: int = 2048
     """Observed prompts predicted inside the band are kept (most recent first, up to this many) and
     re-scored as candidates next step, so a sparse band in a large pool is not lost to random sampling."""
-    reprobe_scan: int = 256
+    reprobe_scan: int = 128
     """Excluded and retired prompts re-checked per step at today's ability; those no longer confidently
     out of reach (or mastered) return to the active pool."""
     thompson_scale: float = 0.5

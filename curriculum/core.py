@@ -105,6 +105,8 @@ class Curriculum:
         self.counters = {"rollouts": 0, "successes": 0, "groups": 0, "informative_groups": 0, "prompts_seen": 0}
         self.last = {"informative_ratio": math.nan, "pred_abs_error": math.nan, "groups": 0}
         self.band_cache = np.zeros(0, dtype=np.int64)  # (<= band_cache,) most recent first
+        self.last_calibration = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0))  # see observe()
+        self._scratch = np.zeros(self.num_prompts, dtype=bool)  # [N] all False between calls
 
     # ---- the public API --------------------------------------------------------------------------
     def propose(self, k: int) -> np.ndarray:
@@ -142,6 +144,7 @@ class Curriculum:
         self.counters["successes"] += int(s.sum())
         self.counters["groups"] += int(uniq.size)
         self.counters["informative_groups"] += informative
+        self.last_calibration = (uniq, before, s / n)  # (U,) ids, pass rate predicted before, observed
         self.last = {
             "informative_ratio": informative / uniq.size,
             "pred_abs_error": float(np.mean(np.abs(before - s / n))),
@@ -235,7 +238,10 @@ class Curriculum:
         if self.config.policy != "adaptive" or self.config.band_cache == 0:
             return
         fresh = ids[(p >= self.config.band_low) & (p <= self.config.band_high)]
-        cache = np.concatenate([fresh, self.band_cache[~np.isin(self.band_cache, fresh)]])
+        self._scratch[fresh] = True  # membership without a sort (np.isin is slow); reset right after
+        old = self.band_cache[~self._scratch[self.band_cache]]
+        self._scratch[fresh] = False
+        cache = np.concatenate([fresh, old])
         self.band_cache = cache[: self.config.band_cache]
 
     def band_candidates(self) -> np.ndarray:
@@ -341,6 +347,7 @@ class Curriculum:
             "step": self.step,
             "proposals": self.proposals,
             "stream_cursor": self.streams.cursor,
+            "stream_taken": self.streams.taken,
             "band_cache": self.band_cache,
             "counters": json.dumps(self.counters, sort_keys=True),
             "last": json.dumps(self.last, sort_keys=True),
@@ -357,6 +364,7 @@ class Curriculum:
         self.pools.load_state_dict(sd)
         self.policy.load_state_dict(sd)
         self.streams.cursor[...] = sd["stream_cursor"]
+        self.streams.taken[...] = sd["stream_taken"]
         self.band_cache = np.asarray(sd["band_cache"], dtype=np.int64).copy()
         self.step, self.proposals = int(sd["step"]), int(sd["proposals"])
         self.counters = json.loads(str(sd["counters"]))

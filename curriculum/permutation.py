@@ -66,3 +66,33 @@ def permute(i: np.ndarray, n: int, key: int) -> np.ndarray:
         out[bad] = _feistel(out[bad], half_bits, key)
         bad = out >= np.uint64(n)
     return out.astype(np.int64)
+
+
+def domain_size(n: int) -> int:
+    """Size of the Feistel domain that `permute` uses for range(n): a power of 4, < 4n."""
+    bits = max(2, int(n - 1).bit_length())
+    return 1 << (2 * ((bits + 1) // 2))
+
+
+def walk(start: int, count: int, n: int, key: int) -> tuple[np.ndarray, int]:
+    """The next `count` values < n of the Feistel permutation of the domain, read from position `start`
+    (positions beyond one domain start the next epoch with a fresh key); returns (ids, next position).
+
+    Dropping the values >= n instead of cycle walking each one gives the same single-pass coverage of
+    range(n) per epoch with one vectorised pass instead of several."""
+    m = domain_size(n)
+    found: list[np.ndarray] = []
+    pos = start
+    while count > 0:
+        epoch, offset = divmod(pos, m)
+        span = min(m - offset, int(count * m / n * 1.25) + 16)  # expected valid share n / m
+        out = _feistel(np.arange(offset, offset + span, dtype=np.uint64), (int(m).bit_length() - 1) // 2,
+                       derive_key(key, epoch))
+        valid = np.flatnonzero(out < np.uint64(n))
+        if valid.size >= count:
+            found.append(out[valid[:count]].astype(np.int64))
+            return np.concatenate(found), pos + int(valid[count - 1]) + 1
+        found.append(out[valid].astype(np.int64))
+        count -= valid.size
+        pos += span
+    return (np.concatenate(found) if found else np.zeros(0, dtype=np.int64)), pos

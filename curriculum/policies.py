@@ -134,7 +134,8 @@ class AdaptivePolicy:
     def propose(self, cur: Curriculum, k: int, rng: np.random.Generator) -> np.ndarray:
         cfg = cur.config
         self._reprobe(cur, rng)
-        cand = np.union1d(cur.band_candidates(), cur.pools.sample(ACTIVE, cfg.candidate_mult * k, rng))
+        cand = np.sort(np.concatenate([cur.band_candidates(), cur.pools.sample(ACTIVE, cfg.candidate_mult * k, rng)]))
+        cand = cand[np.r_[True, cand[1:] != cand[:-1]]] if cand.size else cand  # distinct (np.union1d is slow)
         m, v = cur.posterior_unchecked(cand)  # verdicts were passed when the prompts were observed
         p = sigmoid(m + cfg.thompson_scale * np.sqrt(v) * rng.standard_normal(cand.size))
         in_band = (p >= cfg.band_low) & (p <= cfg.band_high)

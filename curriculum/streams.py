@@ -14,36 +14,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from .permutation import derive_key, permute
+from .permutation import derive_key, walk
 
 
 class Stream:
+    """Epoch after epoch of pseudo-random permutations of range(n); `cursor` (a position) is the state."""
+
     def __init__(self, n: int, key: int) -> None:
         self.n, self.key, self.cursor = int(n), int(key), 0
-
-    def positions(self, start: int, count: int) -> np.ndarray:
-        """Stream positions [start, start + count) -> ids in range(n)."""
-        pos = np.arange(start, start + count, dtype=np.int64)
-        epoch, offset = np.divmod(pos, self.n)
-        out = np.empty(count, dtype=np.int64)
-        for e in np.unique(epoch):  # at most a couple of epochs per call
-            sel = epoch == e
-            out[sel] = permute(offset[sel], self.n, derive_key(self.key, int(e)))
-        return out
 
     def take(self, count: int) -> np.ndarray:
         """The next `count` distinct ids (count <= n); an epoch boundary never repeats an id in one call."""
         if count > self.n:
             raise ValueError(f"cannot take {count} distinct ids from a stream over {self.n}")
-        ids = self.positions(self.cursor, count)
-        self.cursor += count
+        ids, self.cursor = walk(self.cursor, count, self.n, self.key)
         while np.unique(ids).size < ids.size:  # only when crossing an epoch boundary
             _, first = np.unique(ids, return_index=True)
             keep = np.zeros(ids.size, dtype=bool)
             keep[first] = True
-            missing = int((~keep).sum())
-            ids = np.concatenate([ids[keep], self.positions(self.cursor, missing)])
-            self.cursor += missing
+            more, self.cursor = walk(self.cursor, int((~keep).sum()), self.n, self.key)
+            ids = np.concatenate([ids[keep], more])
         return ids
 
 
@@ -61,20 +51,20 @@ class GroupedStreams:
             self.sizes = np.bincount(groups).astype(np.int64)  # [G]
             self.starts = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
         self.key = key
-        self.cursor = np.zeros(self.sizes.size, dtype=np.int64)  # [G] how far each stream has gone
+        self.cursor = np.zeros(self.sizes.size, dtype=np.int64)  # [G] position in each group's stream
+        self.taken = np.zeros(self.sizes.size, dtype=np.int64)  # [G] ids handed out by each stream
 
     @property
     def remaining(self) -> np.ndarray:
-        return self.sizes - self.cursor
+        return self.sizes - self.taken
 
     def take(self, counts: np.ndarray) -> np.ndarray:
         """counts[g] next ids of each group's stream (counts <= remaining)."""
         parts = []
         for g in np.flatnonzero(counts):
-            pos = permute(
-                np.arange(self.cursor[g], self.cursor[g] + counts[g]), int(self.sizes[g]), derive_key(self.key, int(g))
-            )
-            self.cursor[g] += counts[g]
+            pos, self.cursor[g] = walk(int(self.cursor[g]), int(counts[g]), int(self.sizes[g]),
+                                       derive_key(self.key, int(g)))
+            self.taken[g] += counts[g]
             pos = pos + self.starts[g]
             parts.append(pos if self.order is None else self.order[pos].astype(np.int64))
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)

@@ -243,3 +243,17 @@ def test_curriculum_predictions_stay_in_the_unit_interval(rows) -> None:
 def test_the_permutation_is_a_bijection(n: int) -> None:
     out = permute(np.arange(n, dtype=np.int64), n, 12345)
     assert np.array_equal(np.sort(out), np.arange(n))
+
+
+@pytest.mark.parametrize("n", [1, 3, 17, 1000, 4097])
+def test_a_stream_covers_every_id_once_in_its_first_epoch_and_never_repeats_within_a_take(n: int) -> None:
+    from curriculum.streams import Stream
+
+    stream, rng, out = Stream(n, key=99), np.random.default_rng(0), []
+    while sum(x.size for x in out) < 3 * n:
+        out.append(stream.take(int(rng.integers(1, max(1, n // 3) + 1))))
+        assert np.unique(out[-1]).size == out[-1].size
+    ids = np.concatenate(out)
+    assert np.array_equal(np.sort(ids[:n]), np.arange(n))
+    counts = np.bincount(ids[: 3 * n], minlength=n)
+    assert counts.min() >= 2 and counts.max() <= 4
