@@ -1,0 +1,46 @@
+"""Verifiable task families with graded difficulty, prompt pools, and TRL reward functions.
+
+One short file per family, all on the small interface of `tasks.base.Task`:
+
+    tasks/base.py          Example, Task (generate / verify / reward), correctness_reward, format_reward
+    tasks/arithmetic.py    "3+4=" ... "4721*839=": digits and operators, levels 1-5
+    tasks/sorting.py       "sort dca=" -> "acd": word length, levels 1-5
+    tasks/math_answers.py  math_reward: GSM8K/MATH answers via math_verify, under a time limit
+    tasks/data.py          build_pool / build_eval (generated), load_prompts (local files)
+
+    from tasks import build_pool, correctness_reward, format_reward
+    pool = build_pool(["arithmetic", "sorting"], levels=None, per_level=200, seed=0)
+    # GRPOTrainer(..., train_dataset=pool, reward_funcs=[correctness_reward, format_reward])
+"""
+
+from tasks.arithmetic import Arithmetic
+from tasks.base import (
+    Example,
+    Task,
+    correctness_reward,
+    format_reward,
+    get_task,
+    task_families,
+    task_for_row,
+)
+from tasks.data import build_eval, build_pool, difficulty_ranks, load_prompts
+from tasks.math_answers import MathReward, math_reward
+from tasks.sorting import SortLetters
+
+__all__ = [
+    "Arithmetic",
+    "Example",
+    "MathReward",
+    "SortLetters",
+    "Task",
+    "build_eval",
+    "build_pool",
+    "correctness_reward",
+    "difficulty_ranks",
+    "format_reward",
+    "get_task",
+    "load_prompts",
+    "math_reward",
+    "task_families",
+    "task_for_row",
+]

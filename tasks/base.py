@@ -96,11 +96,16 @@ class ExactMatch(Task):
     """The fallback for rows of no known family: first line of the completion == the answer."""
 
 
-def get_task(family: str | None) -> Task:
-    """The task for a family name; unknown or missing names get exact-match verification."""
-    if family is None or family not in _REGISTRY:
-        return ExactMatch()
+def get_task(family: str) -> Task:
+    """The task of a registered family name ("arithmetic", "sorting")."""
+    if family not in _REGISTRY:
+        raise ValueError(f"unknown task family {family!r}; known families: {task_families()}")
     return _REGISTRY[family]()
+
+
+def task_for_row(family: str | None) -> Task:
+    """The task that checks a dataset row: its family's, or exact match for rows of no known family."""
+    return _REGISTRY[family]() if family in _REGISTRY else ExactMatch()
 
 
 def task_families() -> list[str]:
@@ -129,7 +134,8 @@ def correctness_reward(prompts: list[Any], completions: list[Any], **kwargs: Any
     answers = _answers(kwargs, len(completions))
     families = _families(kwargs, len(completions))
     return [
-        float(get_task(f).verify(str(a), c)) for c, a, f in zip(completions, answers, families, strict=True)
+        float(task_for_row(f).verify(str(a), c))
+        for c, a, f in zip(completions, answers, families, strict=True)
     ]
 
 
@@ -138,6 +144,6 @@ def format_reward(prompts: list[Any], completions: list[Any], **kwargs: Any) -> 
     families = _families(kwargs, len(completions))
     out = []
     for c, f in zip(completions, families, strict=True):
-        task = get_task(f)
+        task = task_for_row(f)
         out.append(task.format_bonus if task.is_well_formed(extract_answer(c)) else 0.0)
     return out

@@ -1,0 +1,152 @@
+"""`RunConfig`: everything `curriculum train` needs, from a YAML file plus `key=value` overrides.
+
+    curriculum train                                           # configs/default.yaml
+    curriculum train --config configs/smoke.yaml policy=uniform max_steps=10 output_dir=runs/u
+
+Keys are flat (cleanrl style): each field below carries its help as an attribute docstring. An unknown
+key is an error that lists the valid ones. `grpo` passes extra keyword arguments straight to
+`CurriculumGRPOConfig` (e.g. `grpo.use_vllm=true` for the real-world recipe).
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
+
+
+@dataclass
+class RunConfig:
+    output_dir: str = "runs/default"
+    """Where checkpoints, metrics.jsonl, the evaluation table and the plots go."""
+    seed: int = 0
+    """Seeds the pool, the model's initialisation, the curriculum and the trainer."""
+
+    # ---- model --------------------------------------------------------------------------------------
+    model: str = "tiny"
+    """"tiny" (the embedded character-level Llama, warmed up offline and cached) or a local HF causal LM folder."""
+    tiny_warmup_steps: int = 600
+    """Supervised warm-up steps of the tiny model (cached by a hash of its config)."""
+    tiny_cache_dir: str | None = None
+    """Where warmed tiny models are cached (default: $RLVR_CURRICULUM_CACHE or ~/.cache/rlvr-curriculum)."""
+
+    # ---- data ---------------------------------------------------------------------------------------
+    dataset: str | None = None
+    """A local JSONL / Parquet file or `save_to_disk` folder with prompt and answer columns; None: the
+    embedded pool of generated tasks (families x levels)."""
+    prompt_column: str = "prompt"
+    answer_column: str = "answer"
+    difficulty_column: str | None = "difficulty"
+    """Optional difficulty label column; the curriculum learns how labels map to pass rates."""
+    families: list[str] = field(default_factory=lambda: ["arithmetic", "sorting"])
+    """Embedded pool: task families to mix."""
+    levels: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
+    """Embedded pool: difficulty levels (1 trivial .. 5 far beyond the tiny model)."""
+    per_level: int = 300
+    """Embedded pool: training prompts per family and level."""
+    level_counts: dict[int, int] | None = None
+    """Embedded pool: prompts per family for each level, overriding per_level (e.g. a pool mostly beyond reach)."""
+    eval_per_level: int = 40
+    """Held-out prompts per family and level for the before/after evaluation (greedy)."""
+    eval_every: int = 0
+    """Evaluate the held-out set every this many steps as well (0: only before and after)."""
+    success_reward: str | None = "correctness_reward"
+    """Name of the verifier reward function whose value decides success (None: sum of rewards vs threshold)."""
+
+    # ---- curriculum ---------------------------------------------------------------------------------
+    policy: str = "adaptive"
+    """"uniform" (plain GRPO), "static" or "adaptive"."""
+    fluke_damping: str = "posterior"
+    """Advantage shaping of lone successes on near-impossible prompts: "none", "posterior" or "cap"."""
+    curriculum: dict[str, Any] = field(default_factory=dict)
+    """Extra CurriculumConfig fields, e.g. {target: 0.5, band_low: 0.2}."""
+
+    # ---- GRPO ---------------------------------------------------------------------------------------
+    max_steps: int = 100
+    """Optimiser steps."""
+    learning_rate: float = 5e-4
+    prompts_per_step: int = 8
+    """Distinct prompts per generation batch."""
+    num_generations: int = 8
+    """Group size G (completions per prompt)."""
+    max_completion_length: int = 8
+    temperature: float = 1.0
+    beta: float = 0.0
+    """KL coefficient (0: no reference model, as DAPO/Dr.GRPO)."""
+    save_steps: int = 50
+    budget_rollouts: int | None = None
+    """Stop once this many completions were generated (every rollout counted; ablations use it)."""
+    logging_steps: int = 1
+    grpo: dict[str, Any] = field(default_factory=dict)
+    """Extra CurriculumGRPOConfig keyword arguments (use_vllm, bf16, gradient_accumulation_steps, ...)."""
+
+    def __post_init__(self) -> None:
+        if self.policy not in ("uniform", "static", "adaptive"):
+            raise ValueError(f"policy={self.policy!r}: choose uniform, static or adaptive")
+        if self.fluke_damping not in ("none", "posterior", "cap"):
+            raise ValueError(f"fluke_damping={self.fluke_damping!r}: choose none, posterior or cap")
+        for name in ("max_steps", "prompts_per_step", "num_generations", "per_level", "eval_per_level"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.num_generations < 2:
+            raise ValueError("num_generations must be >= 2 (GRPO compares completions within a group)")
+
+
+def field_names() -> list[str]:
+    return [f.name for f in dataclasses.fields(RunConfig)]
+
+
+def field_help() -> dict[str, str]:
+    """name -> help, from the attribute docstrings."""
+    src = inspect.getsource(RunConfig)
+    tree = ast.parse(src).body[0]
+    out, last = {}, None
+    for node in tree.body:  # type: ignore[attr-defined]
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            last = node.target.id
+        elif last and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            out[last] = " ".join(str(node.value.value).split())
+            last = None
+    return out
+
+
+def _parse_value(text: str) -> Any:
+    return yaml.safe_load(text) if text != "" else ""
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """`key=value` (YAML-parsed value); `grpo.key=value` / `curriculum.key=value` set one nested key."""
+    raw = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
+    for item in overrides:
+        if "=" not in item:
+            raise ValueError(f"override {item!r} is not key=value")
+        key, value = item.split("=", 1)
+        if "." in key:
+            head, sub = key.split(".", 1)
+            if head not in ("grpo", "curriculum"):
+                raise ValueError(f"only grpo.KEY and curriculum.KEY take a dotted key, got {key!r}")
+            raw.setdefault(head, {})[sub] = _parse_value(value)
+        else:
+            raw[key] = _parse_value(value)
+    return raw
+
+
+def load_run_config(path: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:
+    path = Path(path) if path else DEFAULT_CONFIG
+    if not path.exists():
+        raise FileNotFoundError(f"config file {path} not found")
+    raw = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: expected a mapping of key: value at the top level")
+    raw = apply_overrides(raw, overrides or [])
+    unknown = sorted(set(raw) - set(field_names()))
+    if unknown:
+        raise ValueError(f"unknown config key(s) {unknown} in {path} or the overrides; valid keys: {field_names()}")
+    return RunConfig(**raw)

@@ -1,0 +1,416 @@
+"""A tiny offline model: character tokenizer, ~0.5M-parameter Llama, supervised warm-up, cache.
+
+Nothing is downloaded. From random init every GRPO reward is 0, so the model is first taught the task
+families of `tasks/` by teacher forcing (loss on the answer and EOS only), with most of the batches
+on easy levels and none on level 5. That leaves a spread of difficulty for a curriculum to work on.
+The default build (600 steps x 128 examples, 0.44M parameters; ~49 s on 2 idle cores, ~70 s on one),
+greedy accuracy on 200 held-out prompts per level:
+
+    arithmetic   L1 1.00   L2 0.78   L3 0.25   L4 0.00   L5 0.00
+    sorting      L1 1.00   L2 0.95   L3 0.78   L4 0.73   L5 0.09
+
+(the numbers move by a few points with the thread count, which changes float summation order).
+
+- `build_char_tokenizer(extra_texts)`: `tokenizers` WordLevel over single characters (printable ASCII,
+  newline, tab, plus every character of `extra_texts`), `Split(Regex("."), "isolated")`, `Fuse()`
+  decoder, and a post-processor that puts `<bos>` in front, as TRL's `processing_class(text=...)` does
+  for a plain-string prompt. Unknown characters become `<unk>`, never an error.
+- `build_tiny_model(model_config, tokenizer)`: a `LlamaForCausalLM` from a config dict.
+- `warm_up(model, tokenizer, examples, steps)`: AdamW, linear warm-up then cosine decay, tqdm bar.
+- `evaluate_by_level(model, tokenizer, examples)`: greedy, batched (left padding) accuracy per level.
+- `load_or_build_tiny(cache_dir, config)`: the warmed model, cached under
+  `<cache>/tiny-<hash of the full config>/` (cache: argument, else $RLVR_CURRICULUM_CACHE, else
+  ~/.cache/rlvr-curriculum). Built in a temporary folder and renamed into place, so a crash never
+  leaves half a cache; a second call loads it (`info["cached"] is True`).
+
+    OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 python -m rl.tiny           # build (or load) and print the spread
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from tokenizers import Regex, Tokenizer, decoders, pre_tokenizers, processors
+from tokenizers.models import WordLevel
+from tqdm.auto import tqdm
+from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+from tasks import Example, get_task, task_for_row
+
+SPECIAL_TOKENS = ("<pad>", "<bos>", "<eos>", "<unk>")
+BASE_CHARS = tuple(chr(i) for i in range(32, 127)) + ("\n", "\t")
+"""Printable ASCII, newline and tab: always in the vocabulary."""
+
+TINY_VERSION = 1
+"""Part of the cache key: bump it when the warm-up code changes what it builds."""
+
+DEFAULT_TINY_CONFIG: dict[str, Any] = {
+    "model": {
+        "hidden_size": 128,
+        "intermediate_size": 384,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 4,
+        "max_position_embeddings": 128,
+        "tie_word_embeddings": True,
+        "attn_implementation": "eager",  # faster than sdpa at these sizes on CPU
+    },
+    "tasks": {
+        "families": ["arithmetic", "sorting"],
+        # most batches on easy levels, none on level 5: it stays out of reach (figures: module docstring)
+        "level_weights": {"1": 0.4, "2": 0.3, "3": 0.2, "4": 0.1, "5": 0.0},
+    },
+    "warmup": {"steps": 600, "batch_size": 128, "lr": 3e-3, "warmup_frac": 0.05, "seed": 0},
+    "eval": {"per_level": 50, "max_new_tokens": 12, "batch_size": 128},
+}
+"""What `load_or_build_tiny` builds; a `config` argument is merged over it key by key."""
+
+
+# ---- tokenizer ----------------------------------------------------------------------------------------
+def extra_chars(texts: Iterable[str]) -> str:
+    """The characters of `texts` not in `BASE_CHARS`, sorted: what a tokenizer must add for them."""
+    return "".join(sorted(set("".join(texts)) - set(BASE_CHARS)))
+
+
+def build_char_tokenizer(extra_texts: Iterable[str] = ()) -> PreTrainedTokenizerFast:
+    """A character-level tokenizer; see the module docstring. Token ids: specials, base chars, extras."""
+    chars = list(BASE_CHARS) + list(extra_chars(list(extra_texts)))
+    vocab = {tok: i for i, tok in enumerate([*SPECIAL_TOKENS, *chars])}
+    tok = Tokenizer(WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), "isolated")
+    tok.decoder = decoders.Fuse()
+    tok.post_processor = processors.TemplateProcessing(
+        single="<bos> $A", pair="<bos> $A $B", special_tokens=[("<bos>", vocab["<bos>"])]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        pad_token="<pad>",
+        bos_token="<bos>",
+        eos_token="<eos>",
+        unk_token="<unk>",
+        padding_side="left",
+        clean_up_tokenization_spaces=False,
+        model_max_length=DEFAULT_TINY_CONFIG["model"]["max_position_embeddings"],
+    )
+
+
+# ---- model --------------------------------------------------------------------------------------------
+def build_tiny_model(
+    model_config: Mapping[str, Any], tokenizer: PreTrainedTokenizerFast, seed: int = 0
+) -> LlamaForCausalLM:
+    """A freshly initialised `LlamaForCausalLM` (seeded, without touching the global RNG)."""
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        **model_config,
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = LlamaForCausalLM(config)
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.bos_token_id = tokenizer.bos_token_id
+    return model
+
+
+def warmup_examples(
+    families: Sequence[str], level_weights: Mapping[Any, float], n: int, seed: int
+) -> list[Example]:
+    """`n` examples, levels in proportion to `level_weights`, families in turn, from a 'warmup' stream."""
+    rng = torch.Generator().manual_seed(seed)
+    levels = sorted(int(k) for k in level_weights)
+    weights = torch.tensor([float(level_weights[k]) for k in sorted(level_weights, key=int)])  # [L]
+    drawn = torch.multinomial(weights, n, replacement=True, generator=rng)  # (n,) indices into levels
+    tasks = [get_task(f) for f in families]
+    seeds = torch.randint(0, 2**62, (n,), generator=rng)  # (n,)
+    out = []
+    for i in range(n):
+        task = tasks[i % len(tasks)]
+        level = levels[int(drawn[i])]
+        if level in task.levels:
+            out.append(task.generate(level, int(seeds[i])))
+    return out
+
+
+def _as_example(row: Example | Mapping[str, Any]) -> Example:
+    """An `Example` from itself or a dataset row; rows without difficulty go to level 0."""
+    if isinstance(row, Example):
+        return row
+    difficulty = row.get("difficulty")
+    return Example(
+        prompt=row["prompt"],
+        answer=str(row["answer"]),
+        difficulty=0 if difficulty is None else int(difficulty),
+        family=row.get("family") or "",
+    )
+
+
+def _pad(rows: list[list[int]], value: int, side: str) -> torch.Tensor:
+    width = max(len(r) for r in rows)
+    fill = [[value] * (width - len(r)) for r in rows]
+    return torch.tensor([f + r if side == "left" else r + f for r, f in zip(rows, fill, strict=True)])
+
+
+def _teacher_forcing_batch(tokenizer: PreTrainedTokenizerFast, batch: Sequence[Example]) -> dict:
+    """<bos> prompt answer <eos>, right-padded; labels only on `answer <eos>` (-100 elsewhere)."""
+    prompts = tokenizer([ex.prompt for ex in batch])["input_ids"]
+    answers = tokenizer([ex.answer for ex in batch], add_special_tokens=False)["input_ids"]
+    ids = [p + a + [tokenizer.eos_token_id] for p, a in zip(prompts, answers, strict=True)]
+    labels = [[-100] * len(p) + a + [tokenizer.eos_token_id] for p, a in zip(prompts, answers, strict=True)]
+    return {
+        "input_ids": _pad(ids, tokenizer.pad_token_id, "right"),  # (B, T)
+        "attention_mask": _pad([[1] * len(r) for r in ids], 0, "right"),  # (B, T)
+        "labels": _pad(labels, -100, "right"),  # (B, T)
+    }
+
+
+def warm_up(
+    model: LlamaForCausalLM,
+    tokenizer: PreTrainedTokenizerFast,
+    examples: Sequence[Example | Mapping[str, Any]],
+    steps: int,
+    batch_size: int = 128,
+    lr: float = 3e-3,
+    warmup_frac: float = 0.05,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Supervised warm-up by teacher forcing; returns {"seconds", "final_loss", "losses"}.
+
+    Batches are consecutive slices of seeded permutations of `examples` (reshuffled each epoch).
+    Learning rate: linear warm-up over `warmup_frac` of the steps, then cosine decay to 10%.
+    """
+    data = [_as_example(e) for e in examples]
+    if not data:
+        raise ValueError("warm_up needs at least one example")
+    rng = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0, betas=(0.9, 0.98))
+    ramp = max(1, int(warmup_frac * steps))
+
+    def lr_factor(step: int) -> float:
+        cosine = 0.5 * (1 + math.cos(math.pi * min(step / max(steps, 1), 1.0)))  # 1 -> 0
+        return min(1.0, (step + 1) / ramp) * (0.1 + 0.9 * cosine)
+
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
+    order, cursor, losses = torch.randperm(len(data), generator=rng), 0, []
+    model.train()
+    start = time.perf_counter()
+    for _ in tqdm(range(steps), desc="tiny warm-up", disable=not progress, mininterval=1.0):
+        if cursor + batch_size > len(order):
+            order, cursor = torch.randperm(len(data), generator=rng), 0
+        batch = [data[int(i)] for i in order[cursor : cursor + batch_size]]
+        cursor += batch_size
+        inputs = {k: v.to(model.device) for k, v in _teacher_forcing_batch(tokenizer, batch).items()}
+        loss = model(**inputs).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(loss.item())
+    model.eval()
+    tail = losses[-20:] or [float("nan")]
+    return {"seconds": time.perf_counter() - start, "final_loss": sum(tail) / len(tail), "losses": losses}
+
+
+@torch.no_grad()
+def generate_greedy(
+    model: LlamaForCausalLM,
+    tokenizer: PreTrainedTokenizerFast,
+    prompts: Sequence[str],
+    batch_size: int = 64,
+    max_new_tokens: int = 12,
+) -> list[str]:
+    """Greedy completions (special tokens dropped), batched with left padding, in the order given."""
+    was_training = model.training
+    model.eval()
+    encoded = tokenizer(list(prompts))["input_ids"]
+    by_length = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))  # less padding per batch
+    out: list[str] = [""] * len(encoded)
+    for start in range(0, len(by_length), batch_size):
+        idx = by_length[start : start + batch_size]
+        rows = [encoded[i] for i in idx]
+        input_ids = _pad(rows, tokenizer.pad_token_id, "left")  # (B, T)
+        attention_mask = _pad([[1] * len(r) for r in rows], 0, "left")  # (B, T)
+        generated = model.generate(
+            input_ids=input_ids.to(model.device),
+            attention_mask=attention_mask.to(model.device),
+            do_sample=False,
+            max_new_tokens=max_new_tokens,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        )  # (B, T + new)
+        texts = tokenizer.batch_decode(generated[:, input_ids.shape[1] :], skip_special_tokens=True)
+        for i, text in zip(idx, texts, strict=True):
+            out[i] = text
+    model.train(was_training)
+    return out
+
+
+def evaluate_by_level(
+    model: LlamaForCausalLM,
+    tokenizer: PreTrainedTokenizerFast,
+    eval_examples: Iterable[Example | Mapping[str, Any]],
+    task_verify: Callable[[Example, str], bool] | None = None,
+    batch_size: int = 64,
+    max_new_tokens: int = 12,
+) -> dict[int, float]:
+    """Greedy accuracy per difficulty level, {level: fraction solved}, levels ascending.
+
+    `eval_examples`: `Example`s or dataset rows (a `datasets.Dataset` works); rows without a difficulty
+    count as level 0. `task_verify(example, completion)` defaults to the row's family's `verify`
+    (exact match of the first line for rows of no known family).
+    """
+    examples = [_as_example(e) for e in eval_examples]
+    verify = task_verify or (lambda ex, c: task_for_row(ex.family).verify(ex, c))
+    completions = generate_greedy(model, tokenizer, [e.prompt for e in examples], batch_size, max_new_tokens)
+    hits: dict[int, list[bool]] = defaultdict(list)
+    for ex, completion in zip(examples, completions, strict=True):
+        hits[ex.difficulty].append(bool(verify(ex, completion)))
+    return {level: sum(h) / len(h) for level, h in sorted(hits.items())}
+
+
+# ---- cache --------------------------------------------------------------------------------------------
+def tiny_config(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """`DEFAULT_TINY_CONFIG` with `config`'s sections merged over it (keys of a section replace keys)."""
+    merged = copy.deepcopy(DEFAULT_TINY_CONFIG)
+    for section, values in (config or {}).items():
+        if section not in merged:
+            raise ValueError(f"unknown tiny config section {section!r}; sections: {sorted(merged)}")
+        unknown = set(values) - set(merged[section])
+        if section != "model" and unknown:
+            raise ValueError(
+                f"unknown keys {sorted(unknown)} in tiny config [{section}]; keys: {sorted(merged[section])}"
+            )
+        merged[section].update(copy.deepcopy(dict(values)))
+    weights = merged["tasks"]["level_weights"]
+    merged["tasks"]["level_weights"] = {str(k): float(v) for k, v in weights.items()}  # JSON-stable keys
+    return merged
+
+
+def cache_root(cache_dir: str | Path | None = None) -> Path:
+    """`cache_dir`, else $RLVR_CURRICULUM_CACHE, else ~/.cache/rlvr-curriculum."""
+    chosen = cache_dir or os.environ.get("RLVR_CURRICULUM_CACHE") or "~/.cache/rlvr-curriculum"
+    return Path(chosen).expanduser()
+
+
+def cache_key(config: Mapping[str, Any], chars: str) -> str:
+    blob = json.dumps({"version": TINY_VERSION, "config": config, "extra_chars": chars}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def _build(config: dict[str, Any], chars: str, progress: bool) -> tuple[Any, Any, dict[str, Any]]:
+    from tasks import build_eval
+
+    tokenizer = build_char_tokenizer([chars])
+    warm, tasks_cfg, ev = config["warmup"], config["tasks"], config["eval"]
+    model = build_tiny_model(config["model"], tokenizer, seed=warm["seed"])
+    examples = warmup_examples(
+        tasks_cfg["families"], tasks_cfg["level_weights"], warm["steps"] * warm["batch_size"], warm["seed"]
+    )
+    report = warm_up(model, tokenizer, examples, warm["steps"], warm["batch_size"], warm["lr"],
+                     warm["warmup_frac"], warm["seed"], progress)  # fmt: skip
+    accuracy: dict[str, dict[int, float]] = {}
+    if ev["per_level"] > 0:
+        for family in tasks_cfg["families"]:
+            held_out = build_eval([family], None, ev["per_level"], seed=warm["seed"])
+            accuracy[family] = evaluate_by_level(
+                model, tokenizer, held_out, batch_size=ev["batch_size"], max_new_tokens=ev["max_new_tokens"]
+            )
+    info = {
+        "num_parameters": sum(p.numel() for p in model.parameters()),
+        "warmup_seconds": round(report["seconds"], 2),
+        "final_loss": round(report["final_loss"], 4),
+        "accuracy": accuracy,
+    }
+    return model, tokenizer, info
+
+
+def _load(path: Path) -> tuple[Any, Any, dict[str, Any]]:
+    info = json.loads((path / "info.json").read_text())
+    attn = info["config"]["model"].get("attn_implementation")  # not kept in config.json
+    model = LlamaForCausalLM.from_pretrained(path, **({"attn_implementation": attn} if attn else {}))
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(path)
+    info["accuracy"] = {f: {int(k): v for k, v in acc.items()} for f, acc in info.get("accuracy", {}).items()}
+    return model, tokenizer, info
+
+
+def load_or_build_tiny(
+    cache_dir: str | Path | None = None,
+    config: Mapping[str, Any] | None = None,
+    *,
+    warmup_steps: int | None = None,
+    seed: int | None = None,
+    extra_texts: Iterable[str] = (),
+    progress: bool = True,
+) -> tuple[LlamaForCausalLM, PreTrainedTokenizerFast, dict[str, Any]]:
+    """The warmed-up tiny model and its tokenizer, from the cache or built (and cached) now.
+
+    `config` is merged over `DEFAULT_TINY_CONFIG`; `warmup_steps` and `seed` are shortcuts for
+    `config["warmup"]["steps"]` / `["seed"]`. `extra_texts` (e.g. the dataset's prompts and answers)
+    add their characters to the vocabulary. `info`: cached, path, key, config, num_parameters,
+    warmup_seconds, final_loss, accuracy ({family: {level: greedy held-out accuracy}}).
+    """
+    merged = tiny_config(config)
+    if warmup_steps is not None:
+        merged["warmup"]["steps"] = int(warmup_steps)
+    if seed is not None:
+        merged["warmup"]["seed"] = int(seed)
+    chars = extra_chars(list(extra_texts))
+    key = cache_key(merged, chars)
+    root = cache_root(cache_dir)
+    final = root / f"tiny-{key}"
+    if (final / "info.json").exists():
+        model, tokenizer, info = _load(final)
+        return model, tokenizer, {**info, "cached": True, "path": str(final)}
+
+    model, tokenizer, info = _build(merged, chars, progress)
+    info = {"key": key, "config": merged, "extra_chars": chars, **info}
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tiny-{key}.", dir=root))
+    try:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / "info.json").write_text(json.dumps(info, indent=1, sort_keys=True))
+        os.rename(tmp, final)  # atomic; fails if another process got there first
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not (final / "info.json").exists():
+            raise
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return model, tokenizer, {**info, "cached": False, "path": str(final)}
+
+
+def _main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Build (or load) the tiny model and print its spread.")
+    parser.add_argument("--cache-dir", default=None)
+    parser.add_argument("--steps", type=int, default=None, help="warm-up steps")
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args()
+    _, _, info = load_or_build_tiny(args.cache_dir, warmup_steps=args.steps, seed=args.seed)
+    print(f"{info['path']}  cached={info['cached']}  params={info['num_parameters']}  "
+          f"warm-up {info['warmup_seconds']} s  final loss {info['final_loss']}")  # fmt: skip
+    for family, acc in info["accuracy"].items():
+        print(f"{family:>12}: " + "  ".join(f"L{lvl} {a:.2f}" for lvl, a in acc.items()))
+
+
+if __name__ == "__main__":
+    _main()

@@ -1,0 +1,237 @@
+"""`curriculum train`: the main job. GRPO with the curriculum on a mixed-difficulty pool, evaluated
+per difficulty level before and after, with metrics, checkpoints and plots in the output folder.
+
+    curriculum train                                    # configs/default.yaml: the tiny model, ~5 min on 2 cores
+    curriculum train --config configs/smoke.yaml        # the same pipeline in under a minute
+    curriculum train dataset=data/my.jsonl model=path/to/hf-model policy=static max_steps=200
+
+Output folder: `run_config.yaml`, `metrics.jsonl` (every logged step, curriculum/* and advantage/*
+included), `calibration.npz` (predicted vs observed pass rate of every group), `eval.md` / `eval.json`
+(accuracy per level before and after), `checkpoint-*` (model + curriculum state), `*.png` plots.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from .run_config import RunConfig, load_run_config
+
+
+# ---- data and model -----------------------------------------------------------------------------------
+def build_data(cfg: RunConfig) -> tuple[Any, list[Any]]:
+    """(train dataset with prompt/answer/difficulty columns, held-out eval examples)."""
+    from tasks import build_eval, build_pool
+
+    if cfg.dataset is None:
+        if cfg.level_counts:
+            from datasets import concatenate_datasets
+
+            train = concatenate_datasets([build_pool(cfg.families, [int(lv)], int(n), seed=cfg.seed)
+                                          for lv, n in sorted(cfg.level_counts.items()) if int(n) > 0])
+        else:
+            train = build_pool(cfg.families, cfg.levels, cfg.per_level, seed=cfg.seed)
+        evals = build_eval(cfg.families, cfg.levels, cfg.eval_per_level, seed=cfg.seed, exclude=train)
+        return train, evals
+    from tasks.data import load_prompts
+
+    ds = load_prompts(cfg.dataset, prompt_column=cfg.prompt_column, answer_column=cfg.answer_column,
+                      difficulty_column=cfg.difficulty_column)
+    split = ds.train_test_split(test_size=min(0.1, 200 / max(len(ds), 1)), seed=cfg.seed)
+    return split["train"], split["test"]
+
+
+def build_model(cfg: RunConfig, texts: list[str]) -> tuple[Any, Any, dict]:
+    if cfg.model == "tiny":
+        from .tiny import load_or_build_tiny
+
+        return load_or_build_tiny(cache_dir=cfg.tiny_cache_dir, warmup_steps=cfg.tiny_warmup_steps,
+                                  extra_texts=texts, seed=cfg.seed)
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = Path(cfg.model)
+    if not (path / "config.json").exists():
+        raise FileNotFoundError(f"model={cfg.model!r}: not 'tiny' and no local Hugging Face model folder "
+                                "(config.json) there; downloads are off (HF_HUB_OFFLINE=1)")
+    tok = AutoTokenizer.from_pretrained(path)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return AutoModelForCausalLM.from_pretrained(path), tok, {"model": str(path), "cached": True}
+
+
+def evaluate(model: Any, tokenizer: Any, examples: Any, cfg: RunConfig) -> dict[int, float]:
+    from .tiny import evaluate_by_level
+
+    return evaluate_by_level(model, tokenizer, examples, max_new_tokens=cfg.max_completion_length)
+
+
+# ---- callbacks ----------------------------------------------------------------------------------------
+def make_callbacks(cfg: RunConfig, out: Path, eval_examples: Any, labels: np.ndarray | None) -> list[Any]:
+    from transformers import TrainerCallback
+
+    class RunRecorder(TrainerCallback):
+        """metrics.jsonl (every log), calibration pairs and the level drawn (every curriculum step),
+        and the periodic held-out evaluation."""
+
+        def __init__(self) -> None:
+            self.trainer: Any = None
+            self.seen_step = -1
+            self.pred: list[np.ndarray] = []
+            self.obs: list[np.ndarray] = []
+            self.levels: list[float] = []
+
+        def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001
+            cur = self.trainer.curriculum
+            if cur.step != self.seen_step:
+                self.seen_step = cur.step
+                ids, pred, obs = cur.last_calibration
+                self.pred.append(pred.astype(np.float32))
+                self.obs.append(obs.astype(np.float32))
+                if labels is not None and ids.size:
+                    self.levels.append(float(labels[ids].mean()))
+            if cfg.budget_rollouts is not None and generated_rollouts(self.trainer) >= cfg.budget_rollouts:
+                control.should_training_stop = True
+            if cfg.eval_every and state.global_step % cfg.eval_every == 0 and state.is_world_process_zero:
+                self.write_eval(state.global_step, evaluate(self.trainer.model, self.trainer.processing_class,
+                                                            eval_examples, cfg))
+
+        def write_eval(self, step: int, acc: dict) -> None:
+            self.write({"step": step, "rollouts": generated_rollouts(self.trainer),
+                        "eval/accuracy": float(np.mean(list(acc.values())))}
+                       | {f"eval/accuracy_level_{k}": v for k, v in acc.items()})
+
+        def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
+            if not state.is_world_process_zero or not logs:
+                return
+            row = {"step": state.global_step, **{k: v for k, v in logs.items() if _is_number(v)}}
+            if self.levels:
+                row["curriculum/mean_level"] = self.levels[-1]
+            self.write(row)
+
+        def write(self, row: dict) -> None:
+            with open(out / "metrics.jsonl", "a") as f:
+                f.write(json.dumps(row) + "\n")
+
+        def save_calibration(self) -> None:
+            pred = np.concatenate(self.pred) if self.pred else np.zeros(0, np.float32)
+            obs = np.concatenate(self.obs) if self.obs else np.zeros(0, np.float32)
+            np.savez(out / "calibration.npz", predicted=pred, observed=obs)
+
+    return [RunRecorder()]
+
+
+def generated_rollouts(trainer: Any) -> float:
+    """Every completion generated so far: observed ones plus any discarded by dynamic sampling."""
+    return float(trainer.curriculum.stats()["observed_rollouts"] + getattr(trainer, "discarded_rollouts", 0))
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(float(v))
+
+
+# ---- the run ------------------------------------------------------------------------------------------
+def grpo_args(cfg: RunConfig, out: Path) -> Any:
+    from .trainer import CurriculumGRPOConfig
+
+    kwargs: dict[str, Any] = dict(
+        output_dir=str(out),
+        seed=cfg.seed,
+        max_steps=cfg.max_steps,
+        learning_rate=cfg.learning_rate,
+        per_device_train_batch_size=cfg.prompts_per_step * cfg.num_generations,
+        num_generations=cfg.num_generations,
+        max_completion_length=cfg.max_completion_length,
+        temperature=cfg.temperature,
+        beta=cfg.beta,
+        logging_steps=cfg.logging_steps,
+        save_steps=cfg.save_steps,
+        save_strategy="steps",
+        report_to=[],
+        use_cpu=not _has_gpu(),
+        curriculum_policy=cfg.policy,
+        curriculum_fluke_damping=cfg.fluke_damping,
+        curriculum_success_reward=cfg.success_reward,
+        curriculum_prior_column=cfg.difficulty_column,
+        disable_tqdm=False,
+    )
+    if cfg.curriculum:
+        kwargs["curriculum_extra"] = dict(cfg.curriculum)
+    kwargs.update(cfg.grpo)
+    return CurriculumGRPOConfig(**kwargs)
+
+
+def _has_gpu() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def run(cfg: RunConfig) -> dict[str, Any]:
+    from tasks import correctness_reward, format_reward
+
+    from .trainer import CurriculumGRPOTrainer
+
+    t0 = time.perf_counter()
+    out = Path(cfg.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.jsonl").unlink(missing_ok=True)
+    (out / "run_config.yaml").write_text(yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False))
+    train_ds, eval_examples = build_data(cfg)
+    texts = list(train_ds[cfg.prompt_column]) + [str(a) for a in train_ds[cfg.answer_column]]
+    model, tokenizer, info = build_model(cfg, texts)
+    print(f"model: {info.get('description', cfg.model)}; {len(train_ds)} training prompts", flush=True)
+    before = evaluate(model, tokenizer, eval_examples, cfg)
+    labels = np.asarray(train_ds[cfg.difficulty_column]) if cfg.difficulty_column in train_ds.column_names else None
+    callbacks = make_callbacks(cfg, out, eval_examples, labels)
+    trainer = CurriculumGRPOTrainer(model=model, reward_funcs=[correctness_reward, format_reward],
+                                    args=grpo_args(cfg, out), train_dataset=train_ds,
+                                    processing_class=tokenizer, callbacks=callbacks)
+    callbacks[0].trainer = trainer
+    callbacks[0].write_eval(0, before)
+    trainer.train()
+    after = evaluate(trainer.model, tokenizer, eval_examples, cfg)
+    callbacks[0].write_eval(trainer.state.global_step, after)
+    callbacks[0].save_calibration()
+    stats = trainer.curriculum.stats()
+    cur = trainer.curriculum
+    tried = cur.tracker.attempts.astype(np.float64)  # [N] rollouts per prompt over the run
+    never = float(tried[cur.tracker.succ <= 0].sum() / max(tried.sum(), 1.0))
+    result = {"before": before, "after": after, "curriculum": stats, "wall_s": time.perf_counter() - t0,
+              "rollouts": stats["observed_rollouts"], "generated_rollouts": generated_rollouts(trainer),
+              "never_solved_share": never}
+    (out / "eval.json").write_text(json.dumps(result, indent=2, default=float))
+    (out / "eval.md").write_text(eval_table(before, after) + "\n")
+    from .plots import plot_run
+
+    plots = plot_run(out)
+    print("\n" + eval_table(before, after))
+    print(f"\ncurriculum: ability {stats['ability']:.2f}, excluded {stats['excluded_frac']:.1%}, "
+          f"retired {stats['retired_frac']:.1%}, informative groups {stats['informative_ratio_total']:.1%}")
+    if stats.get("observed_pass_rate", 0.0) == 0.0:
+        print("nothing is learnable yet: no rollout succeeded on any prompt. The curriculum keeps re-probing "
+              "excluded prompts as training goes on; warm the model up (SFT) or add easier prompts.")
+    print(f"outputs in {out}/: metrics.jsonl, eval.md, " + ", ".join(p.name for p in plots))
+    return result
+
+
+def eval_table(before: dict, after: dict) -> str:
+    lines = ["| level | accuracy before | accuracy after | change |", "|---|---|---|---|"]
+    for k in sorted(before, key=lambda x: (str(type(x)), x)):
+        a, b = before[k], after.get(k, float("nan"))
+        lines.append(f"| {k} | {a:.3f} | {b:.3f} | {b - a:+.3f} |")
+    return "\n".join(lines)
+
+
+def main(config: str | None, overrides: list[str]) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    run(load_run_config(config, overrides))
+    return 0
