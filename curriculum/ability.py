@@ -228,7 +228,7 @@ class AbilityModel:
         # (U,) revisits (a prompt's first group places the prompt, not the ability) that are not saturated
         # on both occasions (those carry exactly zero conditional information)
         total = s + past[0]
-        r = seen & (total > 0.5) & (total < n + past[1] - 0.5)
+        r = seen & (total > 0.5) & (total < n + past[1] - 0.5) & (step - last_seen >= self.cfg.revisit_min_gap)
         if r.any():
             table = conditional_table(s[r], n[r], past[0][r], past[1][r])
             self._update_theta(lab[r], uniq[r], table)
@@ -243,15 +243,21 @@ class AbilityModel:
         """(R,) ability change of each revisit since its anchor, as the model stands now."""
         return self.theta - self.offset[lab] - self.anchor[uniq].astype(np.float64)
 
+    def _moments(self, lab: np.ndarray, uniq: np.ndarray, table: tuple) -> tuple[np.ndarray, np.ndarray]:
+        """Per revisit (score, information) for the ability, shrunk by the prompt's own change (random effect)."""
+        score, info = conditional_moments(table, self._drift_delta(lab, uniq))
+        keep = 1.0 / (1.0 + info * self.cfg.revisit_noise)
+        return score * keep, info * keep
+
     def _update_theta(self, lab: np.ndarray, uniq: np.ndarray, table: tuple) -> None:
         for _ in range(2):  # two Newton steps on the conditional likelihood
-            score, info = conditional_moments(table, self._drift_delta(lab, uniq))
+            score, info = self._moments(lab, uniq, table)
             post_var = 1.0 / (1.0 / self.theta_var + float(info.sum()))
             self.theta += float(np.clip(post_var * score.sum(), -1.0, 1.0))
         self.theta_var = post_var
 
     def _update_offsets(self, lab: np.ndarray, uniq: np.ndarray, table: tuple) -> None:
-        score, info = conditional_moments(table, self._drift_delta(lab, uniq))
+        score, info = self._moments(lab, uniq, table)
         post_var = 1.0 / (1.0 / self.offset_var + np.bincount(lab, weights=info, minlength=self.num_labels))
         self.offset -= np.clip(post_var * np.bincount(lab, weights=score, minlength=self.num_labels), -1.0, 1.0)
         self.offset_var = post_var

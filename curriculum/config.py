@@ -58,8 +58,15 @@ class CurriculumConfig:
     pass_rate_prior_sd: float = 1.0
     """Prior sd (logits) around an initial pass-rate estimate given as prior."""
 
-    ability_drift: float = 0.02
+    ability_drift: float = 0.005
     """Process noise (logit variance per step) of the global ability: how fast it may move."""
+    revisit_noise: float = 0.5
+    """Variance (logits^2) of a revisited prompt's own change beyond the global ability (it was trained on):
+    each revisit's evidence about the ability is down-weighted by 1 / (1 + information * revisit_noise), so
+    a few heavily trained prompts cannot drag the ability along."""
+    revisit_min_gap: int = 8
+    """Revisits sooner than this many steps after the last one do not move the ability: right after being
+    trained on, a prompt's own change (memorisation) swamps the global one."""
     label_drift: float = 0.002
     """Process noise per step of each label's difficulty offset (skills improving at different speeds)."""
     prompt_drift: float = 0.002

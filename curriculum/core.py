@@ -32,7 +32,8 @@ from .streams import GroupedStreams
 from .tracker import PassRateTracker, aggregate
 
 FORMAT_VERSION = 1
-_PRIOR_BINS = 16  # unseen prompts with a pass-rate prior are drawn by prior bin
+_PRIOR_BINS = 16
+_PENDING_CAP = 65536  # proposals awaiting feedback that are remembered (trainers lag one or two chunks)
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -107,6 +108,7 @@ class Curriculum:
         self.band_cache = np.zeros(0, dtype=np.int64)  # (<= band_cache,) most recent first
         self.last_calibration = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0))  # see observe()
         self._scratch = np.zeros(self.num_prompts, dtype=bool)  # [N] all False between calls
+        self.pending = np.zeros(0, dtype=np.int64)  # (<= _PENDING_CAP,) proposed, not yet observed
 
     # ---- the public API --------------------------------------------------------------------------
     def propose(self, k: int) -> np.ndarray:
@@ -121,6 +123,7 @@ class Curriculum:
             return np.zeros(0, dtype=np.int64)
         ids = self.policy.propose(self, int(k), rng).astype(np.int64)
         self.pools.move(ids[self.pools.status[ids] == UNSEEN], ACTIVE)
+        self.pending = np.concatenate([self.pending, ids])[-_PENDING_CAP:]
         return rng.permutation(ids)
 
     def observe(self, prompt_ids: Any, rewards: Any) -> None:
@@ -130,6 +133,8 @@ class Curriculum:
             return
         self.step += 1
         uniq, n, s = aggregate(ids, rew >= self.config.success_threshold)
+        if self.pending.size:
+            self.pending = self.pending[~self.is_member(self.pending, uniq)]
         before = self.predict_unchecked(uniq)
         attempts, last_seen = self.tracker.attempts[uniq], self.tracker.last_step[uniq]
         past = self.tracker.counts(uniq, self.step)  # discounted counts before this step
@@ -207,7 +212,10 @@ class Curriculum:
         anchor = self.ability.anchor[ids].astype(np.float64)
         shift = self.ability.shift_since_anchor(ids)
         dt = (self.step - self.tracker.last_step[ids]).astype(np.float64)
-        slack = self._z * np.sqrt(self.ability.theta_var + self.config.prompt_drift * dt)  # (U,)
+        # uncertainty of the shift since the prompt was seen (not of theta's arbitrary origin): at most the
+        # ability's process noise accumulated since, plus the prompt's own drift
+        shift_var = np.minimum(self.ability.theta_var, self.config.ability_drift * dt) + self.config.prompt_drift * dt
+        slack = self._z * np.sqrt(shift_var)  # (U,)
         _, w = grid_posterior(s, n, mu0, v0, anchor)  # nodes b = mu0 + sd * _GRID_Z, ascending in each row
         above = np.cumsum(w[:, ::-1], axis=1)[:, ::-1]  # (U, K) posterior mass of b >= each node
         sd, now = np.sqrt(v0), anchor + shift  # pass-rate logit now at node b: now - b
@@ -233,14 +241,19 @@ class Curriculum:
         m, v = self.ability.posterior(ids, self.tracker.attempts[ids], self.tracker.last_step[ids], self.step)
         return ids, m, v
 
+    def is_member(self, ids: np.ndarray, members: np.ndarray) -> np.ndarray:
+        """(len(ids),) whether each id is in `members`; O(len) with the scratch flags, no sort."""
+        self._scratch[members] = True
+        out = self._scratch[ids]
+        self._scratch[members] = False
+        return out
+
     def _remember_band(self, ids: np.ndarray, p: np.ndarray) -> None:
         """Keep the most recent observed prompts predicted inside the band (the adaptive policy's cache)."""
         if self.config.policy != "adaptive" or self.config.band_cache == 0:
             return
         fresh = ids[(p >= self.config.band_low) & (p <= self.config.band_high)]
-        self._scratch[fresh] = True  # membership without a sort (np.isin is slow); reset right after
-        old = self.band_cache[~self._scratch[self.band_cache]]
-        self._scratch[fresh] = False
+        old = self.band_cache[~self.is_member(self.band_cache, fresh)]
         cache = np.concatenate([fresh, old])
         self.band_cache = cache[: self.config.band_cache]
 
@@ -349,6 +362,7 @@ class Curriculum:
             "stream_cursor": self.streams.cursor,
             "stream_taken": self.streams.taken,
             "band_cache": self.band_cache,
+            "pending": self.pending,
             "counters": json.dumps(self.counters, sort_keys=True),
             "last": json.dumps(self.last, sort_keys=True),
         }
@@ -366,6 +380,7 @@ class Curriculum:
         self.streams.cursor[...] = sd["stream_cursor"]
         self.streams.taken[...] = sd["stream_taken"]
         self.band_cache = np.asarray(sd["band_cache"], dtype=np.int64).copy()
+        self.pending = np.asarray(sd["pending"], dtype=np.int64).copy()
         self.step, self.proposals = int(sd["step"]), int(sd["proposals"])
         self.counters = json.loads(str(sd["counters"]))
         self.last = json.loads(str(sd["last"]))

@@ -71,7 +71,7 @@ class RunConfig:
     # ---- GRPO ---------------------------------------------------------------------------------------
     max_steps: int = 100
     """Optimiser steps."""
-    learning_rate: float = 5e-4
+    learning_rate: float = 1e-4
     prompts_per_step: int = 8
     """Distinct prompts per generation batch."""
     num_generations: int = 8

@@ -257,3 +257,12 @@ def test_a_stream_covers_every_id_once_in_its_first_epoch_and_never_repeats_with
     assert np.array_equal(np.sort(ids[:n]), np.arange(n))
     counts = np.bincount(ids[: 3 * n], minlength=n)
     assert counts.min() >= 2 and counts.max() <= 4
+
+
+def test_a_chunk_proposed_before_the_last_ones_feedback_does_not_repeat_its_prompts(pool: np.ndarray) -> None:
+    cur = Curriculum(pool.size, seed=0)
+    drive(cur, pool, 5)
+    first, second = cur.propose(16), cur.propose(16)  # the trainer's one-chunk lag
+    assert np.intersect1d(first, second).size == 0
+    cur.observe(np.repeat(first, 8), np.ones(first.size * 8))
+    assert np.array_equal(np.sort(cur.pending), np.sort(second))
