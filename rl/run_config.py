@@ -65,6 +65,9 @@ class RunConfig:
     """"uniform" (plain GRPO), "static" or "adaptive"."""
     fluke_damping: str = "posterior"
     """Advantage shaping of lone successes on near-impossible prompts: "none", "posterior" or "cap"."""
+    dynamic_sampling: bool = False
+    """DAPO-style dynamic sampling (over-generate, drop all-equal groups; the extra completions count in the
+    budget). The peer baseline of the ablations; use with policy=uniform."""
     curriculum: dict[str, Any] = field(default_factory=dict)
     """Extra CurriculumConfig fields, e.g. {target: 0.5, band_low: 0.2}."""
 

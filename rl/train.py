@@ -191,9 +191,12 @@ def run(cfg: RunConfig) -> dict[str, Any]:
     before = evaluate(model, tokenizer, eval_examples, cfg)
     labels = np.asarray(train_ds[cfg.difficulty_column]) if cfg.difficulty_column in train_ds.column_names else None
     callbacks = make_callbacks(cfg, out, eval_examples, labels)
-    trainer = CurriculumGRPOTrainer(model=model, reward_funcs=[correctness_reward, format_reward],
-                                    args=grpo_args(cfg, out), train_dataset=train_ds,
-                                    processing_class=tokenizer, callbacks=callbacks)
+    trainer_cls = CurriculumGRPOTrainer
+    if cfg.dynamic_sampling:
+        from .dynamic_sampling import DynamicSamplingTrainer as trainer_cls
+    trainer = trainer_cls(model=model, reward_funcs=[correctness_reward, format_reward],
+                          args=grpo_args(cfg, out), train_dataset=train_ds,
+                          processing_class=tokenizer, callbacks=callbacks)
     callbacks[0].trainer = trainer
     callbacks[0].write_eval(0, before)
     trainer.train()
