@@ -40,6 +40,14 @@ def _bench(args: argparse.Namespace) -> int:
     print(f"curriculum bench: propose({args.k}) + observe({args.k} x {args.group}) per step, one process, median of "
           f"{args.steps} steps after warm-up\n")
     print(format_bench(results))
+    if args.trainer:
+        from rl.overhead import measure_overhead
+
+        print("\nbench: timing the curriculum inside GRPO training steps (tiny model) ...", file=sys.stderr, flush=True)
+        r = measure_overhead(steps=args.trainer_steps)
+        print(f"\ncurriculum share of a GRPO step (tiny model, {args.trainer_steps} steps): "
+              + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()
+                          if not isinstance(v, dict)))
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps([r.__dict__ | {"reference_ratio": r.reference_ratio} for r in results],
@@ -84,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--group", type=int, default=16, help="rollouts per prompt")
     b.add_argument("--steps", type=int, default=60)
     b.add_argument("--out", default="runs/bench.json")
+    b.add_argument("--trainer", action="store_true", help="also time the curriculum inside GRPO steps (imports torch)")
+    b.add_argument("--trainer-steps", type=int, default=20)
     b.set_defaults(func=_bench)
     t = sub.add_parser("train", help="GRPO with the curriculum (default: the embedded tiny model)")
     t.add_argument("--config", default=None, help="YAML run config (default: configs/default.yaml)")

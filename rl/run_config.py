@@ -57,6 +57,9 @@ class RunConfig:
     """Held-out prompts per family and level for the before/after evaluation (greedy)."""
     eval_every: int = 0
     """Evaluate the held-out set every this many steps as well (0: only before and after)."""
+    rewards: list[str] = field(default_factory=lambda: ["correctness_reward", "format_reward"])
+    """Reward functions by name: correctness_reward (task verifier), format_reward (small shaping),
+    math_reward (math-verify on \\boxed{} / #### answers, time-limited)."""
     success_reward: str | None = "correctness_reward"
     """Name of the verifier reward function whose value decides success (None: sum of rewards vs threshold)."""
 

@@ -128,6 +128,42 @@ def make_callbacks(cfg: RunConfig, out: Path, eval_examples: Any, labels: np.nda
     return [RunRecorder()]
 
 
+def quiet_progress(trainer: Any, cfg: RunConfig) -> None:
+    """Replace the Trainer's progress bar, which prints every log as a dict, with one bar and a short postfix."""
+    from tqdm.auto import tqdm
+    from transformers import TrainerCallback
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    trainer.remove_callback(ProgressCallback)
+    trainer.remove_callback(PrinterCallback)
+    per_step = cfg.prompts_per_step * cfg.num_generations
+    total = cfg.max_steps if cfg.budget_rollouts is None else min(cfg.max_steps, -(-cfg.budget_rollouts // per_step))
+
+    class CompactProgress(TrainerCallback):
+        bar: Any = None
+
+        def on_train_begin(self, args, state, control, **kwargs):  # noqa: ANN001
+            if state.is_world_process_zero:
+                self.bar = tqdm(total=total, desc=f"GRPO ({cfg.policy})", unit="step", dynamic_ncols=True)
+
+        def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001
+            if self.bar is not None:
+                self.bar.update(state.global_step - self.bar.n)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
+            if self.bar is not None and logs:
+                keys = {"reward": "reward", "curriculum/informative_ratio": "informative",
+                        "curriculum/ability": "ability"}
+                self.bar.set_postfix({v: f"{logs[k]:.2f}" for k, v in keys.items() if _is_number(logs.get(k))},
+                                     refresh=False)
+
+        def on_train_end(self, args, state, control, **kwargs):  # noqa: ANN001
+            if self.bar is not None:
+                self.bar.close()
+
+    trainer.add_callback(CompactProgress())
+
+
 def generated_rollouts(trainer: Any) -> float:
     """Every completion generated so far: observed ones plus any discarded by dynamic sampling."""
     return float(trainer.curriculum.stats()["observed_rollouts"] + getattr(trainer, "discarded_rollouts", 0))
@@ -175,8 +211,6 @@ def _has_gpu() -> bool:
 
 
 def run(cfg: RunConfig) -> dict[str, Any]:
-    from tasks import correctness_reward, format_reward
-
     from .trainer import CurriculumGRPOTrainer
 
     t0 = time.perf_counter()
@@ -194,10 +228,11 @@ def run(cfg: RunConfig) -> dict[str, Any]:
     trainer_cls = CurriculumGRPOTrainer
     if cfg.dynamic_sampling:
         from .dynamic_sampling import DynamicSamplingTrainer as trainer_cls
-    trainer = trainer_cls(model=model, reward_funcs=[correctness_reward, format_reward],
+    trainer = trainer_cls(model=model, reward_funcs=reward_functions(cfg.rewards),
                           args=grpo_args(cfg, out), train_dataset=train_ds,
                           processing_class=tokenizer, callbacks=callbacks)
     callbacks[0].trainer = trainer
+    quiet_progress(trainer, cfg)
     callbacks[0].write_eval(0, before)
     trainer.train()
     after = evaluate(trainer.model, tokenizer, eval_examples, cfg)
@@ -225,6 +260,20 @@ def run(cfg: RunConfig) -> dict[str, Any]:
     return result
 
 
+def reward_functions(names: list[str]) -> list[Any]:
+    import tasks
+
+    known = {"correctness_reward": tasks.correctness_reward, "format_reward": tasks.format_reward}
+    if "math_reward" in names:
+        from tasks.math_answers import math_reward
+
+        known["math_reward"] = math_reward
+    unknown = [n for n in names if n not in known and n != "math_reward"]
+    if unknown or not names:
+        raise ValueError(f"rewards={names}: choose from correctness_reward, format_reward, math_reward")
+    return [known[n] for n in names]
+
+
 def eval_table(before: dict, after: dict) -> str:
     lines = ["| level | accuracy before | accuracy after | change |", "|---|---|---|---|"]
     for k in sorted(before, key=lambda x: (str(type(x)), x)):
@@ -236,5 +285,8 @@ def eval_table(before: dict, after: dict) -> str:
 def main(config: str | None, overrides: list[str]) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")
     run(load_run_config(config, overrides))
     return 0

@@ -1,0 +1,201 @@
+"""Curriculum state in every `checkpoint-*/` folder: npz arrays + JSON metadata, never pickle.
+
+    checkpoint-40/curriculum_state.npz    every array of the state, as a0000.npy, a0001.npy, ...
+    checkpoint-40/curriculum_state.json   format version, num_prompts, config, state hash, sampler cursor,
+                                          and one entry per leaf: {"key": "curriculum/succ", "kind": "array",
+                                          "npz": "a0000"} or {"key": ..., "kind": "scalar", "type": "int",
+                                          "value": 3}
+
+The state is a nested dict {"curriculum": Curriculum.state_dict(), "sampler": CurriculumSampler.state_dict()}
+flattened to "/"-joined keys. Scalars keep their exact type and bits (floats as `float.hex`, numpy
+scalars as 0-d arrays) so a reloaded state hashes (`curriculum.state_hash`) exactly like the saved one.
+Files are written to a temporary name and renamed, so a crash never leaves half a state.
+
+    save_state(folder, curriculum, sampler, extra={"global_step": 40})
+    meta = load_state(folder, curriculum, sampler)      # raises naming the fix on any mismatch
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from curriculum import FORMAT_VERSION as CORE_FORMAT_VERSION
+from curriculum import Curriculum, state_hash
+from rl.sampler import CurriculumSampler
+
+STATE_NPZ = "curriculum_state.npz"
+STATE_JSON = "curriculum_state.json"
+FORMAT = "rlvr-curriculum-state"
+FORMAT_VERSION = 1
+
+
+# ---- flatten / unflatten -----------------------------------------------------------------------------
+def _scalar_entry(key: str, value: Any) -> dict[str, Any]:
+    if value is None:
+        return {"key": key, "kind": "scalar", "type": "none", "value": None}
+    for typ in (bool, int, str):  # bool before int: True is an int
+        if type(value) is typ:
+            return {"key": key, "kind": "scalar", "type": typ.__name__, "value": value}
+    if type(value) is float:
+        return {"key": key, "kind": "scalar", "type": "float", "value": value.hex()}
+    raise TypeError(f"curriculum state entry {key!r} has unsupported type {type(value).__name__}")
+
+
+def flatten_state(tree: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
+    """Nested dict -> (npz arrays by name, JSON entries), leaves in insertion order."""
+    arrays: dict[str, np.ndarray] = {}
+    entries: list[dict[str, Any]] = []
+
+    def visit(node: Mapping[str, Any], prefix: str) -> None:
+        for name, value in node.items():
+            if "/" in name:
+                raise ValueError(f"state key {name!r} must not contain '/'")
+            key = f"{prefix}{name}"
+            if isinstance(value, Mapping):
+                entries.append({"key": key, "kind": "dict"})
+                visit(value, key + "/")
+            elif isinstance(value, np.ndarray | np.generic):
+                arr = np.asarray(value)
+                if arr.dtype == object:
+                    raise TypeError(f"state entry {key!r} is an object array; it would need pickle")
+                slot = f"a{len(arrays):04d}"
+                arrays[slot] = arr
+                kind = "array" if isinstance(value, np.ndarray) else "numpy_scalar"
+                entries.append({"key": key, "kind": kind, "npz": slot})
+            else:
+                entries.append(_scalar_entry(key, value))
+
+    visit(tree, "")
+    return arrays, entries
+
+
+def _scalar_value(entry: Mapping[str, Any]) -> Any:
+    typ, value = entry["type"], entry["value"]
+    if typ == "none":
+        return None
+    if typ == "float":
+        return float.fromhex(value)
+    return {"bool": bool, "int": int, "str": str}[typ](value)
+
+
+def unflatten_state(arrays: Mapping[str, np.ndarray], entries: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Inverse of `flatten_state`."""
+    root: dict[str, Any] = {}
+    for entry in entries:
+        *parents, name = entry["key"].split("/")
+        node = root
+        for parent in parents:
+            node = node[parent]
+        kind = entry["kind"]
+        if kind == "dict":
+            node[name] = {}
+        elif kind == "array":
+            node[name] = np.array(arrays[entry["npz"]])
+        elif kind == "numpy_scalar":
+            node[name] = np.asarray(arrays[entry["npz"]])[()]
+        else:
+            node[name] = _scalar_value(entry)
+    return root
+
+
+# ---- files -------------------------------------------------------------------------------------------
+def _write_atomic(path: Path, write: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def save_state(
+    folder: str | os.PathLike,
+    curriculum: Curriculum,
+    sampler: CurriculumSampler,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write curriculum_state.npz + .json into `folder` (created if needed); return the JSON path."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    core = curriculum.state_dict()
+    sampler_sd = sampler.state_dict()
+    arrays, entries = flatten_state({"curriculum": core, "sampler": sampler_sd})
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "core_format_version": CORE_FORMAT_VERSION,
+        "num_prompts": curriculum.num_prompts,
+        "seed": curriculum.seed,
+        "config": curriculum.config.to_dict(),
+        "state_hash": state_hash(core),
+        "sampler": {
+            "chunks_proposed": sampler.chunks_proposed,
+            "chunks_observed": sampler.chunks_observed,
+            "pending_chunks": len(sampler.pending),
+            "batch_size": sampler.batch_size,
+        },
+        **dict(extra or {}),
+        "entries": entries,
+    }
+
+    def write_npz(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+    _write_atomic(folder / STATE_NPZ, write_npz)
+    _write_atomic(folder / STATE_JSON, lambda tmp: tmp.write_text(json.dumps(meta, indent=1)))
+    return folder / STATE_JSON
+
+
+def has_state(folder: str | os.PathLike) -> bool:
+    return (Path(folder) / STATE_JSON).is_file() and (Path(folder) / STATE_NPZ).is_file()
+
+
+def read_state(folder: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(meta, nested state) from `folder`; the arrays are loaded without pickle."""
+    folder = Path(folder)
+    meta = json.loads((folder / STATE_JSON).read_text())
+    if meta.get("format") != FORMAT or int(meta.get("format_version", -1)) != FORMAT_VERSION:
+        raise ValueError(
+            f"{folder / STATE_JSON} is format {meta.get('format')!r} v{meta.get('format_version')}, expected "
+            f"{FORMAT!r} v{FORMAT_VERSION}; resume with the rlvr-curriculum version that wrote it"
+        )
+    with np.load(folder / STATE_NPZ, allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    return meta, unflatten_state(arrays, meta["entries"])
+
+
+def load_state(
+    folder: str | os.PathLike, curriculum: Curriculum, sampler: CurriculumSampler
+) -> dict[str, Any]:
+    """Restore `curriculum` and `sampler` from `folder`; return the metadata. Raises naming the fix when the
+    checkpoint was made for a different dataset size or config, or when the restored state does not hash
+    like the saved one."""
+    meta, state = read_state(folder)
+    if int(meta["num_prompts"]) != curriculum.num_prompts:
+        raise ValueError(
+            f"checkpoint {folder} has curriculum state for {meta['num_prompts']} prompts but train_dataset "
+            f"has {curriculum.num_prompts}: resume with the dataset the run started with, or start a fresh "
+            "run (drop resume_from_checkpoint or use a new output_dir)"
+        )
+    if state_hash(state["curriculum"]) != meta["state_hash"]:
+        raise ValueError(
+            f"{folder / STATE_NPZ} does not match the hash in {STATE_JSON}: the files are corrupt"
+        )
+    try:
+        curriculum.load_state_dict(state["curriculum"])
+    except ValueError as err:
+        raise ValueError(
+            f"cannot resume the curriculum from {folder}: {err}; resume with the same curriculum_* "
+            "settings and seed, or start a fresh run"
+        ) from err
+    sampler.load_state_dict(state["sampler"])
+    restored = state_hash(curriculum.state_dict())
+    if restored != meta["state_hash"]:
+        raise RuntimeError(
+            f"restored curriculum hashes {restored[:12]} but {folder} saved {meta['state_hash'][:12]}"
+        )
+    return meta

@@ -1,0 +1,235 @@
+"""What the curriculum costs a GRPO step: a stopwatch around its own work, and `measure_overhead`.
+
+`CurriculumGRPOTrainer` times the curriculum's own work with a `Stopwatch` in named sections:
+`propose` (the sampler), `gather` (prompt ids from every rank), `observe` (success labels, the
+pre-update predictions, `Curriculum.observe`, metrics), `shaping` (fluke damping of the advantages,
+including their gather) and `sync_check`. `measure_overhead` trains a small model for a few steps with
+`curriculum_policy="adaptive"` and compares that time with the whole step:
+
+    OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 python -m rl.overhead          # prints {"step_s": ..., "share": ...}
+
+Target: share < 1%. The default model is a random-init character-level Llama (2 layers, hidden 64) on
+`a+b=` prompts, self-contained (no download, no warm-up); `rl._dist_check` uses the same fixture. Pass
+`model`, `tokenizer`, `train_dataset` and `reward_funcs` to time a real set-up instead.
+This module imports nothing heavy at import time (the CLI may import it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+
+class Stopwatch:
+    """Accumulates wall-clock seconds per named section."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+
+    @contextlib.contextmanager
+    def section(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] += time.perf_counter() - start
+            self.calls[name] += 1
+
+    def total(self) -> float:
+        return float(sum(self.seconds.values()))
+
+    def reset(self) -> None:
+        self.seconds.clear()
+        self.calls.clear()
+
+
+# ---- a self-contained toy run ------------------------------------------------------------------------
+TOY_CHARS = "0123456789+="
+
+
+def toy_tokenizer() -> Any:
+    """Character tokenizer over digits, '+' and '=' (plus pad/bos/eos): a random model emits digits often."""
+    from tokenizers import Regex, Tokenizer, decoders, pre_tokenizers
+    from tokenizers.models import WordLevel
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {tok: i for i, tok in enumerate(["<pad>", "<bos>", "<eos>", "<unk>", *TOY_CHARS])}
+    tok = Tokenizer(WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), "isolated")
+    tok.decoder = decoders.Fuse()
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        pad_token="<pad>",
+        bos_token="<bos>",
+        eos_token="<eos>",
+        unk_token="<unk>",
+        padding_side="left",
+    )
+
+
+def toy_model(tokenizer: Any, hidden: int = 64, seed: int = 0) -> Any:
+    """A random-init 2-layer Llama (4 heads) sized for `tokenizer`, seeded without touching the global RNG."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=64,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = LlamaForCausalLM(config)
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    return model
+
+
+def toy_dataset(num_prompts: int = 256, seed: int = 0) -> Any:
+    """`a+b=` prompts with 1- to 3-digit operands: prompt, answer, level (operand digits)."""
+    import numpy as np
+    from datasets import Dataset
+
+    rng = np.random.default_rng(seed)
+    level = rng.integers(1, 4, size=num_prompts)  # (N,) operand digits
+    a = rng.integers(0, 10**level)
+    b = rng.integers(0, 10**level)
+    return Dataset.from_dict(
+        {
+            "prompt": [f"{x}+{y}=" for x, y in zip(a.tolist(), b.tolist(), strict=True)],
+            "answer": [str(x + y) for x, y in zip(a.tolist(), b.tolist(), strict=True)],
+            "level": level.tolist(),
+        }
+    )
+
+
+def answer_reward(completions: Sequence[str], answer: Sequence[str], **kwargs: Any) -> list[float]:
+    """1.0 if the completion starts with the answer, else 0.0 (a random model solves 1-digit sums at times)"""
+    return [float(c.strip().startswith(a)) for c, a in zip(completions, answer, strict=True)]
+
+
+def toy_args(output_dir: str, max_steps: int, **overrides: Any) -> Any:
+    """Small CurriculumGRPOConfig settings for the toy run (CPU, no logging backends)."""
+    from rl.trainer import CurriculumGRPOConfig
+
+    kwargs: dict[str, Any] = dict(
+        output_dir=output_dir,
+        max_steps=max_steps,
+        per_device_train_batch_size=8,
+        num_generations=4,
+        max_completion_length=4,
+        learning_rate=1e-3,
+        logging_steps=1,
+        report_to=[],
+        use_cpu=True,
+        save_strategy="no",
+        seed=0,
+        disable_tqdm=True,
+        curriculum_policy="adaptive",
+    )
+    kwargs.update(overrides)
+    return CurriculumGRPOConfig(**kwargs)
+
+
+# ---- the measurement ---------------------------------------------------------------------------------
+def measure_overhead(
+    steps: int = 20,
+    *,
+    warmup_steps: int = 2,
+    num_prompts: int = 2048,
+    model: Any = None,
+    tokenizer: Any = None,
+    train_dataset: Any = None,
+    reward_funcs: Any = None,
+    output_dir: str | None = None,
+    **config_overrides: Any,
+) -> dict[str, float]:
+    """Train `warmup_steps + steps` steps with curriculum_policy="adaptive"; time the last `steps`.
+
+    Defaults: the toy model at the shape of configs/default.yaml (hidden 128, 8 prompts x 8 generations,
+    completions of 8 tokens); `config_overrides` go to CurriculumGRPOConfig. Returns step_s (mean
+    wall-clock seconds per optimiser step), curriculum_s (the curriculum's own work per step: propose +
+    gather + observe + shaping), share (curriculum_s / step_s), lag (mean chunks proposed ahead of the
+    feedback, at each observe) and the per-section seconds per step (`<section>_s`)."""
+    from transformers import TrainerCallback
+
+    from rl.trainer import CurriculumGRPOTrainer
+
+    if steps < 1 or warmup_steps < 1:
+        raise ValueError(
+            f"measure_overhead needs steps >= 1 and warmup_steps >= 1, got {steps}, {warmup_steps}"
+        )
+    if tokenizer is None:
+        tokenizer = toy_tokenizer()
+    model = model if model is not None else toy_model(tokenizer, hidden=128)
+    config_overrides = {
+        "per_device_train_batch_size": 64,
+        "num_generations": 8,
+        "max_completion_length": 8,
+        **config_overrides,
+    }
+    train_dataset = train_dataset if train_dataset is not None else toy_dataset(num_prompts)
+    reward_funcs = reward_funcs if reward_funcs is not None else [answer_reward]
+
+    class _Timer(TrainerCallback):
+        def __init__(self) -> None:
+            self.start = self.end = math.nan
+            self.lags: list[int] = []
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            if state.global_step == warmup_steps:  # start the clocks after compilation / allocator warm-up
+                trainer.curriculum_clock.reset()
+                self.start = time.perf_counter()
+            elif state.global_step > warmup_steps:
+                self.end = time.perf_counter()
+                self.lags.append(trainer.curriculum_last_lag)
+
+    timer = _Timer()
+    with tempfile.TemporaryDirectory() as tmp:
+        args = toy_args(output_dir or tmp, warmup_steps + steps, **config_overrides)
+        trainer = CurriculumGRPOTrainer(
+            model=model,
+            reward_funcs=reward_funcs,
+            args=args,
+            train_dataset=train_dataset,
+            processing_class=tokenizer,
+            callbacks=[timer],
+        )
+        trainer.train()
+    step_s = (timer.end - timer.start) / steps
+    sections = {f"{k}_s": v / steps for k, v in sorted(trainer.curriculum_clock.seconds.items())}
+    curriculum_s = trainer.curriculum_clock.total() / steps
+    lag = sum(timer.lags) / len(timer.lags) if timer.lags else math.nan
+    return {
+        "step_s": step_s,
+        "curriculum_s": curriculum_s,
+        "share": curriculum_s / step_s,
+        "lag": lag,
+        "steps": float(steps),
+        "num_prompts": float(len(train_dataset)),
+        **sections,
+    }
+
+
+def _main() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    print(json.dumps(measure_overhead(), indent=1))
+
+
+if __name__ == "__main__":
+    _main()

@@ -1,0 +1,159 @@
+"""CurriculumSampler: TRL's RepeatSampler layout, with each generation chunk asked of the curriculum lazily.
+
+GRPO generates once per *generation chunk*: `batch_size = generation_batch_size // num_generations`
+distinct prompts. TRL's `RepeatSampler` yields each chunk `repeat_count = num_iterations *
+steps_per_generation` times, each id `mini_repeat_count = num_generations` times in a row, and the
+trainer keeps only the first copy (the others are the re-used micro-steps). This sampler yields the
+very same layout; only the ids come from `Curriculum.propose(batch_size)`, one call per chunk, made
+when the data loader reaches the chunk's first index (never earlier):
+
+    batch_size=3, mini_repeat_count=2, repeat_count=2; the curriculum proposes [7, 2, 5], then [4, 0, 9]
+    chunk 0, copy 0:  7 7 2 2 5 5      <- generated on; fed back as one `observe` call
+    chunk 0, copy 1:  7 7 2 2 5 5      <- re-used micro-step (same completions)
+    chunk 1, copy 0:  4 4 0 0 9 9      <- proposed only when the loader gets here
+    chunk 1, copy 1:  4 4 0 0 9 9
+
+Every rank iterates the whole sampler (accelerate's `BatchSamplerShard` hands consecutive batches to
+ranks), reaches each chunk at the same point of training and holds an identical curriculum, so every
+rank proposes the same ids without any communication.
+
+Feedback and lag: proposed chunks wait in `pending` (oldest first) until the trainer observes them;
+`mark_observed(group_ids)` checks that the observed prompts are the oldest pending chunk and returns
+the lag: chunks proposed but not observed yet (1 with TRL's defaults: accelerate reads one batch ahead).
+
+Resume: `pending` is part of the checkpoint. A fresh iteration first replays the pending chunks
+(proposed before the checkpoint, never trained on), then proposes new ones, so a resumed run trains on
+exactly the chunks the uninterrupted run would have. The trainer sets `ignore_data_skip=True`: TRL's
+fast-forward would iterate this sampler for the finished batches and call `propose` for each.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+from torch.utils.data import Sampler
+
+from curriculum import Curriculum
+from rl.overhead import Stopwatch
+
+
+class CurriculumSampler(Sampler[int]):
+    """Yields dataset indices in RepeatSampler's layout; chunk ids come from `curriculum.propose`."""
+
+    def __init__(
+        self,
+        curriculum: Curriculum,
+        mini_repeat_count: int,
+        batch_size: int,
+        repeat_count: int,
+        clock: Stopwatch | None = None,
+    ) -> None:
+        for name, value in (
+            ("mini_repeat_count", mini_repeat_count),
+            ("batch_size", batch_size),
+            ("repeat_count", repeat_count),
+        ):
+            if int(value) < 1:
+                raise ValueError(f"{name} must be >= 1, got {value}")
+        if batch_size > curriculum.num_prompts:
+            raise ValueError(
+                f"a generation chunk needs {batch_size} distinct prompts but the dataset has only "
+                f"{curriculum.num_prompts}; lower generation_batch_size / per_device_train_batch_size, or "
+                "add prompts"
+            )
+        self.curriculum = curriculum
+        self.mini_repeat_count = int(mini_repeat_count)
+        self.batch_size = int(batch_size)
+        self.repeat_count = int(repeat_count)
+        self.clock = clock if clock is not None else Stopwatch()
+        # chunks proposed but not observed yet, oldest first; each (batch_size,) int64
+        self.pending: deque[np.ndarray] = deque()
+        self.chunks_proposed = 0
+        self.chunks_observed = 0
+        self._yielded = 0  # pending chunks the running iteration has handed out already
+        self.on_next_pass: Callable[[], None] | None = None  # one-shot hook when the next pass starts
+
+    @property
+    def chunks_per_epoch(self) -> int:
+        """Full chunks in one pass, as RepeatSampler (which drops the last partial chunk)."""
+        return self.curriculum.num_prompts // self.batch_size
+
+    def __len__(self) -> int:
+        return self.chunks_per_epoch * self.batch_size * self.mini_repeat_count * self.repeat_count
+
+    def __iter__(self) -> Iterator[int]:
+        self._yielded = 0  # a new pass first replays what was proposed but never observed
+        hook, self.on_next_pass = self.on_next_pass, None
+        if hook is not None:
+            hook()  # runs at the first index, after the DataLoader built its iterator
+        for _ in range(self.chunks_per_epoch):
+            chunk = self._next_chunk().tolist()
+            #    [7, 2, 5]
+            # -> 7 7 2 2 5 5  (mini_repeat_count = 2), the whole row repeat_count times
+            for _ in range(self.repeat_count):
+                for index in chunk:
+                    for _ in range(self.mini_repeat_count):
+                        yield index
+
+    def _next_chunk(self) -> np.ndarray:
+        if self._yielded < len(self.pending):
+            chunk = self.pending[self._yielded]  # proposed before a resume (or a restarted pass)
+        else:
+            with self.clock.section("propose"):
+                chunk = self.curriculum.propose(self.batch_size)  # (batch_size,) int64
+            self.pending.append(chunk)
+            self.chunks_proposed += 1
+        self._yielded += 1
+        return chunk
+
+    # ---- the feedback side ----------------------------------------------------------------------
+    def mark_observed(self, group_ids: np.ndarray) -> int:
+        """The trainer observed the chunk `group_ids` (one id per group, in sampler order): retire the oldest
+        pending chunk and return the lag (chunks proposed but not observed yet)."""
+        if not self.pending:
+            raise RuntimeError(
+                "the trainer observed a generation batch the curriculum never proposed; the train dataloader "
+                "must use CurriculumGRPOTrainer's sampler (do not override get_train_dataloader or "
+                "_get_train_sampler)"
+            )
+        expected = self.pending[0]
+        if not np.array_equal(np.asarray(group_ids, dtype=np.int64), expected):
+            raise RuntimeError(
+                f"observed prompts {np.asarray(group_ids)[:8].tolist()}... are not the oldest proposed chunk "
+                f"{expected[:8].tolist()}...; batches were reordered between the sampler and the trainer "
+                "(keep dataloader_num_workers=0 and the default dataloader)"
+            )
+        self.pending.popleft()
+        self._yielded = max(self._yielded - 1, 0)
+        self.chunks_observed += 1
+        return len(self.pending)
+
+    @property
+    def lag(self) -> int:
+        """Chunks proposed but not observed yet."""
+        return len(self.pending)
+
+    # ---- checkpoint -----------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        pending = np.stack(list(self.pending)) if self.pending else np.zeros((0, self.batch_size), np.int64)
+        return {
+            "pending": pending.astype(np.int64),  # [P, batch_size] proposed, not observed, oldest first
+            "chunks_proposed": self.chunks_proposed,
+            "chunks_observed": self.chunks_observed,
+            "batch_size": self.batch_size,
+        }
+
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
+        if int(sd["batch_size"]) != self.batch_size:
+            raise ValueError(
+                f"the checkpoint's generation chunks hold {int(sd['batch_size'])} prompts but this run's "
+                f"hold {self.batch_size}; resume with the same generation_batch_size and num_generations"
+            )
+        pending = np.asarray(sd["pending"], dtype=np.int64)
+        self.pending = deque(row.copy() for row in pending)
+        self.chunks_proposed = int(sd["chunks_proposed"])
+        self.chunks_observed = int(sd["chunks_observed"])
+        self._yielded = 0

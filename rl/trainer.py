@@ -1,0 +1,433 @@
+"""CurriculumGRPOTrainer: TRL's GRPOTrainer with the curriculum choosing the prompts. A drop-in:
+
+    from rl import CurriculumGRPOConfig, CurriculumGRPOTrainer
+    args = CurriculumGRPOConfig(output_dir="out", curriculum_policy="adaptive", num_generations=8, ...)
+    trainer = CurriculumGRPOTrainer(model=model, reward_funcs=[correct], args=args, train_dataset=ds)
+    trainer.train()              # or trainer.train(resume_from_checkpoint=True)
+    trainer.curriculum           # the live core `Curriculum` (identical on every rank)
+
+This is the only file that touches TRL's private methods; tests/test_rl_trainer.py pins what it relies on:
+
+- `_get_train_sampler`      -> `CurriculumSampler` (rl/sampler.py): RepeatSampler's layout, lazy chunks.
+- `_calculate_rewards`      super(), then: gather the prompt ids of every rank (hidden "__curriculum_id"
+                               column), label successes, predict pass rates *before* the update, one
+                               `Curriculum.observe` per generation step (rl/feedback.py); curriculum/*.
+- `_generate_and_score_completions`  super(), then rescale `output["advantages"]` (this rank's slice of the
+                               gathered advantages) with the fluke damping of rl/shaping.py; advantage/*.
+- `_save_checkpoint`        super(), then the curriculum state into checkpoint-*/ (rl/checkpoint.py), in the
+                               folder `_get_output_dir(trial)` / "checkpoint-<global_step>".
+- `train(resume_from_checkpoint=...)` (public) restores it before TRL resumes; `ignore_data_skip` is forced
+                               on so TRL's fast-forward never replays the sampler (the sampler replays the
+                               chunks proposed before the checkpoint instead), and `_load_rng_state` runs
+                               again once the data loader's iterator exists: the resumed run trains on the
+                               same chunks, with the same completions, as the uninterrupted one.
+- `self._metrics["train"][name].append(value)` for metrics; `self.num_generations`, `self.num_iterations`,
+  `self.reward_func_names`, `self.reward_weights`.
+
+Success for the curriculum: the weighted sum of the rewards (or `curriculum_success_reward`'s) >=
+`curriculum_success_threshold`; rollouts whose deciding reward is None/NaN are not observed, and a
+generation step with none scorable raises. With `curriculum_policy="uniform"` and
+`curriculum_fluke_damping="none"` the run is plain GRPO (an epoch-wise shuffle, advantages untouched).
+
+Every rank holds its own `Curriculum`, fed the same gathered observations in the same order; a cheap
+fingerprint of its clock rides along with the gathered ids and is compared every step, and
+`curriculum_sync_check=True` compares the full state hash after every observe (rl/_dist_check.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
+from trl import GRPOConfig, GRPOTrainer
+
+import rl.checkpoint as ckpt
+from curriculum import Curriculum, CurriculumConfig, state_hash
+from curriculum.config import POLICIES, PRIOR_TYPES, field_help
+from rl.feedback import (
+    ID_COLUMN,
+    Observation,
+    check_groups,
+    check_ranks_agree,
+    check_scorable,
+    fingerprint,
+    gather_ids,
+    prepare_train_dataset,
+    success_labels,
+)
+from rl.overhead import Stopwatch
+from rl.sampler import CurriculumSampler
+from rl.shaping import FLUKE_MODES, lone_success_share, make_shaper
+
+logger = logging.getLogger(__name__)
+
+_CORE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(CurriculumConfig)}
+_CORE_HELP = field_help()
+_MAPPED = (
+    "policy",
+    "target",
+    "band_low",
+    "band_high",
+    "exclude_below",
+    "retire_above",
+    "confidence",
+    "explore_frac",
+    "prior_type",
+)
+"""CurriculumConfig fields exposed as curriculum_<name>; the rest go through curriculum_extra."""
+
+
+def _core(name: str, **metadata: Any) -> Any:
+    return field(default=_CORE_DEFAULTS[name], metadata={"help": _CORE_HELP[name], **metadata})
+
+
+@dataclass
+class CurriculumGRPOConfig(GRPOConfig):
+    """GRPOConfig plus the curriculum; TrlParser / HfArgumentParser read it from YAML or the command line."""
+
+    curriculum_policy: str = _core("policy", choices=list(POLICIES))
+    curriculum_target: float = _core("target")
+    curriculum_band_low: float = _core("band_low")
+    curriculum_band_high: float = _core("band_high")
+    curriculum_exclude_below: float = _core("exclude_below")
+    curriculum_retire_above: float = _core("retire_above")
+    curriculum_confidence: float = _core("confidence")
+    curriculum_explore_frac: float = _core("explore_frac")
+    curriculum_prior_type: str = _core("prior_type", choices=list(PRIOR_TYPES))
+    curriculum_extra: dict | str | None = field(
+        default=None,
+        metadata={
+            "help": "Other CurriculumConfig fields as a dict (a JSON string on the command line), e.g. "
+            '\'{"tracker_half_life": 30, "candidate_mult": 8}\'.'
+        },
+    )
+    curriculum_success_threshold: float = field(
+        default=0.5,
+        metadata={
+            "help": "A rollout counts as a success for the curriculum when its deciding reward is >= this."
+        },
+    )
+    curriculum_success_reward: str | None = field(
+        default=None,
+        metadata={
+            "help": "Name of the verifier reward function that decides success (e.g. 'correctness_reward'); "
+            "None: the weighted sum of all rewards (TRL's reward) is compared with the threshold."
+        },
+    )
+    curriculum_fluke_damping: str = field(
+        default="posterior",
+        metadata={
+            "help": "Advantage shaping of lone successes: 'none' (plain GRPO), 'posterior' (scale a lone "
+            "success by clip(G * predicted pass rate before the group, floor, 1)) or 'cap' (clip advantages "
+            "to [-curriculum_fluke_cap, curriculum_fluke_cap]).",
+            "choices": list(FLUKE_MODES),
+        },
+    )
+    curriculum_fluke_cap: float = field(
+        default=1.0, metadata={"help": "Advantage clip of curriculum_fluke_damping='cap'."}
+    )
+    curriculum_fluke_floor: float = field(
+        default=0.1,
+        metadata={"help": "Smallest factor curriculum_fluke_damping='posterior' applies to a lone success."},
+    )
+    curriculum_prior_column: str | None = field(
+        default=None,
+        metadata={
+            "help": "Dataset column with difficulty labels (ints or strings) or pass-rate estimates in [0, 1]"
+        },
+    )
+    curriculum_seed: int | None = field(
+        default=None, metadata={"help": "Seed of the curriculum's draws (None: the run's seed)."}
+    )
+    curriculum_sync_check: bool = field(
+        default=False,
+        metadata={
+            "help": "Compare the full curriculum state hash across ranks after every observe (O(num_prompts) "
+            "per step; a cheap fingerprint is always compared)."
+        },
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._check_curriculum_fields()
+        self.curriculum_config: CurriculumConfig = self._build_curriculum_config()
+        # TRL's fast-forward would iterate (and so re-propose) the skipped chunks; the sampler resumes instead
+        self.ignore_data_skip = True
+
+    def _check_curriculum_fields(self) -> None:
+        if self.curriculum_policy not in POLICIES:
+            raise ValueError(f"curriculum_policy={self.curriculum_policy!r} is not one of {POLICIES}")
+        if self.curriculum_fluke_damping not in FLUKE_MODES:
+            raise ValueError(
+                f"curriculum_fluke_damping={self.curriculum_fluke_damping!r} is not one of {FLUKE_MODES}"
+            )
+        if not self.curriculum_fluke_cap > 0:
+            raise ValueError(f"curriculum_fluke_cap must be > 0, got {self.curriculum_fluke_cap}")
+        if not 0.0 <= self.curriculum_fluke_floor <= 1.0:
+            raise ValueError(f"curriculum_fluke_floor must be in [0, 1], got {self.curriculum_fluke_floor}")
+        if not np.isfinite(self.curriculum_success_threshold):
+            raise ValueError(
+                f"curriculum_success_threshold must be finite, got {self.curriculum_success_threshold}"
+            )
+        if self.dataloader_num_workers != 0:
+            raise ValueError(
+                f"dataloader_num_workers={self.dataloader_num_workers}: the curriculum sampler proposes "
+                "prompts from the trainer's live state, which worker processes would copy and never update; "
+                "set dataloader_num_workers=0 (GRPO's data loading is a list of rows, not a bottleneck)"
+            )
+        if self.remove_unused_columns:
+            raise ValueError(
+                "remove_unused_columns=True would drop the hidden '__curriculum_id' column (and the columns "
+                "your reward functions read); set remove_unused_columns=False (GRPOConfig's default)"
+            )
+
+    def _build_curriculum_config(self) -> CurriculumConfig:
+        extra = self.curriculum_extra
+        if isinstance(extra, str):
+            try:
+                extra = json.loads(extra)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"curriculum_extra must be a JSON object, got {extra!r}: {err}") from err
+        extra = dict(extra or {})
+        clash = sorted(set(extra) & set(_MAPPED))
+        if clash:
+            raise ValueError(
+                f"curriculum_extra sets {clash}; use the fields curriculum_{clash[0]}, ... instead"
+            )
+        values = {name: getattr(self, f"curriculum_{name}") for name in _MAPPED}
+        try:
+            return CurriculumConfig.from_dict({**values, **extra})
+        except (ValueError, TypeError) as err:
+            message = re.sub(rf"\b({'|'.join(_MAPPED)})\b", r"curriculum_\1", str(err))
+            raise ValueError(f"invalid curriculum settings: {message}") from err
+
+
+# ---- the trainer -------------------------------------------------------------------------------------
+class CurriculumGRPOTrainer(GRPOTrainer):
+    """GRPOTrainer whose prompts come from a `Curriculum`; same constructor, `args` a CurriculumGRPOConfig."""
+
+    def __init__(
+        self,
+        model: Any,
+        reward_funcs: Any,
+        args: CurriculumGRPOConfig | None = None,
+        train_dataset: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if not isinstance(args, CurriculumGRPOConfig):
+            raise TypeError(
+                f"args must be a CurriculumGRPOConfig (a GRPOConfig plus curriculum_* fields), got "
+                f"{type(args).__name__}; build it with CurriculumGRPOConfig(output_dir=..., ...)"
+            )
+        train_dataset, prior = prepare_train_dataset(train_dataset, args.curriculum_prior_column)
+        super().__init__(
+            model=model, reward_funcs=reward_funcs, args=args, train_dataset=train_dataset, **kwargs
+        )
+        if (
+            args.curriculum_success_reward is not None
+            and args.curriculum_success_reward not in self.reward_func_names
+        ):
+            raise ValueError(
+                f"curriculum_success_reward={args.curriculum_success_reward!r} is not one of the reward "
+                f"functions {self.reward_func_names}; pass one of these names or None (sum of rewards)"
+            )
+        seed = args.seed if args.curriculum_seed is None else args.curriculum_seed
+        self.curriculum = Curriculum(
+            len(train_dataset), config=args.curriculum_config, seed=seed, prior=prior
+        )
+        self.curriculum_clock = Stopwatch()
+        self.curriculum_sampler = CurriculumSampler(
+            self.curriculum,
+            mini_repeat_count=self.num_generations,
+            batch_size=args.generation_batch_size // self.num_generations,
+            repeat_count=self.num_iterations * args.steps_per_generation,
+            clock=self.curriculum_clock,
+        )
+        self.curriculum_last_lag = 0
+        self._shaper = make_shaper(
+            args.curriculum_fluke_damping, args.curriculum_fluke_cap, args.curriculum_fluke_floor
+        )
+        self._needs_prediction = args.curriculum_fluke_damping == "posterior"
+        self._feedback: tuple[Observation, np.ndarray | None] | None = None  # this step's, for the shaping
+        self._warn_if_saves_split_chunks(args)
+
+    @staticmethod
+    def _warn_if_saves_split_chunks(args: CurriculumGRPOConfig) -> None:
+        micro_per_chunk = args.steps_per_generation * args.num_iterations
+        if args.save_strategy == "steps" and float(args.save_steps).is_integer():
+            if (int(args.save_steps) * args.gradient_accumulation_steps) % micro_per_chunk:
+                logger.warning(
+                    "save_steps=%s falls inside generation chunks (%s micro-steps each): a resumed run skips "
+                    "the rest of the chunk in progress. Use a save_steps multiple of %s for an exact resume.",
+                    args.save_steps,
+                    micro_per_chunk,
+                    micro_per_chunk // np.gcd(micro_per_chunk, args.gradient_accumulation_steps),
+                )
+
+    # ---- sampler ----------------------------------------------------------------------------------
+    def _get_train_sampler(self, dataset: Any = None) -> CurriculumSampler:
+        if dataset is not None and len(dataset) != self.curriculum.num_prompts:
+            raise ValueError(
+                f"the train dataset changed size ({len(dataset)} vs {self.curriculum.num_prompts})"
+            )
+        return self.curriculum_sampler
+
+    # ---- feedback ---------------------------------------------------------------------------------
+    def _calculate_rewards(
+        self, inputs: list[dict[str, Any]], prompts: list, completions: list, completion_ids_list: list
+    ) -> torch.Tensor:
+        rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
+        if self.model.training:
+            self._observe(inputs, rewards_per_func)
+        return rewards_per_func
+
+    def _observe(self, inputs: list[dict[str, Any]], rewards_per_func: torch.Tensor) -> None:
+        args, clock = self.args, self.curriculum_clock
+        step = self.curriculum_sampler.chunks_observed + 1  # the generation step being observed, from 1
+        with clock.section("gather"):
+            distributed = self.accelerator.num_processes > 1
+            local_fp = fingerprint(self.curriculum, self.curriculum_sampler.lag) if distributed else ""
+            ids, fingerprints = gather_ids([row[ID_COLUMN] for row in inputs], local_fp)
+        check_ranks_agree(fingerprints, "state (fingerprint before the observe)", step)
+        with clock.section("observe"):
+            rewards = rewards_per_func.detach().float().cpu().numpy()  # (N, F), rank order
+            success, valid = success_labels(
+                rewards,
+                self.reward_func_names,
+                self.reward_weights.cpu().numpy(),
+                args.curriculum_success_threshold,
+                args.curriculum_success_reward,
+            )
+            check_scorable(valid, self.reward_func_names, args.curriculum_success_reward, step)
+            check_groups(ids, self.num_generations)
+            obs = Observation(ids=ids, success=success, valid=valid, group_size=self.num_generations)
+            # (B,) predicted pass rate before this step's evidence (only the posterior damping reads it)
+            pre_pass_rate = self.curriculum.predict(obs.group_ids) if self._needs_prediction else None
+            self.curriculum.observe(ids[valid], success[valid].astype(np.float64))
+            self.curriculum_last_lag = self.curriculum_sampler.mark_observed(obs.group_ids)
+            self._log_curriculum(obs)
+        if args.curriculum_sync_check:
+            with clock.section("sync_check"):
+                self._check_state_hash(step)
+        self._feedback = (obs, pre_pass_rate)
+
+    def _check_state_hash(self, step: int) -> None:
+        from accelerate.utils import gather_object
+
+        hashes = gather_object([state_hash(self.curriculum.state_dict())])
+        check_ranks_agree(hashes, "state hash (after the observe)", step)
+
+    def _log_curriculum(self, obs: Observation) -> None:
+        stats = self.curriculum.stats()
+        metrics = {
+            k: stats[k]
+            for k in (
+                "ability",
+                "ability_sd",
+                "band_low",
+                "band_high",
+                "unseen_frac",
+                "excluded_frac",
+                "retired_frac",
+                "informative_ratio",
+                "pred_abs_error",
+                "observed_rollouts",
+            )
+        }
+        metrics["lag"] = float(self.curriculum_last_lag)
+        metrics["batch_pass_rate"] = float(obs.success[obs.valid].mean()) if obs.valid.any() else float("nan")
+        metrics["unscorable_frac"] = float(1.0 - obs.valid.mean())
+        for name, value in metrics.items():
+            self._metrics["train"][f"curriculum/{name}"].append(float(value))
+
+    # ---- advantages -------------------------------------------------------------------------------
+    def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+        output = super()._generate_and_score_completions(inputs)
+        feedback, self._feedback = self._feedback, None
+        if feedback is not None:
+            with self.curriculum_clock.section("shaping"):
+                output["advantages"] = self._shape(output["advantages"], *feedback)
+        return output
+
+    def _shape(self, local: torch.Tensor, obs: Observation, pre_pass_rate: np.ndarray | None) -> torch.Tensor:
+        """Rescale this rank's advantages (N_local,) using the global batch; log advantage/* metrics."""
+        gathered = (
+            self.accelerator.gather(local.detach()) if self.accelerator.num_processes > 1 else local.detach()
+        )
+        before = gathered.float().cpu().numpy()  # (N,) rank order, as TRL computed them
+        group_successes = obs.group_successes()  # (B,)
+        after = self._shaper(before, obs.success & obs.valid, group_successes, pre_pass_rate, obs.group_size)
+        metrics = {
+            "lone_success_share_before": lone_success_share(before, group_successes, obs.group_size),
+            "lone_success_share_after": lone_success_share(after, group_successes, obs.group_size),
+            "max_abs": float(np.abs(after).max()) if after.size else 0.0,
+            "lone_success_groups": float(np.mean(group_successes == 1)),
+        }
+        for name, value in metrics.items():
+            self._metrics["train"][f"advantage/{name}"].append(value)
+        start = self.accelerator.process_index * local.numel()
+        return torch.from_numpy(after[start : start + local.numel()]).to(
+            device=local.device, dtype=local.dtype
+        )
+
+    # ---- checkpoints ------------------------------------------------------------------------------
+    def _save_checkpoint(self, model: Any, trial: Any) -> None:
+        super()._save_checkpoint(model, trial)
+        if self.args.should_save:
+            folder = os.path.join(
+                self._get_output_dir(trial=trial), f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
+            )
+            ckpt.save_state(
+                folder,
+                self.curriculum,
+                self.curriculum_sampler,
+                extra={"global_step": self.state.global_step},
+            )
+
+    def train(self, resume_from_checkpoint: str | bool | None = None, **kwargs: Any) -> Any:
+        """Trainer.train, restoring the curriculum and the sampler's cursor first when resuming."""
+        folder = self._resolve_checkpoint(resume_from_checkpoint)
+        if folder is not None:
+            self.restore_curriculum(folder)
+            # Trainer restores the RNG before building the DataLoader iterator, whose base seed then takes a
+            # draw the uninterrupted run took at its start; restore it again once the iterator exists.
+            self.curriculum_sampler.on_next_pass = functools.partial(self._load_rng_state, folder)
+        return super().train(resume_from_checkpoint=resume_from_checkpoint, **kwargs)
+
+    def _resolve_checkpoint(self, resume_from_checkpoint: str | bool | None) -> str | None:
+        if resume_from_checkpoint is None or resume_from_checkpoint is False:
+            return None
+        if resume_from_checkpoint is True:
+            last = get_last_checkpoint(self.args.output_dir)
+            if last is None:
+                raise ValueError(f"No valid checkpoint found in output directory ({self.args.output_dir})")
+            return last
+        return str(resume_from_checkpoint)
+
+    def restore_curriculum(self, folder: str) -> None:
+        """Load the curriculum state and sampler cursor saved in `folder` (a checkpoint-* directory)."""
+        if not ckpt.has_state(folder):
+            logger.warning(
+                "%s holds no curriculum state (%s): the curriculum starts fresh while the model resumes. "
+                "Resume from a checkpoint written by CurriculumGRPOTrainer to keep the curriculum's history.",
+                folder,
+                ckpt.STATE_JSON,
+            )
+            return
+        meta = ckpt.load_state(folder, self.curriculum, self.curriculum_sampler)
+        logger.info(
+            "curriculum restored from %s (step %s, %s pending chunks, hash %s)",
+            folder,
+            self.curriculum.step,
+            len(self.curriculum_sampler.pending),
+            meta["state_hash"][:12],
+        )

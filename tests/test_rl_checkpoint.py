@@ -1,0 +1,256 @@
+"""Curriculum state in checkpoints: npz + JSON, no pickle, exact round trip, exact resume, clear errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import shutil
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from datasets import Dataset
+from tokenizers import Regex, Tokenizer, decoders, pre_tokenizers
+from tokenizers.models import WordLevel
+from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+from curriculum import Curriculum, CurriculumConfig, state_hash
+from rl import CurriculumGRPOConfig, CurriculumGRPOTrainer
+from rl.checkpoint import (
+    STATE_JSON,
+    STATE_NPZ,
+    flatten_state,
+    load_state,
+    read_state,
+    save_state,
+    unflatten_state,
+)
+from rl.sampler import CurriculumSampler
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*(gradient|activation)_checkpointing.*:FutureWarning")
+
+
+# ---- toy fixture: character tokenizer, random tiny Llama, a+b= prompts ------------------------------------
+def char_tokenizer() -> PreTrainedTokenizerFast:
+    vocab = {t: i for i, t in enumerate(["<pad>", "<bos>", "<eos>", "<unk>", *map(chr, range(32, 127))])}
+    tok = Tokenizer(WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), "isolated")
+    tok.decoder = decoders.Fuse()
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        pad_token="<pad>",
+        bos_token="<bos>",
+        eos_token="<eos>",
+        unk_token="<unk>",
+        padding_side="left",
+    )
+
+
+TOKENIZER = char_tokenizer()
+
+
+def tiny_model() -> LlamaForCausalLM:
+    config = LlamaConfig(
+        vocab_size=len(TOKENIZER),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=64,
+        pad_token_id=TOKENIZER.pad_token_id,
+        bos_token_id=TOKENIZER.bos_token_id,
+        eos_token_id=TOKENIZER.eos_token_id,
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return LlamaForCausalLM(config)
+
+
+def sums(n: int = 48) -> Dataset:
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 100, n), rng.integers(0, 100, n)
+    return Dataset.from_dict(
+        {
+            "prompt": [f"{x}+{y}=" for x, y in zip(a, b, strict=True)],
+            "answer": [str(x + y) for x, y in zip(a, b, strict=True)],
+        }
+    )
+
+
+def lucky(completions: list[str], **kwargs) -> list[float]:
+    """A pseudo-verifier passing ~30% of completions, decided by the completion text."""
+    return [float(zlib.crc32(c.encode()) / 2**32 < 0.3) for c in completions]
+
+
+def make_trainer(out: Path, dataset: Dataset | None = None, **overrides) -> CurriculumGRPOTrainer:
+    kwargs = dict(
+        output_dir=str(out),
+        max_steps=6,
+        per_device_train_batch_size=8,
+        num_generations=4,
+        max_completion_length=4,
+        learning_rate=1e-3,
+        logging_steps=1,
+        report_to=[],
+        use_cpu=True,
+        save_strategy="steps",
+        save_steps=2,
+        seed=0,
+        disable_tqdm=True,
+    )
+    return CurriculumGRPOTrainer(
+        model=tiny_model(),
+        reward_funcs=[lucky],
+        processing_class=TOKENIZER,
+        args=CurriculumGRPOConfig(**{**kwargs, **overrides}),
+        train_dataset=sums() if dataset is None else dataset,
+    )
+
+
+def record_chunks(trainer: CurriculumGRPOTrainer) -> list[list[int]]:
+    seen: list[list[int]] = []
+    original = trainer.curriculum_sampler.mark_observed
+
+    def spy(group_ids):
+        seen.append(np.asarray(group_ids).tolist())
+        return original(group_ids)
+
+    trainer.curriculum_sampler.mark_observed = spy
+    return seen
+
+
+def driven(n: int = 200, steps: int = 12, seed: int = 0) -> tuple[Curriculum, CurriculumSampler]:
+    """A curriculum + sampler after `steps` propose/observe rounds, with one chunk read ahead (lag 1)."""
+    cur = Curriculum(n, CurriculumConfig(policy="adaptive"), seed=seed)
+    sampler = CurriculumSampler(cur, mini_repeat_count=4, batch_size=8, repeat_count=1)
+    rng = np.random.default_rng(seed)
+    it = iter(sampler)
+    for _ in range(steps):
+        for _ in range(32):
+            next(it)
+        chunk = sampler.pending[0]
+        cur.observe(np.repeat(chunk, 4), (rng.random(32) < 0.4).astype(float))
+        sampler.mark_observed(chunk)
+    next(it)  # the loader reads ahead
+    return cur, sampler
+
+
+# ---- flatten / unflatten -----------------------------------------------------------------------------
+def test_flatten_round_trips_nested_state_with_exact_scalars() -> None:
+    tree = {
+        "a": np.arange(6, dtype=np.int32).reshape(2, 3),
+        "b": {"c": 0.1, "d": math.inf, "e": None, "f": {"g": "text", "h": True, "i": 7}},
+        "j": np.float32(2.5),
+        "k": np.zeros((0, 4), np.int64),
+    }
+    arrays, entries = flatten_state(tree)
+    back = unflatten_state(arrays, json.loads(json.dumps(entries)))
+    assert state_hash(back) == state_hash(tree)
+    assert type(back["j"]) is np.float32 and back["b"]["f"]["h"] is True and back["k"].shape == (0, 4)
+
+
+def test_nan_survives_the_json_metadata() -> None:
+    arrays, entries = flatten_state({"x": math.nan})
+    assert math.isnan(unflatten_state(arrays, json.loads(json.dumps(entries)))["x"])
+
+
+def test_object_arrays_are_refused_rather_than_pickled() -> None:
+    with pytest.raises(TypeError, match="pickle"):
+        flatten_state({"x": np.array([{"a": 1}], dtype=object)})
+
+
+# ---- save / load -------------------------------------------------------------------------------------
+def test_a_saved_state_reloads_with_the_same_hash_and_the_same_next_proposals(tmp_path: Path) -> None:
+    cur, sampler = driven()
+    save_state(tmp_path, cur, sampler, extra={"global_step": 12})
+    with np.load(tmp_path / STATE_NPZ, allow_pickle=False) as npz:  # plain arrays only
+        assert len(npz.files) > 0
+    meta = json.loads((tmp_path / STATE_JSON).read_text())
+    assert meta["state_hash"] == state_hash(cur.state_dict()) and meta["num_prompts"] == 200
+    assert meta["sampler"]["pending_chunks"] == 1 and meta["global_step"] == 12
+
+    fresh = Curriculum(200, CurriculumConfig(policy="adaptive"), seed=0)
+    fresh_sampler = CurriculumSampler(fresh, mini_repeat_count=4, batch_size=8, repeat_count=1)
+    load_state(tmp_path, fresh, fresh_sampler)
+    assert state_hash(fresh.state_dict()) == meta["state_hash"]
+    assert np.array_equal(fresh_sampler.pending[0], sampler.pending[0])
+    for _ in range(3):
+        assert np.array_equal(fresh.propose(8), cur.propose(8))
+
+
+def test_a_checkpoint_for_another_dataset_size_is_refused_naming_the_fix(tmp_path: Path) -> None:
+    cur, sampler = driven()
+    save_state(tmp_path, cur, sampler)
+    other = Curriculum(300, CurriculumConfig(policy="adaptive"), seed=0)
+    with pytest.raises(ValueError, match="200 prompts but train_dataset has 300.*start a fresh run"):
+        load_state(tmp_path, other, CurriculumSampler(other, 4, 8, 1))
+
+
+def test_a_checkpoint_for_another_config_is_refused_naming_the_setting(tmp_path: Path) -> None:
+    cur, sampler = driven()
+    save_state(tmp_path, cur, sampler)
+    other = Curriculum(200, CurriculumConfig(policy="adaptive", target=0.4), seed=0)
+    with pytest.raises(ValueError, match="target.*same curriculum_\\* settings"):
+        load_state(tmp_path, other, CurriculumSampler(other, 4, 8, 1))
+
+
+def test_corrupt_files_are_detected(tmp_path: Path) -> None:
+    cur, sampler = driven()
+    save_state(tmp_path, cur, sampler)
+    meta, state = read_state(tmp_path)
+    state["curriculum"]["succ"][0] += 1.0
+    arrays, entries = flatten_state(state)
+    np.savez(tmp_path / STATE_NPZ, **arrays)
+    fresh = Curriculum(200, CurriculumConfig(policy="adaptive"), seed=0)
+    with pytest.raises(ValueError, match="corrupt"):
+        load_state(tmp_path, fresh, CurriculumSampler(fresh, 4, 8, 1))
+
+
+# ---- end to end --------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_a_resumed_run_continues_exactly_where_the_uninterrupted_run_went(tmp_path: Path) -> None:
+    full = make_trainer(tmp_path / "full")
+    full_chunks = record_chunks(full)
+    full.train()
+    assert full.curriculum.step == 6
+    folder = tmp_path / "full" / "checkpoint-2"
+    meta = json.loads((folder / STATE_JSON).read_text())
+    assert meta["global_step"] == 2 and meta["sampler"]["pending_chunks"] == 1  # chunk 3 was read ahead
+
+    resume_dir = tmp_path / "resumed"
+    shutil.copytree(folder, resume_dir / "checkpoint-2")
+    resumed = make_trainer(resume_dir)
+    resumed.restore_curriculum(str(resume_dir / "checkpoint-2"))
+    assert state_hash(resumed.curriculum.state_dict()) == meta["state_hash"]
+    resumed_chunks = record_chunks(resumed)
+    resumed.train(resume_from_checkpoint=True)
+
+    assert resumed_chunks[0] == full_chunks[2]  # the pending chunk is replayed, not re-proposed
+    assert resumed_chunks == full_chunks[2:]  # then the same proposals from the same state
+    assert state_hash(resumed.curriculum.state_dict()) == state_hash(full.curriculum.state_dict())
+
+
+@pytest.mark.slow
+def test_resuming_with_a_different_dataset_size_fails_before_training_naming_the_fix(tmp_path: Path) -> None:
+    make_trainer(tmp_path, max_steps=2).train()
+    other = make_trainer(tmp_path, dataset=sums(40), max_steps=4)
+    with pytest.raises(ValueError, match="48 prompts but train_dataset has 40.*resume with the dataset"):
+        other.train(resume_from_checkpoint=str(tmp_path / "checkpoint-2"))
+    assert other.curriculum.step == 0
+
+
+@pytest.mark.slow
+def test_a_checkpoint_without_curriculum_state_resumes_the_model_and_warns(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    make_trainer(tmp_path, max_steps=2).train()
+    for name in (STATE_JSON, STATE_NPZ):
+        (tmp_path / "checkpoint-2" / name).unlink()
+    trainer = make_trainer(tmp_path, max_steps=3)
+    with caplog.at_level(logging.WARNING, logger="rl.trainer"):
+        trainer.train(resume_from_checkpoint=True)
+    assert "holds no curriculum state" in caplog.text and trainer.curriculum.step == 1

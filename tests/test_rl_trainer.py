@@ -1,0 +1,477 @@
+"""CurriculumGRPOTrainer as a drop-in for TRL's GRPOTrainer: config parsing, the TRL contract we rely on,
+feedback and metrics end to end, bad input, LoRA. A random tiny character-level Llama, CPU only."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from datasets import Dataset, IterableDataset
+from tokenizers import Regex, Tokenizer, decoders, pre_tokenizers
+from tokenizers.models import WordLevel
+from transformers import HfArgumentParser, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from trl import GRPOConfig, GRPOTrainer, TrlParser
+from trl.trainer.utils import RepeatSampler
+
+from curriculum import state_hash
+from rl import CurriculumGRPOConfig, CurriculumGRPOTrainer
+from rl.feedback import ID_COLUMN
+from rl.sampler import CurriculumSampler
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*(gradient|activation)_checkpointing.*:FutureWarning")
+
+
+# ---- toy fixture: character tokenizer, random tiny Llama, a+b= prompts ------------------------------------
+def char_tokenizer() -> PreTrainedTokenizerFast:
+    vocab = {t: i for i, t in enumerate(["<pad>", "<bos>", "<eos>", "<unk>", *map(chr, range(32, 127))])}
+    tok = Tokenizer(WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), "isolated")
+    tok.decoder = decoders.Fuse()
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        pad_token="<pad>",
+        bos_token="<bos>",
+        eos_token="<eos>",
+        unk_token="<unk>",
+        padding_side="left",
+    )
+
+
+TOKENIZER = char_tokenizer()
+
+
+def tiny_model(seed: int = 0) -> LlamaForCausalLM:
+    config = LlamaConfig(
+        vocab_size=len(TOKENIZER),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=64,
+        pad_token_id=TOKENIZER.pad_token_id,
+        bos_token_id=TOKENIZER.bos_token_id,
+        eos_token_id=TOKENIZER.eos_token_id,
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return LlamaForCausalLM(config)
+
+
+def sums(n: int = 32, seed: int = 0) -> Dataset:
+    rng = np.random.default_rng(seed)
+    level = rng.integers(1, 4, n)
+    a, b = rng.integers(0, 10**level), rng.integers(0, 10**level)
+    return Dataset.from_dict(
+        {
+            "prompt": [f"{x}+{y}=" for x, y in zip(a, b, strict=True)],
+            "answer": [str(x + y) for x, y in zip(a, b, strict=True)],
+            "level": level.tolist(),
+        }
+    )
+
+
+def correct(completions: list[str], answer: list[str], **kwargs) -> list[float]:
+    return [float(c.strip() == a) for c, a in zip(completions, answer, strict=True)]
+
+
+def lucky(completions: list[str], level: list[int], **kwargs) -> list[float]:
+    """A pseudo-verifier with known pass rates per level (0.8, 0.4, 0.03): plenty of mixed groups."""
+    rate = {1: 0.8, 2: 0.4, 3: 0.03}
+    return [
+        float(zlib.crc32(c.encode()) / 2**32 < rate[lv]) for c, lv in zip(completions, level, strict=True)
+    ]
+
+
+def grpo_args(tmp_path: Path, **overrides) -> CurriculumGRPOConfig:
+    kwargs = dict(
+        output_dir=str(tmp_path),
+        max_steps=3,
+        per_device_train_batch_size=8,
+        num_generations=4,
+        max_completion_length=4,
+        learning_rate=1e-3,
+        logging_steps=1,
+        report_to=[],
+        use_cpu=True,
+        save_strategy="no",
+        seed=0,
+        disable_tqdm=True,
+    )
+    return CurriculumGRPOConfig(**{**kwargs, **overrides})
+
+
+def make_trainer(tmp_path: Path, dataset: Dataset | None = None, reward_funcs=None, **overrides):
+    return CurriculumGRPOTrainer(
+        model=tiny_model(),
+        reward_funcs=reward_funcs or [lucky, correct],
+        args=grpo_args(tmp_path, **overrides),
+        train_dataset=sums() if dataset is None else dataset,
+        processing_class=TOKENIZER,
+    )
+
+
+def record_chunks(trainer: CurriculumGRPOTrainer) -> list[list[int]]:
+    """Every chunk the trainer observes, in order."""
+    seen: list[list[int]] = []
+    original = trainer.curriculum_sampler.mark_observed
+
+    def spy(group_ids):
+        seen.append(np.asarray(group_ids).tolist())
+        return original(group_ids)
+
+    trainer.curriculum_sampler.mark_observed = spy
+    return seen
+
+
+def logged(trainer: CurriculumGRPOTrainer, key: str) -> list[float]:
+    return [h[key] for h in trainer.state.log_history if key in h]
+
+
+# ---- the config --------------------------------------------------------------------------------------
+def test_the_config_maps_curriculum_fields_to_a_core_config(tmp_path: Path) -> None:
+    args = grpo_args(
+        tmp_path,
+        curriculum_policy="static",
+        curriculum_band_low=0.3,
+        curriculum_target=0.6,
+        curriculum_extra={"tracker_half_life": 20.0},
+    )
+    cfg = args.curriculum_config
+    assert (cfg.policy, cfg.band_low, cfg.target, cfg.tracker_half_life) == ("static", 0.3, 0.6, 20.0)
+    assert args.ignore_data_skip is True
+    assert isinstance(args, GRPOConfig)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        ({"curriculum_policy": "greedy"}, "curriculum_policy"),
+        ({"curriculum_band_low": 0.9}, "curriculum_band_low"),
+        ({"curriculum_fluke_damping": "clip"}, "curriculum_fluke_damping"),
+        ({"curriculum_fluke_cap": 0.0}, "curriculum_fluke_cap"),
+        ({"curriculum_extra": {"bogus": 1}}, "unknown CurriculumConfig fields"),
+        ({"curriculum_extra": {"target": 0.4}}, "curriculum_target"),
+        ({"curriculum_extra": "{not json"}, "curriculum_extra must be a JSON object"),
+        ({"dataloader_num_workers": 2}, "set dataloader_num_workers=0"),
+        ({"remove_unused_columns": True}, "set remove_unused_columns=False"),
+    ],
+)
+def test_bad_settings_fail_at_config_time_naming_the_field(
+    tmp_path: Path, overrides: dict, match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        grpo_args(tmp_path, **overrides)
+
+
+def test_trl_parser_reads_curriculum_fields_from_yaml_and_the_command_line(tmp_path: Path) -> None:
+    config = tmp_path / "grpo.yaml"
+    config.write_text(
+        f"output_dir: {tmp_path}\nuse_cpu: true\nreport_to: []\nper_device_train_batch_size: 8\n"
+        "num_generations: 4\n"
+        "curriculum_policy: static\ncurriculum_band_high: 0.7\ncurriculum_fluke_damping: cap\n"
+        "curriculum_extra: {tracker_half_life: 25.0}\ncurriculum_success_reward: correct\n"
+    )
+    (args,) = TrlParser((CurriculumGRPOConfig,)).parse_args_and_config(
+        ["--config", str(config), "--curriculum_fluke_cap", "0.5", "--curriculum_prior_column", "level"]
+    )
+    assert (args.curriculum_policy, args.curriculum_fluke_damping, args.curriculum_fluke_cap) == (
+        "static",
+        "cap",
+        0.5,
+    )
+    assert args.curriculum_config.band_high == 0.7 and args.curriculum_config.tracker_half_life == 25.0
+    assert (args.curriculum_success_reward, args.curriculum_prior_column) == ("correct", "level")
+
+
+def test_hf_argument_parser_reads_the_command_line_with_help_for_every_curriculum_field(
+    tmp_path: Path,
+) -> None:
+    parser = HfArgumentParser(CurriculumGRPOConfig)
+    (args,) = parser.parse_args_into_dataclasses(
+        [
+            "--output_dir",
+            str(tmp_path),
+            "--use_cpu",
+            "--report_to",
+            "none",
+            "--per_device_train_batch_size",
+            "8",
+            "--num_generations",
+            "4",
+            "--curriculum_policy",
+            "uniform",
+            "--curriculum_extra",
+            '{"candidate_mult": 8}',
+            "--curriculum_sync_check",
+        ]
+    )
+    assert args.curriculum_policy == "uniform" and args.curriculum_config.candidate_mult == 8
+    assert args.curriculum_sync_check is True
+    help_text = parser.format_help()
+    for name in (
+        "curriculum_policy",
+        "curriculum_fluke_damping",
+        "curriculum_prior_column",
+        "curriculum_extra",
+    ):
+        assert f"--{name}" in help_text
+    with pytest.raises(SystemExit):
+        parser.parse_args_into_dataclasses(["--output_dir", str(tmp_path), "--curriculum_policy", "greedy"])
+
+
+def test_the_config_serialises_like_any_training_arguments(tmp_path: Path) -> None:
+    args = grpo_args(tmp_path, curriculum_extra={"tracker_half_life": 20.0})
+    d = json.loads(args.to_json_string())
+    assert d["curriculum_policy"] == "adaptive" and d["curriculum_extra"] == {"tracker_half_life": 20.0}
+    assert "curriculum_config" not in d  # derived, rebuilt by __post_init__
+
+
+@pytest.mark.parametrize("name", ["multi_gpu", "deepspeed_zero2", "deepspeed_zero3"])
+def test_the_shipped_accelerate_configs_load_and_say_how_to_launch(name: str) -> None:
+    from accelerate.commands.config.config_args import ClusterConfig
+
+    path = Path(__file__).resolve().parents[1] / "configs" / "accelerate" / f"{name}.yaml"
+    config = ClusterConfig.from_yaml_file(str(path))
+    assert config.distributed_type.value == ("MULTI_GPU" if name == "multi_gpu" else "DEEPSPEED")
+    assert f"accelerate launch --config_file configs/accelerate/{name}.yaml" in path.read_text()
+
+
+# ---- the TRL contract this package relies on ------------------------------------------------------------
+def test_trl_private_hooks_keep_the_signatures_we_override() -> None:
+    params = lambda name: list(inspect.signature(getattr(GRPOTrainer, name)).parameters)  # noqa: E731
+    assert params("_get_train_sampler") == ["self", "dataset"]
+    assert params("_calculate_rewards") == ["self", "inputs", "prompts", "completions", "completion_ids_list"]
+    assert params("_generate_and_score_completions") == ["self", "inputs"]
+    assert params("_save_checkpoint") == ["self", "model", "trial"]
+    assert params("_load_rng_state") == ["self", "checkpoint"]
+    assert params("_get_output_dir") == ["self", "trial"]
+    assert list(inspect.signature(RepeatSampler).parameters) == [
+        "data_source",
+        "mini_repeat_count",
+        "batch_size",
+        "repeat_count",
+        "shuffle",
+        "seed",
+    ]
+    source = inspect.getsource(GRPOTrainer._generate_and_score_completions)
+    assert "rewards_per_func = self._calculate_rewards(" in source  # our feedback runs before the advantages
+    assert '"advantages": advantages' in source
+    assert "self.accelerator.process_index * len(prompts)" in source  # contiguous per-rank slices
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"gradient_accumulation_steps": 2},
+        {"steps_per_generation": 4, "num_iterations": 2},
+        {"generation_batch_size": 16, "per_device_train_batch_size": 4},
+    ],
+)
+def test_the_trainers_sampler_takes_repeat_samplers_settings(tmp_path: Path, overrides: dict) -> None:
+    args = grpo_args(tmp_path, **overrides)
+    plain = GRPOTrainer(
+        model=tiny_model(),
+        reward_funcs=[correct],
+        train_dataset=sums(),
+        args=GRPOConfig(
+            **{
+                k: v
+                for k, v in args.to_dict().items()
+                if not k.startswith("curriculum")
+                and k in inspect.signature(GRPOConfig).parameters
+                and k not in ("generation_batch_size", "steps_per_generation")
+            },
+            **{k: overrides[k] for k in ("generation_batch_size", "steps_per_generation") if k in overrides},
+        ),
+        processing_class=TOKENIZER,
+    )
+    theirs = plain._get_train_sampler()
+    ours = CurriculumGRPOTrainer(
+        model=tiny_model(),
+        reward_funcs=[correct],
+        args=args,
+        train_dataset=sums(),
+        processing_class=TOKENIZER,
+    )._get_train_sampler()
+    assert isinstance(theirs, RepeatSampler) and isinstance(ours, CurriculumSampler)
+    assert (ours.mini_repeat_count, ours.batch_size, ours.repeat_count) == (
+        theirs.mini_repeat_count,
+        theirs.batch_size,
+        theirs.repeat_count,
+    )
+    assert len(ours) == len(theirs)
+
+
+# ---- bad input -----------------------------------------------------------------------------------------
+def test_a_dataset_without_a_prompt_column_is_rejected_naming_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="rename_column"):
+        make_trainer(tmp_path, dataset=sums().rename_column("prompt", "question"))
+
+
+def test_an_iterable_dataset_is_rejected_naming_the_fix(tmp_path: Path) -> None:
+    stream = IterableDataset.from_generator(lambda: iter([{"prompt": "1+1=", "answer": "2", "level": 1}] * 8))
+    with pytest.raises(TypeError, match="streaming=True"):
+        make_trainer(tmp_path, dataset=stream)
+
+
+def test_a_plain_grpo_config_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="CurriculumGRPOConfig"):
+        CurriculumGRPOTrainer(
+            model=tiny_model(),
+            reward_funcs=[correct],
+            train_dataset=sums(),
+            args=GRPOConfig(output_dir=str(tmp_path), use_cpu=True, report_to=[]),
+        )
+
+
+def test_an_unknown_success_reward_is_rejected_listing_the_reward_functions(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"\['lucky', 'correct'\]"):
+        make_trainer(tmp_path, curriculum_success_reward="accuracy")
+
+
+def test_a_missing_prior_column_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="curriculum_prior_column='difficulty'"):
+        make_trainer(tmp_path, curriculum_prior_column="difficulty")
+
+
+def test_the_hidden_id_column_and_a_string_prior_reach_the_curriculum(tmp_path: Path) -> None:
+    ds = sums().map(lambda row: {"source": f"src{row['level']}"})
+    trainer = make_trainer(tmp_path, dataset=ds, curriculum_prior_column="source")
+    assert trainer.train_dataset[ID_COLUMN] == list(range(len(ds)))
+    assert trainer.curriculum.prior_type == "label" and trainer.curriculum.num_labels == 3
+
+
+# ---- end to end ----------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_training_observes_every_generation_step_and_logs_curriculum_and_advantage_metrics(
+    tmp_path: Path,
+) -> None:
+    trainer = make_trainer(tmp_path, max_steps=3, curriculum_sync_check=True)
+    chunks = record_chunks(trainer)
+    trainer.train()
+    assert trainer.curriculum.step == 3 and len(chunks) == 3
+    assert trainer.curriculum.stats()["observed_rollouts"] == 3 * 8
+    assert logged(trainer, "curriculum/lag") == [1.0, 1.0, 1.0]  # accelerate reads one chunk ahead
+    for key in (
+        "curriculum/ability",
+        "curriculum/band_low",
+        "curriculum/band_high",
+        "curriculum/excluded_frac",
+        "curriculum/retired_frac",
+        "curriculum/informative_ratio",
+        "advantage/max_abs",
+        "advantage/lone_success_share_before",
+        "advantage/lone_success_share_after",
+    ):
+        assert len(logged(trainer, key)) == 3, key
+    assert trainer.curriculum_clock.calls["propose"] >= 3
+
+
+@pytest.mark.slow
+def test_gradient_accumulation_observes_once_per_generation_chunk(tmp_path: Path) -> None:
+    trainer = make_trainer(
+        tmp_path, max_steps=2, gradient_accumulation_steps=2, per_device_train_batch_size=4
+    )
+    chunks = record_chunks(trainer)
+    trainer.train()
+    assert len(chunks) == 2 and all(len(c) == 2 for c in chunks)  # generation batch 8 = 2 prompts x 4
+    assert logged(trainer, "curriculum/lag") == [1.0, 1.0]
+
+
+@pytest.mark.slow
+def test_uniform_sampling_without_damping_is_plain_grpo_visiting_each_prompt_once_per_epoch(
+    tmp_path: Path,
+) -> None:
+    ds = sums(8)
+    trainer = make_trainer(
+        tmp_path, dataset=ds, max_steps=4, curriculum_policy="uniform", curriculum_fluke_damping="none"
+    )
+    chunks = record_chunks(trainer)
+    trainer.train()
+    assert sorted(i for c in chunks for i in c) == list(range(8))
+    before, after = (logged(trainer, f"advantage/lone_success_share_{s}") for s in ("before", "after"))
+    assert [b for b in before if b is not None] == [a for a in after if a is not None]
+
+
+def scripted(completions: list[str], level: list[int], **kwargs) -> list[float]:
+    """A scripted verifier (rows arrive in groups of 4): one success per group on level 3, two elsewhere."""
+    pattern = {3: [1.0, 0.0, 0.0, 0.0]}
+    return [pattern.get(lv, [1.0, 1.0, 0.0, 0.0])[i % 4] for i, lv in enumerate(level)]
+
+
+@pytest.mark.slow
+def test_posterior_damping_shrinks_lone_successes_on_prompts_the_history_says_are_near_impossible(
+    tmp_path: Path,
+) -> None:
+    ds = sums(16).map(lambda row, i: {"level": 3 if i % 2 else 1}, with_indices=True)
+    trainer = make_trainer(
+        tmp_path,
+        dataset=ds,
+        max_steps=1,
+        reward_funcs=[scripted],
+        curriculum_policy="uniform",
+        per_device_train_batch_size=64,  # one chunk: all 16 prompts
+    )
+    hard = np.arange(1, 16, 2)
+    for _ in range(4):  # history: every level-3 prompt failed 32 times
+        trainer.curriculum.observe(np.repeat(hard, 8), np.zeros(hard.size * 8))
+    trainer.train()
+    (before,), (after,) = (logged(trainer, f"advantage/lone_success_share_{s}") for s in ("before", "after"))
+    assert after < before
+    # the largest |advantage| is now the 2/4 groups' 0.87 (an undamped lone success gets 1.5)
+    assert logged(trainer, "advantage/max_abs") == [pytest.approx(0.866, abs=1e-3)]
+
+
+@pytest.mark.slow
+def test_reward_functions_that_return_none_for_everything_stop_training_naming_the_fix(
+    tmp_path: Path,
+) -> None:
+    def broken(completions: list[str], **kwargs) -> list[None]:
+        return [None] * len(completions)
+
+    trainer = make_trainer(tmp_path, reward_funcs=[broken], max_steps=1)
+    with pytest.raises(ValueError, match="returned None/NaN for all 8 completions.*return a number"):
+        trainer.train()
+
+
+@pytest.mark.slow
+def test_lora_training_through_peft_config(tmp_path: Path) -> None:
+    from peft import LoraConfig, PeftModel
+
+    trainer = CurriculumGRPOTrainer(
+        model=tiny_model(),
+        reward_funcs=[lucky],
+        args=grpo_args(tmp_path, max_steps=2),
+        train_dataset=sums(),
+        processing_class=TOKENIZER,
+        peft_config=LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"]),
+    )
+    trainer.train()
+    assert isinstance(trainer.model, PeftModel) and trainer.curriculum.step == 2
+    assert math.isfinite(trainer.state.log_history[-1]["train_loss"])
+    assert len(state_hash(trainer.curriculum.state_dict())) == 64
+
+
+@pytest.mark.slow
+def test_measure_overhead_times_the_curriculums_share_of_a_step() -> None:
+    from rl.overhead import measure_overhead
+
+    result = measure_overhead(
+        steps=3,
+        warmup_steps=1,
+        num_prompts=64,
+        per_device_train_batch_size=8,
+        num_generations=4,
+        max_completion_length=4,
+    )
+    assert set(result) >= {"step_s", "curriculum_s", "share", "lag", "propose_s", "observe_s", "shaping_s"}
+    assert 0.0 < result["curriculum_s"] < result["step_s"] and result["share"] < 0.5
+    assert result["lag"] == 1.0
