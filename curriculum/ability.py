@@ -143,6 +143,7 @@ class AbilityModel:
         self.var = np.zeros(num_prompts, dtype=np.float32)  # [N] b_i variance at the last observation
         self.anchor = np.zeros(num_prompts, dtype=np.float32)  # [N] discounted mean of theta - offset when observed
         self.pop_sums = np.zeros((4, self.num_labels), dtype=np.float64)  # [count, sum mu, sum mu^2, sum var] x [L]
+        self._pop_cache: tuple[bytes, tuple[np.ndarray, np.ndarray]] | None = None
 
     # ---- beliefs ---------------------------------------------------------------------------------
     def _label(self, ids: np.ndarray) -> np.ndarray:
@@ -151,6 +152,13 @@ class AbilityModel:
         return self.labels[ids].astype(np.intp)
 
     def population(self) -> tuple[np.ndarray, np.ndarray]:
+        """See `_population`; cached until the population sums change (it is read several times a step)."""
+        key = self.pop_sums.tobytes()
+        if self._pop_cache is None or self._pop_cache[0] != key:
+            self._pop_cache = (key, self._population())
+        return self._pop_cache[1]
+
+    def _population(self) -> tuple[np.ndarray, np.ndarray]:
         """Per label, (mean, variance) of b_i over the population: moments of the seen prompts' beliefs
         (law of total variance), shrunk towards N(0, prompt_prior_sd^2) by a pseudo-count of prompts."""
         count, s1, s2, sv = self.pop_sums
