@@ -20,10 +20,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/curriculum simulate
+	$(VENV)/bin/curriculum train
 
 simulate: $(STAMP)
-	$(VENV)/bin/curriculum simulate
+	$(VENV)/bin/curriculum train
 
 bench: $(STAMP)
 	$(VENV)/bin/curriculum bench

@@ -58,7 +58,9 @@ def plot_band(rows: list[dict], out: Path) -> Path | None:
     xm, level = series(rows, "curriculum/mean_level")
     if xm.size:
         twin = ax.twinx()
-        twin.plot(xm, level, color="tab:red", alpha=0.6, label="mean level drawn")
+        k = max(1, min(10, level.size // 10))
+        smooth = np.convolve(level, np.ones(k) / k, mode="valid")
+        twin.plot(xm[k - 1:], smooth, color="tab:red", alpha=0.7, label=f"mean level drawn ({k}-step mean)")
         twin.set_ylabel("mean difficulty level drawn", color="tab:red")
     ax.legend(loc="upper left")
     ax.set_title("The band drifts with the ability")
