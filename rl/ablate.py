@@ -46,6 +46,8 @@ class AblationConfig:
     """Optional study on a pool that is mostly beyond reach: {overrides: {...}, arms: [names]}."""
     reference_arm: str = "uniform"
     """The arm whose final accuracy defines 'rollouts to reach'."""
+    studies: list[str] = field(default_factory=lambda: ["bands", "too_hard"])
+    """Which studies to run (e.g. studies=[too_hard] to redo only that one)."""
 
 
 def load_ablation(path: str | Path, overrides: list[str] | None = None) -> AblationConfig:
@@ -81,7 +83,7 @@ def arm_config(ab: AblationConfig, name: str, diff: dict[str, Any], seed: int, s
     run = load_run_config(base, [f"{k}={json.dumps(v)}" for k, v in items.items() if not isinstance(v, dict)])
     for k, v in items.items():
         if isinstance(v, dict):
-            setattr(run, k, {**getattr(run, k), **v})
+            setattr(run, k, {**(getattr(run, k) or {}), **v})
     per_step = run.prompts_per_step * run.num_generations
     run.max_steps = 4 * math.ceil(ab.budget_rollouts / per_step)  # the budget callback stops the run earlier
     run.seed = seed
@@ -186,6 +188,14 @@ def plot_curves(per_arm: dict[str, list[dict]], path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def _level_value(before: dict, level: str) -> float:
+    """A level's accuracy from a dict keyed by int (in process) or str (read back from JSON)."""
+    for key in (level, int(level) if level.isdigit() else level):
+        if key in before:
+            return float(before[key])
+    return math.nan
+
+
 def plot_levels(per_arm: dict[str, list[dict]], path: Path, title: str) -> None:
     import matplotlib
 
@@ -200,8 +210,8 @@ def plot_levels(per_arm: dict[str, list[dict]], path: Path, title: str) -> None:
         m = [np.mean([r.get(k, np.nan) for r in rows]) for k in levels]
         s = [np.std([r.get(k, np.nan) for r in rows]) for k in levels]
         ax.bar(np.arange(len(levels)) + i * width, m, width, yerr=s, label=arm, capsize=2)
-    before = np.mean([[r["before"].get(k.rsplit("_", 1)[1], np.nan) if isinstance(r["before"], dict) else np.nan
-                       for k in levels] for rows in per_arm.values() for r in rows], axis=0)
+    before = np.mean([[_level_value(r["before"], k.rsplit("_", 1)[1]) for k in levels]
+                       for rows in per_arm.values() for r in rows], axis=0)
     ax.scatter(np.arange(len(levels)) + 0.4 - width / 2, before, marker="_", s=400, c="k", label="before training")
     ax.set_xticks(np.arange(len(levels)) + 0.4 - width / 2, [f"level {k.rsplit('_', 1)[1]}" for k in levels])
     ax.set_ylabel("held-out accuracy at the end")
@@ -217,7 +227,8 @@ def run_study(ab: AblationConfig, study: str, arms: dict[str, dict], extra: dict
     from .train import run
 
     per_arm: dict[str, list[dict]] = {}
-    log_path = out / "runs.jsonl"
+    log_path = out / f"{study}_runs.jsonl"
+    log_path.unlink(missing_ok=True)
     for name, diff in arms.items():
         for seed in range(ab.seeds):
             cfg = arm_config(ab, name, diff, seed, study, extra)
@@ -244,20 +255,37 @@ def main(config: str, overrides: list[str]) -> int:
     ab = load_ablation(config, overrides)
     out = Path(ab.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "runs.jsonl").unlink(missing_ok=True)
     (out / "ablation_config.yaml").write_text(yaml.safe_dump(ab.__dict__, sort_keys=False))
     t0 = time.perf_counter()
-    per_arm = run_study(ab, "bands", ab.arms, None, out)
-    md = write_results(per_arm, ab, out, "bands")
-    print(f"\nbands: {ab.seeds} seed(s), {ab.budget_rollouts} completions per run\n\n{md}")
-    if ab.too_hard:
-        names = ab.too_hard.get("arms") or list(ab.arms)
-        arms = {n: ab.arms[n] for n in names}
+    if "bands" in ab.studies:
+        per_arm = run_study(ab, "bands", ab.arms, None, out)
+        md = write_results(per_arm, ab, out, "bands")
+        print(f"\nbands: {ab.seeds} seed(s), {ab.budget_rollouts} completions per run\n\n{md}")
+    if ab.too_hard and "too_hard" in ab.studies:
+        spec = ab.too_hard.get("arms") or list(ab.arms)  # arm names, or {name: diff} of its own
+        arms = dict(spec) if isinstance(spec, dict) else {n: ab.arms[n] for n in spec}
         hard = run_study(ab, "too_hard", arms, ab.too_hard.get("overrides", {}), out)
         md = write_results(hard, ab, out, "too_hard")
         print(f"\ntoo hard: {ab.seeds} seed(s)\n\n{md}")
-    print(f"\nwrote {out}/ (bands.md, bands.csv, plots, runs.jsonl) in {time.perf_counter() - t0:.0f} s")
+    print(f"\nwrote {out}/ (<study>.md, <study>.csv, plots, <study>_runs.jsonl) in {time.perf_counter() - t0:.0f} s")
     return 0
+
+
+def replot(config: str, study: str) -> str:
+    """Rewrite a finished study's table and plots from its `<study>_runs.jsonl`."""
+    ab = load_ablation(config)
+    out = Path(ab.output_dir)
+    per_arm: dict[str, list[dict]] = {}
+    for line in (out / f"{study}_runs.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        per_arm.setdefault(row["arm"], []).append(row)
+    return write_results(per_arm, ab, out, study)
+
+
+if __name__ == "__main__":  # python -m rl.ablate configs/ablations/bands.yaml bands
+    import sys
+
+    print(replot(sys.argv[1], sys.argv[2]))
 
 
 __all__ = ["AblationConfig", "apply_overrides", "auc", "load_ablation", "main", "rollouts_to_reach"]

@@ -44,7 +44,7 @@ def _bench(args: argparse.Namespace) -> int:
         from rl.overhead import measure_overhead
 
         print("\nbench: timing the curriculum inside GRPO training steps (tiny model) ...", file=sys.stderr, flush=True)
-        r = measure_overhead(steps=args.trainer_steps)
+        r = measure_overhead(steps=args.trainer_steps, logging_steps=10**6)
         print(f"\ncurriculum share of a GRPO step (tiny model, {args.trainer_steps} steps): "
               + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()
                           if not isinstance(v, dict)))

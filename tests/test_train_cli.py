@@ -39,7 +39,7 @@ def test_auc_and_rollouts_to_reach_read_the_accuracy_curve() -> None:
 
 
 def test_the_ablation_configs_load() -> None:
-    for name in ("bands.yaml", "smoke.yaml"):
+    for name in ("bands.yaml", "smoke.yaml", "bands_gpu.yaml"):
         ab = load_ablation(ROOT / "configs/ablations" / name)
         assert ab.reference_arm in ab.arms
 
