@@ -47,6 +47,9 @@ class CurriculumConfig:
     reprobe_scan: int = 128
     """Excluded and retired prompts re-checked per step at today's ability; those no longer confidently
     out of reach (or mastered) return to the active pool."""
+    revisit_cooldown: int = 0
+    """A prompt observed fewer than this many steps ago is not proposed again by the adaptive policy
+    (spreads training over more prompts, so a small model learns the skill rather than the prompts)."""
     thompson_scale: float = 0.5
     """Scale of the posterior noise used to rank candidates (0: greedy on the mean; 1: Thompson sampling)."""
 
@@ -103,7 +106,8 @@ class CurriculumConfig:
         for name in positive:
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
-        for name in ("ability_drift", "label_drift", "prompt_drift", "thompson_scale", "reprobe_scan", "band_cache"):
+        for name in ("ability_drift", "label_drift", "prompt_drift", "thompson_scale", "reprobe_scan", "band_cache",
+                     "revisit_cooldown"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 

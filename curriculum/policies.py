@@ -138,6 +138,8 @@ class AdaptivePolicy:
         cand = cand[np.r_[True, cand[1:] != cand[:-1]]] if cand.size else cand  # distinct (np.union1d is slow)
         if cur.pending.size:  # a trainer proposes the next chunk before the last one's feedback: no repeats
             cand = cand[~cur.is_member(cand, cur.pending)]
+        if cfg.revisit_cooldown > 0:
+            cand = cand[cur.step - cur.tracker.last_step[cand] >= cfg.revisit_cooldown]
         m, v = cur.posterior_unchecked(cand)  # verdicts were passed when the prompts were observed
         p = sigmoid(m + cfg.thompson_scale * np.sqrt(v) * rng.standard_normal(cand.size))
         in_band = (p >= cfg.band_low) & (p <= cfg.band_high)

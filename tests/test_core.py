@@ -266,3 +266,11 @@ def test_a_chunk_proposed_before_the_last_ones_feedback_does_not_repeat_its_prom
     assert np.intersect1d(first, second).size == 0
     cur.observe(np.repeat(first, 8), np.ones(first.size * 8))
     assert np.array_equal(np.sort(cur.pending), np.sort(second))
+
+
+def test_a_revisit_cooldown_keeps_recently_observed_prompts_out_of_the_next_proposals(pool: np.ndarray) -> None:
+    cur = Curriculum(pool.size, CurriculumConfig(revisit_cooldown=3), seed=0)
+    recent: list[np.ndarray] = []
+    for ids in drive(cur, pool, 12):
+        assert not np.isin(ids, np.concatenate(recent[-2:]) if recent else []).any()
+        recent.append(ids)
