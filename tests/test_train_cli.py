@@ -74,3 +74,25 @@ def test_the_smoke_ablation_writes_a_table_csv_and_plots(tmp_path, capsys) -> No
     for arm in ("uniform", "static", "adaptive_damped"):
         assert f"| {arm} |" in table
     assert (out / "bands.csv").exists() and (out / "bands_accuracy_vs_rollouts.png").exists()
+
+
+@pytest.mark.slow
+def test_a_local_model_folder_and_a_user_jsonl_replace_the_tiny_model_and_the_embedded_pool(tmp_path) -> None:
+    from rl.tiny import DEFAULT_TINY_CONFIG, build_char_tokenizer, build_tiny_model
+    from tasks import build_pool
+
+    tok = build_char_tokenizer()
+    build_tiny_model(DEFAULT_TINY_CONFIG["model"], tok).save_pretrained(tmp_path / "model")
+    tok.save_pretrained(tmp_path / "model")
+    build_pool(["arithmetic"], [1, 2], 20, seed=3).to_json(str(tmp_path / "data.jsonl"))
+    out = tmp_path / "run"
+    args = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={out}", f"model={tmp_path / 'model'}",
+            f"dataset={tmp_path / 'data.jsonl'}", "max_steps=2"]
+    assert main(args) == 0
+    assert (out / "eval.json").exists()
+
+
+def test_a_missing_model_folder_is_an_error_naming_the_fix(tmp_path, capsys) -> None:
+    args = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"model={tmp_path / 'nope'}", f"output_dir={tmp_path}"]
+    assert main(args) == 2
+    assert "config.json" in capsys.readouterr().err
