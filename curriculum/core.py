@@ -257,9 +257,10 @@ class Curriculum:
         cache = np.concatenate([fresh, old])
         self.band_cache = cache[: self.config.band_cache]
 
-    def band_candidates(self) -> np.ndarray:
-        """The cached band prompts still in the active pool."""
-        return self.band_cache[self.pools.status[self.band_cache] == ACTIVE]
+    def band_candidates(self, limit: int | None = None) -> np.ndarray:
+        """The most recent `limit` cached band prompts that are still in the active pool."""
+        cache = self.band_cache if limit is None else self.band_cache[:limit]
+        return cache[self.pools.status[cache] == ACTIVE]
 
     def take_unseen(self, count: int, rng: np.random.Generator) -> np.ndarray:
         """Up to `count` unseen prompts, favouring groups (labels, prior bins) predicted inside the band."""

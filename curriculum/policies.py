@@ -133,8 +133,9 @@ class AdaptivePolicy:
 
     def propose(self, cur: Curriculum, k: int, rng: np.random.Generator) -> np.ndarray:
         cfg = cur.config
-        self._reprobe(cur, rng)
-        cand = np.sort(np.concatenate([cur.band_candidates(), cur.pools.sample(ACTIVE, cfg.candidate_mult * k, rng)]))
+        self._reprobe(cur, k, rng)
+        m = cfg.candidate_mult * k  # O(k) candidates: the most recent band prompts plus a random active sample
+        cand = np.sort(np.concatenate([cur.band_candidates(2 * m), cur.pools.sample(ACTIVE, m, rng)]))
         cand = cand[np.r_[True, cand[1:] != cand[:-1]]] if cand.size else cand  # distinct (np.union1d is slow)
         if cur.pending.size:  # a trainer proposes the next chunk before the last one's feedback: no repeats
             cand = cand[~cur.is_member(cand, cur.pending)]
@@ -153,12 +154,12 @@ class AdaptivePolicy:
             chosen = np.concatenate([chosen, self._fallback(cur, k - chosen.size, chosen, rng)])
         return chosen
 
-    def _reprobe(self, cur: Curriculum, rng: np.random.Generator) -> None:
+    def _reprobe(self, cur: Curriculum, k: int, rng: np.random.Generator) -> None:
         """Re-check a few excluded/retired prompts at today's ability; doubtful verdicts are lifted."""
         n_ex, n_re = cur.pools.size(EXCLUDED), cur.pools.size(RETIRED)
         if n_ex + n_re == 0 or cur.config.reprobe_scan == 0:
             return
-        scan = cur.config.reprobe_scan
+        scan = min(cur.config.reprobe_scan, 4 * k)
         n_scan_ex = round(scan * n_ex / (n_ex + n_re))
         ids = np.concatenate(
             [cur.pools.sample(EXCLUDED, n_scan_ex, rng), cur.pools.sample(RETIRED, scan - n_scan_ex, rng)]
