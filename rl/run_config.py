@@ -87,6 +87,9 @@ class RunConfig:
     beta: float = 0.0
     """KL coefficient (0: no reference model, as DAPO/Dr.GRPO)."""
     save_steps: int = 50
+    resume: bool | str = False
+    """true: resume from the latest checkpoint-* in output_dir (model, optimiser, curriculum state);
+    a path: resume from that checkpoint folder. metrics.jsonl is appended to."""
     budget_rollouts: int | None = None
     """Stop once this many completions were generated (every rollout counted; ablations use it)."""
     logging_steps: int = 1

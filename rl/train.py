@@ -216,7 +216,9 @@ def run(cfg: RunConfig) -> dict[str, Any]:
     t0 = time.perf_counter()
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.jsonl").unlink(missing_ok=True)
+    resume = resume_checkpoint(cfg, out)
+    if resume is None:
+        (out / "metrics.jsonl").unlink(missing_ok=True)  # a fresh run; a resumed one appends
     (out / "run_config.yaml").write_text(yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False))
     train_ds, eval_examples = build_data(cfg)
     texts = list(train_ds[cfg.prompt_column]) + [str(a) for a in train_ds[cfg.answer_column]]
@@ -234,7 +236,9 @@ def run(cfg: RunConfig) -> dict[str, Any]:
     callbacks[0].trainer = trainer
     quiet_progress(trainer, cfg)
     callbacks[0].write_eval(0, before)
-    trainer.train()
+    if resume is not None:
+        print(f"resuming from {resume}", flush=True)
+    trainer.train(resume_from_checkpoint=resume)
     after = evaluate(trainer.model, tokenizer, eval_examples, cfg)
     callbacks[0].write_eval(trainer.state.global_step, after)
     callbacks[0].save_calibration()
@@ -258,6 +262,22 @@ def run(cfg: RunConfig) -> dict[str, Any]:
               "excluded prompts as training goes on; warm the model up (SFT) or add easier prompts.")
     print(f"outputs in {out}/: metrics.jsonl, eval.md, " + ", ".join(p.name for p in plots))
     return result
+
+
+def resume_checkpoint(cfg: RunConfig, out: Path) -> str | None:
+    """`resume: true` -> the latest checkpoint-* in output_dir (an error if there is none); a path -> that."""
+    if not cfg.resume:
+        return None
+    if isinstance(cfg.resume, str):
+        if not Path(cfg.resume).is_dir():
+            raise FileNotFoundError(f"resume={cfg.resume!r}: no such checkpoint folder")
+        return cfg.resume
+    from transformers.trainer_utils import get_last_checkpoint
+
+    last = get_last_checkpoint(str(out)) if out.is_dir() else None
+    if last is None:
+        raise FileNotFoundError(f"resume=true but {out} holds no checkpoint-* folder; drop resume or fix output_dir")
+    return last
 
 
 def reward_functions(names: list[str]) -> list[Any]:

@@ -96,3 +96,20 @@ def test_a_missing_model_folder_is_an_error_naming_the_fix(tmp_path, capsys) -> 
     args = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"model={tmp_path / 'nope'}", f"output_dir={tmp_path}"]
     assert main(args) == 2
     assert "config.json" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_run_resumes_from_its_latest_checkpoint_and_appends_its_metrics(tmp_path, capsys) -> None:
+    out = tmp_path / "run"
+    base = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={out}"]
+    assert main(base) == 0
+    lines = len((out / "metrics.jsonl").read_text().splitlines())
+    assert main([*base, "resume=true", "max_steps=6"]) == 0
+    assert "resuming from" in capsys.readouterr().out and (out / "checkpoint-6").is_dir()
+    assert len((out / "metrics.jsonl").read_text().splitlines()) > lines
+
+
+def test_resume_without_a_checkpoint_is_an_error_naming_the_fix(tmp_path, capsys) -> None:
+    args = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={tmp_path / 'empty'}", "resume=true"]
+    assert main(args) == 2
+    assert "no checkpoint" in capsys.readouterr().err
