@@ -26,6 +26,7 @@ the probit approximation p = sigmoid(m / sqrt(1 + pi v / 8)).
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -33,8 +34,8 @@ from .config import CurriculumConfig
 
 _NEWTON_ITERS = 5
 _B_LIMIT = 30.0  # |logit| bound on difficulties: pass rates of 1e-13 are as good as zero
-_POP_PSEUDO = 20.0  # the population prior is shrunk towards the configured one by this many prompts
-_POP_VAR_CAP = 4.0  # ... and its variance is at most this multiple of the configured prior variance
+_POP_PSEUDO = 20.0  # the population histogram starts as this many prompts' worth of the configured prior
+_FLAT_SHARE = 0.1  # share of the grid prior spread flat: all-fail prompts may be far beyond any seen so far
 
 
 _HISTORY_CAP = 256  # discounted history counts are rescaled to at most this many rollouts
@@ -53,21 +54,25 @@ GRID_Z = np.linspace(-5.0, 5.0, 33)  # (K,) standard-normal nodes spanning a pri
 _GRID_LOGW = -0.5 * GRID_Z**2  # (K,) prior log-weights at the nodes
 
 
-def grid_posterior(
-    s: np.ndarray, n: np.ndarray, prior_mean: np.ndarray, prior_var: np.ndarray, anchor: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior of difficulties b on a grid spanning each prior N(prior_mean, prior_var), given s successes
-    in n rollouts at pass-rate logit `anchor - b`; returns the nodes (U, K) and their weights (U, K).
+_BIN = 1.0
+B_GRID = np.arange(-16.0, 20.01, _BIN)  # (K,) absolute difficulty nodes of the population histogram
+_B_GRID32 = B_GRID.astype(np.float32)
 
-    Used where the Gaussian (Laplace) belief is poor: one-sided counts (0/n, n/n) whose posterior is a
+
+def grid_posterior(
+    s: np.ndarray, n: np.ndarray, nodes: np.ndarray, log_prior: np.ndarray, anchor: np.ndarray
+) -> np.ndarray:
+    """Posterior weights (U, K) over difficulty `nodes` ((U, K) or (1, K)) with prior log-weights `log_prior`
+    (same shape), given s successes in n rollouts at pass-rate logit `anchor - b`.
+
+    Used where a Gaussian (Laplace) belief is poor: one-sided counts (0/n, n/n) whose posterior is a
     truncated prior, not a bump, and the tails that decide exclusion and retirement."""
-    b = prior_mean[:, None] + np.sqrt(prior_var)[:, None] * GRID_Z[None, :]  # (U, K)
-    logit = anchor[:, None] - b  # (U, K)
+    logit = anchor[:, None] - nodes  # (U, K)
     softplus = _softplus(-logit)  # (U, K) -log sigmoid(logit)
     # log-likelihood: -(s softplus(-x) + (n - s) softplus(x)), with softplus(x) = softplus(-x) + x
-    log_w = _GRID_LOGW[None, :] - (n[:, None] * softplus + (n - s)[:, None] * logit)
+    log_w = log_prior - (n[:, None] * softplus + (n - s)[:, None] * logit)
     w = np.exp(log_w - log_w.max(axis=1, keepdims=True))
-    return b, w / w.sum(axis=1, keepdims=True)
+    return w / w.sum(axis=1, keepdims=True)
 
 
 @functools.lru_cache(maxsize=8)
@@ -142,8 +147,11 @@ class AbilityModel:
         self.mu = np.zeros(num_prompts, dtype=np.float32)  # [N] b_i mean (meaningful once observed)
         self.var = np.zeros(num_prompts, dtype=np.float32)  # [N] b_i variance at the last observation
         self.anchor = np.zeros(num_prompts, dtype=np.float32)  # [N] discounted mean of theta - offset when observed
-        self.pop_sums = np.zeros((4, self.num_labels), dtype=np.float64)  # [count, sum mu, sum mu^2, sum var] x [L]
-        self._pop_cache: tuple[bytes, tuple[np.ndarray, np.ndarray]] | None = None
+        # [L, K] population histogram of b over B_GRID: a pseudo-count of the configured prior, plus the
+        # posterior of every prompt at its first observation (one-pass EM); bimodal pools stay bimodal
+        start = np.exp(-0.5 * B_GRID**2 / self.prior_var)
+        self.hist = np.tile(_POP_PSEUDO * start / start.sum(), (self.num_labels, 1))
+        self._pop_cache: tuple[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
 
     # ---- beliefs ---------------------------------------------------------------------------------
     def _label(self, ids: np.ndarray) -> np.ndarray:
@@ -152,25 +160,34 @@ class AbilityModel:
         return self.labels[ids].astype(np.intp)
 
     def population(self) -> tuple[np.ndarray, np.ndarray]:
-        """See `_population`; cached until the population sums change (it is read several times a step)."""
-        key = self.pop_sums.tobytes()
+        """Per label, (mean, variance) of b over the population (the histogram's moments)."""
+        return self._population()[:2]
+
+    def log_population(self) -> np.ndarray:
+        """[L, K] log-weights of the population histogram over B_GRID."""
+        return self._population()[2]
+
+    def _population(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        key = self.hist.tobytes()  # cached until the histogram changes (read several times a step)
         if self._pop_cache is None or self._pop_cache[0] != key:
-            self._pop_cache = (key, self._population())
+            if self.prior_mean is not None:
+                moments = (np.zeros(self.num_labels), np.full(self.num_labels, self.prior_var))
+            else:
+                p = self.hist / self.hist.sum(axis=1, keepdims=True)  # [L, K]
+                mean = p @ B_GRID
+                moments = (mean, np.maximum(p @ B_GRID**2 - mean**2, 1e-6))
+            p = self.hist / self.hist.sum(axis=1, keepdims=True)
+            tail = (1.0 - _FLAT_SHARE) * p + _FLAT_SHARE / B_GRID.size  # a flat share keeps far tails possible
+            self._pop_cache = (key, (*moments, np.log(tail)))
         return self._pop_cache[1]
 
-    def _population(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per label, (mean, variance) of b_i over the population: moments of the seen prompts' beliefs
-        (law of total variance), shrunk towards N(0, prompt_prior_sd^2) by a pseudo-count of prompts."""
-        count, s1, s2, sv = self.pop_sums
+    def prior_grid(self, ids: np.ndarray, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Prior of b_i as grid nodes and log-weights, (U, K) each: the label's population histogram, or a
+        Gaussian around a per-prompt pass-rate prior."""
         if self.prior_mean is not None:
-            return np.zeros(self.num_labels), np.full(self.num_labels, self.prior_var)
-        c = np.maximum(count, 1.0)
-        mean = s1 / c
-        # all-fail prompts have one-sided, very wide beliefs: cap what they add so the prior cannot run away
-        var_emp = np.minimum(np.maximum(s2 / c - mean**2, 0.0) + sv / c, _POP_VAR_CAP * self.prior_var)
-        return count * mean / (count + _POP_PSEUDO), (count * var_emp + _POP_PSEUDO * self.prior_var) / (
-            count + _POP_PSEUDO
-        )
+            nodes = self.prior_mean[ids].astype(np.float64)[:, None] + math.sqrt(self.prior_var) * GRID_Z[None, :]
+            return nodes, np.broadcast_to(_GRID_LOGW, nodes.shape)
+        return np.broadcast_to(B_GRID, (ids.size, B_GRID.size)), self.log_population()[lab]
 
     def prior(self, ids: np.ndarray, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Prior (mean, variance) of b_i before any observation."""
@@ -242,10 +259,11 @@ class AbilityModel:
             self._update_theta(lab[r], uniq[r], table)
             if self.labels is not None:
                 self._update_offsets(lab[r], uniq[r], table)
-        self._population_add(lab[seen], uniq[seen], sign=-1.0)
+        if self.prior_mean is None:
+            self._population_move(lab[seen], uniq[seen], sign=-1.0)  # replace the revisited prompts' old beliefs
         self._solve_prompts(uniq, lab, n, s, past)
-        self.pop_sums[0] += np.bincount(lab[~seen], minlength=self.num_labels)
-        self._population_add(lab, uniq, sign=1.0)
+        if self.prior_mean is None:
+            self._population_move(lab, uniq, sign=1.0)
 
     def _drift_delta(self, lab: np.ndarray, uniq: np.ndarray) -> np.ndarray:
         """(R,) ability change of each revisit since its anchor, as the model stands now."""
@@ -290,18 +308,29 @@ class AbilityModel:
         var = 1.0 / (n_tot * p * (1.0 - p) + 1.0 / v0)
         one_sided = (s_tot < 0.5) | (s_tot > n_tot - 0.5)  # (U,) all-fail / all-pass: moments on a grid
         if one_sided.any():
-            nodes, w = grid_posterior(s_tot[one_sided], n_tot[one_sided], mu0[one_sided], v0[one_sided],
-                                      anchor[one_sided])
+            nodes, log_prior = self.prior_grid(uniq[one_sided], lab[one_sided])
+            w = grid_posterior(s_tot[one_sided], n_tot[one_sided], nodes, log_prior, anchor[one_sided])
             b[one_sided] = mean = (w * nodes).sum(axis=1)
             var[one_sided] = (w * (nodes - mean[:, None]) ** 2).sum(axis=1)
         self.mu[uniq] = b
         self.var[uniq] = var
         self.anchor[uniq] = anchor
 
-    def _population_add(self, lab: np.ndarray, ids: np.ndarray, sign: float) -> None:
-        mu, var = self.mu[ids].astype(np.float64), self.var[ids].astype(np.float64)
-        for row, values in ((1, mu), (2, mu * mu), (3, var)):
-            self.pop_sums[row] += sign * np.bincount(lab, weights=values, minlength=self.num_labels)
+    def _population_move(self, lab: np.ndarray, ids: np.ndarray, sign: float) -> None:
+        """Add (sign=1) or remove (-1) the current beliefs N(mu_i, var_i) of `ids`, discretised on B_GRID,
+        to their labels' histograms: the population is the sum of the prompts' beliefs (empirical Bayes)."""
+        if ids.size == 0:
+            return
+        mu, var = self.mu[ids], self.var[ids] + np.float32(_BIN**2 / 4)  # float32: half the cost of exp
+        w = np.exp(np.float32(-0.5) * (_B_GRID32[None, :] - mu[:, None]) ** 2 / var[:, None])  # (U, K)
+        w /= np.maximum(w.sum(axis=1, keepdims=True), 1e-300)
+        if self.num_labels == 1:
+            self.hist[0] += sign * w.sum(axis=0)
+        else:  # (L, U) one-hot @ (U, K): a per-label sum without np.add.at (slow)
+            onehot = np.zeros((self.num_labels, ids.size))
+            onehot[lab, np.arange(ids.size)] = 1.0
+            self.hist += sign * (onehot @ w)
+        np.maximum(self.hist, 0.0, out=self.hist)  # float round-off of add-then-remove
 
     # ---- checkpoint ------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray | float | int]:
@@ -314,11 +343,12 @@ class AbilityModel:
             "mu": self.mu,
             "var": self.var,
             "anchor": self.anchor,
-            "pop_sums": self.pop_sums,
+            "population_hist": self.hist,
         }
 
     def load_state_dict(self, sd: dict) -> None:
         self.theta, self.theta_var = float(sd["theta"]), float(sd["theta_var"])
         self.last_step = int(sd["ability_last_step"])
-        for name in ("offset", "offset_var", "mu", "var", "anchor", "pop_sums"):
+        self.hist = np.array(sd["population_hist"], dtype=np.float64)
+        for name in ("offset", "offset_var", "mu", "var", "anchor"):
             getattr(self, name)[...] = sd[name]

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .ability import GRID_Z, AbilityModel, grid_posterior, sigmoid
+from .ability import AbilityModel, grid_posterior, sigmoid
 from .config import CurriculumConfig
 from .permutation import derive_key
 from .policies import POLICY_CLASSES, informativeness
@@ -208,7 +208,7 @@ class Curriculum:
         if rows.size == 0:
             return excluded, retired
         ids, s, n = ids[rows], s[rows], n[rows]
-        mu0, v0 = self.ability.prior(ids, self.ability._label(ids))
+        nodes, log_prior = self.ability.prior_grid(ids, self.ability._label(ids))  # (U, K) each
         anchor = self.ability.anchor[ids].astype(np.float64)
         shift = self.ability.shift_since_anchor(ids)
         dt = (self.step - self.tracker.last_step[ids]).astype(np.float64)
@@ -216,16 +216,10 @@ class Curriculum:
         # ability's process noise accumulated since, plus the prompt's own drift
         shift_var = np.minimum(self.ability.theta_var, self.config.ability_drift * dt) + self.config.prompt_drift * dt
         slack = self._z * np.sqrt(shift_var)  # (U,)
-        _, w = grid_posterior(s, n, mu0, v0, anchor)  # nodes b = mu0 + sd * _GRID_Z, ascending in each row
-        above = np.cumsum(w[:, ::-1], axis=1)[:, ::-1]  # (U, K) posterior mass of b >= each node
-        sd, now = np.sqrt(v0), anchor + shift  # pass-rate logit now at node b: now - b
-        # excluded: P(now - b + slack < logit_exclude) = P(b > now + slack - logit_exclude)
-        z_ex = np.searchsorted(GRID_Z, (now + slack - self._logit_exclude - mu0) / sd, side="right")
-        p_low = np.where(z_ex < GRID_Z.size, above[np.arange(ids.size), np.minimum(z_ex, GRID_Z.size - 1)], 0.0)
-        # retired: P(now - b - slack > logit_retire) = P(b < now - slack - logit_retire)
-        z_re = np.searchsorted(GRID_Z, (now - slack - self._logit_retire - mu0) / sd, side="left")
-        p_high = np.where(z_re > 0, 1.0 - above[np.arange(ids.size), np.minimum(z_re, GRID_Z.size - 1)], 0.0)
-        p_high = np.where(z_re >= GRID_Z.size, 1.0, p_high)
+        w = grid_posterior(s, n, nodes, log_prior, anchor)  # (U, K)
+        now = (anchor + shift)[:, None] - nodes  # (U, K) pass-rate logit now at each node
+        p_low = (w * (now + slack[:, None] < self._logit_exclude)).sum(axis=1)
+        p_high = (w * (now - slack[:, None] > self._logit_retire)).sum(axis=1)
         excluded[rows] = p_low >= self.config.confidence
         retired[rows] = p_high >= self.config.confidence
         return excluded, retired
