@@ -16,15 +16,19 @@ import os
 import sys
 from pathlib import Path
 
+import yaml
+
 
 def _simulate(args: argparse.Namespace) -> int:
+    from curriculum import CurriculumConfig
     from curriculum.simulator import SCENARIOS, format_table, simulate, write_json
 
     names = args.scenario or list(SCENARIOS)
-    results = simulate(names, seeds=args.seeds, progress=not args.quiet)
+    config = CurriculumConfig.from_dict({k: yaml.safe_load(v) for k, v in (item.split("=", 1) for item in args.set)})
+    results = simulate(names, seeds=args.seeds, progress=not args.quiet, config=config)
     print(f"curriculum simulate: {args.seeds} seed(s) per cell, groups of 8; mean over seeds\n")
     print(format_table(results))
-    write_json(results, args.out, args.seeds, None)
+    write_json(results, args.out, args.seeds, config)
     print(f"\nwrote {args.out}")
     return 0
 
@@ -85,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seeds", type=int, default=3)
     s.add_argument("--out", default="runs/simulate.json")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a CurriculumConfig field for every policy, e.g. --set revisit_cooldown=10 (repeatable)")
     s.set_defaults(func=_simulate)
     b = sub.add_parser("bench", help="per-step cost and memory of the core at several pool sizes")
     b.add_argument("--sizes", nargs="+", default=["1e5", "1e7"])
