@@ -41,3 +41,12 @@ def test_adaptive_beats_uniform_on_informative_groups_in_the_mixed_pool() -> Non
 def test_bench_reports_memory_within_budget() -> None:
     r = bench_curriculum(20_000, k=64, group=8, steps=5, warmup=5)
     assert 0 < r.bytes_per_prompt <= 48 and r.step_ms > 0
+
+
+def test_simulate_takes_config_overrides_and_rejects_unknown_fields(tmp_path, capsys) -> None:
+    out = tmp_path / "sim.json"
+    args = ["simulate", "--scenario", "mixed", "--seeds", "1", "--quiet", "--out", str(out)]
+    assert main([*args, "--set", "target=0.4"]) == 0
+    assert json.loads(out.read_text())["config"]["target"] == 0.4
+    assert main([*args, "--set", "bogus=1"]) == 2
+    assert "bogus" in capsys.readouterr().err
