@@ -83,8 +83,14 @@ def _log_factorial(size: int) -> np.ndarray:
 def conditional_table(
     s: np.ndarray, n: np.ndarray, s_hist: np.ndarray, n_hist: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The delta-free part of `conditional_score`: (1, X) candidate successes now, (R, X) log base
-    weights (-inf where impossible), (R,) successes now. Computed once per step, reused per Newton step."""
+    """The Rasch conditional likelihood of a revisit, for delta = ability now minus at its history: s successes
+    in n now after s_hist in n_hist before, *conditional on the total* S = s + s_hist. Given S, the split
+    follows a Fisher noncentral hypergeometric law with odds exp(delta), free of the prompt's difficulty:
+    no prior on difficulty can bias it, and a prompt saturated on both occasions (S = 0 or S = n + n_hist)
+    carries exactly zero information.
+
+    This is its delta-free part: (1, X) candidate successes now, (R, X) log base weights (-inf where
+    impossible), (R,) successes now; computed once per step and reused by `conditional_moments`."""
     scale = np.minimum(1.0, _HISTORY_CAP / np.maximum(n_hist, 1e-9))
     nh = np.rint(n_hist * scale).astype(np.int64)
     sh = np.clip(np.rint(s_hist * scale).astype(np.int64), 0, nh)
@@ -110,19 +116,6 @@ def conditional_moments(
     mean = (w * x).sum(axis=1)
     var = np.maximum((w * x * x).sum(axis=1) - mean**2, 0.0)
     return s_i - mean, var
-
-
-def conditional_score(
-    s: np.ndarray, n: np.ndarray, s_hist: np.ndarray, n_hist: np.ndarray, delta: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Score and Fisher information, for delta (ability now minus at the history), of s successes in n now
-    after s_hist in n_hist before, *conditional on the total* (Rasch conditional likelihood).
-
-    Given the total S = s + s_hist, the split follows a Fisher noncentral hypergeometric law with odds
-    exp(delta), free of the prompt's difficulty: no prior on difficulty can bias it, and a prompt saturated
-    on both occasions (S = 0 or S = n + n_hist) carries exactly zero information. Shapes: all (R,).
-    """
-    return conditional_moments(conditional_table(s, n, s_hist, n_hist), delta)
 
 
 class AbilityModel:

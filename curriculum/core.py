@@ -36,11 +36,6 @@ _PRIOR_BINS = 16
 _PENDING_CAP = 65536  # proposals awaiting feedback that are remembered (trainers lag one or two chunks)
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-9, 1 - 1e-9)
-    return np.log(p / (1.0 - p))
-
-
 def _resolve_prior(prior: Any, num_prompts: int, prior_type: str) -> tuple[str, np.ndarray | None]:
     if prior is None:
         return "none", None
