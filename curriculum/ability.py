@@ -3,7 +3,9 @@
 A Rasch (1-parameter IRT) model learned online, with Gaussian beliefs in logit space:
 
 - `theta`          one global ability; moves every step (process noise `ability_drift`), learned from
-                   revisits of prompts (a prompt's first group places the prompt, not the ability);
+                   revisits of prompts (a prompt's first group places the prompt, not the ability) at
+                   least `revisit_min_gap` steps apart, each down-weighted by `revisit_noise` (a prompt
+                   just trained on improves on its own);
 - `offset[g]`      the difficulty of label g (a level 1..5, a source), learned online, so a label
                    observed rarely still gets predictions that follow the global ability;
 - `b_i`            each prompt's own difficulty. Its belief is re-solved from scratch whenever the prompt
@@ -14,8 +16,11 @@ A Rasch (1-parameter IRT) model learned online, with Gaussian beliefs in logit s
                    discounted) mean of theta - offset at the times it was observed. Re-solving from
                    sufficient statistics avoids the over-confidence of sequential Laplace updates, so
                    0/32 really reads as "near-impossible".
-- population       each label's distribution of b_i (empirical Bayes: moments of the seen prompts'
-                   beliefs), the prior of every unseen prompt of that label.
+- population       each label's distribution of b_i (empirical Bayes): a histogram over B_GRID, the
+                   sum of the observed prompts' beliefs plus a pseudo-count of the configured prior,
+                   mixed with a flat share so never-solved prompts may sit far beyond any seen so far.
+                   It is the prior of every unseen prompt of that label (its moments where a Gaussian
+                   is needed, the histogram itself on grids).
 
 Between observations a prompt's variance grows by `prompt_drift` per step, so old verdicts expire
 and get re-checked. A prompt last seen 200 steps ago is predicted at today's theta, not at its
