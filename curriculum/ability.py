@@ -37,7 +37,7 @@ import numpy as np
 
 from .config import CurriculumConfig
 
-_NEWTON_ITERS = 5
+_NEWTON_ITERS = 3
 _B_LIMIT = 30.0  # |logit| bound on difficulties: pass rates of 1e-13 are as good as zero
 _POP_PSEUDO = 20.0  # the population histogram starts as this many prompts' worth of the configured prior
 _FLAT_SHARE = 0.1  # share of the grid prior spread flat: all-fail prompts may be far beyond any seen so far

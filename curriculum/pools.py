@@ -58,12 +58,13 @@ class StatusPools:
 
     def move(self, ids: np.ndarray, code: int) -> None:
         """Put distinct `ids` into pool `code` (from wherever they are)."""
-        ids = ids[self.status[ids] != code]
+        status = self.status[ids]
+        ids = ids[status != code]
         if ids.size == 0:
             return
-        for old in np.unique(self.status[ids]):
-            if old != UNSEEN:
-                self._remove(ids[self.status[ids] == old], int(old))
+        status = status[status != code]
+        for old in np.flatnonzero(np.bincount(status, minlength=4)[1:]) + 1:  # pools they leave (not UNSEEN)
+            self._remove(ids[status == old], int(old))
         pool = self.pools[code]
         pool.reserve(ids.size)
         slots = np.arange(pool.size, pool.size + ids.size)
