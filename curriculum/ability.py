@@ -257,11 +257,10 @@ class AbilityModel:
             self._update_theta(lab[r], uniq[r], table)
             if self.labels is not None:
                 self._update_offsets(lab[r], uniq[r], table)
-        if self.prior_mean is None:
-            self._population_move(lab[seen], uniq[seen], sign=-1.0)  # replace the revisited prompts' old beliefs
+        old = (lab[seen], self.mu[uniq[seen]], self.var[uniq[seen]])  # the revisited prompts' old beliefs
         self._solve_prompts(uniq, lab, n, s, past)
-        if self.prior_mean is None:
-            self._population_move(lab, uniq, sign=1.0)
+        if self.prior_mean is None:  # the population swaps them for the new ones
+            self._population_move(*old, lab, self.mu[uniq], self.var[uniq])
 
     def _drift_delta(self, lab: np.ndarray, uniq: np.ndarray) -> np.ndarray:
         """(R,) ability change of each revisit since its anchor, as the model stands now."""
@@ -314,20 +313,24 @@ class AbilityModel:
         self.var[uniq] = var
         self.anchor[uniq] = anchor
 
-    def _population_move(self, lab: np.ndarray, ids: np.ndarray, sign: float) -> None:
-        """Add (sign=1) or remove (-1) the current beliefs N(mu_i, var_i) of `ids`, discretised on B_GRID,
-        to their labels' histograms: the population is the sum of the prompts' beliefs (empirical Bayes)."""
-        if ids.size == 0:
-            return
-        mu, var = self.mu[ids], self.var[ids] + np.float32(_BIN**2 / 4)  # float32: half the cost of exp
-        w = np.exp(np.float32(-0.5) * (_B_GRID32[None, :] - mu[:, None]) ** 2 / var[:, None])  # (U, K)
-        w /= np.maximum(w.sum(axis=1, keepdims=True), 1e-300)
+    def _population_move(
+        self, lab_out: np.ndarray, mu_out: np.ndarray, var_out: np.ndarray,
+        lab_in: np.ndarray, mu_in: np.ndarray, var_in: np.ndarray,
+    ) -> None:
+        """Remove the beliefs N(mu, var) `*_out` and add `*_in`, discretised on B_GRID, in their labels'
+        histograms: the population is the sum of the prompts' current beliefs (empirical Bayes)."""
+        lab = np.concatenate([lab_out, lab_in])
+        mu = np.concatenate([mu_out, mu_in])
+        var = np.concatenate([var_out, var_in]) + np.float32(_BIN**2 / 4)  # float32: half the cost of exp
+        sign = np.concatenate([np.full(lab_out.size, -1.0, np.float32), np.ones(lab_in.size, np.float32)])
+        w = np.exp(np.float32(-0.5) * (_B_GRID32[None, :] - mu[:, None]) ** 2 / var[:, None])  # (R, K)
+        w *= (sign / np.maximum(w.sum(axis=1), np.float32(1e-30)))[:, None]
         if self.num_labels == 1:
-            self.hist[0] += sign * w.sum(axis=0)
-        else:  # (L, U) one-hot @ (U, K): a per-label sum without np.add.at (slow)
-            onehot = np.zeros((self.num_labels, ids.size))
-            onehot[lab, np.arange(ids.size)] = 1.0
-            self.hist += sign * (onehot @ w)
+            self.hist[0] += w.sum(axis=0)
+        else:  # (L, R) one-hot @ (R, K): a per-label sum without np.add.at (slow)
+            onehot = np.zeros((self.num_labels, lab.size), dtype=np.float32)
+            onehot[lab, np.arange(lab.size)] = 1.0
+            self.hist += onehot @ w
         np.maximum(self.hist, 0.0, out=self.hist)  # float round-off of add-then-remove
 
     # ---- checkpoint ------------------------------------------------------------------------------

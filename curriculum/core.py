@@ -130,8 +130,9 @@ class Curriculum:
         uniq, n, s = aggregate(ids, rew >= self.config.success_threshold)
         if self.pending.size:
             self.pending = self.pending[~self.is_member(self.pending, uniq)]
-        before = self.predict_unchecked(uniq)
         attempts, last_seen = self.tracker.attempts[uniq], self.tracker.last_step[uniq]
+        m, v = self.ability.posterior(uniq, attempts, last_seen, self.step)
+        before = sigmoid(m / np.sqrt(1.0 + math.pi * v / 8.0))  # (U,) predicted before this step's evidence
         past = self.tracker.counts(uniq, self.step)  # discounted counts before this step
         self.ability.update(uniq, n, s, past, attempts, last_seen, self.step)
         self.tracker.update(uniq, n, s, self.step)
