@@ -103,6 +103,8 @@ def merge_groups(pieces: list[tuple[dict, np.ndarray]], b: int, g: int, pad_id: 
 def _cat_padded(parts: list[torch.Tensor], key: str, pad_id: int) -> torch.Tensor:
     if parts[0].dim() == 1:
         return torch.cat(parts)
+    if key not in _LEFT_PADDED and key not in _RIGHT_PADDED:
+        raise ValueError(f"dynamic sampling does not know how {key!r} is padded; it cannot merge it")
     width = max(t.shape[1] for t in parts)
     value = pad_id if key.endswith("_ids") else 0
     padded = []
@@ -111,7 +113,5 @@ def _cat_padded(parts: list[torch.Tensor], key: str, pad_id: int) -> torch.Tenso
         if extra:
             fill = torch.full((t.shape[0], extra, *t.shape[2:]), value, dtype=t.dtype, device=t.device)
             t = torch.cat([fill, t] if key in _LEFT_PADDED else [t, fill], dim=1)
-        elif key not in _LEFT_PADDED and key not in _RIGHT_PADDED and t.dim() > 1:
-            pass
         padded.append(t)
     return torch.cat(padded)
