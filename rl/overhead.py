@@ -55,13 +55,14 @@ class Stopwatch:
 TOY_CHARS = "0123456789+="
 
 
-def toy_tokenizer() -> Any:
-    """Character tokenizer over digits, '+' and '=' (plus pad/bos/eos): a random model emits digits often."""
+def toy_tokenizer(chars: str = TOY_CHARS) -> Any:
+    """Character tokenizer over `chars` (default digits, '+' and '=': a random model emits digits often),
+    plus pad/bos/eos/unk."""
     from tokenizers import Regex, Tokenizer, decoders, pre_tokenizers
     from tokenizers.models import WordLevel
     from transformers import PreTrainedTokenizerFast
 
-    vocab = {tok: i for i, tok in enumerate(["<pad>", "<bos>", "<eos>", "<unk>", *TOY_CHARS])}
+    vocab = {tok: i for i, tok in enumerate(["<pad>", "<bos>", "<eos>", "<unk>", *chars])}
     tok = Tokenizer(WordLevel(vocab, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), "isolated")
     tok.decoder = decoders.Fuse()
@@ -77,27 +78,11 @@ def toy_tokenizer() -> Any:
 
 def toy_model(tokenizer: Any, hidden: int = 64, seed: int = 0) -> Any:
     """A random-init 2-layer Llama (4 heads) sized for `tokenizer`, seeded without touching the global RNG."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from rl.tiny import build_tiny_model
 
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=hidden,
-        intermediate_size=2 * hidden,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=4,
-        max_position_embeddings=64,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-    )
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = LlamaForCausalLM(config)
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
-    model.generation_config.eos_token_id = tokenizer.eos_token_id
-    return model
+    config = dict(hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=2, num_attention_heads=4,
+                  num_key_value_heads=4, max_position_embeddings=64)
+    return build_tiny_model(config, tokenizer, seed=seed)
 
 
 def toy_dataset(num_prompts: int = 256, seed: int = 0) -> Any:

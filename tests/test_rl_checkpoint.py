@@ -11,11 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from datasets import Dataset
-from tokenizers import Regex, Tokenizer, decoders, pre_tokenizers
-from tokenizers.models import WordLevel
-from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from transformers import LlamaForCausalLM
 
 from curriculum import Curriculum, CurriculumConfig, state_hash
 from rl import CurriculumGRPOConfig, CurriculumGRPOTrainer
@@ -28,46 +25,18 @@ from rl.checkpoint import (
     save_state,
     unflatten_state,
 )
+from rl.overhead import toy_model, toy_tokenizer
 from rl.sampler import CurriculumSampler
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(gradient|activation)_checkpointing.*:FutureWarning")
 
 
 # ---- toy fixture: character tokenizer, random tiny Llama, a+b= prompts ------------------------------------
-def char_tokenizer() -> PreTrainedTokenizerFast:
-    vocab = {t: i for i, t in enumerate(["<pad>", "<bos>", "<eos>", "<unk>", *map(chr, range(32, 127))])}
-    tok = Tokenizer(WordLevel(vocab, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), "isolated")
-    tok.decoder = decoders.Fuse()
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        pad_token="<pad>",
-        bos_token="<bos>",
-        eos_token="<eos>",
-        unk_token="<unk>",
-        padding_side="left",
-    )
-
-
-TOKENIZER = char_tokenizer()
+TOKENIZER = toy_tokenizer("".join(map(chr, range(32, 127))))  # printable ASCII
 
 
 def tiny_model() -> LlamaForCausalLM:
-    config = LlamaConfig(
-        vocab_size=len(TOKENIZER),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=4,
-        max_position_embeddings=64,
-        pad_token_id=TOKENIZER.pad_token_id,
-        bos_token_id=TOKENIZER.bos_token_id,
-        eos_token_id=TOKENIZER.eos_token_id,
-    )
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        return LlamaForCausalLM(config)
+    return toy_model(TOKENIZER, hidden=64, seed=0)
 
 
 def sums(n: int = 48) -> Dataset:
