@@ -86,7 +86,8 @@ class Curriculum:
         self.tracker = PassRateTracker(self.num_prompts, self.config.tracker_half_life)
         self.ability = AbilityModel(self.num_prompts, self.config, self.labels, self.num_labels, prior_logit)
         self.pools = StatusPools(self.num_prompts)
-        self.streams = GroupedStreams(stream_groups, self.num_prompts, derive_key(self.seed, 0xA5))
+        num_groups = _PRIOR_BINS if self.prior_type == "pass_rate" else self.num_labels
+        self.streams = GroupedStreams(stream_groups, self.num_prompts, derive_key(self.seed, 0xA5), num_groups)
         self._stream_prior_logit = (  # [G] prior logit of an unseen prompt of each stream group (pass-rate bins)
             np.log((np.arange(_PRIOR_BINS) + 0.5) / (_PRIOR_BINS - np.arange(_PRIOR_BINS) - 0.5))
             if self.prior_type == "pass_rate"

@@ -38,9 +38,12 @@ class Stream:
 
 
 class GroupedStreams:
-    """One single-pass shuffled stream per group; `order` lists prompt ids grouped by group."""
+    """One single-pass shuffled stream per group; `order` lists prompt ids grouped by group.
 
-    def __init__(self, groups: np.ndarray | None, num_prompts: int, key: int) -> None:
+    `groups` ([N] ints in [0, num_groups), or None for one group): a group may be empty (a pass-rate bin
+    no prompt falls in) and still has its slot, so per-group arrays line up with the caller's."""
+
+    def __init__(self, groups: np.ndarray | None, num_prompts: int, key: int, num_groups: int = 1) -> None:
         if groups is None:
             self.order = None  # one group: positions are prompt ids
             self.starts = np.zeros(1, dtype=np.int64)
@@ -48,7 +51,7 @@ class GroupedStreams:
         else:
             idx_dtype = np.int32 if num_prompts < 2**31 else np.int64
             self.order = np.argsort(groups, kind="stable").astype(idx_dtype)  # [N] ids sorted by group
-            self.sizes = np.bincount(groups).astype(np.int64)  # [G]
+            self.sizes = np.bincount(groups, minlength=num_groups).astype(np.int64)  # [G]
             self.starts = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
         self.key = key
         self.cursor = np.zeros(self.sizes.size, dtype=np.int64)  # [G] position in each group's stream

@@ -274,3 +274,11 @@ def test_a_revisit_cooldown_keeps_recently_observed_prompts_out_of_the_next_prop
     for ids in drive(cur, pool, 12):
         assert not np.isin(ids, np.concatenate(recent[-2:]) if recent else []).any()
         recent.append(ids)
+
+
+@pytest.mark.parametrize("top", [0.3, 0.9])
+def test_a_pass_rate_prior_that_leaves_the_top_bins_empty_still_proposes_unseen_prompts(top: float) -> None:
+    prior = np.linspace(0.0, top, 200)  # no prompt falls in the prior's highest pass-rate bins
+    cur = Curriculum(prior.size, CurriculumConfig(policy="adaptive", explore_frac=0.5), seed=0, prior=prior)
+    seen = np.concatenate(drive(cur, -np.log(np.maximum(prior, 0.01) / (1 - np.minimum(prior, 0.99))), 10))
+    assert np.unique(seen).size > 16  # unseen prompts kept coming from the non-empty bins
