@@ -50,6 +50,11 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
+def _clip(x: np.ndarray, low: float, high: float) -> np.ndarray:
+    """np.clip for the hot path: two ufunc calls, without np.clip's dispatch (several times its cost on tiny arrays)."""
+    return np.minimum(np.maximum(x, low), high)
+
+
 def _softplus(x: np.ndarray) -> np.ndarray:
     """log(1 + exp(x)), stable (np.logaddexp is ~20x slower)."""
     return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
@@ -149,7 +154,7 @@ class AbilityModel:
         # posterior of every prompt at its first observation (one-pass EM); bimodal pools stay bimodal
         start = np.exp(-0.5 * B_GRID**2 / self.prior_var)
         self.hist = np.tile(_POP_PSEUDO * start / start.sum(), (self.num_labels, 1))
-        self._pop_cache: tuple[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+        self._pop_cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # dropped whenever hist changes
 
     # ---- beliefs ---------------------------------------------------------------------------------
     def _label(self, ids: np.ndarray) -> np.ndarray:
@@ -166,8 +171,7 @@ class AbilityModel:
         return self._population()[2]
 
     def _population(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        key = self.hist.tobytes()  # cached until the histogram changes (read several times a step)
-        if self._pop_cache is None or self._pop_cache[0] != key:
+        if self._pop_cache is None:  # read several times a step; every write to self.hist drops it
             if self.prior_mean is not None:
                 moments = (np.zeros(self.num_labels), np.full(self.num_labels, self.prior_var))
             else:
@@ -176,16 +180,16 @@ class AbilityModel:
                 moments = (mean, np.maximum(p @ B_GRID**2 - mean**2, 1e-6))
             p = self.hist / self.hist.sum(axis=1, keepdims=True)
             tail = (1.0 - _FLAT_SHARE) * p + _FLAT_SHARE / B_GRID.size  # a flat share keeps far tails possible
-            self._pop_cache = (key, (*moments, np.log(tail)))
-        return self._pop_cache[1]
+            self._pop_cache = (*moments, np.log(tail))
+        return self._pop_cache
 
     def prior_grid(self, ids: np.ndarray, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Prior of b_i as grid nodes and log-weights, (U, K) each: the label's population histogram, or a
-        Gaussian around a per-prompt pass-rate prior."""
+        """Prior of b_i as grid nodes and log-weights, each (U, K) or (1, K) where shared by every prompt: the
+        label's population histogram, or a Gaussian around a per-prompt pass-rate prior."""
         if self.prior_mean is not None:
             nodes = self.prior_mean[ids].astype(np.float64)[:, None] + math.sqrt(self.prior_var) * GRID_Z[None, :]
-            return nodes, np.broadcast_to(_GRID_LOGW, nodes.shape)
-        return np.broadcast_to(B_GRID, (ids.size, B_GRID.size)), self.log_population()[lab]
+            return nodes, _GRID_LOGW[None, :]
+        return B_GRID[None, :], self.log_population()[lab]
 
     def prior(self, ids: np.ndarray, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Prior (mean, variance) of b_i before any observation."""
@@ -300,7 +304,7 @@ class AbilityModel:
             p = sigmoid(anchor - b)
             grad = (n_tot * p - s_tot) - (b - mu0) / v0  # d/db log posterior
             hess = n_tot * p * (1.0 - p) + 1.0 / v0  # -d2/db2
-            b = np.clip(b + np.clip(grad / hess, -2.0, 2.0), -_B_LIMIT, _B_LIMIT)  # damped Newton
+            b = _clip(b + _clip(grad / hess, -2.0, 2.0), -_B_LIMIT, _B_LIMIT)  # damped Newton
         p = sigmoid(anchor - b)
         var = 1.0 / (n_tot * p * (1.0 - p) + 1.0 / v0)
         one_sided = (s_tot < 0.5) | (s_tot > n_tot - 0.5)  # (U,) all-fail / all-pass: moments on a grid
@@ -332,6 +336,7 @@ class AbilityModel:
             onehot[lab, np.arange(lab.size)] = 1.0
             self.hist += onehot @ w
         np.maximum(self.hist, 0.0, out=self.hist)  # float round-off of add-then-remove
+        self._pop_cache = None
 
     # ---- checkpoint ------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray | float | int]:
@@ -351,5 +356,6 @@ class AbilityModel:
         self.theta, self.theta_var = float(sd["theta"]), float(sd["theta_var"])
         self.last_step = int(sd["ability_last_step"])
         self.hist = np.array(sd["population_hist"], dtype=np.float64)
+        self._pop_cache = None
         for name in ("offset", "offset_var", "mu", "var", "anchor"):
             getattr(self, name)[...] = sd[name]

@@ -267,6 +267,8 @@ class Curriculum:
         return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
     def _split_by_group(self, need: int, left: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if left.size == 1:  # one group takes it all (and a one-category multinomial draws no randomness)
+            return np.minimum(left, need)
         m, v = self._unseen_group_posterior()
         p = sigmoid(m / np.sqrt(1.0 + math.pi * v / 8.0))
         weight = (informativeness(p) + 0.05) * left  # favour in-band groups; never starve one entirely

@@ -18,22 +18,24 @@ _M2 = np.uint64(0xBF58476D1CE4E5B9)
 _M3 = np.uint64(0x94D049BB133111EB)
 
 
-def mix64(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser, elementwise on a uint64 array (array arithmetic wraps silently)."""
-    x = x ^ (x >> np.uint64(30))
-    x *= _M2
-    x ^= x >> np.uint64(27)
-    x *= _M3
-    x ^= x >> np.uint64(31)
-    return x
+_MASK64 = 0xFFFFFFFFFFFFFFFF
 
 
+def _mix64(x: int) -> int:
+    """splitmix64 finaliser on one 64-bit Python int."""
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & _MASK64
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
+@functools.lru_cache(maxsize=65536)
 def derive_key(*parts: int) -> int:
     """Hash a tuple of ints into one 64-bit key (for (seed, epoch, group) style keys)."""
     acc = 0x243F6A8885A308D3
     for p in parts:
-        acc = int(mix64(np.array([acc ^ (p & 0xFFFFFFFFFFFFFFFF)], dtype=np.uint64))[0])
-        acc = (acc + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+        acc = (_mix64(acc ^ (p & _MASK64)) + 0x9E3779B97F4A7C15) & _MASK64
     return acc
 
 
@@ -74,6 +76,21 @@ def domain_size(n: int) -> int:
     return 1 << (2 * ((bits + 1) // 2))
 
 
+_BLOCK = 2048  # positions per cached block of a walk
+
+
+@functools.lru_cache(maxsize=256)
+def _valid_block(key: int, epoch: int, n: int, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """The values < n among positions [block * _BLOCK, +_BLOCK) of epoch `epoch`'s permutation of the domain
+    of range(n), and their positions in the epoch: ((V,) int64 values, (V,) int64 ascending positions).
+    A walk of a few ids a step reads one block for many steps instead of running the Feistel rounds each time."""
+    m = domain_size(n)
+    lo, hi = block * _BLOCK, min((block + 1) * _BLOCK, m)
+    out = _feistel(np.arange(lo, hi, dtype=np.uint64), (m.bit_length() - 1) // 2, derive_key(key, epoch))
+    valid = np.flatnonzero(out < np.uint64(n))  # (V,)
+    return out[valid].astype(np.int64), valid + lo
+
+
 def walk(start: int, count: int, n: int, key: int) -> tuple[np.ndarray, int]:
     """The next `count` values < n of the Feistel permutation of the domain, read from position `start`
     (positions beyond one domain start the next epoch with a fresh key); returns (ids, next position).
@@ -85,14 +102,14 @@ def walk(start: int, count: int, n: int, key: int) -> tuple[np.ndarray, int]:
     pos = start
     while count > 0:
         epoch, offset = divmod(pos, m)
-        span = min(m - offset, int(count * m / n * 1.25) + 16)  # expected valid share n / m
-        out = _feistel(np.arange(offset, offset + span, dtype=np.uint64), (int(m).bit_length() - 1) // 2,
-                       derive_key(key, epoch))
-        valid = np.flatnonzero(out < np.uint64(n))
-        if valid.size >= count:
-            found.append(out[valid[:count]].astype(np.int64))
-            return np.concatenate(found), pos + int(valid[count - 1]) + 1
-        found.append(out[valid].astype(np.int64))
-        count -= valid.size
-        pos += span
+        block = offset // _BLOCK
+        values, positions = _valid_block(key, epoch, n, block)
+        first = int(np.searchsorted(positions, offset))  # the first valid position >= offset
+        taken = values[first : first + count]
+        found.append(taken)
+        if taken.size == count:
+            ids = np.concatenate(found) if len(found) > 1 else taken.copy()  # never hand out the cached block
+            return ids, epoch * m + int(positions[first + count - 1]) + 1
+        count -= taken.size
+        pos = epoch * m + min((block + 1) * _BLOCK, m)
     return (np.concatenate(found) if found else np.zeros(0, dtype=np.int64)), pos

@@ -136,7 +136,7 @@ class AdaptivePolicy:
         self._reprobe(cur, k, rng)
         m = cfg.candidate_mult * k  # O(k) candidates: the most recent band prompts plus a random active sample
         cand = np.sort(np.concatenate([cur.band_candidates(2 * m), cur.pools.sample(ACTIVE, m, rng)]))
-        cand = cand[np.r_[True, cand[1:] != cand[:-1]]] if cand.size else cand  # distinct (np.union1d is slow)
+        cand = cand[np.concatenate(([True], cand[1:] != cand[:-1]))] if cand.size else cand  # distinct, cheaply
         if cur.pending.size:  # a trainer proposes the next chunk before the last one's feedback: no repeats
             cand = cand[~cur.is_member(cand, cur.pending)]
         if cfg.revisit_cooldown > 0:

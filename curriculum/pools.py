@@ -54,10 +54,13 @@ class StatusPools:
         pool = self.pools[code]
         if pool.size <= count:
             return pool.view().astype(np.int64)
-        return np.unique(pool.ids[rng.integers(0, pool.size, size=count)]).astype(np.int64)
+        draw = np.sort(pool.ids[rng.integers(0, pool.size, size=count)]).astype(np.int64)  # np.unique, cheaper
+        return draw[np.concatenate(([True], draw[1:] != draw[:-1]))]
 
     def move(self, ids: np.ndarray, code: int) -> None:
         """Put distinct `ids` into pool `code` (from wherever they are)."""
+        if ids.size == 0:
+            return
         status = self.status[ids]
         ids = ids[status != code]
         if ids.size == 0:

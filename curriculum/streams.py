@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .permutation import derive_key, walk
+from .permutation import derive_key, domain_size, walk
 
 
 class Stream:
@@ -27,8 +27,12 @@ class Stream:
         """The next `count` distinct ids (count <= n); an epoch boundary never repeats an id in one call."""
         if count > self.n:
             raise ValueError(f"cannot take {count} distinct ids from a stream over {self.n}")
-        ids, self.cursor = walk(self.cursor, count, self.n, self.key)
-        while np.unique(ids).size < ids.size:  # only when crossing an epoch boundary
+        start = self.cursor
+        ids, self.cursor = walk(start, count, self.n, self.key)
+        m = domain_size(self.n)
+        if start // m == (self.cursor - 1) // m:  # within one epoch: a permutation never repeats an id
+            return ids
+        while np.unique(ids).size < ids.size:  # an epoch boundary was crossed
             _, first = np.unique(ids, return_index=True)
             keep = np.zeros(ids.size, dtype=bool)
             keep[first] = True
