@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -48,6 +49,34 @@ _HISTORY_CAP = 256  # discounted history counts are rescaled to at most this man
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def probit(m: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Pass rate of a logit belief N(m, v), integrated with the probit approximation sigmoid(m / sqrt(1 + pi v / 8))."""
+    return sigmoid(m / np.sqrt(1.0 + (math.pi / 8.0) * v))
+
+
+def verdict_rows(s: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """(U,) where a confident verdict is possible at all: observed, with a pass rate below 1/4 or above 3/4."""
+    return (n > 0) & ((s < 0.25 * n) | (s > 0.75 * n))
+
+
+def tail_masses(
+    w: np.ndarray, now: np.ndarray, slack: np.ndarray | float, logit_low: float, logit_high: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(U,) posterior mass of a pass-rate logit now below `logit_low` and above `logit_high`, from weights w and
+    the logit `now` at each node (U, K); each node moved `slack` (U,) against the verdict (conservative)."""
+    slack = np.asarray(slack)[..., None] if np.ndim(slack) else slack
+    return (w * (now + slack < logit_low)).sum(axis=1), (w * (now - slack > logit_high)).sum(axis=1)
+
+
+class Solved(NamedTuple):
+    """What `AbilityModel.update` learned about the prompts it absorbed, each (U,) in the order given."""
+
+    before: np.ndarray  # pass rate predicted before this step's evidence
+    after: np.ndarray  # pass rate predicted now
+    low: np.ndarray  # posterior probability that the pass rate now is below exclude_below (0: no verdict possible)
+    high: np.ndarray  # posterior probability that it is above retire_above
 
 
 def _clip(x: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -155,6 +184,8 @@ class AbilityModel:
         start = np.exp(-0.5 * B_GRID**2 / self.prior_var)
         self.hist = np.tile(_POP_PSEUDO * start / start.sum(), (self.num_labels, 1))
         self._pop_cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # dropped whenever hist changes
+        self.logit_low = math.log(config.exclude_below / (1.0 - config.exclude_below))
+        self.logit_high = math.log(config.retire_above / (1.0 - config.retire_above))
 
     # ---- beliefs ---------------------------------------------------------------------------------
     def _label(self, ids: np.ndarray) -> np.ndarray:
@@ -203,28 +234,39 @@ class AbilityModel:
     ) -> tuple[np.ndarray, np.ndarray]:
         """(mean, variance) of b_i now: the prior if never observed; else the last solve, its variance grown
         by prompt_drift per step since, capped at the prior variance."""
-        lab = self._label(ids)
-        p_mean, p_var = self.prior(ids, lab)
+        return self._belief(*self.prior(ids, self._label(ids)), self.mu[ids], self.var[ids], attempts, last_seen, step)
+
+    def _belief(
+        self,
+        p_mean: np.ndarray,
+        p_var: np.ndarray,
+        mu: np.ndarray,
+        var: np.ndarray,
+        attempts: np.ndarray,
+        last_seen: np.ndarray,
+        step: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`prompt_belief` from the prompts' prior (p_mean, p_var) and stored (mu, var), each (U,)."""
         seen = attempts > 0
-        grown = self.var[ids] + self.cfg.prompt_drift * (step - last_seen).astype(np.float64)
-        return np.where(seen, self.mu[ids], p_mean), np.where(seen, np.minimum(grown, p_var), p_var)
+        grown = var + self.cfg.prompt_drift * (step - last_seen)
+        return np.where(seen, mu, p_mean), np.where(seen, np.minimum(grown, p_var), p_var)
 
     def posterior(
         self, ids: np.ndarray, attempts: np.ndarray, last_seen: np.ndarray, step: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """(mean, variance) of each prompt's pass-rate logit now."""
         lab = self._label(ids)
-        b_mean, b_var = self.prompt_belief(ids, attempts, last_seen, step)
+        b_mean, b_var = self._belief(*self.prior(ids, lab), self.mu[ids], self.var[ids], attempts, last_seen, step)
+        return self._logit(lab, b_mean, b_var, step)
+
+    def _logit(self, lab: np.ndarray, b_mean: np.ndarray, b_var: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
+        """Pass-rate logit (mean, variance) of prompts of labels `lab` with difficulty beliefs N(b_mean, b_var)."""
         return self.theta - self.offset[lab] - b_mean, self._theta_var(step) + self._offset_var(step)[lab] + b_var
 
     def label_posterior(self, step: int) -> tuple[np.ndarray, np.ndarray]:
         """(mean, variance) of the pass-rate logit of an unseen prompt of each label."""
         pop_mean, pop_var = self.population()
         return self.theta - self.offset - pop_mean, self._theta_var(step) + self._offset_var(step) + pop_var
-
-    def shift_since_anchor(self, ids: np.ndarray) -> np.ndarray:
-        """How far (logits) a prompt's pass rate moved with theta/offset since the observations it has."""
-        return self.theta - self.offset[self._label(ids)] - self.anchor[ids]
 
     def _theta_var(self, step: int) -> float:
         return self.theta_var + self.cfg.ability_drift * (step - self.last_step)
@@ -244,12 +286,17 @@ class AbilityModel:
         attempts: np.ndarray,
         last_seen: np.ndarray,
         step: int,
-    ) -> None:
-        """Absorb one step: (U,) sorted unique ids, rollouts n, successes s; `past` = the tracker's discounted
-        (successes, rollouts) of these prompts before this step."""
+    ) -> Solved:
+        """Absorb one step: (U,) distinct ids, rollouts n, successes s; `past` = the tracker's discounted
+        (successes, rollouts) of these prompts before this step. Returns their predictions before and after,
+        and the posterior tail masses that decide exclusion and retirement (a prompt just observed has drifted
+        nowhere since, so these need no slack)."""
+        lab = self._label(uniq)
+        mu0, v0 = self.prior(uniq, lab)  # (U,) prior of b (the population moves only after the solve)
+        mu_old, var_old = self.mu[uniq], self.var[uniq]  # (U,) beliefs before this step
+        before = probit(*self._logit(lab, *self._belief(mu0, v0, mu_old, var_old, attempts, last_seen, step), step))
         self.theta_var, self.offset_var = self._theta_var(step), self._offset_var(step)
         self.last_step = step
-        lab = self._label(uniq)
         n, s = n.astype(np.float64), s.astype(np.float64)
         seen = attempts > 0
         # (U,) revisits (a prompt's first group places the prompt, not the ability) that are not saturated
@@ -261,10 +308,11 @@ class AbilityModel:
             self._update_theta(lab[r], uniq[r], table)
             if self.labels is not None:
                 self._update_offsets(lab[r], uniq[r], table)
-        old = (lab[seen], self.mu[uniq[seen]], self.var[uniq[seen]])  # the revisited prompts' old beliefs
-        self._solve_prompts(uniq, lab, n, s, past)
-        if self.prior_mean is None:  # the population swaps them for the new ones
-            self._population_move(*old, lab, self.mu[uniq], self.var[uniq])
+        mu, var, low, high = self._solve_prompts(uniq, lab, n, s, past, mu0, v0)
+        if self.prior_mean is None:  # the population swaps the revisited prompts' old beliefs for the new ones
+            self._population_move(lab[seen], mu_old[seen], var_old[seen], lab, mu, var)
+        after = probit(*self._logit(lab, mu, np.minimum(var, v0), step))
+        return Solved(before=before, after=after, low=low, high=high)
 
     def _drift_delta(self, lab: np.ndarray, uniq: np.ndarray) -> np.ndarray:
         """(R,) ability change of each revisit since its anchor, as the model stands now."""
@@ -290,14 +338,24 @@ class AbilityModel:
         self.offset_var = post_var
 
     def _solve_prompts(
-        self, uniq: np.ndarray, lab: np.ndarray, n: np.ndarray, s: np.ndarray, past: tuple[np.ndarray, np.ndarray]
-    ) -> None:
-        """b_i <- mode and curvature of prior x Binomial(all discounted counts; n, sigmoid(anchor - b))."""
-        s_old, n_old = (x.astype(np.float64) for x in past)
+        self,
+        uniq: np.ndarray,
+        lab: np.ndarray,
+        n: np.ndarray,
+        s: np.ndarray,
+        past: tuple[np.ndarray, np.ndarray],
+        mu0: np.ndarray,
+        v0: np.ndarray,
+    ) -> tuple[np.ndarray, ...]:
+        """b_i <- mode and curvature of prior x Binomial(all discounted counts; n, sigmoid(anchor - b)), stored.
+
+        One grid posterior serves the one-sided prompts' moments and every verdict-row prompt's tail masses.
+        (mu0, v0): the prompts' prior. Returns (U,) each: the new mean and variance (float64, as stored in
+        float32) and the tail masses below exclude_below / above retire_above (0 outside the verdict rows)."""
+        s_old, n_old = past[0].astype(np.float64), past[1].astype(np.float64)
         n_tot, s_tot = n_old + n, s_old + s
         now = self.theta - self.offset[lab]
         anchor = (self.anchor[uniq] * n_old + now * n) / n_tot
-        mu0, v0 = self.prior(uniq, lab)
         emp = np.log((s_tot + 0.5) / (n_tot - s_tot + 0.5))  # (U,) empirical logit: a start near the mode
         b = (anchor - emp) * (n_tot / (n_tot + 1.0 / v0)) + mu0 * ((1.0 / v0) / (n_tot + 1.0 / v0))
         for _ in range(_NEWTON_ITERS):
@@ -308,14 +366,23 @@ class AbilityModel:
         p = sigmoid(anchor - b)
         var = 1.0 / (n_tot * p * (1.0 - p) + 1.0 / v0)
         one_sided = (s_tot < 0.5) | (s_tot > n_tot - 0.5)  # (U,) all-fail / all-pass: moments on a grid
-        if one_sided.any():
-            nodes, log_prior = self.prior_grid(uniq[one_sided], lab[one_sided])
-            w = grid_posterior(s_tot[one_sided], n_tot[one_sided], nodes, log_prior, anchor[one_sided])
-            b[one_sided] = mean = (w * nodes).sum(axis=1)
-            var[one_sided] = (w * (nodes - mean[:, None]) ** 2).sum(axis=1)
+        verdict = verdict_rows(s_tot, n_tot)  # (U,) where the tails can decide a verdict
+        low, high = np.zeros(uniq.size), np.zeros(uniq.size)
+        rows = (one_sided | verdict).nonzero()[0]  # (R,) the grid's rows
+        if rows.size:
+            nodes, log_prior = self.prior_grid(uniq[rows], lab[rows])  # (R or 1, K)
+            w = grid_posterior(s_tot[rows], n_tot[rows], nodes, log_prior, anchor[rows])  # (R, K)
+            mean = (w * nodes).sum(axis=1)
+            one = one_sided[rows]
+            b[rows] = np.where(one, mean, b[rows])
+            var[rows] = np.where(one, (w * (nodes - mean[:, None]) ** 2).sum(axis=1), var[rows])
+            low[rows], high[rows] = tail_masses(w, now[rows, None] - nodes, 0.0, self.logit_low, self.logit_high)
+            low[rows] *= verdict[rows]
+            high[rows] *= verdict[rows]
         self.mu[uniq] = b
         self.var[uniq] = var
         self.anchor[uniq] = anchor
+        return b, var, low, high
 
     def _population_move(
         self, lab_out: np.ndarray, mu_out: np.ndarray, var_out: np.ndarray,

@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from .ability import AbilityModel, grid_posterior, sigmoid
+from .ability import AbilityModel, Solved, grid_posterior, probit, tail_masses, verdict_rows
 from .config import CurriculumConfig
+from .counter_rng import CounterRNG
 from .permutation import derive_key
 from .policies import POLICY_CLASSES, informativeness
 from .pools import ACTIVE, EXCLUDED, RETIRED, UNSEEN, StatusPools
@@ -94,8 +95,6 @@ class Curriculum:
             else None
         )
         self._z = NormalDist().inv_cdf(self.config.confidence)
-        self._logit_exclude = math.log(self.config.exclude_below / (1.0 - self.config.exclude_below))
-        self._logit_retire = math.log(self.config.retire_above / (1.0 - self.config.retire_above))
         self.policy = POLICY_CLASSES[self.config.policy](self)
         self.step = 0  # observe() calls with data: the clock of drift and decay
         self.proposals = 0  # propose() calls: the counter of the random draws
@@ -105,6 +104,8 @@ class Curriculum:
         self.last_calibration = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0))  # see observe()
         self._scratch = np.zeros(self.num_prompts, dtype=bool)  # [N] all False between calls
         self.pending = np.zeros(0, dtype=np.int64)  # (<= _PENDING_CAP,) proposed, not yet observed
+        self._propose_rng = CounterRNG(self.seed, 0x9E)  # proposal t draws from substream t
+        self._observe_rng = CounterRNG(self.seed, 0x9F)  # observe step t (the policy's re-probe) from substream t
 
     # ---- the public API --------------------------------------------------------------------------
     def propose(self, k: int) -> np.ndarray:
@@ -113,7 +114,7 @@ class Curriculum:
             raise ValueError(f"propose(k) needs an int, got {type(k).__name__}")
         if not 0 <= k <= self.num_prompts:
             raise ValueError(f"propose({k}): k must be in [0, num_prompts={self.num_prompts}]")
-        rng = np.random.default_rng([self.seed, self.proposals, 0x9E])
+        rng = self._propose_rng.at(self.proposals)
         self.proposals += 1
         if k == 0:
             return np.zeros(0, dtype=np.int64)
@@ -132,24 +133,25 @@ class Curriculum:
         if self.pending.size:
             self.pending = self.pending[~self.is_member(self.pending, uniq)]
         attempts, last_seen = self.tracker.attempts[uniq], self.tracker.last_step[uniq]
-        m, v = self.ability.posterior(uniq, attempts, last_seen, self.step)
-        before = sigmoid(m / np.sqrt(1.0 + math.pi * v / 8.0))  # (U,) predicted before this step's evidence
         past = self.tracker.counts(uniq, self.step)  # discounted counts before this step
-        self.ability.update(uniq, n, s, past, attempts, last_seen, self.step)
+        solved = self.ability.update(uniq, n, s, past, attempts, last_seen, self.step)
         self.tracker.update(uniq, n, s, self.step)
         self.pools.move(uniq[self.pools.status[uniq] == UNSEEN], ACTIVE)  # observed without a proposal
-        kept, m, v = self.judge(uniq)
-        self._remember_band(kept, sigmoid(m / np.sqrt(1.0 + math.pi * v / 8.0)))
-        informative = int(np.sum((s > 0) & (s < n)))
+        self.policy.after_observe(self, uniq, solved, self._observe_rng.at(self.step))
+        self._count(uniq, n, s, attempts, solved)
+
+    def _count(self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray, attempts: np.ndarray, solved: Solved) -> None:
+        rate = s / n  # (U,) observed pass rate
+        informative = int(np.count_nonzero((s > 0) & (s < n)))
         self.counters["prompts_seen"] += int(np.count_nonzero(attempts == 0))
         self.counters["rollouts"] += int(n.sum())
         self.counters["successes"] += int(s.sum())
         self.counters["groups"] += int(uniq.size)
         self.counters["informative_groups"] += informative
-        self.last_calibration = (uniq, before, s / n)  # (U,) ids, pass rate predicted before, observed
+        self.last_calibration = (uniq, solved.before, rate)  # (U,) sorted ids, pass rate predicted before, observed
         self.last = {
             "informative_ratio": informative / uniq.size,
-            "pred_abs_error": float(np.mean(np.abs(before - s / n))),
+            "pred_abs_error": float(np.abs(solved.before - rate).sum() / uniq.size),
             "groups": int(uniq.size),
         }
 
@@ -188,8 +190,7 @@ class Curriculum:
         return self.ability.posterior(ids, self.tracker.attempts[ids], self.tracker.last_step[ids], self.step)
 
     def predict_unchecked(self, ids: np.ndarray) -> np.ndarray:
-        m, v = self.posterior_unchecked(ids)
-        return sigmoid(m / np.sqrt(1.0 + math.pi * v / 8.0))
+        return probit(*self.posterior_unchecked(ids))
 
     def verdicts(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(confidently below exclude_below, confidently above retire_above) for each prompt now.
@@ -198,39 +199,25 @@ class Curriculum:
         must reach `confidence`; it comes from the population prior and the discounted counts, taken at
         the ability the prompt was observed at, shifted to today's ability and made conservative by the
         uncertainty of that shift (ability noise and the prompt's own drift since)."""
-        s, n = (x.astype(np.float64) for x in self.tracker.counts(ids, self.step))
+        s, n = self.tracker.counts(ids, self.step)
+        s, n = s.astype(np.float64), n.astype(np.float64)
         excluded, retired = np.zeros(ids.size, dtype=bool), np.zeros(ids.size, dtype=bool)
-        rate = s / np.maximum(n, 1e-9)
-        rows = np.flatnonzero((n > 0) & ((rate < 0.25) | (rate > 0.75)))  # a verdict is possible only here
+        rows = verdict_rows(s, n).nonzero()[0]  # a verdict is possible only here
         if rows.size == 0:
             return excluded, retired
         ids, s, n = ids[rows], s[rows], n[rows]
-        nodes, log_prior = self.ability.prior_grid(ids, self.ability._label(ids))  # (U, K) each
-        anchor = self.ability.anchor[ids].astype(np.float64)
-        shift = self.ability.shift_since_anchor(ids)
+        lab = self.ability._label(ids)
+        nodes, log_prior = self.ability.prior_grid(ids, lab)  # (U or 1, K)
         dt = (self.step - self.tracker.last_step[ids]).astype(np.float64)
         # uncertainty of the shift since the prompt was seen (not of theta's arbitrary origin): at most the
         # ability's process noise accumulated since, plus the prompt's own drift
         shift_var = np.minimum(self.ability.theta_var, self.config.ability_drift * dt) + self.config.prompt_drift * dt
-        slack = self._z * np.sqrt(shift_var)  # (U,)
-        w = grid_posterior(s, n, nodes, log_prior, anchor)  # (U, K)
-        now = (anchor + shift)[:, None] - nodes  # (U, K) pass-rate logit now at each node
-        p_low = (w * (now + slack[:, None] < self._logit_exclude)).sum(axis=1)
-        p_high = (w * (now - slack[:, None] > self._logit_retire)).sum(axis=1)
-        excluded[rows] = p_low >= self.config.confidence
-        retired[rows] = p_high >= self.config.confidence
+        w = grid_posterior(s, n, nodes, log_prior, self.ability.anchor[ids].astype(np.float64))  # (U, K)
+        now = (self.ability.theta - self.ability.offset[lab])[:, None] - nodes  # (U, K) pass-rate logit now
+        low, high = tail_masses(w, now, self._z * np.sqrt(shift_var), self.ability.logit_low, self.ability.logit_high)
+        excluded[rows] = low >= self.config.confidence
+        retired[rows] = high >= self.config.confidence
         return excluded, retired
-
-    def judge(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Move confidently out-of-reach / mastered prompts out of the active pool (adaptive policy only);
-        return the prompts that stay with their posterior (mean, var)."""
-        if self.config.policy == "adaptive":
-            excluded, retired = self.verdicts(ids)
-            self.pools.move(ids[excluded], EXCLUDED)
-            self.pools.move(ids[retired], RETIRED)
-            ids = ids[~excluded & ~retired]
-        m, v = self.ability.posterior(ids, self.tracker.attempts[ids], self.tracker.last_step[ids], self.step)
-        return ids, m, v
 
     def is_member(self, ids: np.ndarray, members: np.ndarray) -> np.ndarray:
         """(len(ids),) whether each id is in `members`; O(len) with the scratch flags, no sort."""
@@ -239,11 +226,9 @@ class Curriculum:
         self._scratch[members] = False
         return out
 
-    def _remember_band(self, ids: np.ndarray, p: np.ndarray) -> None:
-        """Keep the most recent observed prompts predicted inside the band (the adaptive policy's cache)."""
-        if self.config.policy != "adaptive" or self.config.band_cache == 0:
-            return
-        fresh = ids[(p >= self.config.band_low) & (p <= self.config.band_high)]
+    def remember_band(self, fresh: np.ndarray) -> None:
+        """Put distinct observed prompts predicted inside the band at the front of the band cache (most recent
+        first, up to `band_cache` prompts): the adaptive policy re-scores them as candidates."""
         old = self.band_cache[~self.is_member(self.band_cache, fresh)]
         cache = np.concatenate([fresh, old])
         self.band_cache = cache[: self.config.band_cache]
@@ -269,8 +254,7 @@ class Curriculum:
     def _split_by_group(self, need: int, left: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if left.size == 1:  # one group takes it all (and a one-category multinomial draws no randomness)
             return np.minimum(left, need)
-        m, v = self._unseen_group_posterior()
-        p = sigmoid(m / np.sqrt(1.0 + math.pi * v / 8.0))
+        p = probit(*self._unseen_group_posterior())
         weight = (informativeness(p) + 0.05) * left  # favour in-band groups; never starve one entirely
         counts = np.minimum(rng.multinomial(min(need, int(left.sum())), weight / weight.sum()), left)
         short = min(need, int(left.sum())) - int(counts.sum())
@@ -316,9 +300,9 @@ class Curriculum:
         arr = np.asarray(ids)
         if arr.ndim != 1:
             raise ValueError(f"{what} must be a flat 1-D array, got shape {arr.shape}")
-        if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        if arr.size and arr.dtype.kind not in "iu":  # np.issubdtype(dtype, np.integer), without its cost
             raise ValueError(f"{what} must be integers, got dtype {arr.dtype}")
-        arr = arr.astype(np.int64)
+        arr = arr.astype(np.int64, copy=False)
         if arr.size and (arr.min() < 0 or arr.max() >= self.num_prompts):
             bad = arr[(arr < 0) | (arr >= self.num_prompts)][:5].tolist()
             raise ValueError(f"{what} out of range [0, {self.num_prompts}): {bad}")
@@ -332,9 +316,9 @@ class Curriculum:
                 f"prompt_ids and rewards must have the same length (one entry per rollout), got {ids.shape} and "
                 f"{rew.shape}"
             )
-        if not np.isfinite(rew).all():
-            raise ValueError(f"rewards contain {int((~np.isfinite(rew)).sum())} NaN/inf values")
-        if rew.size and (rew.min() < 0.0 or rew.max() > 1.0):
+        if rew.size and not (rew.min() >= 0.0 and rew.max() <= 1.0):  # False for NaN too
+            if not np.isfinite(rew).all():
+                raise ValueError(f"rewards contain {int((~np.isfinite(rew)).sum())} NaN/inf values")
             raise ValueError(
                 f"rewards must lie in [0, 1], got min {rew.min():.4g}, max {rew.max():.4g}; rescale them or "
                 "pass 0/1 successes (success_threshold decides what counts as solved)"

@@ -6,9 +6,12 @@
 - `AdaptivePolicy` the medium band at today's ability: score ~candidate_mult*k active prompts by a
                    posterior draw of their pass rate now, keep those inside [band_low, band_high]
                    closest to `target`, spend `explore_frac` (or whatever the band cannot fill) on
-                   unseen prompts, re-check a few excluded/retired prompts a step. O(k) per call.
+                   unseen prompts. After each observation, one pass of verdicts over the observed
+                   prompts and a re-probe sample of excluded/retired ones moves each where its verdict
+                   says. O(k) per call.
 
-Each policy's `propose(cur, k, rng)` returns k distinct ids; its state is a few ints and arrays.
+Each policy's `propose(cur, k, rng)` returns k distinct ids and `after_observe(cur, uniq, rng)` reacts to
+a step's observed prompts; its state is a few ints and arrays.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .ability import sigmoid
+from .ability import Solved, sigmoid
 from .permutation import derive_key
 from .pools import ACTIVE, EXCLUDED, RETIRED, UNSEEN
 from .streams import Stream
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
     from .core import Curriculum
 
 log = logging.getLogger("curriculum")
+_REPROBE_EVERY = 4  # observe steps between re-probes (each re-checks this many steps' worth of prompts at once)
 
 
 def informativeness(p: np.ndarray, group_size: int = 8) -> np.ndarray:
@@ -43,6 +47,9 @@ class UniformPolicy:
 
     def propose(self, cur: Curriculum, k: int, rng: np.random.Generator) -> np.ndarray:
         return self.stream.take(k)
+
+    def after_observe(self, cur: Curriculum, uniq: np.ndarray, solved: Solved, rng: np.random.Generator) -> None:
+        """Nothing to judge: every prompt stays in the draw."""
 
     def band(self, cur: Curriculum) -> tuple[float, float]:
         return cur.difficulty_band()
@@ -133,7 +140,6 @@ class AdaptivePolicy:
 
     def propose(self, cur: Curriculum, k: int, rng: np.random.Generator) -> np.ndarray:
         cfg = cur.config
-        self._reprobe(cur, k, rng)
         m = cfg.candidate_mult * k  # O(k) candidates: the most recent band prompts plus a random active sample
         cand = np.sort(np.concatenate([cur.band_candidates(2 * m), cur.pools.sample(ACTIVE, m, rng)]))
         cand = cand[np.concatenate(([True], cand[1:] != cand[:-1]))] if cand.size else cand  # distinct, cheaply
@@ -154,18 +160,39 @@ class AdaptivePolicy:
             chosen = np.concatenate([chosen, self._fallback(cur, k - chosen.size, chosen, rng)])
         return chosen
 
-    def _reprobe(self, cur: Curriculum, k: int, rng: np.random.Generator) -> None:
-        """Re-check a few excluded/retired prompts at today's ability; doubtful verdicts are lifted."""
+    def after_observe(self, cur: Curriculum, uniq: np.ndarray, solved: Solved, rng: np.random.Generator) -> None:
+        """Move each prompt just observed (`uniq`, distinct) where its verdict says: confidently out of reach ->
+        excluded, mastered -> retired, else active; every `_REPROBE_EVERY` steps a sample of excluded/retired
+        prompts is judged too, and doubtful verdicts are lifted (re-probing as the ability grows). Observed
+        prompts that stay and are predicted inside the band go to the band cache."""
+        conf = cur.config.confidence
+        ids, excluded, retired = uniq, solved.low >= conf, solved.high >= conf  # (U,) each
+        probe = self._reprobe_sample(cur, uniq.size, rng) if cur.step % _REPROBE_EVERY == 0 else uniq[:0]
+        probe = probe[~cur.is_member(probe, uniq)] if probe.size else probe
+        if probe.size:
+            probe_excluded, probe_retired = cur.verdicts(probe)
+            ids = np.concatenate([uniq, probe])
+            excluded = np.concatenate([excluded, probe_excluded])
+            retired = np.concatenate([retired, probe_retired])
+        stays = ~excluded & ~retired
+        cur.pools.move(ids[excluded], EXCLUDED)
+        cur.pools.move(ids[retired], RETIRED)
+        cur.pools.move(ids[stays], ACTIVE)
+        if cur.config.band_cache:
+            kept = stays[: uniq.size]
+            p = solved.after[kept]
+            cur.remember_band(uniq[kept][(p >= cur.config.band_low) & (p <= cur.config.band_high)])
+
+    def _reprobe_sample(self, cur: Curriculum, k: int, rng: np.random.Generator) -> np.ndarray:
+        """Up to min(reprobe_scan, 4k) excluded and retired prompts, in proportion to the two pools."""
         n_ex, n_re = cur.pools.size(EXCLUDED), cur.pools.size(RETIRED)
         if n_ex + n_re == 0 or cur.config.reprobe_scan == 0:
-            return
-        scan = min(cur.config.reprobe_scan, 4 * k)
+            return np.zeros(0, dtype=np.int64)
+        scan = _REPROBE_EVERY * min(cur.config.reprobe_scan, 4 * k)
         n_scan_ex = round(scan * n_ex / (n_ex + n_re))
-        ids = np.concatenate(
+        return np.concatenate(
             [cur.pools.sample(EXCLUDED, n_scan_ex, rng), cur.pools.sample(RETIRED, scan - n_scan_ex, rng)]
         )
-        excluded, retired = cur.verdicts(ids)
-        cur.pools.move(ids[~excluded & ~retired], ACTIVE)
 
     def _fallback(self, cur: Curriculum, count: int, chosen: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """The band and the unseen prompts cannot fill the batch: best excluded/retired, then anything."""

@@ -43,7 +43,7 @@ class StatusPools:
 
     def size(self, code: int) -> int:
         if code == UNSEEN:
-            return self.num_prompts - sum(p.size for p in self.pools.values())
+            return self.num_prompts - self.pools[ACTIVE].size - self.pools[EXCLUDED].size - self.pools[RETIRED].size
         return self.pools[code].size
 
     def members(self, code: int) -> np.ndarray:
@@ -66,7 +66,7 @@ class StatusPools:
         if ids.size == 0:
             return
         status = status[status != code]
-        for old in np.flatnonzero(np.bincount(status, minlength=4)[1:]) + 1:  # pools they leave (not UNSEEN)
+        for old in np.bincount(status, minlength=4)[1:].nonzero()[0] + 1:  # pools they leave (not UNSEEN)
             self._remove(ids[status == old], int(old))
         pool = self.pools[code]
         pool.reserve(ids.size)

@@ -68,7 +68,7 @@ class GroupedStreams:
     def take(self, counts: np.ndarray) -> np.ndarray:
         """counts[g] next ids of each group's stream (counts <= remaining)."""
         parts = []
-        for g in np.flatnonzero(counts):
+        for g in counts.nonzero()[0]:
             pos, self.cursor[g] = walk(int(self.cursor[g]), int(counts[g]), int(self.sizes[g]),
                                        derive_key(self.key, int(g)))
             self.taken[g] += counts[g]

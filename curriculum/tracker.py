@@ -22,19 +22,12 @@ def aggregate(prompt_ids: np.ndarray, successes: np.ndarray) -> tuple[np.ndarray
     """
     if prompt_ids.size == 0:
         return prompt_ids.astype(np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    # runs first: rollouts arrive in groups of equal ids, so this shrinks the sort to one entry per group
-    starts = np.flatnonzero(np.concatenate(([True], prompt_ids[1:] != prompt_ids[:-1])))  # (R,)
-    run_n = np.diff(np.append(starts, prompt_ids.size))  # (R,)
-    run_s = np.add.reduceat(successes.astype(np.int64), starts)  # (R,)
-    order = np.argsort(prompt_ids[starts], kind="stable")
-    run_ids = prompt_ids[starts][order]  # (R,) sorted
-    if not (run_ids[1:] == run_ids[:-1]).any():  # every run a different prompt (a trainer's chunk): done
-        return run_ids.astype(np.int64), run_n[order].astype(np.int64), run_s[order]
-    uniq, inverse = np.unique(run_ids, return_inverse=True)
-    run_n, run_s = run_n[order], run_s[order]
-    n = np.bincount(inverse, weights=run_n, minlength=uniq.size).astype(np.int64)  # (U,)
-    s = np.bincount(inverse, weights=run_s, minlength=uniq.size).astype(np.int64)  # (U,)
-    return uniq.astype(np.int64), n, s
+    order = np.argsort(prompt_ids, kind="stable")
+    ids = prompt_ids[order]  # (B*G,) sorted: each prompt's rollouts in one run
+    starts = np.concatenate(([True], ids[1:] != ids[:-1])).nonzero()[0]  # (U,) first row of each run
+    n = np.diff(np.append(starts, ids.size))  # (U,)
+    s = np.add.reduceat(successes[order], starts, dtype=np.int64)  # (U,)
+    return ids[starts].astype(np.int64), n.astype(np.int64), s
 
 
 class PassRateTracker:
