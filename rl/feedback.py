@@ -13,6 +13,7 @@ from TRL and gathers the matching prompt ids itself; then, on every rank, in the
     success  (N,)  sum of the weighted rewards >= threshold, or one named verifier reward >= threshold
     valid    (N,)  False where the deciding reward is NaN/None (unscorable rollouts are not observed)
     groups   (B,)  ids[::G]; `pre_pass_rate` (B,) the curriculum's prediction *before* this observation
+                   (`predicted_before`: read from the core's calibration record after the observe)
 
 The per-step functions are numpy only, except `gather_ids`, which wraps accelerate's `gather_object`
 (a no-op on one process). Success is a 0/1 label; the core receives 0/1 rewards, so
@@ -117,12 +118,24 @@ def success_labels(
     is valid unless every function gave NaN. A named function: its reward >= threshold; valid unless NaN."""
     rewards = np.asarray(rewards_per_func, dtype=np.float64)  # (N, F)
     if success_reward is None:
-        valid = ~np.isnan(rewards).all(axis=1)
-        total = np.nansum(rewards * np.asarray(weights, dtype=np.float64)[None, :], axis=1)  # (N,)
+        missing = np.isnan(rewards)  # (N, F)
+        valid = ~missing.all(axis=1)
+        total = np.where(missing, 0.0, rewards) @ np.asarray(weights, dtype=np.float64)  # (N,) nansum, cheaper
         return (total >= threshold) & valid, valid
     column = rewards[:, list(func_names).index(success_reward)]  # (N,)
     valid = ~np.isnan(column)
     return (np.nan_to_num(column, nan=-math.inf) >= threshold) & valid, valid
+
+
+def predicted_before(cur: Curriculum, group_ids: np.ndarray) -> np.ndarray:
+    """(B,) the pass rate the curriculum predicted for each group's prompt just before its last `observe` (the
+    core's calibration record, computed there anyway); 1.0 for a group it did not observe (no scorable
+    rollout: no success to damp)."""
+    uniq, before, _ = cur.last_calibration  # (U,) sorted ids, (U,) predictions
+    if uniq.size == 0:
+        return np.ones(group_ids.size)
+    pos = np.minimum(np.searchsorted(uniq, group_ids), uniq.size - 1)  # (B,)
+    return np.where(uniq[pos] == group_ids, before[pos], 1.0)
 
 
 def check_scorable(

@@ -19,7 +19,15 @@ rank proposes the same ids without any communication.
 
 Feedback and lag: proposed chunks wait in `pending` (oldest first) until the trainer observes them;
 `mark_observed(group_ids)` checks that the observed prompts are the oldest pending chunk and returns
-the lag: chunks proposed but not observed yet (1 with TRL's defaults: accelerate reads one batch ahead).
+the lag: chunks the loader has taken but the trainer has not observed yet, i.e. the feedback each
+proposal goes without (1 with TRL's defaults: accelerate reads one batch ahead).
+
+Proposing ahead: `propose_ahead()`, called by the trainer right after each observe, draws the next chunk
+at once instead of when the loader reaches it. The curriculum's state changes only in `observe`, and
+the loader always asks for the next chunk before the next observe (that observe needs the chunk's
+completions), so it is the very chunk the loader would have drawn; drawn right after the observe, the
+core's code and data are still in the CPU caches, which the model's forward and backward passes evict
+(cold, the same draw costs several times as much). The chunk waits in `pending`, not yet handed out.
 
 Resume: `pending` is part of the checkpoint. A fresh iteration first replays the pending chunks
 (proposed before the checkpoint, never trained on), then proposes new ones, so a resumed run trains on
@@ -73,7 +81,7 @@ class CurriculumSampler(Sampler[int]):
         self.pending: deque[np.ndarray] = deque()
         self.chunks_proposed = 0
         self.chunks_observed = 0
-        self._yielded = 0  # pending chunks the running iteration has handed out already
+        self._yielded = 0  # pending chunks the running iteration has handed out already (the rest: drawn ahead)
         self.on_next_pass: Callable[[], None] | None = None  # one-shot hook when the next pass starts
 
     @property
@@ -99,20 +107,27 @@ class CurriculumSampler(Sampler[int]):
                         yield index
 
     def _next_chunk(self) -> np.ndarray:
-        if self._yielded < len(self.pending):
-            chunk = self.pending[self._yielded]  # proposed before a resume (or a restarted pass)
-        else:
-            with self.clock.section("propose"):
-                chunk = self.curriculum.propose(self.batch_size)  # (batch_size,) int64
-            self.pending.append(chunk)
-            self.chunks_proposed += 1
+        if self._yielded == len(self.pending):
+            self._propose()
+        chunk = self.pending[self._yielded]  # drawn ahead, or proposed before a resume (or a restarted pass)
         self._yielded += 1
         return chunk
+
+    def _propose(self) -> None:
+        with self.clock.section("propose"):
+            chunk = self.curriculum.propose(self.batch_size)  # (batch_size,) int64
+        self.pending.append(chunk)
+        self.chunks_proposed += 1
+
+    def propose_ahead(self) -> None:
+        """Draw the next chunk now (right after an observe: see the module docstring) unless one is waiting."""
+        if self._yielded == len(self.pending):
+            self._propose()
 
     # ---- the feedback side ----------------------------------------------------------------------
     def mark_observed(self, group_ids: np.ndarray) -> int:
         """The trainer observed the chunk `group_ids` (one id per group, in sampler order): retire the oldest
-        pending chunk and return the lag (chunks proposed but not observed yet)."""
+        pending chunk and return the lag (chunks the loader has taken but the trainer not observed yet)."""
         if not self.pending:
             raise RuntimeError(
                 "the trainer observed a generation batch the curriculum never proposed; the train dataloader "
@@ -129,12 +144,12 @@ class CurriculumSampler(Sampler[int]):
         self.pending.popleft()
         self._yielded = max(self._yielded - 1, 0)
         self.chunks_observed += 1
-        return len(self.pending)
+        return self.lag
 
     @property
     def lag(self) -> int:
-        """Chunks proposed but not observed yet."""
-        return len(self.pending)
+        """Chunks the loader has taken but the trainer has not observed yet (drawn-ahead chunks do not count)."""
+        return self._yielded
 
     # ---- checkpoint -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -15,25 +15,26 @@ functions act on the advantages, after TRL computed them:
                unseen prompts predicted within reach, and all other groups are untouched.
 - "cap"        history-blind: advantages clipped to [-cap, cap].
 
-    w = make_shaper("posterior", cap=1.0, floor=0.1)
-    new_adv = w(adv, success, group_successes, pre_pass_rate, group_size)   # adv: (N,) numpy, global order
+    shaper = make_shaper("posterior", cap=1.0, floor=0.1)
+    new_adv = shaper(adv, success, group_successes, pre_pass_rate, group_size)   # adv: (N,) numpy, global order
+
+    # in two phases, as the trainer does: plan while the success labels are fresh (numpy), apply later
+    factor = shaper.plan(success, group_successes, pre_pass_rate, group_size)    # (N,) or None
+    new_adv = shaper.apply(adv, factor)       # numpy arrays or torch tensors (factor of the same kind)
 
 `lone_success_share(adv, group_successes, G)`: the share of the batch's total |advantage| carried by
-groups with exactly one success (logged before and after shaping).
+groups with exactly one success (logged before and after shaping); numpy or torch.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
+import torch
 
 FLUKE_MODES = ("none", "posterior", "cap")
-
-Shaper = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, int], np.ndarray]
-"""(advantages (N,), success (N,) bool, group_successes (B,), pre_pass_rate (B,) or None, group_size) -> (N,)
-pre_pass_rate is only read (and only computed by the trainer) in "posterior" mode."""
 
 
 def lone_success_weight(
@@ -46,6 +47,23 @@ def lone_success_weight(
     return np.where(np.asarray(group_successes) == 1, weight, 1.0)
 
 
+def positive_factor(
+    success: np.ndarray, group_successes: np.ndarray, pre_pass_rate: np.ndarray, group_size: int, floor: float
+) -> np.ndarray:
+    """(N,) factor on each rollout's advantage where it is positive: `lone_success_weight` on the success
+    of a lone-success group, 1 elsewhere."""
+    weight = lone_success_weight(group_successes, pre_pass_rate, group_size, floor)  # (B,)
+    return np.where(np.asarray(success, dtype=bool), np.repeat(weight, group_size), 1.0)  # (N,)
+
+
+def scale_positive(advantages: Any, factor: Any) -> Any:
+    """advantages * factor where the advantage is positive, unchanged elsewhere; numpy arrays or torch tensors
+    (factor of the same kind, broadcastable)."""
+    if isinstance(advantages, torch.Tensor):
+        return torch.where(advantages > 0, advantages * factor, advantages)
+    return np.where(advantages > 0, advantages * factor, advantages).astype(advantages.dtype)
+
+
 def posterior_damping(
     advantages: np.ndarray,
     success: np.ndarray,
@@ -55,33 +73,56 @@ def posterior_damping(
     floor: float,
 ) -> np.ndarray:
     """Scale the positive advantage of each lone success by `lone_success_weight`."""
-    weight = lone_success_weight(group_successes, pre_pass_rate, group_size, floor)  # (B,)
-    scale = np.where(np.asarray(success, dtype=bool), np.repeat(weight, group_size), 1.0)  # (N,) success rows
-    return np.where(advantages > 0, advantages * scale, advantages).astype(advantages.dtype)
+    return scale_positive(advantages, positive_factor(success, group_successes, pre_pass_rate, group_size, floor))
 
 
-def cap_advantages(advantages: np.ndarray, cap: float) -> np.ndarray:
-    """Plain clip to [-cap, cap]."""
-    return np.clip(advantages, -cap, cap)
+def cap_advantages(advantages: Any, cap: float) -> Any:
+    """Plain clip to [-cap, cap] (numpy or torch)."""
+    return advantages.clip(-cap, cap)
+
+
+class Shaper(NamedTuple):
+    """One mode's damping in two phases: `plan(success, group_successes, pre_pass_rate, group_size)` -> (N,)
+    factor or None (numpy, from the step's success labels; pre_pass_rate is only read, and only computed by the
+    trainer, in "posterior" mode), then `apply(advantages, factor)` (numpy or torch, factor of the same kind).
+    Calling it does both at once on numpy arrays."""
+
+    plan: Callable[[np.ndarray, np.ndarray, np.ndarray | None, int], np.ndarray | None]
+    apply: Callable[[Any, Any], Any]
+
+    def __call__(
+        self,
+        advantages: np.ndarray,
+        success: np.ndarray,
+        group_successes: np.ndarray,
+        pre_pass_rate: np.ndarray | None,
+        group_size: int,
+    ) -> np.ndarray:
+        return self.apply(advantages, self.plan(success, group_successes, pre_pass_rate, group_size))
 
 
 def make_shaper(mode: str, cap: float, floor: float) -> Shaper:
-    """The shaping function of `mode`, chosen once (the mode string is never checked in the hot loop)."""
+    """The `Shaper` of `mode`, chosen once (the mode string is never checked in the hot loop)."""
     if mode not in FLUKE_MODES:
         raise ValueError(f"fluke damping mode {mode!r} is not one of {FLUKE_MODES}")
+    no_plan = lambda success, group_successes, pre, g: None
     if mode == "none":
-        return lambda adv, success, group_successes, pre, g: adv
+        return Shaper(plan=no_plan, apply=lambda adv, factor: adv)
     if mode == "cap":
-        return lambda adv, success, group_successes, pre, g: cap_advantages(adv, cap)
-    return lambda adv, success, group_successes, pre, g: posterior_damping(
-        adv, success, group_successes, pre, g, floor
+        return Shaper(plan=no_plan, apply=lambda adv, factor: cap_advantages(adv, cap))
+    return Shaper(
+        plan=lambda success, group_successes, pre, g: positive_factor(success, group_successes, pre, g, floor),
+        apply=scale_positive,
     )
 
 
-def lone_success_share(advantages: np.ndarray, group_successes: np.ndarray, group_size: int) -> float:
-    """Share of total |advantage| carried by groups with exactly one success (NaN when all are zero)."""
-    magnitude = np.abs(np.asarray(advantages, dtype=np.float64)).reshape(-1, group_size).sum(axis=1)  # (B,)
-    total = float(magnitude.sum())
-    if total == 0.0:
-        return math.nan
-    return float(magnitude[np.asarray(group_successes) == 1].sum() / total)
+def lone_success_share(advantages: Any, group_successes: Any, group_size: int) -> Any:
+    """Share of total |advantage| carried by groups with exactly one success (NaN when all are zero).
+
+    advantages (N,) -> a float; (R, N), e.g. before and after shaping stacked -> (R,), one pass for all rows.
+    numpy arrays or torch tensors (group_successes (B,) of the same kind)."""
+    magnitude = abs(advantages).reshape(*advantages.shape[:-1], -1, group_size).sum(-1)  # (..., B)
+    lone = magnitude[..., group_successes == 1].sum(-1)  # (...,)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = lone / magnitude.sum(-1)  # 0 / 0 -> NaN
+    return float(share) if advantages.ndim == 1 else share

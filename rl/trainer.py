@@ -8,7 +8,8 @@
 
 This is the only file that touches TRL's private methods; tests/test_rl_trainer.py pins what it relies on:
 
-- `_get_train_sampler`      -> `CurriculumSampler` (rl/sampler.py): RepeatSampler's layout, lazy chunks.
+- `_get_train_sampler`      -> `CurriculumSampler` (rl/sampler.py): RepeatSampler's layout, lazy chunks (the
+                               next one drawn right after each observe: the same chunk, drawn warm).
 - `_calculate_rewards`      super(), then: gather the prompt ids of every rank (hidden "__curriculum_id"
                                column), label successes, predict pass rates *before* the update, one
                                `Curriculum.observe` per generation step (rl/feedback.py); curriculum/*.
@@ -43,7 +44,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -61,6 +62,7 @@ from rl.feedback import (
     check_scorable,
     fingerprint,
     gather_ids,
+    predicted_before,
     prepare_train_dataset,
     success_labels,
 )
@@ -211,6 +213,13 @@ class CurriculumGRPOConfig(GRPOConfig):
             raise ValueError(f"invalid curriculum settings: {message}") from err
 
 
+class _ShapingPlan(NamedTuple):
+    factor: torch.Tensor | None  # (N,) factor on positive advantages ("posterior" damping), else None
+    group_successes: torch.Tensor  # (B,)
+    lone_success_groups: float  # share of groups with exactly one success
+    group_size: int
+
+
 # ---- the trainer -------------------------------------------------------------------------------------
 class CurriculumGRPOTrainer(GRPOTrainer):
     """GRPOTrainer whose prompts come from a `Curriculum`; same constructor, `args` a CurriculumGRPOConfig."""
@@ -257,7 +266,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             args.curriculum_fluke_damping, args.curriculum_fluke_cap, args.curriculum_fluke_floor
         )
         self._needs_prediction = args.curriculum_fluke_damping == "posterior"
-        self._feedback: tuple[Observation, np.ndarray | None] | None = None  # this step's, for the shaping
+        self._shaping_plan: _ShapingPlan | None = None  # this step's, planned at the observe
         self._warn_if_saves_split_chunks(args)
 
     @staticmethod
@@ -310,15 +319,16 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             check_scorable(valid, self.reward_func_names, args.curriculum_success_reward, step)
             check_groups(ids, self.num_generations)
             obs = Observation(ids=ids, success=success, valid=valid, group_size=self.num_generations)
-            # (B,) predicted pass rate before this step's evidence (only the posterior damping reads it)
-            pre_pass_rate = self.curriculum.predict(obs.group_ids) if self._needs_prediction else None
             self.curriculum.observe(ids[valid], success[valid].astype(np.float64))
+            # (B,) predicted pass rate before this step's evidence (only the posterior damping reads it)
+            pre_pass_rate = predicted_before(self.curriculum, obs.group_ids) if self._needs_prediction else None
+            self._shaping_plan = self._plan_shaping(obs, pre_pass_rate)
             self.curriculum_last_lag = self.curriculum_sampler.mark_observed(obs.group_ids)
             self._log_curriculum(obs)
+        self.curriculum_sampler.propose_ahead()  # the next chunk, while the core is warm ("propose" section)
         if args.curriculum_sync_check:
             with clock.section("sync_check"):
                 self._check_state_hash(step)
-        self._feedback = (obs, pre_pass_rate)
 
     def _check_state_hash(self, step: int) -> None:
         from accelerate.utils import gather_object
@@ -350,34 +360,46 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             self._metrics["train"][f"curriculum/{name}"].append(float(value))
 
     # ---- advantages -------------------------------------------------------------------------------
+    def _plan_shaping(self, obs: Observation, pre_pass_rate: np.ndarray | None) -> _ShapingPlan:
+        """What the shaping needs besides the advantages, from this step's labels (numpy, while they are at hand)."""
+        group_successes = obs.group_successes()  # (B,)
+        factor = self._shaper.plan(obs.success & obs.valid, group_successes, pre_pass_rate, obs.group_size)
+        return _ShapingPlan(
+            factor=None if factor is None else torch.from_numpy(factor),  # (N,) on positive advantages
+            group_successes=torch.from_numpy(group_successes),
+            lone_success_groups=float(np.mean(group_successes == 1)),
+            group_size=obs.group_size,
+        )
+
     def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
         output = super()._generate_and_score_completions(inputs)
-        feedback, self._feedback = self._feedback, None
-        if feedback is not None:
+        plan, self._shaping_plan = self._shaping_plan, None
+        if plan is not None:
             with self.curriculum_clock.section("shaping"):
-                output["advantages"] = self._shape(output["advantages"], *feedback)
+                output["advantages"] = self._shape(output["advantages"], plan)
         return output
 
-    def _shape(self, local: torch.Tensor, obs: Observation, pre_pass_rate: np.ndarray | None) -> torch.Tensor:
-        """Rescale this rank's advantages (N_local,) using the global batch; log advantage/* metrics."""
-        gathered = (
-            self.accelerator.gather(local.detach()) if self.accelerator.num_processes > 1 else local.detach()
+    def _shape(self, local: torch.Tensor, plan: _ShapingPlan) -> torch.Tensor:
+        """Rescale this rank's advantages (N_local,) using the global batch; log advantage/* metrics. In torch, on
+        the advantages' device: no host round trip, and torch's code is the warm code at this point."""
+        before = self.accelerator.gather(local.detach()) if self.accelerator.num_processes > 1 else local.detach()
+        factor = None if plan.factor is None else plan.factor.to(device=before.device, dtype=before.dtype)
+        after = self._shaper.apply(before, factor)  # (N,) rank order, as TRL computed them
+        shares = lone_success_share(
+            torch.stack([before, after]).float(), plan.group_successes.to(before.device), plan.group_size
         )
-        before = gathered.float().cpu().numpy()  # (N,) rank order, as TRL computed them
-        group_successes = obs.group_successes()  # (B,)
-        after = self._shaper(before, obs.success & obs.valid, group_successes, pre_pass_rate, obs.group_size)
+        peak = after.abs().amax() if after.numel() else after.new_zeros(())
+        share_before, share_after, max_abs = torch.cat([shares, peak.reshape(1).float()]).tolist()  # one sync
         metrics = {
-            "lone_success_share_before": lone_success_share(before, group_successes, obs.group_size),
-            "lone_success_share_after": lone_success_share(after, group_successes, obs.group_size),
-            "max_abs": float(np.abs(after).max()) if after.size else 0.0,
-            "lone_success_groups": float(np.mean(group_successes == 1)),
+            "lone_success_share_before": share_before,
+            "lone_success_share_after": share_after,
+            "max_abs": max_abs,
+            "lone_success_groups": plan.lone_success_groups,
         }
         for name, value in metrics.items():
             self._metrics["train"][f"advantage/{name}"].append(value)
         start = self.accelerator.process_index * local.numel()
-        return torch.from_numpy(after[start : start + local.numel()]).to(
-            device=local.device, dtype=local.dtype
-        )
+        return after[start : start + local.numel()].to(local.dtype)
 
     # ---- checkpoints ------------------------------------------------------------------------------
     def _save_checkpoint(self, model: Any, trial: Any) -> None:

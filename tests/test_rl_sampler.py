@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from trl.trainer.utils import RepeatSampler
 
-from curriculum import Curriculum, CurriculumConfig
+from curriculum import Curriculum, CurriculumConfig, state_hash
 from rl.sampler import CurriculumSampler
 
 # (num_prompts, mini_repeat_count=G, batch_size=prompts per chunk, repeat_count=num_iterations * spg)
@@ -98,6 +98,33 @@ def test_mark_observed_retires_the_oldest_chunk_and_reports_the_lag() -> None:
     first, second = sampler.pending
     assert sampler.mark_observed(first) == 1
     assert sampler.chunks_observed == 1 and np.array_equal(sampler.pending[0], second)
+
+
+@pytest.mark.parametrize("lookahead", [0, 1, 2])
+def test_drawing_ahead_after_each_observe_yields_the_chunks_the_loader_would_have_drawn(lookahead: int) -> None:
+    """A loader `lookahead` chunks ahead of the trainer (1: accelerate's read-ahead); the trainer observes each
+    chunk and, in one run, draws the next chunk right away. Same chunks, same curriculum state."""
+    g, b, r, steps = 4, 3, 2, 12
+
+    def run(ahead: bool) -> tuple[list[int], str]:
+        sampler = make_sampler(60, g, b, r)
+        rng, it, seq = np.random.default_rng(0), iter(sampler), []
+        taken = lambda: len(seq) // (g * b * r)  # noqa: E731
+        for chunk in range(steps):
+            while taken() < chunk + 1 + lookahead:  # the loader reads ahead
+                seq.extend(next(it) for _ in range(g * b * r))
+            ids = np.asarray(seq[chunk * g * b * r : chunk * g * b * r + g * b : g])  # (b,) one per group
+            sampler.curriculum.observe(np.repeat(ids, g), (rng.random(ids.size * g) < 0.4).astype(float))
+            assert sampler.mark_observed(ids) == lookahead
+            if ahead and chunk < steps - 1:
+                proposals = sampler.curriculum.proposals
+                sampler.propose_ahead()
+                assert sampler.curriculum.proposals == proposals + 1  # drawn now, before the loader asks
+                assert sampler.lag == lookahead  # a chunk drawn ahead is not in flight
+        return seq, state_hash(sampler.curriculum.state_dict())
+
+    (lazy_seq, lazy_state), (ahead_seq, ahead_state) = run(False), run(True)
+    assert ahead_seq == lazy_seq and ahead_state == lazy_state
 
 
 def test_observing_a_chunk_that_was_not_proposed_raises_naming_the_cause() -> None:
