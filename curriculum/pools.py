@@ -52,6 +52,8 @@ class StatusPools:
     def sample(self, code: int, count: int, rng: np.random.Generator) -> np.ndarray:
         """Up to `count` distinct members, uniformly at random (all of them if the pool is smaller)."""
         pool = self.pools[code]
+        if count <= 0:
+            return np.zeros(0, dtype=np.int64)
         if pool.size <= count:
             return pool.view().astype(np.int64)
         draw = np.sort(pool.ids[rng.integers(0, pool.size, size=count)]).astype(np.int64)  # np.unique, cheaper

@@ -282,3 +282,14 @@ def test_a_pass_rate_prior_that_leaves_the_top_bins_empty_still_proposes_unseen_
     cur = Curriculum(prior.size, CurriculumConfig(policy="adaptive", explore_frac=0.5), seed=0, prior=prior)
     seen = np.concatenate(drive(cur, -np.log(np.maximum(prior, 0.01) / (1 - np.minimum(prior, 0.99))), 10))
     assert np.unique(seen).size > 16  # unseen prompts kept coming from the non-empty bins
+
+
+@pytest.mark.parametrize("count", [0, 1, 3, 50])
+def test_pool_samples_are_distinct_members_and_never_more_than_asked(count: int) -> None:
+    from curriculum.pools import StatusPools
+
+    pools = StatusPools(100)
+    pools.move(np.arange(10, 30), ACTIVE)
+    draw = pools.sample(ACTIVE, count, np.random.default_rng(0))
+    assert draw.dtype == np.int64 and draw.size <= count and np.unique(draw).size == draw.size
+    assert np.isin(draw, np.arange(10, 30)).all() and (draw.size == min(count, 20) or count < 20)
