@@ -114,8 +114,13 @@ def grid_posterior(
     return w / w.sum(axis=1, keepdims=True)
 
 
-@functools.lru_cache(maxsize=8)
 def _log_factorial(size: int) -> np.ndarray:
+    """[>= size] log(k!) for k = 0, 1, ...: one cached table per power of two, so varying sizes reuse it."""
+    return _log_factorial_table(1 << max(10, (int(size) - 1).bit_length()))
+
+
+@functools.lru_cache(maxsize=8)
+def _log_factorial_table(size: int) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(np.log(np.arange(1, size, dtype=np.float64)))])  # [size]
 
 
@@ -132,7 +137,7 @@ def conditional_table(
     impossible), (R,) successes now; computed once per step and reused by `conditional_moments`."""
     scale = np.minimum(1.0, _HISTORY_CAP / np.maximum(n_hist, 1e-9))
     nh = np.rint(n_hist * scale).astype(np.int64)
-    sh = np.clip(np.rint(s_hist * scale).astype(np.int64), 0, nh)
+    sh = np.minimum(np.maximum(np.rint(s_hist * scale).astype(np.int64), 0), nh)
     n_i, s_i = n.astype(np.int64), s.astype(np.int64)
     total = sh + s_i
     x = np.arange(int(n_i.max(initial=0)) + 1)[None, :]  # (1, X) candidate successes now
@@ -152,8 +157,9 @@ def conditional_moments(
     logw = base + x * delta[:, None]
     w = np.exp(logw - logw.max(axis=1, keepdims=True))
     w /= w.sum(axis=1, keepdims=True)
-    mean = (w * x).sum(axis=1)
-    var = np.maximum((w * x * x).sum(axis=1) - mean**2, 0.0)
+    wx = w * x
+    mean = wx.sum(axis=1)
+    var = np.maximum((wx * x).sum(axis=1) - mean**2, 0.0)
     return s_i - mean, var
 
 
@@ -305,36 +311,33 @@ class AbilityModel:
         r = seen & (total > 0.5) & (total < n + past[1] - 0.5) & (step - last_seen >= self.cfg.revisit_min_gap)
         if r.any():
             table = conditional_table(s[r], n[r], past[0][r], past[1][r])
-            self._update_theta(lab[r], uniq[r], table)
+            anchor = self.anchor[uniq[r]].astype(np.float64)  # (R,) where the revisits' history was taken
+            self._update_theta(lab[r], anchor, table)
             if self.labels is not None:
-                self._update_offsets(lab[r], uniq[r], table)
+                self._update_offsets(lab[r], anchor, table)
         mu, var, low, high = self._solve_prompts(uniq, lab, n, s, past, mu0, v0)
         if self.prior_mean is None:  # the population swaps the revisited prompts' old beliefs for the new ones
             self._population_move(lab[seen], mu_old[seen], var_old[seen], lab, mu, var)
         after = probit(*self._logit(lab, mu, np.minimum(var, v0), step))
         return Solved(before=before, after=after, low=low, high=high)
 
-    def _drift_delta(self, lab: np.ndarray, uniq: np.ndarray) -> np.ndarray:
-        """(R,) ability change of each revisit since its anchor, as the model stands now."""
-        return self.theta - self.offset[lab] - self.anchor[uniq].astype(np.float64)
-
-    def _moments(self, lab: np.ndarray, uniq: np.ndarray, table: tuple) -> tuple[np.ndarray, np.ndarray]:
-        """Per revisit (score, information) for the ability, shrunk by the prompt's own change (random effect)."""
-        score, info = conditional_moments(table, self._drift_delta(lab, uniq))
+    def _moments(self, lab: np.ndarray, anchor: np.ndarray, table: tuple) -> tuple[np.ndarray, np.ndarray]:
+        """Per revisit (score, information) for the ability, at its change since the revisit's `anchor` as the model
+        stands now, shrunk by the prompt's own change (random effect)."""
+        score, info = conditional_moments(table, self.theta - self.offset[lab] - anchor)
         keep = 1.0 / (1.0 + info * self.cfg.revisit_noise)
         return score * keep, info * keep
 
-    def _update_theta(self, lab: np.ndarray, uniq: np.ndarray, table: tuple) -> None:
-        for _ in range(2):  # two Newton steps on the conditional likelihood
-            score, info = self._moments(lab, uniq, table)
-            post_var = 1.0 / (1.0 / self.theta_var + float(info.sum()))
-            self.theta += float(np.clip(post_var * score.sum(), -1.0, 1.0))
+    def _update_theta(self, lab: np.ndarray, anchor: np.ndarray, table: tuple) -> None:
+        score, info = self._moments(lab, anchor, table)  # one Newton step a step: the online filter's update
+        post_var = 1.0 / (1.0 / self.theta_var + float(info.sum()))
+        self.theta += max(-1.0, min(1.0, post_var * float(score.sum())))
         self.theta_var = post_var
 
-    def _update_offsets(self, lab: np.ndarray, uniq: np.ndarray, table: tuple) -> None:
-        score, info = self._moments(lab, uniq, table)
+    def _update_offsets(self, lab: np.ndarray, anchor: np.ndarray, table: tuple) -> None:
+        score, info = self._moments(lab, anchor, table)
         post_var = 1.0 / (1.0 / self.offset_var + np.bincount(lab, weights=info, minlength=self.num_labels))
-        self.offset -= np.clip(post_var * np.bincount(lab, weights=score, minlength=self.num_labels), -1.0, 1.0)
+        self.offset -= _clip(post_var * np.bincount(lab, weights=score, minlength=self.num_labels), -1.0, 1.0)
         self.offset_var = post_var
 
     def _solve_prompts(

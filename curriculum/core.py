@@ -135,14 +135,13 @@ class Curriculum:
         attempts, last_seen = self.tracker.attempts[uniq], self.tracker.last_step[uniq]
         past = self.tracker.counts(uniq, self.step)  # discounted counts before this step
         solved = self.ability.update(uniq, n, s, past, attempts, last_seen, self.step)
-        self.tracker.update(uniq, n, s, self.step)
-        self.pools.move(uniq[self.pools.status[uniq] == UNSEEN], ACTIVE)  # observed without a proposal
-        self.policy.after_observe(self, uniq, solved, self._observe_rng.at(self.step))
+        self.tracker.update(uniq, n, s, self.step, past, attempts)
+        self.policy.after_observe(self, uniq, solved, self._observe_rng.at(self.step))  # pools, band cache
         self._count(uniq, n, s, attempts, solved)
 
     def _count(self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray, attempts: np.ndarray, solved: Solved) -> None:
         rate = s / n  # (U,) observed pass rate
-        informative = int(np.count_nonzero((s > 0) & (s < n)))
+        informative = int(np.count_nonzero((rate > 0.0) & (rate < 1.0)))
         self.counters["prompts_seen"] += int(np.count_nonzero(attempts == 0))
         self.counters["rollouts"] += int(n.sum())
         self.counters["successes"] += int(s.sum())

@@ -49,7 +49,8 @@ class UniformPolicy:
         return self.stream.take(k)
 
     def after_observe(self, cur: Curriculum, uniq: np.ndarray, solved: Solved, rng: np.random.Generator) -> None:
-        """Nothing to judge: every prompt stays in the draw."""
+        """Nothing to judge: every prompt stays in the draw (prompts observed without a proposal join it)."""
+        cur.pools.move(uniq[cur.pools.status[uniq] == UNSEEN], ACTIVE)
 
     def band(self, cur: Curriculum) -> tuple[float, float]:
         return cur.difficulty_band()

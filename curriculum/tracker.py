@@ -44,12 +44,22 @@ class PassRateTracker:
         dt = (step - self.last_step[ids]).astype(np.float32)  # (U,)
         return np.exp2(-dt / np.float32(self.half_life))
 
-    def update(self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray, step: int) -> None:
-        """Fold one step's counts (from `aggregate`) into the rolling posterior."""
-        keep = self._decay(uniq, step)
-        self.succ[uniq] = self.succ[uniq] * keep + s
-        self.tries[uniq] = self.tries[uniq] * keep + n
-        self.attempts[uniq] = np.minimum(self.attempts[uniq].astype(np.int64) + n, np.iinfo(np.int32).max)
+    def update(
+        self,
+        uniq: np.ndarray,
+        n: np.ndarray,
+        s: np.ndarray,
+        step: int,
+        past: tuple[np.ndarray, np.ndarray] | None = None,
+        attempts: np.ndarray | None = None,
+    ) -> None:
+        """Fold one step's counts (from `aggregate`) into the rolling posterior. `past` = `counts(uniq, step)` and
+        `attempts` = `self.attempts[uniq]`, where the caller holds them already."""
+        s_past, n_past = self.counts(uniq, step) if past is None else past
+        attempts = self.attempts[uniq] if attempts is None else attempts
+        self.succ[uniq] = s_past + s
+        self.tries[uniq] = n_past + n
+        self.attempts[uniq] = np.minimum(attempts.astype(np.int64) + n, np.iinfo(np.int32).max)
         self.last_step[uniq] = step
 
     def counts(self, ids: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
