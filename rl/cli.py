@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--steps", type=int, default=60)
     b.add_argument("--out", default="runs/bench.json")
     b.add_argument("--trainer", action="store_true", help="also time the curriculum inside GRPO steps (imports torch)")
-    b.add_argument("--trainer-steps", type=int, default=20)
+    b.add_argument("--trainer-steps", type=int, default=100, help="timed GRPO steps (after 10 warm-up steps)")
     b.set_defaults(func=_bench)
     t = sub.add_parser("train", help="GRPO with the curriculum (default: the embedded tiny model)")
     t.add_argument("--config", default=None, help="YAML run config (default: configs/default.yaml)")

@@ -93,7 +93,7 @@ class Observation:
     """One generation step's results, global and identical on every rank."""
 
     ids: np.ndarray  # (N,) int64 prompt id of each rollout
-    success: np.ndarray  # (N,) bool
+    success: np.ndarray  # (N,) bool, False where not valid
     valid: np.ndarray  # (N,) bool, False for unscorable rollouts
     group_size: int
 

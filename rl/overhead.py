@@ -133,9 +133,9 @@ def toy_args(output_dir: str, max_steps: int, **overrides: Any) -> Any:
 
 # ---- the measurement ---------------------------------------------------------------------------------
 def measure_overhead(
-    steps: int = 20,
+    steps: int = 100,
     *,
-    warmup_steps: int = 2,
+    warmup_steps: int = 10,
     num_prompts: int = 2048,
     model: Any = None,
     tokenizer: Any = None,
@@ -144,13 +144,15 @@ def measure_overhead(
     output_dir: str | None = None,
     **config_overrides: Any,
 ) -> dict[str, float]:
-    """Train `warmup_steps + steps` steps with curriculum_policy="adaptive"; time the last `steps`.
+    """Train `warmup_steps + steps` steps with curriculum_policy="adaptive"; time the last `steps` (by default
+    steps 11-110: past the start-up, into revisits and re-probes, as most of a run is).
 
     Defaults: the toy model at the shape of configs/default.yaml (hidden 128, 8 prompts x 8 generations,
     completions of 8 tokens); `config_overrides` go to CurriculumGRPOConfig. Returns step_s (mean
     wall-clock seconds per optimiser step), curriculum_s (the curriculum's own work per step: propose +
     gather + observe + shaping), share (curriculum_s / step_s), lag (mean chunks proposed ahead of the
     feedback, at each observe) and the per-section seconds per step (`<section>_s`)."""
+    import torch
     from transformers import TrainerCallback
 
     from rl.trainer import CurriculumGRPOTrainer
@@ -207,6 +209,7 @@ def measure_overhead(
         "lag": lag,
         "steps": float(steps),
         "num_prompts": float(len(train_dataset)),
+        "torch_threads": float(torch.get_num_threads()),
         **sections,
     }
 

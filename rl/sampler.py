@@ -134,10 +134,10 @@ class CurriculumSampler(Sampler[int]):
                 "must use CurriculumGRPOTrainer's sampler (do not override get_train_dataloader or "
                 "_get_train_sampler)"
             )
-        expected = self.pending[0]
-        if not np.array_equal(np.asarray(group_ids, dtype=np.int64), expected):
+        expected, observed = self.pending[0], np.asarray(group_ids, dtype=np.int64)
+        if observed.shape != expected.shape or not (observed == expected).all():
             raise RuntimeError(
-                f"observed prompts {np.asarray(group_ids)[:8].tolist()}... are not the oldest proposed chunk "
+                f"observed prompts {observed[:8].tolist()}... are not the oldest proposed chunk "
                 f"{expected[:8].tolist()}...; batches were reordered between the sampler and the trainer "
                 "(keep dataloader_num_workers=0 and the default dataloader)"
             )

@@ -43,7 +43,7 @@ def lone_success_weight(
     """(B,) factor for the success of each group: clip(G * p, floor, 1) where the group has exactly one
     success, 1 elsewhere."""
     expected = group_size * np.asarray(pre_pass_rate, dtype=np.float64)  # (B,) successes the history expected
-    weight = np.clip(expected, floor, 1.0)
+    weight = np.minimum(np.maximum(expected, floor), 1.0)  # clip(expected, floor, 1), without np.clip's dispatch
     return np.where(np.asarray(group_successes) == 1, weight, 1.0)
 
 
@@ -58,7 +58,9 @@ def positive_factor(
 
 def scale_positive(advantages: Any, factor: Any) -> Any:
     """advantages * factor where the advantage is positive, unchanged elsewhere; numpy arrays or torch tensors
-    (factor of the same kind, broadcastable)."""
+    (factor of the same kind, broadcastable; None: all ones)."""
+    if factor is None:
+        return advantages
     if isinstance(advantages, torch.Tensor):
         return torch.where(advantages > 0, advantages * factor, advantages)
     return np.where(advantages > 0, advantages * factor, advantages).astype(advantages.dtype)
@@ -110,10 +112,13 @@ def make_shaper(mode: str, cap: float, floor: float) -> Shaper:
         return Shaper(plan=no_plan, apply=lambda adv, factor: adv)
     if mode == "cap":
         return Shaper(plan=no_plan, apply=lambda adv, factor: cap_advantages(adv, cap))
-    return Shaper(
-        plan=lambda success, group_successes, pre, g: positive_factor(success, group_successes, pre, g, floor),
-        apply=scale_positive,
-    )
+
+    def plan(success: np.ndarray, group_successes: np.ndarray, pre: np.ndarray | None, g: int) -> np.ndarray | None:
+        if not (np.asarray(group_successes) == 1).any():
+            return None  # no lone success: every factor would be 1
+        return positive_factor(success, group_successes, pre, g, floor)
+
+    return Shaper(plan=plan, apply=scale_positive)
 
 
 def lone_success_share(advantages: Any, group_successes: Any, group_size: int) -> Any:

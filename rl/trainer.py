@@ -41,6 +41,7 @@ import dataclasses
 import functools
 import json
 import logging
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -266,6 +267,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             args.curriculum_fluke_damping, args.curriculum_fluke_cap, args.curriculum_fluke_floor
         )
         self._needs_prediction = args.curriculum_fluke_damping == "posterior"
+        self._reward_weights = self.reward_weights.detach().cpu().numpy()  # (F,) TRL's, fixed at construction
         self._shaping_plan: _ShapingPlan | None = None  # this step's, planned at the observe
         self._warn_if_saves_split_chunks(args)
 
@@ -312,7 +314,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             success, valid = success_labels(
                 rewards,
                 self.reward_func_names,
-                self.reward_weights.cpu().numpy(),
+                self._reward_weights,
                 args.curriculum_success_threshold,
                 args.curriculum_success_reward,
             )
@@ -353,9 +355,10 @@ class CurriculumGRPOTrainer(GRPOTrainer):
                 "observed_rollouts",
             )
         }
+        scored, solved = np.count_nonzero(obs.valid), np.count_nonzero(obs.success)  # success implies valid
         metrics["lag"] = float(self.curriculum_last_lag)
-        metrics["batch_pass_rate"] = float(obs.success[obs.valid].mean()) if obs.valid.any() else float("nan")
-        metrics["unscorable_frac"] = float(1.0 - obs.valid.mean())
+        metrics["batch_pass_rate"] = solved / scored if scored else float("nan")
+        metrics["unscorable_frac"] = 1.0 - scored / obs.valid.size
         for name, value in metrics.items():
             self._metrics["train"][f"curriculum/{name}"].append(float(value))
 
@@ -385,11 +388,15 @@ class CurriculumGRPOTrainer(GRPOTrainer):
         before = self.accelerator.gather(local.detach()) if self.accelerator.num_processes > 1 else local.detach()
         factor = None if plan.factor is None else plan.factor.to(device=before.device, dtype=before.dtype)
         after = self._shaper.apply(before, factor)  # (N,) rank order, as TRL computed them
-        shares = lone_success_share(
-            torch.stack([before, after]).float(), plan.group_successes.to(before.device), plan.group_size
-        )
         peak = after.abs().amax() if after.numel() else after.new_zeros(())
-        share_before, share_after, max_abs = torch.cat([shares, peak.reshape(1).float()]).tolist()  # one sync
+        if plan.lone_success_groups == 0.0:  # no lone success: both shares 0 (NaN when every advantage is 0)
+            max_abs = float(peak)  # nothing was damped (a cap only clips): peak > 0 iff any advantage was
+            share_before = share_after = 0.0 if max_abs > 0.0 else math.nan
+        else:
+            shares = lone_success_share(
+                torch.stack([before, after]).float(), plan.group_successes.to(before.device), plan.group_size
+            )
+            share_before, share_after, max_abs = torch.cat([shares, peak.reshape(1).float()]).tolist()  # one sync
         metrics = {
             "lone_success_share_before": share_before,
             "lone_success_share_after": share_after,

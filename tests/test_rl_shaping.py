@@ -73,6 +73,28 @@ def test_cap_damping_clips_the_lone_success_to_no_more_than_any_other_advantage(
     assert shaped[0] <= shaped[1:].max() + 1e-6 and np.abs(shaped).max() <= cap + 1e-6
 
 
+def test_posterior_damping_plans_nothing_for_a_batch_without_lone_successes() -> None:
+    rewards = np.array([1, 1, 0, 0, 0, 0, 0, 0], dtype=np.float64)  # groups of 4: 2/4 and 0/4
+    success = rewards >= 0.5
+    shaper = make_shaper("posterior", cap=1.0, floor=0.1)
+    assert shaper.plan(success, np.array([2, 0]), np.array([0.01, 0.01]), G) is None
+    adv = grpo_advantages(rewards)
+    assert np.array_equal(shaper(adv, success, np.array([2, 0]), np.array([0.01, 0.01]), G), adv)
+
+
+def test_the_planned_damping_applies_the_same_to_torch_advantages(batch: dict) -> None:
+    shaper = make_shaper("posterior", cap=1.0, floor=0.1)
+    factor = shaper.plan(batch["success"], batch["group_successes"], batch["pre_pass_rate"], G)
+    on_numpy = shaper.apply(batch["adv"], factor)
+    on_torch = shaper.apply(torch.from_numpy(batch["adv"]), torch.from_numpy(factor).float())
+    assert np.allclose(on_torch.numpy(), on_numpy) and on_numpy[0] == pytest.approx(batch["adv"][0] * 0.1)
+    shares = lone_success_share(torch.stack([torch.from_numpy(batch["adv"]), on_torch]),
+                                torch.from_numpy(batch["group_successes"]), G)
+    assert shares[1] < shares[0] and float(shares[0]) == pytest.approx(
+        lone_success_share(batch["adv"], batch["group_successes"], G)
+    )
+
+
 def test_posterior_damping_trusts_a_lone_success_the_history_expected() -> None:
     # G * p >= 1: at least one success was expected, so the group keeps its advantage
     assert lone_success_weight(np.array([1]), np.array([0.3]), G, floor=0.1)[0] == 1.0
