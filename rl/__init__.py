@@ -11,7 +11,7 @@ import importlib
 from typing import Any
 
 _LAZY = {
-    "CurriculumGRPOConfig": "rl.trainer",
+    "CurriculumGRPOConfig": "rl.config",
     "CurriculumGRPOTrainer": "rl.trainer",
 }
 

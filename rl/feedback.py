@@ -178,7 +178,7 @@ def gather_ids(local_ids: Sequence[int], local_fingerprint: str) -> tuple[np.nda
     from accelerate.utils import gather_object
 
     gathered: list[Any] = gather_object([(list(map(int, local_ids)), local_fingerprint)])
-    ids = np.fromiter((i for part, _ in gathered for i in part), dtype=np.int64)
+    ids = np.array([i for part, _ in gathered for i in part], dtype=np.int64)
     return ids, [fp for _, fp in gathered]
 
 

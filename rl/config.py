@@ -1,0 +1,164 @@
+"""CurriculumGRPOConfig: TRL's GRPOConfig plus the curriculum's fields, parsed by TrlParser / HfArgumentParser.
+
+    args = CurriculumGRPOConfig(output_dir="out", curriculum_policy="adaptive", curriculum_fluke_damping="posterior")
+    args.curriculum_config     # the core CurriculumConfig built from the curriculum_* fields (checked here)
+
+The most used CurriculumConfig fields are `curriculum_<name>` fields with the core's defaults and help; the rest
+go through `curriculum_extra` (a dict, or a JSON string on the command line). Settings the curriculum cannot
+work with (worker processes in the data loader, dropped columns) are refused here, naming the fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from trl import GRPOConfig
+
+from curriculum import CurriculumConfig
+from curriculum.config import POLICIES, PRIOR_TYPES, field_help
+from rl.shaping import FLUKE_MODES
+
+_CORE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(CurriculumConfig)}
+_CORE_HELP = field_help()
+_MAPPED = (
+    "policy",
+    "target",
+    "band_low",
+    "band_high",
+    "exclude_below",
+    "retire_above",
+    "confidence",
+    "explore_frac",
+    "prior_type",
+)
+"""CurriculumConfig fields exposed as curriculum_<name>; the rest go through curriculum_extra."""
+
+
+def _core(name: str, **metadata: Any) -> Any:
+    return field(default=_CORE_DEFAULTS[name], metadata={"help": _CORE_HELP[name], **metadata})
+
+
+@dataclass
+class CurriculumGRPOConfig(GRPOConfig):
+    """GRPOConfig plus the curriculum; TrlParser / HfArgumentParser read it from YAML or the command line."""
+
+    curriculum_policy: str = _core("policy", choices=list(POLICIES))
+    curriculum_target: float = _core("target")
+    curriculum_band_low: float = _core("band_low")
+    curriculum_band_high: float = _core("band_high")
+    curriculum_exclude_below: float = _core("exclude_below")
+    curriculum_retire_above: float = _core("retire_above")
+    curriculum_confidence: float = _core("confidence")
+    curriculum_explore_frac: float = _core("explore_frac")
+    curriculum_prior_type: str = _core("prior_type", choices=list(PRIOR_TYPES))
+    curriculum_extra: dict | str | None = field(
+        default=None,
+        metadata={
+            "help": "Other CurriculumConfig fields as a dict (a JSON string on the command line), e.g. "
+            '\'{"tracker_half_life": 30, "candidate_mult": 8}\'.'
+        },
+    )
+    curriculum_success_threshold: float = field(
+        default=0.5,
+        metadata={
+            "help": "A rollout counts as a success for the curriculum when its deciding reward is >= this."
+        },
+    )
+    curriculum_success_reward: str | None = field(
+        default=None,
+        metadata={
+            "help": "Name of the verifier reward function that decides success (e.g. 'correctness_reward'); "
+            "None: the weighted sum of all rewards (TRL's reward) is compared with the threshold."
+        },
+    )
+    curriculum_fluke_damping: str = field(
+        default="posterior",
+        metadata={
+            "help": "Advantage shaping of lone successes: 'none' (plain GRPO), 'posterior' (scale a lone "
+            "success by clip(G * predicted pass rate before the group, floor, 1)) or 'cap' (clip advantages "
+            "to [-curriculum_fluke_cap, curriculum_fluke_cap]).",
+            "choices": list(FLUKE_MODES),
+        },
+    )
+    curriculum_fluke_cap: float = field(
+        default=1.0, metadata={"help": "Advantage clip of curriculum_fluke_damping='cap'."}
+    )
+    curriculum_fluke_floor: float = field(
+        default=0.1,
+        metadata={"help": "Smallest factor curriculum_fluke_damping='posterior' applies to a lone success."},
+    )
+    curriculum_prior_column: str | None = field(
+        default=None,
+        metadata={
+            "help": "Dataset column with difficulty labels (ints or strings) or pass-rate estimates in [0, 1]"
+        },
+    )
+    curriculum_seed: int | None = field(
+        default=None, metadata={"help": "Seed of the curriculum's draws (None: the run's seed)."}
+    )
+    curriculum_sync_check: bool = field(
+        default=False,
+        metadata={
+            "help": "Compare the full curriculum state hash across ranks after every observe (O(num_prompts) "
+            "per step; a cheap fingerprint is always compared)."
+        },
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._check_curriculum_fields()
+        self.curriculum_config: CurriculumConfig = self._build_curriculum_config()
+        # TRL's fast-forward would iterate (and so re-propose) the skipped chunks; the sampler resumes instead
+        self.ignore_data_skip = True
+
+    def _check_curriculum_fields(self) -> None:
+        if self.curriculum_policy not in POLICIES:
+            raise ValueError(f"curriculum_policy={self.curriculum_policy!r} is not one of {POLICIES}")
+        if self.curriculum_fluke_damping not in FLUKE_MODES:
+            raise ValueError(
+                f"curriculum_fluke_damping={self.curriculum_fluke_damping!r} is not one of {FLUKE_MODES}"
+            )
+        if not self.curriculum_fluke_cap > 0:
+            raise ValueError(f"curriculum_fluke_cap must be > 0, got {self.curriculum_fluke_cap}")
+        if not 0.0 <= self.curriculum_fluke_floor <= 1.0:
+            raise ValueError(f"curriculum_fluke_floor must be in [0, 1], got {self.curriculum_fluke_floor}")
+        if not np.isfinite(self.curriculum_success_threshold):
+            raise ValueError(
+                f"curriculum_success_threshold must be finite, got {self.curriculum_success_threshold}"
+            )
+        if self.dataloader_num_workers != 0:
+            raise ValueError(
+                f"dataloader_num_workers={self.dataloader_num_workers}: the curriculum sampler proposes "
+                "prompts from the trainer's live state, which worker processes would copy and never update; "
+                "set dataloader_num_workers=0 (GRPO's data loading is a list of rows, not a bottleneck)"
+            )
+        if self.remove_unused_columns:
+            raise ValueError(
+                "remove_unused_columns=True would drop the hidden '__curriculum_id' column (and the columns "
+                "your reward functions read); set remove_unused_columns=False (GRPOConfig's default)"
+            )
+
+    def _build_curriculum_config(self) -> CurriculumConfig:
+        extra = self.curriculum_extra
+        if isinstance(extra, str):
+            try:
+                extra = json.loads(extra)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"curriculum_extra must be a JSON object, got {extra!r}: {err}") from err
+        extra = dict(extra or {})
+        clash = sorted(set(extra) & set(_MAPPED))
+        if clash:
+            raise ValueError(
+                f"curriculum_extra sets {clash}; use the fields curriculum_{clash[0]}, ... instead"
+            )
+        values = {name: getattr(self, f"curriculum_{name}") for name in _MAPPED}
+        try:
+            return CurriculumConfig.from_dict({**values, **extra})
+        except (ValueError, TypeError) as err:
+            message = re.sub(rf"\b({'|'.join(_MAPPED)})\b", r"curriculum_\1", str(err))
+            raise ValueError(f"invalid curriculum settings: {message}") from err
