@@ -96,7 +96,7 @@ def arm_config(ab: AblationConfig, name: str, diff: dict[str, Any], seed: int, s
 
 # ---- metrics of one run -------------------------------------------------------------------------------
 def summarise_run(result: dict[str, Any], out: Path) -> dict[str, Any]:
-    rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines() if x.strip()]
+    rows = _metric_rows(out)
     curve = [(r["rollouts"], r["eval/accuracy"]) for r in rows if "eval/accuracy" in r and "rollouts" in r]
     after = result["after"]
     row = {f"acc_level_{k}": v for k, v in after.items()}
@@ -108,7 +108,21 @@ def summarise_run(result: dict[str, Any], out: Path) -> dict[str, Any]:
     row["rollouts"] = result.get("generated_rollouts", result["rollouts"])
     row["wall_s"] = result["wall_s"]
     row["before"] = result["before"]
-    return row
+    return row | training_shares(rows)
+
+
+def _metric_rows(out: Path) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines() if x.strip()]
+
+
+def training_shares(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """From a run's logged metrics: `lone_success_share`, the mean share of |advantage| carried by groups with one
+    success (before any damping), and `pool_drawn`, the share of the pool's prompts drawn at least once."""
+    lone = [r["advantage/lone_success_share_before"] for r in rows if "advantage/lone_success_share_before" in r]
+    lone = [x for x in lone if not math.isnan(x)]
+    unseen = [r["curriculum/unseen_frac"] for r in rows if "curriculum/unseen_frac" in r]
+    return {"lone_success_share": float(np.mean(lone)) if lone else math.nan,
+            "pool_drawn": 1.0 - unseen[-1] if unseen else math.nan}
 
 
 def auc(curve: list[tuple[float, float]]) -> float:
@@ -144,14 +158,16 @@ def table(per_arm: dict[str, list[dict]], reference: str) -> tuple[str, list[lis
     ref_final = np.mean([r["acc_mean"] for r in per_arm.get(reference, [])]) if reference in per_arm else math.nan
     head = (["arm"] + [f"acc L{k.rsplit('_', 1)[1]}" for k in levels]
             + ["acc mean", "AUC (acc vs rollouts)", f"rollouts to {reference} final", "informative",
-               "rollouts on never-solved", "wall s"])
+               "rollouts on never-solved", "lone-success adv share", "pool drawn", "wall s"])
     body = []
     for arm, rows in per_arm.items():
         reach = [rollouts_to_reach(r["curve"], ref_final) for r in rows]
         cells = [arm] + [mean_std([r.get(k, math.nan) for r in rows]) for k in levels]
         cells += [mean_std([r["acc_mean"] for r in rows]), mean_std([r["auc"] for r in rows]),
                   _reach_cell(reach), mean_std([r["informative_ratio"] for r in rows]),
-                  mean_std([r["never_solved_share"] for r in rows]), f"{np.mean([r['wall_s'] for r in rows]):.0f}"]
+                  mean_std([r["never_solved_share"] for r in rows]),
+                  mean_std([r.get("lone_success_share", math.nan) for r in rows]),
+                  mean_std([r.get("pool_drawn", math.nan) for r in rows]), f"{np.mean([r['wall_s'] for r in rows]):.0f}"]
         body.append(cells)
     md = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(c) + " |" for c in body]
     return "\n".join(md), [head] + body
@@ -272,12 +288,16 @@ def main(config: str, overrides: list[str]) -> int:
 
 
 def replot(config: str, study: str) -> str:
-    """Rewrite a finished study's table and plots from its `<study>_runs.jsonl`."""
+    """Rewrite a finished study's table and plots from its `<study>_runs.jsonl` (and, for runs logged before a
+    column existed, from the runs' own metrics.jsonl when their folders are still there)."""
     ab = load_ablation(config)
     out = Path(ab.output_dir)
     per_arm: dict[str, list[dict]] = {}
     for line in (out / f"{study}_runs.jsonl").read_text().splitlines():
         row = json.loads(line)
+        run_dir = out / study / row["arm"] / f"seed{row['seed']}"
+        if "pool_drawn" not in row and (run_dir / "metrics.jsonl").exists():
+            row |= training_shares(_metric_rows(run_dir))
         per_arm.setdefault(row["arm"], []).append(row)
     return write_results(per_arm, ab, out, study)
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
 
-from rl.ablate import auc, load_ablation, rollouts_to_reach
+from rl.ablate import auc, load_ablation, rollouts_to_reach, training_shares
 from rl.cli import main
 from rl.run_config import load_run_config
 
@@ -113,3 +114,15 @@ def test_resume_without_a_checkpoint_is_an_error_naming_the_fix(tmp_path, capsys
     args = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={tmp_path / 'empty'}", "resume=true"]
     assert main(args) == 2
     assert "no checkpoint" in capsys.readouterr().err
+
+
+def test_training_shares_average_the_logged_lone_success_share_and_read_the_pool_drawn_at_the_end() -> None:
+    rows = [
+        {"advantage/lone_success_share_before": 0.2, "curriculum/unseen_frac": 0.9},
+        {"advantage/lone_success_share_before": float("nan"), "curriculum/unseen_frac": 0.7},  # all advantages 0
+        {"advantage/lone_success_share_before": 0.1, "curriculum/unseen_frac": 0.6},
+        {"eval/accuracy": 0.5},
+    ]
+    shares = training_shares(rows)
+    assert shares["lone_success_share"] == pytest.approx(0.15) and shares["pool_drawn"] == pytest.approx(0.4)
+    assert all(math.isnan(v) for v in training_shares([{"eval/accuracy": 0.5}]).values())
