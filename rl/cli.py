@@ -45,11 +45,13 @@ def _bench(args: argparse.Namespace) -> int:
           f"{args.steps} steps after warm-up\n")
     print(format_bench(results))
     if args.trainer:
-        from rl.overhead import measure_overhead
+        from rl.overhead import default_setup, measure_overhead
 
-        print("\nbench: timing the curriculum inside GRPO training steps (tiny model) ...", file=sys.stderr, flush=True)
-        r = measure_overhead(steps=args.trainer_steps, logging_steps=10**6)
-        print(f"\ncurriculum share of a GRPO step (tiny model, {args.trainer_steps} steps): "
+        print(f"\nbench: timing the curriculum inside GRPO training steps ({args.trainer_setup} set-up) ...",
+              file=sys.stderr, flush=True)
+        setup = default_setup() if args.trainer_setup == "default" else {}
+        r = measure_overhead(steps=args.trainer_steps, logging_steps=10**6, **setup)
+        print(f"\ncurriculum share of a GRPO step ({args.trainer_setup} set-up, {args.trainer_steps} steps): "
               + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()
                           if not isinstance(v, dict)))
     if args.out:
@@ -100,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default="runs/bench.json")
     b.add_argument("--trainer", action="store_true", help="also time the curriculum inside GRPO steps (imports torch)")
     b.add_argument("--trainer-steps", type=int, default=100, help="timed GRPO steps (after 10 warm-up steps)")
+    b.add_argument("--trainer-setup", choices=["toy", "default"], default="toy",
+                   help="toy: a random-init model of the default's shape on a+b= prompts (no warm-up); default: "
+                   "curriculum train's embedded default (the warmed tiny model, its task pool and rewards)")
     b.set_defaults(func=_bench)
     t = sub.add_parser("train", help="GRPO with the curriculum (default: the embedded tiny model)")
     t.add_argument("--config", default=None, help="YAML run config (default: configs/default.yaml)")

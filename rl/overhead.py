@@ -8,9 +8,10 @@ including their gather) and `sync_check`. `measure_overhead` trains a small mode
 
     OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 python -m rl.overhead          # prints {"step_s": ..., "share": ...}
 
-Target: share < 1%. The default model is a random-init character-level Llama (2 layers, hidden 64) on
+Target: share < 1%. The default model is a random-init character-level Llama (2 layers, hidden 128) on
 `a+b=` prompts, self-contained (no download, no warm-up); `rl._dist_check` uses the same fixture. Pass
-`model`, `tokenizer`, `train_dataset` and `reward_funcs` to time a real set-up instead.
+`model`, `tokenizer`, `train_dataset` and `reward_funcs` to time a real set-up instead; `default_setup()`
+gives those of `curriculum train`'s embedded default (`curriculum bench --trainer --trainer-setup default`).
 This module imports nothing heavy at import time (the CLI may import it).
 """
 
@@ -212,6 +213,26 @@ def measure_overhead(
         "torch_threads": float(torch.get_num_threads()),
         **sections,
     }
+
+
+def default_setup() -> dict[str, Any]:
+    """`measure_overhead` keyword arguments for the embedded default of `curriculum train` (configs/default.yaml):
+    the warmed-up tiny model (built and cached on first use, about a minute), its pool of arithmetic and sorting
+    prompts with level labels, its reward functions and its GRPO shape."""
+    from pathlib import Path
+
+    from rl.run_config import load_run_config
+    from rl.train import build_data, build_model, grpo_args, reward_functions
+
+    cfg = load_run_config(None, [])
+    train_dataset, _ = build_data(cfg)
+    texts = list(train_dataset[cfg.prompt_column]) + [str(a) for a in train_dataset[cfg.answer_column]]
+    model, tokenizer, _ = build_model(cfg, texts)
+    args = grpo_args(cfg, Path(tempfile.gettempdir()))  # the run's GRPO and curriculum settings
+    shape = ("per_device_train_batch_size", "num_generations", "max_completion_length", "learning_rate",
+             "temperature", "beta", "curriculum_policy", "curriculum_fluke_damping", "curriculum_prior_column")
+    return dict(model=model, tokenizer=tokenizer, train_dataset=train_dataset,
+                reward_funcs=reward_functions(cfg.rewards), **{name: getattr(args, name) for name in shape})
 
 
 def _main() -> None:
