@@ -45,8 +45,9 @@ class CurriculumConfig:
     """Observed prompts predicted inside the band are kept (most recent first, up to this many) and
     re-scored as candidates next step, so a sparse band in a large pool is not lost to random sampling."""
     reprobe_scan: int = 128
-    """Excluded and retired prompts re-checked per step at today's ability; those no longer confidently
-    out of reach (or mastered) return to the active pool."""
+    """Excluded and retired prompts re-checked per step at today's ability (at most 4k for k prompts a step;
+    every 4th step checks four steps' worth at once); those no longer confidently out of reach (or mastered)
+    return to the active pool."""
     revisit_cooldown: int = 0
     """A prompt observed fewer than this many steps ago is not proposed again by the adaptive policy
     (spreads training over more prompts, so a small model learns the skill rather than the prompts)."""

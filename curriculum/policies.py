@@ -10,8 +10,9 @@
                    prompts and a re-probe sample of excluded/retired ones moves each where its verdict
                    says. O(k) per call.
 
-Each policy's `propose(cur, k, rng)` returns k distinct ids and `after_observe(cur, uniq, rng)` reacts to
-a step's observed prompts; its state is a few ints and arrays.
+Each policy's `propose(cur, k, rng)` returns k distinct ids and `after_observe(cur, uniq, solved, rng)`
+reacts to a step's observed prompts (`solved`: what the ability model learned about them); its state is a
+few ints and arrays.
 """
 
 from __future__ import annotations
@@ -185,7 +186,7 @@ class AdaptivePolicy:
             cur.remember_band(uniq[kept][(p >= cur.config.band_low) & (p <= cur.config.band_high)])
 
     def _reprobe_sample(self, cur: Curriculum, k: int, rng: np.random.Generator) -> np.ndarray:
-        """Up to min(reprobe_scan, 4k) excluded and retired prompts, in proportion to the two pools."""
+        """Up to _REPROBE_EVERY * min(reprobe_scan, 4k) excluded and retired prompts, in proportion to the pools."""
         n_ex, n_re = cur.pools.size(EXCLUDED), cur.pools.size(RETIRED)
         if n_ex + n_re == 0 or cur.config.reprobe_scan == 0:
             return np.zeros(0, dtype=np.int64)

@@ -1,7 +1,7 @@
 """`curriculum train`: the main job. GRPO with the curriculum on a mixed-difficulty pool, evaluated
 per difficulty level before and after, with metrics, checkpoints and plots in the output folder.
 
-    curriculum train                                    # configs/default.yaml: the tiny model, ~5 min on 2 cores
+    curriculum train                                    # configs/default.yaml: the tiny model, ~1.5 min on 2 cores
     curriculum train --config configs/smoke.yaml        # the same pipeline in under a minute
     curriculum train dataset=data/my.jsonl model=path/to/hf-model policy=static max_steps=200
 
