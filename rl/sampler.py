@@ -107,9 +107,8 @@ class CurriculumSampler(Sampler[int]):
                         yield index
 
     def _next_chunk(self) -> np.ndarray:
-        if self._yielded == len(self.pending):
-            self._propose()
-        chunk = self.pending[self._yielded]  # drawn ahead, or proposed before a resume (or a restarted pass)
+        self.propose_ahead()  # draws only when no chunk waits (none drawn ahead, none restored from a checkpoint)
+        chunk = self.pending[self._yielded]
         self._yielded += 1
         return chunk
 
