@@ -125,7 +125,9 @@ def lone_success_share(advantages: Any, group_successes: Any, group_size: int) -
     """Share of total |advantage| carried by groups with exactly one success (NaN when all are zero).
 
     advantages (N,) -> a float; (R, N), e.g. before and after shaping stacked -> (R,), one pass for all rows.
-    numpy arrays or torch tensors (group_successes (B,) of the same kind)."""
+    numpy arrays (or anything np.asarray takes) or torch tensors (group_successes (B,) of the same kind)."""
+    if not isinstance(advantages, torch.Tensor):
+        advantages, group_successes = np.asarray(advantages, dtype=np.float64), np.asarray(group_successes)
     magnitude = abs(advantages).reshape(*advantages.shape[:-1], -1, group_size).sum(-1)  # (..., B)
     lone = magnitude[..., group_successes == 1].sum(-1)  # (...,)
     with np.errstate(invalid="ignore", divide="ignore"):

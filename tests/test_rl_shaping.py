@@ -130,6 +130,7 @@ def test_lone_success_share_measures_the_pull_of_lone_success_groups(batch: dict
     after = lone_success_share(damped, batch["group_successes"], G)
     assert 0.0 < after < before < 1.0
     assert math.isnan(lone_success_share(np.zeros(8), np.array([0, 0]), G))
+    assert lone_success_share(batch["adv"].tolist(), batch["group_successes"].tolist(), G) == pytest.approx(before)
 
 
 def test_an_unknown_mode_is_rejected() -> None:
