@@ -67,7 +67,7 @@ def tail_masses(
     """(U,) posterior mass of a pass-rate logit now below `logit_low` and above `logit_high`, from weights w and
     the logit `now` at each node (U, K); each node moved `slack` (U,) against the verdict (conservative)."""
     slack = np.asarray(slack)[..., None] if np.ndim(slack) else slack
-    return (w * (now + slack < logit_low)).sum(axis=1), (w * (now - slack > logit_high)).sum(axis=1)
+    return np.where(now + slack < logit_low, w, 0.0).sum(axis=1), np.where(now - slack > logit_high, w, 0.0).sum(axis=1)
 
 
 class Solved(NamedTuple):
@@ -95,7 +95,7 @@ _GRID_LOGW = -0.5 * GRID_Z**2  # (K,) prior log-weights at the nodes
 
 _BIN = 1.0
 B_GRID = np.arange(-16.0, 20.01, _BIN)  # (K,) absolute difficulty nodes of the population histogram
-_B_GRID32 = B_GRID.astype(np.float32)
+_B_GRID_SQ = B_GRID**2
 
 
 def grid_posterior(
@@ -209,13 +209,12 @@ class AbilityModel:
 
     def _population(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self._pop_cache is None:  # read several times a step; every write to self.hist drops it
+            p = self.hist / self.hist.sum(axis=1, keepdims=True)  # [L, K]
             if self.prior_mean is not None:
                 moments = (np.zeros(self.num_labels), np.full(self.num_labels, self.prior_var))
-            else:
-                p = self.hist / self.hist.sum(axis=1, keepdims=True)  # [L, K]
-                mean = p @ B_GRID
-                moments = (mean, np.maximum(p @ B_GRID**2 - mean**2, 1e-6))
-            p = self.hist / self.hist.sum(axis=1, keepdims=True)
+            else:  # sums rather than `p @ B_GRID`: no BLAS call for a few dozen numbers
+                mean = (p * B_GRID).sum(axis=1)
+                moments = (mean, np.maximum((p * _B_GRID_SQ).sum(axis=1) - mean**2, 1e-6))
             tail = (1.0 - _FLAT_SHARE) * p + _FLAT_SHARE / B_GRID.size  # a flat share keeps far tails possible
             self._pop_cache = (*moments, np.log(tail))
         return self._pop_cache
@@ -395,14 +394,14 @@ class AbilityModel:
         histograms: the population is the sum of the prompts' current beliefs (empirical Bayes)."""
         lab = np.concatenate([lab_out, lab_in])
         mu = np.concatenate([mu_out, mu_in])
-        var = np.concatenate([var_out, var_in]) + np.float32(_BIN**2 / 4)  # float32: half the cost of exp
-        sign = np.concatenate([np.full(lab_out.size, -1.0, np.float32), np.ones(lab_in.size, np.float32)])
-        w = np.exp(np.float32(-0.5) * (_B_GRID32[None, :] - mu[:, None]) ** 2 / var[:, None])  # (R, K)
-        w *= (sign / np.maximum(w.sum(axis=1), np.float32(1e-30)))[:, None]
+        var = np.concatenate([var_out, var_in]) + _BIN**2 / 4  # float64: the routines the step runs anyway
+        sign = np.where(np.arange(lab.size) < lab_out.size, -1.0, 1.0)
+        w = np.exp(-0.5 * (B_GRID[None, :] - mu[:, None]) ** 2 / var[:, None])  # (R, K)
+        w *= (sign / np.maximum(w.sum(axis=1), 1e-30))[:, None]
         if self.num_labels == 1:
             self.hist[0] += w.sum(axis=0)
         else:  # (L, R) one-hot @ (R, K): a per-label sum without np.add.at (slow)
-            onehot = np.zeros((self.num_labels, lab.size), dtype=np.float32)
+            onehot = np.zeros((self.num_labels, lab.size))
             onehot[lab, np.arange(lab.size)] = 1.0
             self.hist += onehot @ w
         np.maximum(self.hist, 0.0, out=self.hist)  # float round-off of add-then-remove

@@ -4,13 +4,14 @@
     cur = Curriculum(num_prompts=N, config=CurriculumConfig(policy="adaptive"), seed=0, prior=None)
     ids = cur.propose(64)              # 64 distinct prompt ids, np.int64
     cur.observe(prompt_ids, rewards)   # flat arrays, one entry per rollout, rewards in [0, 1]
+    cur.observe_counts(ids, n, s)      # or counted per prompt: distinct ids, rollouts, successes
     cur.predict(ids)                   # pass rate now, also for prompts not seen for a while
     cur.stats()                        # dict[str, float] for logging
     sd = cur.state_dict(); cur.load_state_dict(sd)
 
-Randomness is counter-based: the draw of proposal t comes from `(seed, t)`, so two instances fed the
-same observations propose the same ids (every rank agrees), and a reloaded state proposes exactly
-what the original would have. No call does O(num_prompts) work after construction.
+Randomness comes from generators seeded by `seed` whose state is part of the state dict (curriculum/rng.py),
+so two instances fed the same observations propose the same ids (every rank agrees), and a reloaded
+state proposes exactly what the original would have. No call does O(num_prompts) work after construction.
 """
 
 from __future__ import annotations
@@ -25,14 +26,14 @@ import numpy as np
 
 from .ability import AbilityModel, Solved, grid_posterior, probit, tail_masses, verdict_rows
 from .config import CurriculumConfig
-from .counter_rng import CounterRNG
 from .permutation import derive_key
 from .policies import POLICY_CLASSES, informativeness
 from .pools import ACTIVE, EXCLUDED, RETIRED, UNSEEN, StatusPools
+from .rng import SavedRNG, shuffled
 from .streams import GroupedStreams
 from .tracker import PassRateTracker, aggregate
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: generator states in the state dict
 _PRIOR_BINS = 16
 _PENDING_CAP = 65536  # proposals awaiting feedback that are remembered (trainers lag one or two chunks)
 
@@ -104,8 +105,8 @@ class Curriculum:
         self.last_calibration = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0))  # see observe()
         self._scratch = np.zeros(self.num_prompts, dtype=bool)  # [N] all False between calls
         self.pending = np.zeros(0, dtype=np.int64)  # (<= _PENDING_CAP,) proposed, not yet observed
-        self._propose_rng = CounterRNG(self.seed, 0x9E)  # proposal t draws from substream t
-        self._observe_rng = CounterRNG(self.seed, 0x9F)  # observe step t (the policy's re-probe) from substream t
+        self._propose_rng = SavedRNG(self.seed, 0x9E)  # proposals' draws, in order (state in state_dict)
+        self._observe_rng = SavedRNG(self.seed, 0x9F)  # the policies' draws after an observe (re-probes)
 
     # ---- the public API --------------------------------------------------------------------------
     def propose(self, k: int) -> np.ndarray:
@@ -114,30 +115,50 @@ class Curriculum:
             raise ValueError(f"propose(k) needs an int, got {type(k).__name__}")
         if not 0 <= k <= self.num_prompts:
             raise ValueError(f"propose({k}): k must be in [0, num_prompts={self.num_prompts}]")
-        rng = self._propose_rng.at(self.proposals)
+        rng = self._propose_rng.generator
         self.proposals += 1
         if k == 0:
             return np.zeros(0, dtype=np.int64)
         ids = self.policy.propose(self, int(k), rng).astype(np.int64)
         self.pools.move(ids[self.pools.status[ids] == UNSEEN], ACTIVE)
         self.pending = np.concatenate([self.pending, ids])[-_PENDING_CAP:]
-        return rng.permutation(ids)
+        return shuffled(ids, rng)
 
     def observe(self, prompt_ids: Any, rewards: Any) -> None:
         """Fold one step of results in: one entry per rollout (a group of G rollouts = G entries)."""
         ids, rew = self._check_observation(prompt_ids, rewards)
-        if ids.size == 0:
-            return
+        if ids.size:
+            self._absorb(*aggregate(ids, rew >= self.config.success_threshold))
+
+    def observe_counts(self, prompt_ids: Any, rollouts: Any, successes: Any) -> None:
+        """Fold in one step counted per prompt: distinct ids, with the rollouts and the successes of each (ints,
+        0 <= successes <= rollouts; prompts with 0 rollouts are skipped). The same as `observe` with every rollout
+        spelled out (a success: reward >= success_threshold), without re-counting what a trainer counted already."""
+        uniq, n, s = self._check_counts(prompt_ids, rollouts, successes)
+        if uniq.size:
+            self._absorb(uniq, n, s)
+
+    def observe_counts_unchecked(self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray) -> None:
+        """`observe_counts` for a caller that built the counts itself (the trainer): (U,) int64 each, ids sorted,
+        distinct and in range, 1 <= n, 0 <= s <= n; nothing is checked (a dozen numpy routines fewer per step)."""
+        if uniq.size:
+            self._absorb(uniq, n, s)
+
+    def _absorb(self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray) -> None:
+        """One step of per-prompt counts: (U,) sorted distinct ids, rollouts >= 1, successes (int64 each)."""
         self.step += 1
-        uniq, n, s = aggregate(ids, rew >= self.config.success_threshold)
         if self.pending.size:
             self.pending = self.pending[~self.is_member(self.pending, uniq)]
         attempts, last_seen = self.tracker.attempts[uniq], self.tracker.last_step[uniq]
         past = self.tracker.counts(uniq, self.step)  # discounted counts before this step
         solved = self.ability.update(uniq, n, s, past, attempts, last_seen, self.step)
         self.tracker.update(uniq, n, s, self.step, past, attempts)
-        self.policy.after_observe(self, uniq, solved, self._observe_rng.at(self.step))  # pools, band cache
+        self.policy.after_observe(self, uniq, solved)  # pools, band cache
         self._count(uniq, n, s, attempts, solved)
+
+    def observe_rng(self) -> np.random.Generator:
+        """The random generator of the policies' draws after an observe (its state is part of the state dict)."""
+        return self._observe_rng.generator
 
     def _count(self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray, attempts: np.ndarray, solved: Solved) -> None:
         rate = s / n  # (U,) observed pass rate
@@ -324,6 +345,32 @@ class Curriculum:
             )
         return ids, rew
 
+    def _check_counts(self, prompt_ids: Any, rollouts: Any, successes: Any) -> tuple[np.ndarray, ...]:
+        ids = self._check_ids(prompt_ids, "prompt_ids")
+        n, s = np.asarray(rollouts), np.asarray(successes)
+        if n.shape != ids.shape or s.shape != ids.shape:
+            raise ValueError(
+                f"prompt_ids, rollouts and successes must have the same length (one entry per prompt), got "
+                f"{ids.shape}, {n.shape} and {s.shape}"
+            )
+        if ids.size == 0:
+            return ids, ids, ids
+        if n.dtype.kind not in "iu" or s.dtype.kind not in "iu":
+            raise ValueError(f"rollouts and successes must be integer counts, got dtypes {n.dtype} and {s.dtype}")
+        if not ((s >= 0) & (s <= n)).all():
+            raise ValueError("counts must satisfy 0 <= successes <= rollouts for every prompt")
+        if (n == 0).any():  # nothing observed for these prompts
+            ids, n, s = ids[n > 0], n[n > 0], s[n > 0]
+        if not (ids[1:] > ids[:-1]).all():  # not sorted already (a trainer may sort its few groups itself)
+            order = np.argsort(ids, kind="stable")
+            ids, n, s = ids[order], n[order], s[order]
+            if not (ids[1:] != ids[:-1]).all():
+                raise ValueError(
+                    "observe_counts needs distinct prompt ids (one row of counts per prompt); sum the counts of a "
+                    "repeated prompt first, or pass one entry per rollout to observe()"
+                )
+        return ids, n.astype(np.int64, copy=False), s.astype(np.int64, copy=False)
+
     # ---- checkpoint ------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """Plain numpy arrays and Python scalars/strings: safe to write as npz + JSON, no pickle."""
@@ -340,6 +387,8 @@ class Curriculum:
             "stream_taken": self.streams.taken,
             "band_cache": self.band_cache,
             "pending": self.pending,
+            "rng_propose": self._propose_rng.state_array(),
+            "rng_observe": self._observe_rng.state_array(),
             "counters": json.dumps(self.counters, sort_keys=True),
             "last": json.dumps(self.last, sort_keys=True),
         }
@@ -358,6 +407,8 @@ class Curriculum:
         self.streams.taken[...] = sd["stream_taken"]
         self.band_cache = np.asarray(sd["band_cache"], dtype=np.int64).copy()
         self.pending = np.asarray(sd["pending"], dtype=np.int64).copy()
+        self._propose_rng.load_state_array(sd["rng_propose"])
+        self._observe_rng.load_state_array(sd["rng_observe"])
         self.step, self.proposals = int(sd["step"]), int(sd["proposals"])
         self.counters = json.loads(str(sd["counters"]))
         self.last = json.loads(str(sd["last"]))

@@ -10,8 +10,9 @@
                    prompts and a re-probe sample of excluded/retired ones moves each where its verdict
                    says. O(k) per call.
 
-Each policy's `propose(cur, k, rng)` returns k distinct ids and `after_observe(cur, uniq, solved, rng)`
-reacts to a step's observed prompts (`solved`: what the ability model learned about them); its state is a
+Each policy's `propose(cur, k, rng)` returns k distinct ids and `after_observe(cur, uniq, solved)`
+reacts to a step's observed prompts (`solved`: what the ability model learned about them; randomness from
+`cur.observe_rng()`, positioned only when drawn from); its state is a
 few ints and arrays.
 """
 
@@ -49,7 +50,7 @@ class UniformPolicy:
     def propose(self, cur: Curriculum, k: int, rng: np.random.Generator) -> np.ndarray:
         return self.stream.take(k)
 
-    def after_observe(self, cur: Curriculum, uniq: np.ndarray, solved: Solved, rng: np.random.Generator) -> None:
+    def after_observe(self, cur: Curriculum, uniq: np.ndarray, solved: Solved) -> None:
         """Nothing to judge: every prompt stays in the draw (prompts observed without a proposal join it)."""
         cur.pools.move(uniq[cur.pools.status[uniq] == UNSEEN], ACTIVE)
 
@@ -162,14 +163,14 @@ class AdaptivePolicy:
             chosen = np.concatenate([chosen, self._fallback(cur, k - chosen.size, chosen, rng)])
         return chosen
 
-    def after_observe(self, cur: Curriculum, uniq: np.ndarray, solved: Solved, rng: np.random.Generator) -> None:
+    def after_observe(self, cur: Curriculum, uniq: np.ndarray, solved: Solved) -> None:
         """Move each prompt just observed (`uniq`, distinct) where its verdict says: confidently out of reach ->
         excluded, mastered -> retired, else active; every `_REPROBE_EVERY` steps a sample of excluded/retired
         prompts is judged too, and doubtful verdicts are lifted (re-probing as the ability grows). Observed
         prompts that stay and are predicted inside the band go to the band cache."""
         conf = cur.config.confidence
         ids, excluded, retired = uniq, solved.low >= conf, solved.high >= conf  # (U,) each
-        probe = self._reprobe_sample(cur, uniq.size, rng) if cur.step % _REPROBE_EVERY == 0 else uniq[:0]
+        probe = self._reprobe_sample(cur, uniq.size) if cur.step % _REPROBE_EVERY == 0 else uniq[:0]
         probe = probe[~cur.is_member(probe, uniq)] if probe.size else probe
         if probe.size:
             probe_excluded, probe_retired = cur.verdicts(probe)
@@ -177,21 +178,20 @@ class AdaptivePolicy:
             excluded = np.concatenate([excluded, probe_excluded])
             retired = np.concatenate([retired, probe_retired])
         stays = ~excluded & ~retired
-        cur.pools.move(ids[excluded], EXCLUDED)
-        cur.pools.move(ids[retired], RETIRED)
-        cur.pools.move(ids[stays], ACTIVE)
+        cur.pools.assign(ids, np.where(retired, RETIRED, np.where(excluded, EXCLUDED, ACTIVE)))
         if cur.config.band_cache:
             kept = stays[: uniq.size]
             p = solved.after[kept]
             cur.remember_band(uniq[kept][(p >= cur.config.band_low) & (p <= cur.config.band_high)])
 
-    def _reprobe_sample(self, cur: Curriculum, k: int, rng: np.random.Generator) -> np.ndarray:
+    def _reprobe_sample(self, cur: Curriculum, k: int) -> np.ndarray:
         """Up to _REPROBE_EVERY * min(reprobe_scan, 4k) excluded and retired prompts, in proportion to the pools."""
         n_ex, n_re = cur.pools.size(EXCLUDED), cur.pools.size(RETIRED)
         if n_ex + n_re == 0 or cur.config.reprobe_scan == 0:
             return np.zeros(0, dtype=np.int64)
         scan = _REPROBE_EVERY * min(cur.config.reprobe_scan, 4 * k)
         n_scan_ex = round(scan * n_ex / (n_ex + n_re))
+        rng = cur.observe_rng()
         return np.concatenate(
             [cur.pools.sample(EXCLUDED, n_scan_ex, rng), cur.pools.sample(RETIRED, scan - n_scan_ex, rng)]
         )

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .rng import uniform_integers
+
 UNSEEN, ACTIVE, EXCLUDED, RETIRED = 0, 1, 2, 3
 POOL_NAMES = {ACTIVE: "active", EXCLUDED: "excluded", RETIRED: "retired"}
 
@@ -56,7 +58,7 @@ class StatusPools:
             return np.zeros(0, dtype=np.int64)
         if pool.size <= count:
             return pool.view().astype(np.int64)
-        draw = np.sort(pool.ids[rng.integers(0, pool.size, size=count)]).astype(np.int64)  # np.unique, cheaper
+        draw = np.sort(pool.ids[uniform_integers(rng, pool.size, count)]).astype(np.int64)  # np.unique, cheaper
         return draw[np.concatenate(([True], draw[1:] != draw[:-1]))]
 
     def move(self, ids: np.ndarray, code: int) -> None:
@@ -77,6 +79,16 @@ class StatusPools:
         self.pos[ids] = slots
         pool.size += ids.size
         self.status[ids] = code
+
+    def assign(self, ids: np.ndarray, codes: np.ndarray) -> None:
+        """Put each of the distinct `ids` into its pool `codes[i]`: one check when none moves (the usual case after
+        an observation), else `move` per target pool, excluded then retired then active."""
+        change = self.status[ids] != codes
+        if not change.any():
+            return
+        ids, codes = ids[change], codes[change]
+        for code in (EXCLUDED, RETIRED, ACTIVE):
+            self.move(ids[codes == code], code)
 
     def _remove(self, ids: np.ndarray, code: int) -> None:
         """Drop distinct members `ids`: vacated slots in the kept prefix are refilled from the tail."""

@@ -11,7 +11,11 @@ rollouts ever observed: a prompt with attempts == 0 was never seen (no sentinel 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+_INT32_MAX = int(np.iinfo(np.int32).max)
 
 
 def aggregate(prompt_ids: np.ndarray, successes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -35,14 +39,15 @@ class PassRateTracker:
 
     def __init__(self, num_prompts: int, half_life: float) -> None:
         self.half_life = float(half_life)
+        self._log_keep = -math.log(2.0) / self.half_life  # log of the weight a count keeps per step
         self.succ = np.zeros(num_prompts, dtype=np.float32)  # [N] discounted successes
         self.tries = np.zeros(num_prompts, dtype=np.float32)  # [N] discounted rollouts
         self.attempts = np.zeros(num_prompts, dtype=np.int32)  # [N] rollouts ever observed
         self.last_step = np.zeros(num_prompts, dtype=np.int32)  # [N] step of the last observation
 
     def _decay(self, ids: np.ndarray, step: int) -> np.ndarray:
-        dt = (step - self.last_step[ids]).astype(np.float32)  # (U,)
-        return np.exp2(-dt / np.float32(self.half_life))
+        dt = (step - self.last_step[ids]).astype(np.float64)  # (U,) float64: the routines the step runs anyway
+        return np.exp(dt * self._log_keep)
 
     def update(
         self,
@@ -59,11 +64,11 @@ class PassRateTracker:
         attempts = self.attempts[uniq] if attempts is None else attempts
         self.succ[uniq] = s_past + s
         self.tries[uniq] = n_past + n
-        self.attempts[uniq] = np.minimum(attempts.astype(np.int64) + n, np.iinfo(np.int32).max)
+        self.attempts[uniq] = np.minimum(attempts.astype(np.int64) + n, _INT32_MAX)
         self.last_step[uniq] = step
 
     def counts(self, ids: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
-        """Discounted (successes, rollouts) as of `step`."""
+        """Discounted (successes, rollouts) as of `step` (float64)."""
         keep = self._decay(ids, step)
         return self.succ[ids] * keep, self.tries[ids] * keep
 

@@ -189,6 +189,41 @@ def test_predictions_follow_the_ability_for_prompts_not_seen_lately() -> None:
     assert np.abs(after - truth).mean() < np.abs(before - truth).mean()
 
 
+@pytest.mark.parametrize("policy", POLICIES)
+def test_counts_per_prompt_leave_the_same_state_as_the_rollouts_spelled_out(policy: str, pool: np.ndarray) -> None:
+    flat, counted = (Curriculum(pool.size, CurriculumConfig(policy=policy), seed=4) for _ in range(2))
+    rng = np.random.default_rng(0)
+    for t in range(40):
+        ids = flat.propose(12)
+        assert np.array_equal(ids, counted.propose(12))
+        rollouts = rng.integers(0, 9, size=ids.size)  # 0: a group with no scorable rollout
+        successes = rng.binomial(rollouts, sigmoid(t / 10.0 - pool[ids]))
+        rewards = np.concatenate([np.arange(n) < k for n, k in zip(rollouts, successes, strict=True)])
+        flat.observe(np.repeat(ids, rollouts), rewards.astype(np.float64))
+        counted.observe_counts(ids, rollouts, successes)
+        assert state_hash(flat.state_dict()) == state_hash(counted.state_dict())
+
+
+@pytest.mark.parametrize(
+    ("ids", "rollouts", "successes", "match"),
+    [
+        ([0, 1], [4, 4], [5, 0], "0 <= successes <= rollouts"),
+        ([0, 1], [4, 4], [-1, 0], "0 <= successes <= rollouts"),
+        ([0, 1], [4.0, 4.0], [1, 0], "integer counts"),
+        ([3, 1, 3], [4, 4, 4], [1, 0, 2], "distinct prompt ids"),
+        ([0, 999], [4, 4], [1, 1], "out of range"),
+        ([0, 1], [4], [1], "same length"),
+    ],
+)
+def test_bad_counts_raise_and_leave_the_state_unchanged(ids, rollouts, successes, match, pool: np.ndarray) -> None:
+    cur = Curriculum(pool.size, seed=0)
+    drive(cur, pool, 3)
+    before = state_hash(cur.state_dict())
+    with pytest.raises(ValueError, match=match):
+        cur.observe_counts(ids, rollouts, successes)
+    assert state_hash(cur.state_dict()) == before
+
+
 def test_fractional_rewards_count_as_successes_at_the_threshold() -> None:
     cur = Curriculum(4, CurriculumConfig(success_threshold=0.7), seed=0)
     cur.observe([0, 0, 1, 1], [0.69, 0.7, 1.0, 0.1])
@@ -293,3 +328,37 @@ def test_pool_samples_are_distinct_members_and_never_more_than_asked(count: int)
     draw = pools.sample(ACTIVE, count, np.random.default_rng(0))
     assert draw.dtype == np.int64 and draw.size <= count and np.unique(draw).size == draw.size
     assert np.isin(draw, np.arange(10, 30)).all() and (draw.size == min(count, 20) or count < 20)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 59), st.sampled_from([1, 2, 3])), min_size=1, max_size=40,
+                unique_by=lambda t: t[0]))
+def test_assigning_pools_at_once_equals_moving_them_one_pool_at_a_time(rows) -> None:
+    from curriculum.pools import RETIRED, StatusPools
+
+    ids, codes = (np.array(x, dtype=np.int64) for x in zip(*rows, strict=True))
+    at_once, in_turn = StatusPools(60), StatusPools(60)
+    for pools in (at_once, in_turn):
+        pools.move(np.arange(0, 60, 3), ACTIVE)
+        pools.move(np.arange(1, 60, 7), EXCLUDED)
+    at_once.assign(ids, codes.astype(np.int8))
+    for code in (EXCLUDED, RETIRED, ACTIVE):
+        in_turn.move(ids[codes == code], code)
+    assert state_hash(at_once.state_dict()) == state_hash(in_turn.state_dict())
+
+
+def test_a_saved_generator_state_continues_with_the_same_numbers() -> None:
+    from curriculum.rng import SavedRNG, shuffled, uniform_integers
+
+    rng = SavedRNG(seed=5, salt=0x9E)
+    rng.generator.random(3)
+    saved = rng.state_array()
+    assert saved.dtype == np.uint64 and saved.shape == (6,)
+    first = uniform_integers(rng.generator, 7, 1000)
+    rng.load_state_array(saved)
+    assert np.array_equal(first, uniform_integers(rng.generator, 7, 1000))
+    assert first.min() == 0 and first.max() == 6  # every value of [0, 7) drawn, none outside
+    ids = np.arange(10, 30)
+    assert np.array_equal(np.sort(shuffled(ids, rng.generator)), ids)
+    with pytest.raises(ValueError, match="6 uint64 words"):
+        rng.load_state_array(saved[:4])
