@@ -1,4 +1,4 @@
-"""Feedback: from TRL's gathered rewards to one `Curriculum.observe` call per generation step.
+"""Feedback: from TRL's gathered rewards to one `Curriculum.observe_counts` call per generation step.
 
 The prompt id reaches the trainer as a hidden dataset column: `prepare_train_dataset` adds
 "__curriculum_id" (the row index) to the train dataset; GRPOConfig keeps unused columns, so every
@@ -15,15 +15,14 @@ from TRL and gathers the matching prompt ids itself; then, on every rank, in the
     groups   (B,)  ids[::G]; `pre_pass_rate` (B,) the curriculum's prediction *before* this observation
                    (`predicted_before`: read from the core's calibration record after the observe)
 
-The per-step functions are numpy only, except `gather_ids`, which wraps accelerate's `gather_object`
-(a no-op on one process). Success is a 0/1 label; the core receives 0/1 rewards, so
-its own `success_threshold` (0.5) only reads those labels.
+The per-step functions are plain Python over lists, except `gather_ids`, which wraps accelerate's
+`gather_object` (skipped on one process). Success is a 0/1 label; the core receives each prompt's
+counts of scorable rollouts and successes (`Curriculum.observe_counts`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -88,79 +87,108 @@ def read_prior(dataset: Any, column: str | None) -> np.ndarray | None:
 
 
 # ---- one generation step -----------------------------------------------------------------------------
+# Plain Python over lists: a step holds tens to a few thousand rollouts, and between the model's passes the
+# interpreter is warm while every distinct numpy routine costs several microseconds cold (rl/overhead.py).
 @dataclass(frozen=True)
 class Observation:
-    """One generation step's results, global and identical on every rank."""
+    """One generation step's results, global and identical on every rank; lists, one entry per rollout."""
 
-    ids: np.ndarray  # (N,) int64 prompt id of each rollout
-    success: np.ndarray  # (N,) bool, False where not valid
-    valid: np.ndarray  # (N,) bool, False for unscorable rollouts
+    ids: list[int]  # (N,) prompt id of each rollout
+    success: list[bool]  # (N,) False where not valid
+    valid: list[bool]  # (N,) False for unscorable rollouts
     group_size: int
 
     @property
-    def group_ids(self) -> np.ndarray:
+    def group_ids(self) -> list[int]:
         return self.ids[:: self.group_size]  # (B,)
 
-    def group_successes(self) -> np.ndarray:
-        return (self.success & self.valid).reshape(-1, self.group_size).sum(axis=1)  # (B,)
+    def group_successes(self) -> list[int]:
+        """(B,) successes of each group (unscorable rollouts never count)."""
+        ok = [s and v for s, v in zip(self.success, self.valid, strict=True)]
+        return [sum(ok[i : i + self.group_size]) for i in range(0, len(ok), self.group_size)]
+
+    def group_rollouts(self) -> list[int]:
+        """(B,) scorable rollouts of each group (what the curriculum observes of it)."""
+        return [sum(self.valid[i : i + self.group_size]) for i in range(0, len(self.valid), self.group_size)]
+
+    def sorted_counts(self, group_successes: list[int] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, rollouts, successes), (U,) int64 each, of the groups with a scorable rollout, sorted by prompt id:
+        what `Curriculum.observe_counts` would make of this step (the groups' prompts are distinct)."""
+        successes = self.group_successes() if group_successes is None else group_successes
+        ids, rollouts = self.group_ids, self.group_rollouts()
+        order = sorted((i for i in range(len(ids)) if rollouts[i]), key=ids.__getitem__)
+        return (
+            np.array([ids[i] for i in order], dtype=np.int64),
+            np.array([rollouts[i] for i in order], dtype=np.int64),
+            np.array([successes[i] for i in order], dtype=np.int64),
+        )
 
 
 def success_labels(
-    rewards_per_func: np.ndarray,
+    rewards_per_func: Any,
     func_names: Sequence[str],
-    weights: np.ndarray,
+    weights: Sequence[float],
     threshold: float,
     success_reward: str | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(success, valid), each (N,) bool, from rewards (N, F) as TRL gathers them (NaN: a function gave None).
+) -> tuple[list[bool], list[bool]]:
+    """(success, valid), each a list of N bools, from rewards (N, F) as TRL gathers them (nested lists or an
+    array; NaN: a function gave None).
 
     success_reward=None: the weighted sum of the non-NaN rewards (TRL's scalar reward) >= threshold; a row
     is valid unless every function gave NaN. A named function: its reward >= threshold; valid unless NaN."""
-    rewards = np.asarray(rewards_per_func, dtype=np.float64)  # (N, F)
+    rows = rewards_per_func.tolist() if hasattr(rewards_per_func, "tolist") else rewards_per_func
+    success: list[bool] = []
+    valid: list[bool] = []
     if success_reward is None:
-        missing = np.isnan(rewards)  # (N, F)
-        valid = ~missing.all(axis=1)
-        total = np.where(missing, 0.0, rewards) @ np.asarray(weights, dtype=np.float64)  # (N,) nansum, cheaper
-        return (total >= threshold) & valid, valid
-    column = rewards[:, list(func_names).index(success_reward)]  # (N,)
-    valid = ~np.isnan(column)
-    return (np.nan_to_num(column, nan=-math.inf) >= threshold) & valid, valid
+        weights = [float(w) for w in weights]
+        for row in rows:
+            total, scored = 0.0, False
+            for w, r in zip(weights, row, strict=True):
+                if r == r:  # r != r only for NaN
+                    total += w * r
+                    scored = True
+            valid.append(scored)
+            success.append(scored and total >= threshold)
+        return success, valid
+    j = list(func_names).index(success_reward)
+    for row in rows:
+        r = row[j]
+        valid.append(r == r)
+        success.append(r == r and r >= threshold)
+    return success, valid
 
 
-def predicted_before(cur: Curriculum, group_ids: np.ndarray) -> np.ndarray:
+def predicted_before(cur: Curriculum, group_ids: Sequence[int]) -> list[float]:
     """(B,) the pass rate the curriculum predicted for each group's prompt just before its last `observe` (the
     core's calibration record, computed there anyway); 1.0 for a group it did not observe (no scorable
     rollout: no success to damp)."""
     uniq, before, _ = cur.last_calibration  # (U,) sorted ids, (U,) predictions
-    if uniq.size == 0:
-        return np.ones(group_ids.size)
-    pos = np.minimum(np.searchsorted(uniq, group_ids), uniq.size - 1)  # (B,)
-    return np.where(uniq[pos] == group_ids, before[pos], 1.0)
+    lookup = dict(zip(uniq.tolist(), before.tolist(), strict=True))
+    return [lookup.get(g, 1.0) for g in group_ids]
 
 
 def check_scorable(
-    valid: np.ndarray, func_names: Sequence[str], success_reward: str | None, step: int
+    valid: Sequence[bool], func_names: Sequence[str], success_reward: str | None, step: int
 ) -> None:
     """Raise when no rollout of a generation step could be scored: a broken verifier, nothing to learn."""
-    if valid.size and not valid.any():
+    if len(valid) and not any(valid):
         source = (
             f"reward function {success_reward!r}"
             if success_reward
             else f"every reward function {list(func_names)}"
         )
         raise ValueError(
-            f"{source} returned None/NaN for all {valid.size} completions of generation step {step}; the "
+            f"{source} returned None/NaN for all {len(valid)} completions of generation step {step}; the "
             "curriculum cannot tell success from failure. Make the verifier return a number (0.0 for a wrong "
             "answer), or set curriculum_success_reward to a reward function that always scores"
         )
 
 
-def check_groups(ids: np.ndarray, group_size: int) -> None:
+def check_groups(ids: Sequence[int], group_size: int) -> None:
     """Each run of `group_size` rollouts must share one prompt id (TRL's layout)."""
-    if ids.size % group_size:
-        raise RuntimeError(f"{ids.size} rollouts do not split into groups of num_generations={group_size}")
-    grouped = ids.reshape(-1, group_size)  # (B, G)
-    if not (grouped == grouped[:, :1]).all():
+    if len(ids) % group_size:
+        raise RuntimeError(f"{len(ids)} rollouts do not split into groups of num_generations={group_size}")
+    if any(ids[i] != ids[i - i % group_size] for i in range(len(ids))):
         raise RuntimeError(
             "rollouts of one group carry different prompt ids; the sampler layout was not TRL's"
         )
@@ -173,13 +201,17 @@ def fingerprint(cur: Curriculum, sampler_lag: int) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def gather_ids(local_ids: Sequence[int], local_fingerprint: str) -> tuple[np.ndarray, list[str]]:
-    """Every rank's prompt ids, in rank order, plus every rank's fingerprint (one collective)."""
+def gather_ids(
+    local_ids: Sequence[int], local_fingerprint: str, num_processes: int = 2
+) -> tuple[list[int], list[str]]:
+    """Every rank's prompt ids (ints), in rank order, plus every rank's fingerprint (one collective; none on one
+    process)."""
+    if num_processes == 1:
+        return [int(i) for i in local_ids], [local_fingerprint]
     from accelerate.utils import gather_object
 
-    gathered: list[Any] = gather_object([(list(map(int, local_ids)), local_fingerprint)])
-    ids = np.array([i for part, _ in gathered for i in part], dtype=np.int64)
-    return ids, [fp for _, fp in gathered]
+    gathered: list[Any] = gather_object([([int(i) for i in local_ids], local_fingerprint)])
+    return [i for part, _ in gathered for i in part], [fp for _, fp in gathered]
 
 
 def check_ranks_agree(values: Sequence[str], what: str, step: int) -> None:

@@ -2,7 +2,7 @@
 
 `CurriculumGRPOTrainer` times the curriculum's own work with a `Stopwatch` in named sections:
 `propose` (the sampler), `gather` (prompt ids from every rank), `observe` (success labels, the
-pre-update predictions, `Curriculum.observe`, metrics), `shaping` (fluke damping of the advantages,
+pre-update predictions, `Curriculum.observe_counts`, metrics), `shaping` (fluke damping of the advantages,
 including their gather) and `sync_check`. `measure_overhead` trains a small model for a few steps with
 `curriculum_policy="adaptive"` and compares that time with the whole step:
 
@@ -17,32 +17,25 @@ This module imports nothing heavy at import time (the CLI may import it).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 
 class Stopwatch:
-    """Accumulates wall-clock seconds per named section."""
+    """Accumulates wall-clock seconds per named section: `with watch.section("observe"): ...`."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
         self.calls: dict[str, int] = defaultdict(int)
 
-    @contextlib.contextmanager
-    def section(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[name] += time.perf_counter() - start
-            self.calls[name] += 1
+    def section(self, name: str) -> _Section:
+        return _Section(self, name)
 
     def total(self) -> float:
         return float(sum(self.seconds.values()))
@@ -50,6 +43,22 @@ class Stopwatch:
     def reset(self) -> None:
         self.seconds.clear()
         self.calls.clear()
+
+
+class _Section:
+    """One timed section (a plain context manager: a generator-based one costs more than what it times here)."""
+
+    __slots__ = ("name", "start", "watch")
+
+    def __init__(self, watch: Stopwatch, name: str) -> None:
+        self.watch, self.name, self.start = watch, name, 0.0
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.watch.seconds[self.name] += time.perf_counter() - self.start
+        self.watch.calls[self.name] += 1
 
 
 # ---- a self-contained toy run ------------------------------------------------------------------------

@@ -38,7 +38,7 @@ fast-forward would iterate this sampler for the finished batches and call `propo
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -124,7 +124,7 @@ class CurriculumSampler(Sampler[int]):
             self._propose()
 
     # ---- the feedback side ----------------------------------------------------------------------
-    def mark_observed(self, group_ids: np.ndarray) -> int:
+    def mark_observed(self, group_ids: Sequence[int]) -> int:
         """The trainer observed the chunk `group_ids` (one id per group, in sampler order): retire the oldest
         pending chunk and return the lag (chunks the loader has taken but the trainer not observed yet)."""
         if not self.pending:
@@ -133,11 +133,11 @@ class CurriculumSampler(Sampler[int]):
                 "must use CurriculumGRPOTrainer's sampler (do not override get_train_dataloader or "
                 "_get_train_sampler)"
             )
-        expected, observed = self.pending[0], np.asarray(group_ids, dtype=np.int64)
-        if observed.shape != expected.shape or not (observed == expected).all():
+        expected, observed = self.pending[0].tolist(), [int(i) for i in group_ids]
+        if observed != expected:
             raise RuntimeError(
-                f"observed prompts {observed[:8].tolist()}... are not the oldest proposed chunk "
-                f"{expected[:8].tolist()}...; batches were reordered between the sampler and the trainer "
+                f"observed prompts {observed[:8]}... are not the oldest proposed chunk "
+                f"{expected[:8]}...; batches were reordered between the sampler and the trainer "
                 "(keep dataloader_num_workers=0 and the default dataloader)"
             )
         self.pending.popleft()

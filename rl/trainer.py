@@ -11,8 +11,10 @@ This is the only file that touches TRL's private methods; tests/test_rl_trainer.
 - `_get_train_sampler`      -> `CurriculumSampler` (rl/sampler.py): RepeatSampler's layout, lazy chunks (the
                                next one drawn right after each observe: the same chunk, drawn warm).
 - `_calculate_rewards`      super(), then: gather the prompt ids of every rank (hidden "__curriculum_id"
-                               column), label successes, predict pass rates *before* the update, one
-                               `Curriculum.observe` per generation step (rl/feedback.py); curriculum/*.
+                               column), label successes, check the groups are the oldest proposed chunk,
+                               one `Curriculum.observe_counts_unchecked` per generation step (counts built
+                               here from that chunk), the pass rates predicted *before* it (rl/feedback.py);
+                               curriculum/*.
 - `_generate_and_score_completions`  super(), then rescale `output["advantages"]` (this rank's slice of the
                                gathered advantages) with the fluke damping of rl/shaping.py; advantage/*.
 - `_save_checkpoint`        super(), then the curriculum state into checkpoint-*/ (rl/checkpoint.py), in the
@@ -71,7 +73,7 @@ logger = logging.getLogger(__name__)
 
 class _ShapingPlan(NamedTuple):
     factor: torch.Tensor | None  # (N,) factor on positive advantages ("posterior" damping), else None
-    group_successes: torch.Tensor  # (B,)
+    group_successes: list[int]  # (B,)
     lone_success_groups: float  # share of groups with exactly one success
     group_size: int
 
@@ -122,7 +124,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             args.curriculum_fluke_damping, args.curriculum_fluke_cap, args.curriculum_fluke_floor
         )
         self._needs_prediction = args.curriculum_fluke_damping == "posterior"
-        self._reward_weights = self.reward_weights.detach().cpu().numpy()  # (F,) TRL's, fixed at construction
+        self._reward_weights = self.reward_weights.detach().cpu().tolist()  # (F,) TRL's, fixed at construction
         self._shaping_plan: _ShapingPlan | None = None  # this step's, planned at the observe
         self._warn_if_saves_split_chunks(args)
 
@@ -160,14 +162,13 @@ class CurriculumGRPOTrainer(GRPOTrainer):
         args, clock = self.args, self.curriculum_clock
         step = self.curriculum_sampler.chunks_observed + 1  # the generation step being observed, from 1
         with clock.section("gather"):
-            distributed = self.accelerator.num_processes > 1
-            local_fp = fingerprint(self.curriculum, self.curriculum_sampler.lag) if distributed else ""
-            ids, fingerprints = gather_ids([row[ID_COLUMN] for row in inputs], local_fp)
+            processes = self.accelerator.num_processes
+            local_fp = fingerprint(self.curriculum, self.curriculum_sampler.lag) if processes > 1 else ""
+            ids, fingerprints = gather_ids([row[ID_COLUMN] for row in inputs], local_fp, processes)
         check_ranks_agree(fingerprints, "state (fingerprint before the observe)", step)
         with clock.section("observe"):
-            rewards = rewards_per_func.detach().float().cpu().numpy()  # (N, F), rank order
             success, valid = success_labels(
-                rewards,
+                rewards_per_func.detach().cpu(),  # (N, F) rank order
                 self.reward_func_names,
                 self._reward_weights,
                 args.curriculum_success_threshold,
@@ -176,11 +177,14 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             check_scorable(valid, self.reward_func_names, args.curriculum_success_reward, step)
             check_groups(ids, self.num_generations)
             obs = Observation(ids=ids, success=success, valid=valid, group_size=self.num_generations)
-            self.curriculum.observe(ids[valid], success[valid].astype(np.float64))
+            # the groups are the oldest proposed chunk (checked here): distinct ids in range, so the counts built
+            # from them go to the core unchecked
+            self.curriculum_last_lag = self.curriculum_sampler.mark_observed(obs.group_ids)
+            group_successes = obs.group_successes()  # (B,)
+            self.curriculum.observe_counts_unchecked(*obs.sorted_counts(group_successes))
             # (B,) predicted pass rate before this step's evidence (only the posterior damping reads it)
             pre_pass_rate = predicted_before(self.curriculum, obs.group_ids) if self._needs_prediction else None
-            self._shaping_plan = self._plan_shaping(obs, pre_pass_rate)
-            self.curriculum_last_lag = self.curriculum_sampler.mark_observed(obs.group_ids)
+            self._shaping_plan = self._plan_shaping(obs, group_successes, pre_pass_rate)
             self._log_curriculum(obs)
         self.curriculum_sampler.propose_ahead()  # the next chunk, while the core is warm ("propose" section)
         if args.curriculum_sync_check:
@@ -210,22 +214,23 @@ class CurriculumGRPOTrainer(GRPOTrainer):
                 "observed_rollouts",
             )
         }
-        scored, solved = np.count_nonzero(obs.valid), np.count_nonzero(obs.success)  # success implies valid
+        scored, solved = sum(obs.valid), sum(obs.success)  # success implies valid
         metrics["lag"] = float(self.curriculum_last_lag)
         metrics["batch_pass_rate"] = solved / scored if scored else float("nan")
-        metrics["unscorable_frac"] = 1.0 - scored / obs.valid.size
+        metrics["unscorable_frac"] = 1.0 - scored / len(obs.valid)
         for name, value in metrics.items():
             self._metrics["train"][f"curriculum/{name}"].append(float(value))
 
     # ---- advantages -------------------------------------------------------------------------------
-    def _plan_shaping(self, obs: Observation, pre_pass_rate: np.ndarray | None) -> _ShapingPlan:
-        """What the shaping needs besides the advantages, from this step's labels (numpy, while they are at hand)."""
-        group_successes = obs.group_successes()  # (B,)
-        factor = self._shaper.plan(obs.success & obs.valid, group_successes, pre_pass_rate, obs.group_size)
+    def _plan_shaping(
+        self, obs: Observation, group_successes: list[int], pre_pass_rate: list[float] | None
+    ) -> _ShapingPlan:
+        """What the shaping needs besides the advantages, from this step's labels (while they are at hand)."""
+        factor = self._shaper.plan(obs.success, group_successes, pre_pass_rate, obs.group_size)
         return _ShapingPlan(
             factor=None if factor is None else torch.from_numpy(factor),  # (N,) on positive advantages
-            group_successes=torch.from_numpy(group_successes),
-            lone_success_groups=np.count_nonzero(group_successes == 1) / group_successes.size,
+            group_successes=group_successes,
+            lone_success_groups=group_successes.count(1) / len(group_successes),
             group_size=obs.group_size,
         )
 
@@ -249,7 +254,9 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             share_before = share_after = 0.0 if max_abs > 0.0 else math.nan
         else:
             shares = lone_success_share(
-                torch.stack([before, after]).float(), plan.group_successes.to(before.device), plan.group_size
+                torch.stack([before, after]).float(),
+                torch.tensor(plan.group_successes, device=before.device),
+                plan.group_size,
             )
             share_before, share_after, max_abs = torch.cat([shares, peak.reshape(1).float()]).tolist()  # one sync
         metrics = {

@@ -143,19 +143,19 @@ def test_an_unknown_mode_is_rejected() -> None:
 def test_success_defaults_to_the_weighted_sum_of_rewards_against_the_threshold() -> None:
     rewards = np.array([[1.0, 0.0], [0.3, 0.3], [0.0, 0.2], [np.nan, 0.6]])  # (N, F)
     success, valid = success_labels(rewards, ["correct", "format"], np.array([1.0, 1.0]), 0.5, None)
-    assert success.tolist() == [True, True, False, True] and valid.all()
+    assert success == [True, True, False, True] and all(valid)
 
 
 def test_a_named_verifier_decides_success_and_its_none_rows_are_not_observed() -> None:
     rewards = np.array([[1.0, 0.0], [0.0, 1.0], [np.nan, 1.0]])
     success, valid = success_labels(rewards, ["correct", "format"], np.ones(2), 0.5, "correct")
-    assert success.tolist() == [True, False, False] and valid.tolist() == [True, True, False]
+    assert success == [True, False, False] and valid == [True, True, False]
 
 
 def test_rows_where_every_reward_is_none_are_unscorable() -> None:
     rewards = np.array([[np.nan, np.nan], [1.0, np.nan]])
     success, valid = success_labels(rewards, ["a", "b"], np.ones(2), 0.5, None)
-    assert valid.tolist() == [False, True] and success.tolist() == [False, True]
+    assert valid == [False, True] and success == [False, True]
 
 
 def test_a_step_with_no_scorable_rollout_raises_naming_the_fix() -> None:
@@ -174,12 +174,14 @@ def test_groups_must_share_a_prompt_id() -> None:
 
 def test_observation_counts_successes_per_group() -> None:
     obs = Observation(
-        ids=np.repeat([7, 3], G),
-        success=np.array([1, 0, 0, 1, 1, 1, 1, 1], dtype=bool),
-        valid=np.array([1, 1, 1, 0, 1, 1, 1, 1], dtype=bool),
+        ids=[7] * G + [3] * G,
+        success=[True, False, False, True, True, True, True, True],
+        valid=[True, True, True, False, True, True, True, True],
         group_size=G,
     )
-    assert obs.group_ids.tolist() == [7, 3] and obs.group_successes().tolist() == [1, 4]
+    assert obs.group_ids == [7, 3] and obs.group_successes() == [1, 4]  # a success without a score never counts
+    assert obs.group_rollouts() == [3, 4]  # the unscorable rollout is not observed
+    assert [x.tolist() for x in obs.sorted_counts()] == [[3, 7], [4, 3], [4, 1]]
 
 
 def test_ranks_that_disagree_raise_naming_the_step() -> None:
