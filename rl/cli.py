@@ -1,7 +1,7 @@
 """The `curriculum` command.
 
     curriculum simulate [--scenario mixed ...] [--seeds 3] [--out runs/simulate.json]
-    curriculum bench [--sizes 1e5 1e7]
+    curriculum bench [--sizes 1e5 1e7] [--trainer] [--cold]
     curriculum train [--config configs/default.yaml] [key=value ...]
     curriculum ablate --config configs/ablations/bands.yaml [key=value ...]
 
@@ -54,6 +54,13 @@ def _bench(args: argparse.Namespace) -> int:
         print(f"\ncurriculum share of a GRPO step ({args.trainer_setup} set-up, {args.trainer_steps} steps): "
               + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()
                           if not isinstance(v, dict)))
+    if args.cold:
+        from rl.overhead import measure_cold_routines
+
+        cold = measure_cold_routines()
+        print("\nnumpy routines on 8 numbers right after a model step (cold) and at once again (warm), median us: "
+              + "; ".join(f"{name} {t['cold'] * 1e6:.1f}" + (f" / {t['warm'] * 1e6:.1f}" if "warm" in t else "")
+                          for name, t in cold.items()))
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps([r.__dict__ | {"reference_ratio": r.reference_ratio} for r in results],
@@ -101,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--steps", type=int, default=60)
     b.add_argument("--out", default="runs/bench.json")
     b.add_argument("--trainer", action="store_true", help="also time the curriculum inside GRPO steps (imports torch)")
+    b.add_argument("--cold", action="store_true",
+                   help="also time small numpy routines right after a model step vs warm (imports torch)")
     b.add_argument("--trainer-steps", type=int, default=100, help="timed GRPO steps (after 10 warm-up steps)")
     b.add_argument("--trainer-setup", choices=["toy", "default"], default="toy",
                    help="toy: a random-init model of the default's shape on a+b= prompts (no warm-up); default: "

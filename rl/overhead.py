@@ -8,7 +8,10 @@ including their gather) and `sync_check`. `measure_overhead` trains a small mode
 
     OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 python -m rl.overhead          # prints {"step_s": ..., "share": ...}
 
-Target: share < 1%. The default model is a random-init character-level Llama (2 layers, hidden 128) on
+`measure_cold_routines` shows why the cost is higher inside training than in a loop (numpy routines run
+cold after each model step). Target: share < 1%.
+
+The default model is a random-init character-level Llama (2 layers, hidden 128) on
 `a+b=` prompts, self-contained (no download, no warm-up); `rl._dist_check` uses the same fixture. Pass
 `model`, `tokenizer`, `train_dataset` and `reward_funcs` to time a real set-up instead; `default_setup()`
 gives those of `curriculum train`'s embedded default (`curriculum bench --trainer --trainer-setup default`).
@@ -222,6 +225,60 @@ def measure_overhead(
         "torch_threads": float(torch.get_num_threads()),
         **sections,
     }
+
+
+def measure_cold_routines(repeats: int = 25) -> dict[str, dict[str, float]]:
+    """Why the curriculum costs more inside training than in a loop: seconds of small numpy routines (8
+    numbers) run right after a model step (an MLP's forward and backward, which evicts the CPU caches) and
+    again at once.
+
+    Per repeat: a model step, one `np.add` (its time: "first call", numpy's shared machinery re-warming),
+    then the routine twice ("cold", "warm"). Returns {"first call": {"cold": s}, routine: {"cold": s, "warm":
+    s}}, medians over `repeats`. `curriculum bench --cold` prints it."""
+    import statistics
+
+    import numpy as np
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(128, 512), torch.nn.GELU(), torch.nn.Linear(512, 128))
+    opt = torch.optim.AdamW(net.parameters())
+    x = torch.randn(512, 128, generator=gen)
+
+    def model_step() -> None:
+        for _ in range(3):
+            loss = net(x).pow(2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+    a, b, ids = np.arange(8.0), np.ones(8), np.arange(8)
+    rng = np.random.default_rng(0)
+    routines: dict[str, Any] = {
+        "multiply": lambda: a * b,
+        "exp": lambda: np.exp(a),
+        "take": lambda: a[ids],
+        "boolean index": lambda: a[a > 3.0],
+        "concatenate": lambda: np.concatenate([a, b]),
+        "sort": lambda: np.sort(ids),
+        "argsort": lambda: np.argsort(a),
+        "Generator.random": lambda: rng.random(8),
+    }
+    first: list[float] = []
+    times: dict[str, dict[str, list[float]]] = {name: {"cold": [], "warm": []} for name in routines}
+    for name, fn in routines.items():
+        for _ in range(repeats):
+            model_step()
+            start = time.perf_counter()
+            np.add(a, b)
+            first.append(time.perf_counter() - start)
+            for phase in ("cold", "warm"):
+                start = time.perf_counter()
+                fn()
+                times[name][phase].append(time.perf_counter() - start)
+    out = {"first call": {"cold": statistics.median(first)}}
+    out.update({name: {k: statistics.median(v) for k, v in t.items()} for name, t in times.items()})
+    return out
 
 
 def default_setup() -> dict[str, Any]:

@@ -267,6 +267,8 @@ class CurriculumGRPOTrainer(GRPOTrainer):
         }
         for name, value in metrics.items():
             self._metrics["train"][f"advantage/{name}"].append(value)
+        if after.numel() == local.numel():  # one process: the whole batch is this rank's
+            return after.to(local.dtype)
         start = self.accelerator.process_index * local.numel()
         return after[start : start + local.numel()].to(local.dtype)
 

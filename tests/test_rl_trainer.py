@@ -444,3 +444,13 @@ def test_measure_overhead_times_the_curriculums_share_of_a_step() -> None:
     assert set(result) >= {"step_s", "curriculum_s", "share", "lag", "propose_s", "observe_s", "shaping_s"}
     assert 0.0 < result["curriculum_s"] < result["step_s"] and result["share"] < 0.5
     assert result["lag"] == 1.0
+
+
+def test_cold_routine_timings_cover_each_routine_cold_and_warm() -> None:
+    from rl.overhead import measure_cold_routines
+
+    result = measure_cold_routines(repeats=2)
+    assert set(result["first call"]) == {"cold"} and result["first call"]["cold"] > 0.0
+    routines = {k: v for k, v in result.items() if k != "first call"}
+    assert len(routines) >= 5 and all(set(t) == {"cold", "warm"} for t in routines.values())
+    assert all(0.0 < t["cold"] < 1.0 and 0.0 < t["warm"] < 1.0 for t in routines.values())
