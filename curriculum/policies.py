@@ -11,9 +11,8 @@
                    says. O(k) per call.
 
 Each policy's `propose(cur, k, rng)` returns k distinct ids and `after_observe(cur, uniq, solved)`
-reacts to a step's observed prompts (`solved`: what the ability model learned about them; randomness from
-`cur.observe_rng()`, positioned only when drawn from); its state is a
-few ints and arrays.
+reacts to a step's observed prompts (`solved`: what the ability model learned about them; its randomness
+comes from `cur.observe_rng()`); its state is a few ints and arrays.
 """
 
 from __future__ import annotations
