@@ -79,7 +79,7 @@ class Solved(NamedTuple):
     high: np.ndarray  # posterior probability that it is above retire_above
 
 
-def _clip(x: np.ndarray, low: float, high: float) -> np.ndarray:
+def _clip(x: np.ndarray, low: float | np.ndarray, high: float | np.ndarray) -> np.ndarray:
     """np.clip for the hot path: two ufunc calls, without np.clip's dispatch (several times its cost on tiny arrays)."""
     return np.minimum(np.maximum(x, low), high)
 
@@ -137,7 +137,7 @@ def conditional_table(
     impossible), (R,) successes now; computed once per step and reused by `conditional_moments`."""
     scale = np.minimum(1.0, _HISTORY_CAP / np.maximum(n_hist, 1e-9))
     nh = np.rint(n_hist * scale).astype(np.int64)
-    sh = np.minimum(np.maximum(np.rint(s_hist * scale).astype(np.int64), 0), nh)
+    sh = _clip(np.rint(s_hist * scale).astype(np.int64), 0, nh)
     n_i, s_i = n.astype(np.int64), s.astype(np.int64)
     total = sh + s_i
     x = np.arange(int(n_i.max(initial=0)) + 1)[None, :]  # (1, X) candidate successes now
@@ -234,13 +234,6 @@ class AbilityModel:
         pop_mean, pop_var = self.population()
         return pop_mean[lab], pop_var[lab]
 
-    def prompt_belief(
-        self, ids: np.ndarray, attempts: np.ndarray, last_seen: np.ndarray, step: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(mean, variance) of b_i now: the prior if never observed; else the last solve, its variance grown
-        by prompt_drift per step since, capped at the prior variance."""
-        return self._belief(*self.prior(ids, self._label(ids)), self.mu[ids], self.var[ids], attempts, last_seen, step)
-
     def _belief(
         self,
         p_mean: np.ndarray,
@@ -251,7 +244,9 @@ class AbilityModel:
         last_seen: np.ndarray,
         step: int,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """`prompt_belief` from the prompts' prior (p_mean, p_var) and stored (mu, var), each (U,)."""
+        """(mean, variance) of b_i now, each (U,), from the prompts' prior (p_mean, p_var) and stored solve (mu, var):
+        the prior if never observed; else the last solve, its variance grown by prompt_drift per step since,
+        capped at the prior variance."""
         seen = attempts > 0
         grown = var + self.cfg.prompt_drift * (step - last_seen)
         return np.where(seen, mu, p_mean), np.where(seen, np.minimum(grown, p_var), p_var)

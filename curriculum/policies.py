@@ -25,7 +25,7 @@ import numpy as np
 
 from .ability import Solved, sigmoid
 from .permutation import derive_key
-from .pools import ACTIVE, EXCLUDED, RETIRED, UNSEEN
+from .pools import ACTIVE, EXCLUDED, RETIRED, UNSEEN, distinct_sorted
 from .streams import Stream
 
 if TYPE_CHECKING:
@@ -143,8 +143,7 @@ class AdaptivePolicy:
     def propose(self, cur: Curriculum, k: int, rng: np.random.Generator) -> np.ndarray:
         cfg = cur.config
         m = cfg.candidate_mult * k  # O(k) candidates: the most recent band prompts plus a random active sample
-        cand = np.sort(np.concatenate([cur.band_candidates(2 * m), cur.pools.sample(ACTIVE, m, rng)]))
-        cand = cand[np.concatenate(([True], cand[1:] != cand[:-1]))] if cand.size else cand  # distinct, cheaply
+        cand = distinct_sorted(np.sort(np.concatenate([cur.band_candidates(2 * m), cur.pools.sample(ACTIVE, m, rng)])))
         if cur.pending.size:  # a trainer proposes the next chunk before the last one's feedback: no repeats
             cand = cand[~cur.is_member(cand, cur.pending)]
         if cfg.revisit_cooldown > 0:

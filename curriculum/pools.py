@@ -17,6 +17,11 @@ UNSEEN, ACTIVE, EXCLUDED, RETIRED = 0, 1, 2, 3
 POOL_NAMES = {ACTIVE: "active", EXCLUDED: "excluded", RETIRED: "retired"}
 
 
+def distinct_sorted(ids: np.ndarray) -> np.ndarray:
+    """The distinct values of sorted `ids` (np.unique without its sort)."""
+    return ids[np.concatenate(([True], ids[1:] != ids[:-1]))] if ids.size else ids
+
+
 class _Pool:
     """A growable dense set of ids (amortised doubling)."""
 
@@ -58,8 +63,7 @@ class StatusPools:
             return np.zeros(0, dtype=np.int64)
         if pool.size <= count:
             return pool.view().astype(np.int64)
-        draw = np.sort(pool.ids[uniform_integers(rng, pool.size, count)]).astype(np.int64)  # np.unique, cheaper
-        return draw[np.concatenate(([True], draw[1:] != draw[:-1]))]
+        return distinct_sorted(np.sort(pool.ids[uniform_integers(rng, pool.size, count)]).astype(np.int64))
 
     def move(self, ids: np.ndarray, code: int) -> None:
         """Put distinct `ids` into pool `code` (from wherever they are)."""

@@ -240,10 +240,11 @@ def measure_cold_routines(repeats: int = 25) -> dict[str, dict[str, float]]:
     import numpy as np
     import torch
 
-    gen = torch.Generator().manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Linear(128, 512), torch.nn.GELU(), torch.nn.Linear(512, 128))
+    with torch.random.fork_rng(devices=[]):  # seeded, and the caller's global RNG is left as it was
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Linear(128, 512), torch.nn.GELU(), torch.nn.Linear(512, 128))
+        x = torch.randn(512, 128)
     opt = torch.optim.AdamW(net.parameters())
-    x = torch.randn(512, 128, generator=gen)
 
     def model_step() -> None:
         for _ in range(3):
