@@ -1,7 +1,7 @@
 """The `curriculum` command.
 
     curriculum simulate [--scenario mixed ...] [--seeds 3] [--out runs/simulate.json]
-    curriculum bench [--sizes 1e5 1e7] [--trainer] [--cold]
+    curriculum bench [--sizes 1e5 1e7] [--trainer [--trainer-policy uniform]] [--cold]
     curriculum train [--config configs/default.yaml] [key=value ...]
     curriculum ablate --config configs/ablations/bands.yaml [key=value ...]
 
@@ -50,8 +50,10 @@ def _bench(args: argparse.Namespace) -> int:
         print(f"\nbench: timing the curriculum inside GRPO training steps ({args.trainer_setup} set-up) ...",
               file=sys.stderr, flush=True)
         setup = default_setup() if args.trainer_setup == "default" else {}
+        setup["curriculum_policy"] = args.trainer_policy
         r = measure_overhead(steps=args.trainer_steps, logging_steps=10**6, **setup)
-        print(f"\ncurriculum share of a GRPO step ({args.trainer_setup} set-up, {args.trainer_steps} steps): "
+        print(f"\ncurriculum share of a GRPO step ({args.trainer_setup} set-up, policy {args.trainer_policy}, "
+              f"{args.trainer_steps} steps): "
               + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()
                           if not isinstance(v, dict)))
     if args.cold:
@@ -111,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--cold", action="store_true",
                    help="also time small numpy routines right after a model step vs warm (imports torch)")
     b.add_argument("--trainer-steps", type=int, default=100, help="timed GRPO steps (after 10 warm-up steps)")
+    b.add_argument("--trainer-policy", choices=["adaptive", "static", "uniform"], default="adaptive",
+                   help="curriculum_policy of the timed run (uniform: the tracking and metrics alone, plain GRPO "
+                   "sampling)")
     b.add_argument("--trainer-setup", choices=["toy", "default"], default="toy",
                    help="toy: a random-init model of the default's shape on a+b= prompts (no warm-up); default: "
                    "curriculum train's embedded default (the warmed tiny model, its task pool and rewards)")

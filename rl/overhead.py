@@ -157,8 +157,8 @@ def measure_overhead(
     output_dir: str | None = None,
     **config_overrides: Any,
 ) -> dict[str, float]:
-    """Train `warmup_steps + steps` steps with curriculum_policy="adaptive"; time the last `steps` (by default
-    steps 11-110: past the start-up, into revisits and re-probes, as most of a run is).
+    """Train `warmup_steps + steps` steps (curriculum_policy="adaptive" unless overridden); time the last `steps`
+    (by default steps 11-110: past the start-up, into revisits and re-probes, as most of a run is).
 
     Defaults: the toy model at the shape of configs/default.yaml (hidden 128, 8 prompts x 8 generations,
     completions of 8 tokens); `config_overrides` go to CurriculumGRPOConfig. Returns step_s (mean

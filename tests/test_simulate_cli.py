@@ -50,3 +50,21 @@ def test_simulate_takes_config_overrides_and_rejects_unknown_fields(tmp_path, ca
     assert json.loads(out.read_text())["config"]["target"] == 0.4
     assert main([*args, "--set", "bogus=1"]) == 2
     assert "bogus" in capsys.readouterr().err
+
+
+def test_bench_trainer_times_the_policy_asked_for(tmp_path, monkeypatch, capsys) -> None:
+    import rl.overhead
+
+    seen: dict = {}
+
+    def fake_measure(**kwargs):
+        seen.update(kwargs)
+        return {"step_s": 0.05, "curriculum_s": 0.0005, "share": 0.01}
+
+    monkeypatch.setattr(rl.overhead, "measure_overhead", fake_measure)
+    args = ["bench", "--sizes", "2000", "--k", "8", "--group", "4", "--steps", "2", "--out", str(tmp_path / "b.json")]
+    assert main([*args, "--trainer", "--trainer-steps", "3", "--trainer-policy", "uniform"]) == 0
+    assert seen["curriculum_policy"] == "uniform" and seen["steps"] == 3
+    assert "policy uniform" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main([*args, "--trainer", "--trainer-policy", "bogus"])
