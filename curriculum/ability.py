@@ -349,7 +349,7 @@ class AbilityModel:
         One grid posterior serves the one-sided prompts' moments and every verdict-row prompt's tail masses.
         (mu0, v0): the prompts' prior. Returns (U,) each: the new mean and variance (float64, as stored in
         float32) and the tail masses below exclude_below / above retire_above (0 outside the verdict rows)."""
-        s_old, n_old = past[0].astype(np.float64), past[1].astype(np.float64)
+        s_old, n_old = past  # float64
         n_tot, s_tot = n_old + n, s_old + s
         now = self.theta - self.offset[lab]
         anchor = (self.anchor[uniq] * n_old + now * n) / n_tot

@@ -219,8 +219,7 @@ class Curriculum:
         must reach `confidence`; it comes from the population prior and the discounted counts, taken at
         the ability the prompt was observed at, shifted to today's ability and made conservative by the
         uncertainty of that shift (ability noise and the prompt's own drift since)."""
-        s, n = self.tracker.counts(ids, self.step)
-        s, n = s.astype(np.float64), n.astype(np.float64)
+        s, n = self.tracker.counts(ids, self.step)  # float64
         excluded, retired = np.zeros(ids.size, dtype=bool), np.zeros(ids.size, dtype=bool)
         rows = verdict_rows(s, n).nonzero()[0]  # a verdict is possible only here
         if rows.size == 0:
@@ -359,8 +358,9 @@ class Curriculum:
             raise ValueError(f"rollouts and successes must be integer counts, got dtypes {n.dtype} and {s.dtype}")
         if not ((s >= 0) & (s <= n)).all():
             raise ValueError("counts must satisfy 0 <= successes <= rollouts for every prompt")
-        if (n == 0).any():  # nothing observed for these prompts
-            ids, n, s = ids[n > 0], n[n > 0], s[n > 0]
+        observed = n > 0
+        if not observed.all():  # nothing observed for some prompts: skip them
+            ids, n, s = ids[observed], n[observed], s[observed]
         if not (ids[1:] > ids[:-1]).all():  # not sorted already (a trainer may sort its few groups itself)
             order = np.argsort(ids, kind="stable")
             ids, n, s = ids[order], n[order], s[order]

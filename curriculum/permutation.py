@@ -14,8 +14,8 @@ import functools
 
 import numpy as np
 
-_M2 = np.uint64(0xBF58476D1CE4E5B9)
-_M3 = np.uint64(0x94D049BB133111EB)
+_K2, _K3 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB  # splitmix64's multipliers
+_M2, _M3 = np.uint64(_K2), np.uint64(_K3)  # the same, for uint64 array arithmetic
 
 
 _MASK64 = 0xFFFFFFFFFFFFFFFF
@@ -24,9 +24,9 @@ _MASK64 = 0xFFFFFFFFFFFFFFFF
 def _mix64(x: int) -> int:
     """splitmix64 finaliser on one 64-bit Python int."""
     x ^= x >> 30
-    x = (x * 0xBF58476D1CE4E5B9) & _MASK64
+    x = (x * _K2) & _MASK64
     x ^= x >> 27
-    x = (x * 0x94D049BB133111EB) & _MASK64
+    x = (x * _K3) & _MASK64
     return x ^ (x >> 31)
 
 

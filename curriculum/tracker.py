@@ -75,7 +75,7 @@ class PassRateTracker:
     def rate(self, ids: np.ndarray, step: int) -> np.ndarray:
         """Posterior mean pass rate under a Beta(1, 1) prior, as of `step`."""
         s, n = self.counts(ids, step)
-        return (s.astype(np.float64) + 1.0) / (n.astype(np.float64) + 2.0)
+        return (s + 1.0) / (n + 2.0)
 
     def state_dict(self) -> dict[str, np.ndarray]:
         return {"succ": self.succ, "tries": self.tries, "attempts": self.attempts, "last_step": self.last_step}

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from curriculum.config import POLICIES
+
 
 def _simulate(args: argparse.Namespace) -> int:
     from curriculum import CurriculumConfig
@@ -113,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--cold", action="store_true",
                    help="also time small numpy routines right after a model step vs warm (imports torch)")
     b.add_argument("--trainer-steps", type=int, default=100, help="timed GRPO steps (after 10 warm-up steps)")
-    b.add_argument("--trainer-policy", choices=["adaptive", "static", "uniform"], default="adaptive",
+    b.add_argument("--trainer-policy", choices=POLICIES, default="adaptive",
                    help="curriculum_policy of the timed run (uniform: the tracking and metrics alone, plain GRPO "
                    "sampling)")
     b.add_argument("--trainer-setup", choices=["toy", "default"], default="toy",

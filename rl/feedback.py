@@ -104,12 +104,15 @@ class Observation:
 
     def group_successes(self) -> list[int]:
         """(B,) successes of each group (unscorable rollouts never count)."""
-        ok = [s and v for s, v in zip(self.success, self.valid, strict=True)]
-        return [sum(ok[i : i + self.group_size]) for i in range(0, len(ok), self.group_size)]
+        return self._per_group([s and v for s, v in zip(self.success, self.valid, strict=True)])
 
     def group_rollouts(self) -> list[int]:
         """(B,) scorable rollouts of each group (what the curriculum observes of it)."""
-        return [sum(self.valid[i : i + self.group_size]) for i in range(0, len(self.valid), self.group_size)]
+        return self._per_group(self.valid)
+
+    def _per_group(self, flags: list[bool]) -> list[int]:
+        """(B,) how many of each group's rollouts are flagged."""
+        return [sum(flags[i : i + self.group_size]) for i in range(0, len(flags), self.group_size)]
 
     def sorted_counts(self, group_successes: list[int] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(ids, rollouts, successes), (U,) int64 each, of the groups with a scorable rollout, sorted by prompt id:
