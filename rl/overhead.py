@@ -284,7 +284,7 @@ def measure_cold_routines(repeats: int = 25) -> dict[str, dict[str, float]]:
 
 def default_setup() -> dict[str, Any]:
     """`measure_overhead` keyword arguments for the embedded default of `curriculum train` (configs/default.yaml):
-    the warmed-up tiny model (built and cached on first use, about a minute), its pool of arithmetic and sorting
+    the warmed-up tiny model (built and cached on first use, about a minute), its pool of digit-sum and sorting
     prompts with level labels, its reward functions and its GRPO shape."""
     from pathlib import Path
 

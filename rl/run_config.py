@@ -11,6 +11,7 @@ key is an error that lists the valid ones. `grpo` passes extra keyword arguments
 from __future__ import annotations
 
 import ast
+import copy
 import dataclasses
 import inspect
 from dataclasses import dataclass, field
@@ -36,6 +37,9 @@ class RunConfig:
     """Supervised warm-up steps of the tiny model (cached by a hash of its config)."""
     tiny_cache_dir: str | None = None
     """Where warmed tiny models are cached (default: $RLVR_CURRICULUM_CACHE or ~/.cache/rlvr-curriculum)."""
+    tiny: dict[str, Any] = field(default_factory=dict)
+    """Overrides of the tiny model's build, by section (rl/tiny.py DEFAULT_TINY_CONFIG): e.g.
+    {model: {hidden_size: 192}, tasks: {level_weights: {...}, mistakes: {...}}, warmup: {lr: 0.002}}."""
 
     # ---- data ---------------------------------------------------------------------------------------
     dataset: str | None = None
@@ -45,7 +49,7 @@ class RunConfig:
     answer_column: str = "answer"
     difficulty_column: str | None = "difficulty"
     """Optional difficulty label column; the curriculum learns how labels map to pass rates."""
-    families: list[str] = field(default_factory=lambda: ["arithmetic", "sorting"])
+    families: list[str] = field(default_factory=lambda: ["digit_sum", "sorting"])
     """Embedded pool: task families to mix."""
     levels: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
     """Embedded pool: difficulty levels (1 trivial .. 5 far beyond the tiny model)."""
@@ -57,6 +61,10 @@ class RunConfig:
     """Held-out prompts per family and level for the before/after evaluation (greedy)."""
     eval_every: int = 0
     """Evaluate the held-out set every this many steps as well (0: only before and after)."""
+    eval_samples: int = 0
+    """0: greedy held-out accuracy; k > 0: pass@1 sampled at eval_temperature, the mean over k completions a prompt."""
+    eval_temperature: float | None = None
+    """Sampling temperature of the held-out evaluation when eval_samples > 0 (None: the training temperature)."""
     rewards: list[str] = field(default_factory=lambda: ["correctness_reward", "format_reward"])
     """Reward functions by name: correctness_reward (task verifier), format_reward (small shaping),
     math_reward (math-verify on \\boxed{} / #### answers, time-limited)."""
@@ -75,9 +83,11 @@ class RunConfig:
     """Extra CurriculumConfig fields, e.g. {target: 0.5, band_low: 0.2}."""
 
     # ---- GRPO ---------------------------------------------------------------------------------------
-    max_steps: int = 100
+    max_steps: int = 225
     """Optimiser steps."""
-    learning_rate: float = 1e-4
+    learning_rate: float = 2e-5
+    lr_scheduler_type: str = "constant"
+    """Learning-rate schedule (any of transformers' SchedulerType names: constant, linear, cosine, ...)."""
     prompts_per_step: int = 8
     """Distinct prompts per generation batch."""
     num_generations: int = 8
@@ -93,6 +103,11 @@ class RunConfig:
     budget_rollouts: int | None = None
     """Stop once this many completions were generated (every rollout counted; ablations use it)."""
     logging_steps: int = 1
+    plots: bool = True
+    """Draw the run's plots at the end (the ablation harness turns them off for its many runs)."""
+    probe_pool: bool = False
+    """Before training, measure how much of the training pool the warm model solves (greedy) and how much is beyond
+    it (greedy wrong and no success in 4 samples at the training temperature); reported as `pool_start`."""
     grpo: dict[str, Any] = field(default_factory=dict)
     """Extra CurriculumGRPOConfig keyword arguments (use_vllm, bf16, gradient_accumulation_steps, ...)."""
 
@@ -130,21 +145,40 @@ def _parse_value(text: str) -> Any:
     return yaml.safe_load(text) if text != "" else ""
 
 
+NESTED = ("grpo", "curriculum", "tiny")
+"""Fields that take dotted overrides: `grpo.KEY=value`, `curriculum.KEY=value`, `tiny.SECTION.KEY=value`."""
+
+
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """`key=value` (YAML-parsed value); `grpo.key=value` / `curriculum.key=value` set one nested key."""
-    raw = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
+    """`key=value` (YAML-parsed value); `grpo.key=value`, `curriculum.key=value`, `tiny.section.key=value` set one
+    nested key."""
+    raw = {k: (copy.deepcopy(v) if isinstance(v, dict) else v) for k, v in raw.items()}
     for item in overrides:
         if "=" not in item:
             raise ValueError(f"override {item!r} is not key=value")
         key, value = item.split("=", 1)
         if "." in key:
-            head, sub = key.split(".", 1)
-            if head not in ("grpo", "curriculum"):
-                raise ValueError(f"only grpo.KEY and curriculum.KEY take a dotted key, got {key!r}")
-            raw.setdefault(head, {})[sub] = _parse_value(value)
+            path = key.split(".")
+            if path[0] not in NESTED:
+                raise ValueError(f"only {', '.join(n + '.KEY' for n in NESTED)} take a dotted key, got {key!r}")
+            node = raw.setdefault(path[0], {})
+            for part in path[1:-1]:
+                node = node.setdefault(part, {})
+            node[path[-1]] = _parse_value(value)
         else:
             raw[key] = _parse_value(value)
     return raw
+
+
+def deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `changes` merged in, nested dicts key by key (neither argument is modified)."""
+    out = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
 
 
 def load_run_config(path: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:

@@ -2,12 +2,16 @@
 
 Nothing is downloaded. From random init every GRPO reward is 0, so the model is first taught the task
 families of `tasks/` by teacher forcing (loss on the answer and EOS only), with most of the batches
-on easy levels and none on level 5. That leaves a spread of difficulty for a curriculum to work on.
-The default build (600 steps x 128 examples, 0.44M parameters; ~49 s on 2 idle cores, ~70 s on one),
-greedy accuracy on 200 held-out prompts per level:
+on easy levels and none on level 5, which it never sees. Part of the warm-up answers at levels 2-5 come from
+each family's common mistake (`Task.mistake`: the digit sum without its last digit, letters sorted z to a), as
+fine-tuning data mixes careful and sloppy solutions: the warm model has learned both procedures and picks
+either, so reinforcement learning with the verifier has something to learn quickly, and what it learns on one
+level carries to the others (the same procedure on longer inputs). That is what makes GRPO learn at this scale;
+see README "The testbed". The default build (600 steps x 128 examples, 0.44M parameters; ~46 s on 2 cores),
+greedy accuracy on 50 held-out prompts per level, seed 0 (`python -m rl.tiny`):
 
-    arithmetic   L1 1.00   L2 0.78   L3 0.25   L4 0.00   L5 0.00
-    sorting      L1 1.00   L2 0.95   L3 0.78   L4 0.73   L5 0.09
+    digit_sum    L1 1.00   L2 0.98   L3 0.52   L4 0.28   L5 0.02
+    sorting      L1 1.00   L2 0.64   L3 0.38   L4 0.30   L5 0.00
 
 (the numbers move by a few points with the thread count, which changes float summation order).
 
@@ -17,7 +21,6 @@ greedy accuracy on 200 held-out prompts per level:
   for a plain-string prompt. Unknown characters become `<unk>`, never an error.
 - `build_tiny_model(model_config, tokenizer)`: a `LlamaForCausalLM` from a config dict.
 - `warm_up(model, tokenizer, examples, steps)`: AdamW, linear warm-up then cosine decay, tqdm bar.
-- `evaluate_by_level(model, tokenizer, examples)`: greedy, batched (left padding) accuracy per level.
 - `load_or_build_tiny(cache_dir, config)`: the warmed model, cached under
   `<cache>/tiny-<hash of the full config>/` (cache: argument, else $RLVR_CURRICULUM_CACHE, else
   ~/.cache/rlvr-curriculum). Built in a temporary folder and renamed into place, so a crash never
@@ -29,6 +32,7 @@ greedy accuracy on 200 held-out prompts per level:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import math
@@ -36,8 +40,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +50,14 @@ from tokenizers.models import WordLevel
 from tqdm.auto import tqdm
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-from tasks import Example, get_task, task_for_row
+from rl.evaluate import as_example, evaluate_levels, pad
+from tasks import Example, get_task
 
 SPECIAL_TOKENS = ("<pad>", "<bos>", "<eos>", "<unk>")
 BASE_CHARS = tuple(chr(i) for i in range(32, 127)) + ("\n", "\t")
 """Printable ASCII, newline and tab: always in the vocabulary."""
 
-TINY_VERSION = 1
+TINY_VERSION = 2
 """Part of the cache key: bump it when the warm-up code changes what it builds."""
 
 DEFAULT_TINY_CONFIG: dict[str, Any] = {
@@ -68,9 +72,12 @@ DEFAULT_TINY_CONFIG: dict[str, Any] = {
         "attn_implementation": "eager",  # faster than sdpa at these sizes on CPU
     },
     "tasks": {
-        "families": ["arithmetic", "sorting"],
+        "families": ["digit_sum", "sorting"],
         # most batches on easy levels, none on level 5: it stays out of reach (figures: module docstring)
         "level_weights": {"1": 0.4, "2": 0.3, "3": 0.2, "4": 0.1, "5": 0.0},
+        # share of each level's examples answered by the family's common mistake (Task.mistake): none on level 1,
+        # so it is mastered; half from level 3 on, so reinforcement learning has a procedure to learn to prefer
+        "mistakes": {"1": 0.0, "2": 0.3, "3": 0.5, "4": 0.5, "5": 0.5},
     },
     "warmup": {"steps": 600, "batch_size": 128, "lr": 3e-3, "warmup_frac": 0.05, "seed": 0},
     "eval": {"per_level": 50, "max_new_tokens": 12, "batch_size": 128},
@@ -128,41 +135,35 @@ def build_tiny_model(
 
 
 def warmup_examples(
-    families: Sequence[str], level_weights: Mapping[Any, float], n: int, seed: int
+    families: Sequence[str],
+    level_weights: Mapping[Any, float],
+    n: int,
+    seed: int,
+    mistakes: Mapping[Any, float] | None = None,
 ) -> list[Example]:
-    """`n` examples, levels in proportion to `level_weights`, families in turn, from a 'warmup' stream."""
+    """`n` examples, levels in proportion to `level_weights`, families in turn, from a 'warmup' stream.
+
+    `mistakes` ({level: rate}): that share of a level's examples carries the answer of the family's common
+    mistake (`Task.mistake`) instead of the right one, as fine-tuning data mixes careful and sloppy solutions.
+    """
     rng = torch.Generator().manual_seed(seed)
     levels = sorted(int(k) for k in level_weights)
     weights = torch.tensor([float(level_weights[k]) for k in sorted(level_weights, key=int)])  # [L]
     drawn = torch.multinomial(weights, n, replacement=True, generator=rng)  # (n,) indices into levels
     tasks = [get_task(f) for f in families]
     seeds = torch.randint(0, 2**62, (n,), generator=rng)  # (n,)
+    coins = torch.rand(n, generator=rng).tolist()  # (n,) whether an example carries the mistake
+    rates = {int(k): float(v) for k, v in (mistakes or {}).items()}
     out = []
     for i in range(n):
         task = tasks[i % len(tasks)]
         level = levels[int(drawn[i])]
         if level in task.levels:
-            out.append(task.generate(level, int(seeds[i])))
+            ex = task.generate(level, int(seeds[i]))
+            if coins[i] < rates.get(level, 0.0):
+                ex = dataclasses.replace(ex, answer=task.mistake(ex))
+            out.append(ex)
     return out
-
-
-def _as_example(row: Example | Mapping[str, Any]) -> Example:
-    """An `Example` from itself or a dataset row; rows without difficulty go to level 0."""
-    if isinstance(row, Example):
-        return row
-    difficulty = row.get("difficulty")
-    return Example(
-        prompt=row["prompt"],
-        answer=str(row["answer"]),
-        difficulty=0 if difficulty is None else int(difficulty),
-        family=row.get("family") or "",
-    )
-
-
-def _pad(rows: list[list[int]], value: int, side: str) -> torch.Tensor:
-    width = max(len(r) for r in rows)
-    fill = [[value] * (width - len(r)) for r in rows]
-    return torch.tensor([f + r if side == "left" else r + f for r, f in zip(rows, fill, strict=True)])
 
 
 def _teacher_forcing_batch(tokenizer: PreTrainedTokenizerFast, batch: Sequence[Example]) -> dict:
@@ -172,9 +173,9 @@ def _teacher_forcing_batch(tokenizer: PreTrainedTokenizerFast, batch: Sequence[E
     ids = [p + a + [tokenizer.eos_token_id] for p, a in zip(prompts, answers, strict=True)]
     labels = [[-100] * len(p) + a + [tokenizer.eos_token_id] for p, a in zip(prompts, answers, strict=True)]
     return {
-        "input_ids": _pad(ids, tokenizer.pad_token_id, "right"),  # (B, T)
-        "attention_mask": _pad([[1] * len(r) for r in ids], 0, "right"),  # (B, T)
-        "labels": _pad(labels, -100, "right"),  # (B, T)
+        "input_ids": pad(ids, tokenizer.pad_token_id, "right"),  # (B, T)
+        "attention_mask": pad([[1] * len(r) for r in ids], 0, "right"),  # (B, T)
+        "labels": pad(labels, -100, "right"),  # (B, T)
     }
 
 
@@ -194,7 +195,7 @@ def warm_up(
     Batches are consecutive slices of seeded permutations of `examples` (reshuffled each epoch).
     Learning rate: linear warm-up over `warmup_frac` of the steps, then cosine decay to 10%.
     """
-    data = [_as_example(e) for e in examples]
+    data = [as_example(e) for e in examples]
     if not data:
         raise ValueError("warm_up needs at least one example")
     rng = torch.Generator().manual_seed(seed)
@@ -227,63 +228,6 @@ def warm_up(
     return {"seconds": time.perf_counter() - start, "final_loss": sum(tail) / len(tail), "losses": losses}
 
 
-@torch.no_grad()
-def generate_greedy(
-    model: LlamaForCausalLM,
-    tokenizer: PreTrainedTokenizerFast,
-    prompts: Sequence[str],
-    batch_size: int = 64,
-    max_new_tokens: int = 12,
-) -> list[str]:
-    """Greedy completions (special tokens dropped), batched with left padding, in the order given."""
-    was_training = model.training
-    model.eval()
-    encoded = tokenizer(list(prompts))["input_ids"]
-    by_length = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))  # less padding per batch
-    out: list[str] = [""] * len(encoded)
-    for start in range(0, len(by_length), batch_size):
-        idx = by_length[start : start + batch_size]
-        rows = [encoded[i] for i in idx]
-        input_ids = _pad(rows, tokenizer.pad_token_id, "left")  # (B, T)
-        attention_mask = _pad([[1] * len(r) for r in rows], 0, "left")  # (B, T)
-        generated = model.generate(
-            input_ids=input_ids.to(model.device),
-            attention_mask=attention_mask.to(model.device),
-            do_sample=False,
-            max_new_tokens=max_new_tokens,
-            pad_token_id=tokenizer.pad_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-        )  # (B, T + new)
-        texts = tokenizer.batch_decode(generated[:, input_ids.shape[1] :], skip_special_tokens=True)
-        for i, text in zip(idx, texts, strict=True):
-            out[i] = text
-    model.train(was_training)
-    return out
-
-
-def evaluate_by_level(
-    model: LlamaForCausalLM,
-    tokenizer: PreTrainedTokenizerFast,
-    eval_examples: Iterable[Example | Mapping[str, Any]],
-    task_verify: Callable[[Example, str], bool] | None = None,
-    batch_size: int = 64,
-    max_new_tokens: int = 12,
-) -> dict[int, float]:
-    """Greedy accuracy per difficulty level, {level: fraction solved}, levels ascending.
-
-    `eval_examples`: `Example`s or dataset rows (a `datasets.Dataset` works); rows without a difficulty
-    count as level 0. `task_verify(example, completion)` defaults to the row's family's `verify`
-    (exact match of the first line for rows of no known family).
-    """
-    examples = [_as_example(e) for e in eval_examples]
-    verify = task_verify or (lambda ex, c: task_for_row(ex.family).verify(ex, c))
-    completions = generate_greedy(model, tokenizer, [e.prompt for e in examples], batch_size, max_new_tokens)
-    hits: dict[int, list[bool]] = defaultdict(list)
-    for ex, completion in zip(examples, completions, strict=True):
-        hits[ex.difficulty].append(bool(verify(ex, completion)))
-    return {level: sum(h) / len(h) for level, h in sorted(hits.items())}
-
-
 # ---- cache --------------------------------------------------------------------------------------------
 def tiny_config(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """`DEFAULT_TINY_CONFIG` with `config`'s sections merged over it (keys of a section replace keys)."""
@@ -297,8 +241,8 @@ def tiny_config(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
                 f"unknown keys {sorted(unknown)} in tiny config [{section}]; keys: {sorted(merged[section])}"
             )
         merged[section].update(copy.deepcopy(dict(values)))
-    weights = merged["tasks"]["level_weights"]
-    merged["tasks"]["level_weights"] = {str(k): float(v) for k, v in weights.items()}  # JSON-stable keys
+    for name in ("level_weights", "mistakes"):  # JSON-stable keys
+        merged["tasks"][name] = {str(k): float(v) for k, v in (merged["tasks"].get(name) or {}).items()}
     return merged
 
 
@@ -319,18 +263,17 @@ def _build(config: dict[str, Any], chars: str, progress: bool) -> tuple[Any, Any
     tokenizer = build_char_tokenizer([chars])
     warm, tasks_cfg, ev = config["warmup"], config["tasks"], config["eval"]
     model = build_tiny_model(config["model"], tokenizer, seed=warm["seed"])
-    examples = warmup_examples(
-        tasks_cfg["families"], tasks_cfg["level_weights"], warm["steps"] * warm["batch_size"], warm["seed"]
-    )
+    examples = warmup_examples(tasks_cfg["families"], tasks_cfg["level_weights"], warm["steps"] * warm["batch_size"],
+                               warm["seed"], tasks_cfg.get("mistakes"))
     report = warm_up(model, tokenizer, examples, warm["steps"], warm["batch_size"], warm["lr"],
                      warm["warmup_frac"], warm["seed"], progress)  # fmt: skip
     accuracy: dict[str, dict[int, float]] = {}
     if ev["per_level"] > 0:
         for family in tasks_cfg["families"]:
             held_out = build_eval([family], None, ev["per_level"], seed=warm["seed"])
-            accuracy[family] = evaluate_by_level(
+            accuracy[family] = evaluate_levels(
                 model, tokenizer, held_out, batch_size=ev["batch_size"], max_new_tokens=ev["max_new_tokens"]
-            )
+            ).accuracy
     info = {
         "num_parameters": sum(p.numel() for p in model.parameters()),
         "warmup_seconds": round(report["seconds"], 2),

@@ -24,6 +24,7 @@ import numpy as np
 import yaml
 
 from .run_config import RunConfig, load_run_config
+from .stats import coverage
 
 
 # ---- data and model -----------------------------------------------------------------------------------
@@ -53,8 +54,8 @@ def build_model(cfg: RunConfig, texts: list[str]) -> tuple[Any, Any, dict]:
     if cfg.model == "tiny":
         from .tiny import load_or_build_tiny
 
-        return load_or_build_tiny(cache_dir=cfg.tiny_cache_dir, warmup_steps=cfg.tiny_warmup_steps,
-                                  extra_texts=texts, seed=cfg.seed)
+        return load_or_build_tiny(cache_dir=cfg.tiny_cache_dir, config=cfg.tiny or None,
+                                  warmup_steps=cfg.tiny_warmup_steps, extra_texts=texts, seed=cfg.seed)
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = Path(cfg.model)
@@ -67,10 +68,13 @@ def build_model(cfg: RunConfig, texts: list[str]) -> tuple[Any, Any, dict]:
     return AutoModelForCausalLM.from_pretrained(path), tok, {"model": str(path), "cached": True}
 
 
-def evaluate(model: Any, tokenizer: Any, examples: Any, cfg: RunConfig) -> dict[int, float]:
-    from .tiny import evaluate_by_level
+def evaluate(model: Any, tokenizer: Any, examples: Any, cfg: RunConfig) -> Any:
+    """Held-out accuracy per level (`rl.evaluate.LevelReport`): greedy, or sampled pass@1 (`eval_samples`)."""
+    from .evaluate import evaluate_levels
 
-    return evaluate_by_level(model, tokenizer, examples, max_new_tokens=cfg.max_completion_length)
+    temperature = cfg.temperature if cfg.eval_temperature is None else cfg.eval_temperature
+    return evaluate_levels(model, tokenizer, examples, samples=cfg.eval_samples, temperature=temperature,
+                           max_new_tokens=cfg.max_completion_length, seed=cfg.seed)
 
 
 # ---- callbacks ----------------------------------------------------------------------------------------
@@ -87,12 +91,16 @@ def make_callbacks(cfg: RunConfig, out: Path, eval_examples: Any, labels: np.nda
             self.pred: list[np.ndarray] = []
             self.obs: list[np.ndarray] = []
             self.levels: list[float] = []
+            self.draws: np.ndarray | None = None  # [N] times each prompt was drawn and observed
 
         def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001
             cur = self.trainer.curriculum
             if cur.step != self.seen_step:
                 self.seen_step = cur.step
                 ids, pred, obs = cur.last_calibration
+                if self.draws is None:
+                    self.draws = np.zeros(cur.num_prompts, dtype=np.int64)
+                np.add.at(self.draws, ids, 1)
                 self.pred.append(pred.astype(np.float32))
                 self.obs.append(obs.astype(np.float32))
                 if labels is not None and ids.size:
@@ -103,10 +111,9 @@ def make_callbacks(cfg: RunConfig, out: Path, eval_examples: Any, labels: np.nda
                 self.write_eval(state.global_step, evaluate(self.trainer.model, self.trainer.processing_class,
                                                             eval_examples, cfg))
 
-        def write_eval(self, step: int, acc: dict) -> None:
-            self.write({"step": step, "rollouts": generated_rollouts(self.trainer),
-                        "eval/accuracy": float(np.mean(list(acc.values())))}
-                       | {f"eval/accuracy_level_{k}": v for k, v in acc.items()})
+        def write_eval(self, step: int, report: Any) -> None:
+            self.write({"step": step, "rollouts": generated_rollouts(self.trainer), "eval/accuracy": report.mean}
+                       | {f"eval/accuracy_level_{k}": v for k, v in report.accuracy.items()})
 
         def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
             if not state.is_world_process_zero or not logs:
@@ -182,6 +189,7 @@ def grpo_args(cfg: RunConfig, out: Path) -> Any:
         seed=cfg.seed,
         max_steps=cfg.max_steps,
         learning_rate=cfg.learning_rate,
+        lr_scheduler_type=cfg.lr_scheduler_type,
         per_device_train_batch_size=cfg.prompts_per_step * cfg.num_generations,
         num_generations=cfg.num_generations,
         max_completion_length=cfg.max_completion_length,
@@ -225,6 +233,7 @@ def run(cfg: RunConfig) -> dict[str, Any]:
     model, tokenizer, info = build_model(cfg, texts)
     print(f"model: {info.get('description', cfg.model)}; {len(train_ds)} training prompts", flush=True)
     before = evaluate(model, tokenizer, eval_examples, cfg)
+    pool_start = probe_pool(model, tokenizer, train_ds, cfg) if cfg.probe_pool else None
     labels = np.asarray(train_ds[cfg.difficulty_column]) if cfg.difficulty_column in train_ds.column_names else None
     callbacks = make_callbacks(cfg, out, eval_examples, labels)
     trainer_cls = CurriculumGRPOTrainer
@@ -246,22 +255,47 @@ def run(cfg: RunConfig) -> dict[str, Any]:
     cur = trainer.curriculum
     tried = cur.tracker.attempts.astype(np.float64)  # [N] rollouts per prompt over the run
     never = float(tried[cur.tracker.succ <= 0].sum() / max(tried.sum(), 1.0))
-    result = {"before": before, "after": after, "curriculum": stats, "wall_s": time.perf_counter() - t0,
+    draws = callbacks[0].draws if callbacks[0].draws is not None else np.zeros(len(train_ds), dtype=np.int64)
+    result = {"before": before.accuracy, "after": after.accuracy, "before_half_width": before.half_width,
+              "after_half_width": after.half_width, "eval_prompts": after.prompts,
+              "before_by_family": before.by_family, "after_by_family": after.by_family,
+              "eval_metric": metric_name(cfg), "curriculum": stats, "wall_s": time.perf_counter() - t0,
               "rollouts": stats["observed_rollouts"], "generated_rollouts": generated_rollouts(trainer),
-              "never_solved_share": never}
+              "never_solved_share": never, "coverage": coverage(draws), "pool_start": pool_start}
     (out / "eval.json").write_text(json.dumps(result, indent=2, default=float))
-    (out / "eval.md").write_text(eval_table(before, after) + "\n")
+    (out / "eval.md").write_text(eval_table(before, after, metric_name(cfg)) + "\n")
     from .plots import plot_run
 
-    plots = plot_run(out)
-    print("\n" + eval_table(before, after))
+    plots = plot_run(out) if cfg.plots else []
+    print("\n" + eval_table(before, after, metric_name(cfg)))
     print(f"\ncurriculum: ability {stats['ability']:.2f}, excluded {stats['excluded_frac']:.1%}, "
           f"retired {stats['retired_frac']:.1%}, informative groups {stats['informative_ratio_total']:.1%}")
     if stats.get("observed_pass_rate", 0.0) == 0.0:
         print("nothing is learnable yet: no rollout succeeded on any prompt. The curriculum keeps re-probing "
               "excluded prompts as training goes on; warm the model up (SFT) or add easier prompts.")
-    print(f"outputs in {out}/: metrics.jsonl, eval.md, " + ", ".join(p.name for p in plots))
+    print(f"outputs in {out}/: " + ", ".join(["metrics.jsonl", "eval.md", *(p.name for p in plots)]))
     return result
+
+
+def probe_pool(model: Any, tokenizer: Any, train_ds: Any, cfg: RunConfig, samples: int = 4) -> dict[str, float]:
+    """Shares of the training pool the warm model solves (greedy right) and cannot reach (greedy wrong and no
+    success in `samples` draws at the training temperature)."""
+    from tasks import task_for_row
+
+    from .evaluate import as_example, generate
+
+    rows = [as_example(r) for r in train_ds]
+    prompts = [r.prompt for r in rows]
+    greedy = generate(model, tokenizer, prompts, max_new_tokens=cfg.max_completion_length, seed=cfg.seed)
+    sampled = generate(model, tokenizer, prompts, samples=samples, temperature=cfg.temperature,
+                       max_new_tokens=cfg.max_completion_length, seed=cfg.seed)
+    solved = beyond = 0
+    for ex, g, s in zip(rows, greedy, sampled, strict=True):
+        check = task_for_row(ex.family)
+        right = check.verify(ex, g[0])
+        solved += right
+        beyond += not right and not any(check.verify(ex, c) for c in s)
+    return {"solved": solved / max(len(rows), 1), "beyond": beyond / max(len(rows), 1), "prompts": len(rows)}
 
 
 def resume_checkpoint(cfg: RunConfig, out: Path) -> str | None:
@@ -294,11 +328,23 @@ def reward_functions(names: list[str]) -> list[Any]:
     return [known[n] for n in names]
 
 
-def eval_table(before: dict, after: dict) -> str:
-    lines = ["| level | accuracy before | accuracy after | change |", "|---|---|---|---|"]
-    for k in sorted(before, key=lambda x: (str(type(x)), x)):
-        a, b = before[k], after.get(k, float("nan"))
-        lines.append(f"| {k} | {a:.3f} | {b:.3f} | {b - a:+.3f} |")
+def metric_name(cfg: RunConfig) -> str:
+    if cfg.eval_samples <= 0:
+        return "greedy accuracy"
+    temperature = cfg.temperature if cfg.eval_temperature is None else cfg.eval_temperature
+    return f"pass@1 (mean of {cfg.eval_samples} samples at temperature {temperature:g})"
+
+
+def eval_table(before: Any, after: Any, metric: str = "accuracy") -> str:
+    """Before -> after per level, each with its 95% interval (held-out prompts as the unit), and the mean."""
+    lines = [f"Held-out {metric} per level, ± 95% interval of each estimate:", "",
+             "| level | prompts | before | after | change |", "|---|---|---|---|---|"]
+    for k in sorted(before.accuracy, key=lambda x: (str(type(x)), x)):
+        a, b = before.accuracy[k], after.accuracy.get(k, float("nan"))
+        ha, hb = before.half_width.get(k, float("nan")), after.half_width.get(k, float("nan"))
+        lines.append(f"| {k} | {before.prompts.get(k, 0)} | {a:.3f} ± {ha:.3f} | {b:.3f} ± {hb:.3f} | {b - a:+.3f} |")
+    lines.append(f"| mean | {sum(before.prompts.values())} | {before.mean:.3f} | {after.mean:.3f} | "
+                 f"{after.mean - before.mean:+.3f} |")
     return "\n".join(lines)
 
 

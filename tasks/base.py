@@ -7,7 +7,9 @@ Design (after nanochat's `tasks/`): a task family is a small class that can
 - `verify(example_or_answer, completion) -> bool`: did the completion solve it (0/1). This is what a
   curriculum tracks as a pass rate;
 - `reward(example_or_answer, completion) -> float`: the shaped training signal. It may give partial
-  credit (here: `format_bonus` for an answer of the right shape), so it is kept apart from `verify`.
+  credit (here: `format_bonus` for an answer of the right shape), so it is kept apart from `verify`;
+- `mistake(example) -> str`: the answer of a common wrong procedure (a carry dropped, the wrong sort order),
+  which the tiny model's warm-up mixes into its data.
 
 Completions are short plain strings: the answer is the first line of the completion, stripped.
 Subclasses set `family` (which registers them, see `get_task`) and `levels`, and implement
@@ -81,6 +83,12 @@ class Task:
     def is_well_formed(self, answer: str) -> bool:
         """Whether an extracted answer has the shape of an answer (right or wrong)."""
         return bool(answer)
+
+    def mistake(self, example: Example) -> str:
+        """The answer a common wrong procedure gives (it may coincide with the right one). The tiny model's warm-up
+        mixes some of these into its data, as fine-tuning data mixes careful and sloppy solutions; reinforcement
+        learning with the verifier then has a procedure to learn to prefer. Default: no known mistake."""
+        return example.answer
 
     def verify(self, example_or_answer: Example | str, completion: Any) -> bool:
         reference = example_or_answer.answer if isinstance(example_or_answer, Example) else example_or_answer

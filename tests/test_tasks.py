@@ -13,8 +13,10 @@ import pytest
 
 from tasks import (
     Arithmetic,
+    DigitSum,
     Example,
     SortLetters,
+    Task,
     build_eval,
     build_pool,
     correctness_reward,
@@ -27,7 +29,7 @@ from tasks import (
 )
 from tasks.math_answers import MathAnswerVerifier, MathReward, extract_math_answer
 
-FAMILIES = [Arithmetic(), SortLetters()]
+FAMILIES = [Arithmetic(), DigitSum(), SortLetters()]
 
 
 def trainer_kwargs(**columns):
@@ -67,10 +69,28 @@ def test_generate_rejects_a_level_outside_the_range():
         Arithmetic().generate(6, seed=0)
 
 
-def test_arithmetic_level_one_is_a_one_digit_sum():
-    ex = Arithmetic().generate(1, seed=3)
-    a, b = ex.prompt.rstrip("=").split("+")
-    assert len(a) == len(b) == 1 and int(ex.answer) == int(a) + int(b)
+def test_arithmetic_level_one_adds_a_digit_to_a_two_digit_number():
+    for seed in range(20):
+        ex = Arithmetic().generate(1, seed=seed)
+        a, b = ex.prompt.rstrip("=").split("+")
+        assert sorted([len(a), len(b)]) == [1, 2] and int(ex.answer) == int(a) + int(b)
+
+
+def test_digit_sum_adds_the_digits_of_a_number_one_digit_longer_each_level():
+    for level, length in zip(range(1, 6), range(3, 8), strict=True):
+        ex = DigitSum().generate(level, seed=level)
+        digits = ex.prompt.removeprefix("digits ").removesuffix("=")
+        assert len(digits) == length and int(ex.answer) == sum(map(int, digits))
+
+
+def test_each_family_knows_its_common_mistake():
+    assert Arithmetic().mistake(Example("47+85=", "132", 2, "arithmetic")) == "22"  # carries dropped
+    assert Arithmetic().mistake(Example("12+34=", "46", 2, "arithmetic")) == "46"  # no carry: same answer
+    assert DigitSum().mistake(Example("digits 4721=", "14", 2, "digit_sum")) == "13"  # last digit left out
+    assert SortLetters().mistake(Example("sort dcax=", "acdx", 2, "sorting")) == "xdca"  # the wrong way round
+    for task in FAMILIES:
+        wrong = [task.mistake(ex) != ex.answer for ex in (task.generate(3, s) for s in range(50))]
+        assert sum(wrong) > 25, f"{task.family}: the mistake is usually a wrong answer"
 
 
 def test_verify_is_zero_or_one_while_reward_gives_partial_credit_for_the_format():
@@ -89,9 +109,9 @@ def test_verify_reads_the_first_line_of_the_completion():
 
 
 def test_an_unknown_family_name_lists_the_known_ones():
-    with pytest.raises(ValueError, match=r"known families: \['arithmetic', 'sorting'\]"):
+    with pytest.raises(ValueError, match=r"known families: \['arithmetic', 'digit_sum', 'sorting'\]"):
         get_task("sort")
-    assert task_families() == ["arithmetic", "sorting"]
+    assert task_families() == ["arithmetic", "digit_sum", "sorting"]
 
 
 # ---- pools ---------------------------------------------------------------------------------------------
@@ -112,10 +132,18 @@ def test_held_out_split_shares_no_prompt_with_the_pool():
     assert not set(held_out["prompt"]) & set(pool["prompt"])
 
 
+class OneDigitSums(Task):
+    """100 distinct prompts; not registered (no family name)."""
+
+    def _make(self, difficulty, rng):
+        a, b = rng.randint(0, 9), rng.randint(0, 9)
+        return f"{a}+{b}=", str(a + b)
+
+
 def test_held_out_split_of_a_small_level_returns_what_is_left_and_warns(caplog):
-    pool = build_pool(["arithmetic"], [1], per_level=90, seed=0)  # of the 100 one-digit sums
+    pool = build_pool([OneDigitSums()], [1], per_level=90, seed=0)
     with caplog.at_level(logging.WARNING, logger="tasks.data"):
-        held_out = build_eval(["arithmetic"], [1], per_level=20, seed=0, exclude=pool)
+        held_out = build_eval([OneDigitSums()], [1], per_level=20, seed=0, exclude=pool)
     assert len(held_out) == 10 and not set(held_out["prompt"]) & set(pool["prompt"])
     assert "only 10 distinct eval prompts" in caplog.text
 

@@ -5,23 +5,23 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
+from rl.evaluate import evaluate_levels, generate
 from rl.tiny import (
     DEFAULT_TINY_CONFIG,
     build_char_tokenizer,
     build_tiny_model,
     cache_key,
     cache_root,
-    evaluate_by_level,
-    generate_greedy,
     load_or_build_tiny,
     tiny_config,
     warm_up,
     warmup_examples,
 )
-from tasks import Arithmetic, Example, build_eval
+from tasks import Arithmetic, Example, build_eval, get_task
 
 QUICK = {"warmup": {"steps": 20, "batch_size": 16}, "eval": {"per_level": 2}}
 """A warm-up too short to learn anything: enough to exercise building and caching."""
@@ -89,34 +89,63 @@ def test_warm_up_lowers_the_loss_on_the_answer_tokens():
 
 
 def test_warm_up_examples_follow_the_level_weights():
-    examples = warmup_examples(["arithmetic", "sorting"], {"1": 3.0, "2": 1.0, "5": 0.0}, 400, seed=0)
+    examples = warmup_examples(["digit_sum", "sorting"], {"1": 3.0, "2": 1.0, "5": 0.0}, 400, seed=0)
     levels = [ex.difficulty for ex in examples]
     assert set(levels) == {1, 2} and levels.count(1) > 2 * levels.count(2)
-    assert {ex.family for ex in examples} == {"arithmetic", "sorting"}
+    assert {ex.family for ex in examples} == {"digit_sum", "sorting"}
+
+
+def test_warm_up_examples_carry_each_levels_share_of_common_mistakes():
+    examples = warmup_examples(["digit_sum", "sorting"], {"1": 1.0, "2": 1.0}, 2000, seed=0,
+                               mistakes={"1": 0.0, "2": 0.5})
+    clean = warmup_examples(["digit_sum", "sorting"], {"1": 1.0, "2": 1.0}, 2000, seed=0)
+    assert [e.prompt for e in examples] == [e.prompt for e in clean], "mistakes change answers, not prompts"
+    wrong = {1: 0, 2: 0}
+    for ex, ok in zip(examples, clean, strict=True):
+        if ex.answer != ok.answer:
+            assert ex.answer == get_task(ex.family).mistake(ok)
+            wrong[ex.difficulty] += 1
+    n2 = sum(e.difficulty == 2 for e in examples)
+    assert wrong[1] == 0 and 0.4 * n2 < wrong[2] < 0.55 * n2  # a few mistakes coincide with the answer
 
 
 # ---- evaluation ----------------------------------------------------------------------------------------
 def test_batched_greedy_generation_matches_one_prompt_at_a_time(built):
     model, tok, _ = built
-    prompts = ["3+4=", "sort qdcaxbm=", "12+5=", "472-859="]
-    batched = generate_greedy(model, tok, prompts, batch_size=4, max_new_tokens=6)
-    single = [generate_greedy(model, tok, [p], batch_size=1, max_new_tokens=6)[0] for p in prompts]
-    assert batched == single
-    assert all("<" not in text for text in batched), "special tokens are dropped"
+    prompts = ["3+4=", "sort qdcaxbm=", "12+5=", "digits 4721="]
+    batched = generate(model, tok, prompts, batch_size=4, max_new_tokens=6)
+    single = [generate(model, tok, [p], batch_size=1, max_new_tokens=6)[0] for p in prompts]
+    assert batched == single and all(len(c) == 1 for c in batched)
+    assert all("<" not in text[0] for text in batched), "special tokens are dropped"
 
 
-def test_evaluate_by_level_reads_dataset_rows_and_reports_each_level(built):
+def test_sampled_generation_is_seeded_and_leaves_the_global_rng_alone(built):
     model, tok, _ = built
-    rows = build_eval(["arithmetic", "sorting"], None, per_level=2, seed=0)
-    accuracy = evaluate_by_level(model, tok, rows, batch_size=8, max_new_tokens=8)
-    assert list(accuracy) == [1, 2, 3, 4, 5] and all(0.0 <= a <= 1.0 for a in accuracy.values())
+    state = torch.random.get_rng_state()
+    a = generate(model, tok, ["3+4=", "sort dca="], samples=5, temperature=1.5, max_new_tokens=6, seed=1)
+    b = generate(model, tok, ["3+4=", "sort dca="], samples=5, temperature=1.5, max_new_tokens=6, seed=1)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert a == b and [len(c) for c in a] == [5, 5]
+    assert len(set(a[0]) | set(a[1])) > 2, "an untrained model samples different completions"
 
 
-def test_evaluate_by_level_uses_the_verifier_it_is_given(built):
+def test_evaluate_levels_reads_dataset_rows_and_reports_each_level_and_family(built):
     model, tok, _ = built
-    examples = [Example("3+4=", "7", 1, "arithmetic"), Example("1+1=", "2", 2, "arithmetic")]
-    accuracy = evaluate_by_level(model, tok, examples, task_verify=lambda ex, c: ex.difficulty == 2)
-    assert accuracy == {1: 0.0, 2: 1.0}
+    rows = build_eval(["digit_sum", "sorting"], None, per_level=2, seed=0)
+    report = evaluate_levels(model, tok, rows, batch_size=8, max_new_tokens=8, samples=2)
+    assert list(report.accuracy) == [1, 2, 3, 4, 5] and all(0.0 <= a <= 1.0 for a in report.accuracy.values())
+    assert report.prompts == {lv: 4 for lv in range(1, 6)}
+    assert set(report.by_family) == {"digit_sum", "sorting"}
+
+
+def test_evaluate_levels_uses_the_verifier_it_is_given_and_reports_each_levels_interval(built):
+    model, tok, _ = built
+    examples = [Example("3+4=", "7", 1, "arithmetic"), Example("1+1=", "2", 2, "arithmetic"),
+                Example("2+1=", "3", 2, "arithmetic"), Example("5+1=", "6", 2, "arithmetic")]
+    report = evaluate_levels(model, tok, examples, verify=lambda ex, c: ex.prompt != "5+1=" and ex.difficulty == 2)
+    assert report.accuracy == {1: 0.0, 2: pytest.approx(2 / 3)}
+    assert report.half_width[2] == pytest.approx(1.96 * np.std([1, 1, 0], ddof=1) / np.sqrt(3))
+    assert report.mean == pytest.approx(1 / 3)
 
 
 # ---- cache ---------------------------------------------------------------------------------------------
@@ -161,10 +190,10 @@ def test_a_misspelt_config_key_is_rejected():
 def test_the_default_warm_up_leaves_a_spread_of_difficulty():
     """Builds (once; ~45-110 s on 2 cores) or loads the default model from the user's cache folder."""
     _, _, info = load_or_build_tiny(progress=False)
-    arithmetic = info["accuracy"]["arithmetic"]
-    assert arithmetic[1] >= 0.9 and arithmetic[5] <= 0.1
-    assert any(0.1 < arithmetic[level] < 0.9 for level in (2, 3))
-    assert info["accuracy"]["sorting"][1] >= 0.9 and info["accuracy"]["sorting"][5] <= 0.4
+    for family in ("digit_sum", "sorting"):
+        accuracy = info["accuracy"][family]
+        assert accuracy[1] >= 0.9 and accuracy[5] <= 0.1, family
+        assert any(0.2 < accuracy[level] < 0.6 for level in (3, 4)), family
 
 
 @pytest.mark.filterwarnings("ignore:.*gradient_checkpointing.*:FutureWarning")  # inside transformers/TRL
@@ -185,7 +214,7 @@ def test_grpo_trainer_takes_a_step_with_the_tiny_model_and_the_task_rewards(buil
         save_strategy="no",
         logging_steps=1,
     )
-    pool = build_pool(["arithmetic", "sorting"], [1, 2], per_level=4, seed=0)
+    pool = build_pool(["digit_sum", "sorting"], [1, 2], per_level=4, seed=0)
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=[correctness_reward, format_reward],

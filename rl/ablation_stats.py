@@ -1,0 +1,219 @@
+"""What `curriculum ablate` reports: one run's summary, and per pool the arms' tables and plots.
+
+A run's summary (`summary.json` in its folder) holds its accuracy curve (held-out accuracy, mean over levels,
+against generated completions, the start included), the accuracy per level at every evaluation, and the
+run's sampling figures. Per pool, every column is a mean over seeds with its 95% t-interval (rl/stats.py):
+
+- final accuracy, and its gain over the warm model's;
+- Δ final / Δ AUC vs the reference arm: paired by seed (same warm model, pool and held-out set); `*` marks a
+  difference whose interval excludes zero;
+- completions to reach the reference arm's final accuracy (that seed's), interpolated along the curve, and the
+  same as a share of what the reference arm itself needed; "not reached (k/n)" when k seeds never got there;
+- forgetting: the largest drop of any level below its starting accuracy, at any evaluation;
+- informative: share of groups with 0 < successes < G; never-solved: share of rollouts spent on prompts that
+  never produced a success in the run; pool drawn: share of the pool drawn at least once; top-10% draws: share
+  of all draws that went to the 10% most-drawn prompts (0.10 is an even spread).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .stats import Interval, area_under, curve_band, forgetting, mean_ci, paired_ci, reach
+
+
+def _levels(d: dict) -> dict[str, float]:
+    return {str(k): float(v) for k, v in sorted(d.items(), key=lambda kv: int(kv[0]))}
+
+
+def summarise_run(result: dict[str, Any], out: Path) -> dict[str, Any]:
+    """The figures of one finished run (`rl.train.run`'s result and its metrics.jsonl)."""
+    rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines() if x.strip()]
+    evals = [r for r in rows if "eval/accuracy" in r and "rollouts" in r]
+    curve = [(float(r["rollouts"]), float(r["eval/accuracy"])) for r in evals]
+    level_curve = [{k.rsplit("_", 1)[1]: float(v) for k, v in r.items() if k.startswith("eval/accuracy_level_")}
+                   for r in evals]
+    start, final = _levels(result["before"]), _levels(result["after"])
+    lone = [r["advantage/lone_success_share_before"] for r in rows
+            if isinstance(r.get("advantage/lone_success_share_before"), float)
+            and not math.isnan(r["advantage/lone_success_share_before"])]
+    cov = result.get("coverage") or {}
+    return {
+        "start": start, "final": final,
+        "start_mean": float(np.mean(list(start.values()))), "final_mean": float(np.mean(list(final.values()))),
+        "curve": curve, "level_curve": level_curve, "auc": area_under(curve), "forgetting": forgetting(level_curve),
+        "informative": result["curriculum"]["informative_ratio_total"],
+        "never_solved": result.get("never_solved_share", math.nan),
+        "lone_success_share": float(np.mean(lone)) if lone else math.nan,
+        "pool_drawn": cov.get("pool_drawn", math.nan), "top10_share": cov.get("top10_share", math.nan),
+        "completions": result.get("generated_rollouts", result["rollouts"]), "wall_s": result["wall_s"],
+        "pool_start": result.get("pool_start"), "eval_metric": result.get("eval_metric", "accuracy"),
+        "eval_prompts": result.get("eval_prompts", {}),
+    }  # fmt: skip
+
+
+def read_summaries(pool_dir: Path, arms: list[str]) -> dict[str, dict[int, dict[str, Any]]]:
+    """{arm: {seed: summary}} of the finished runs under `pool_dir`, arms in the given order."""
+    out: dict[str, dict[int, dict[str, Any]]] = {}
+    for arm in arms:
+        for path in sorted((pool_dir / arm).glob("seed*/summary.json")):
+            s = json.loads(path.read_text())
+            out.setdefault(arm, {})[int(s["seed"])] = s
+    return out
+
+
+# ---- the tables ------------------------------------------------------------------------------------------
+def _col(runs: dict[int, dict], key: str) -> Interval:
+    return mean_ci([r[key] for r in runs.values() if isinstance(r.get(key), int | float)])
+
+
+def _reach_cells(runs: dict[int, dict], ref: dict[int, dict]) -> tuple[str, str]:
+    """Completions to reach the reference arm's final accuracy (seed by seed), absolute and as a share of the
+    reference arm's own."""
+    seeds = sorted(set(runs) & set(ref))
+    if not seeds:
+        return "-", "-"
+    absolute, share = [], []
+    for s in seeds:
+        target = ref[s]["final_mean"]
+        mine, theirs = reach(runs[s]["curve"], target), reach(ref[s]["curve"], target)
+        absolute.append(mine)
+        share.append(mine / theirs if theirs > 0 else math.nan)
+    missed = sum(math.isnan(x) for x in absolute)
+    if missed:
+        return f"not reached ({missed}/{len(seeds)})", f"not reached ({missed}/{len(seeds)})"
+    return mean_ci(absolute).format(0), mean_ci(share).format(2)
+
+
+def _delta(runs: dict[int, dict], ref: dict[int, dict], key: str) -> str:
+    ci = paired_ci({s: r[key] for s, r in runs.items()}, {s: r[key] for s, r in ref.items()})
+    return ci.format(3, signed=True) + (" *" if ci.significant else "")
+
+
+def pool_header(pool: str, per_arm: dict[str, dict[int, dict]], reference: str, budget: int) -> str:
+    any_run = next(iter(next(iter(per_arm.values())).values()))
+    probes = [r["pool_start"] for r in per_arm.get(reference, {}).values() if r.get("pool_start")]
+    seeds = sorted({s for runs in per_arm.values() for s in runs})
+    line = f"**Pool `{pool}`**"
+    if probes:
+        solved, beyond = mean_ci([p["solved"] for p in probes]), mean_ci([p["beyond"] for p in probes])
+        line += (f": {probes[0]['prompts']} prompts; the warm model solves {solved.format(2)} of them (greedy) and "
+                 f"{beyond.format(2)} are beyond it (greedy wrong, no success in 4 samples)")
+    return (f"{line}. {len(seeds)} seed(s), {budget:,} generated completions per run; held-out "
+            f"{any_run['eval_metric']}, mean over levels; mean ± 95% t-interval over seeds; Δ: paired difference "
+            f"to `{reference}` (* : the interval excludes 0).")
+
+
+def pool_table(pool: str, per_arm: dict[str, dict[int, dict]], reference: str, budget: int) -> tuple[str, list[list]]:
+    """Markdown (main table, then accuracy per level) and CSV rows for one pool."""
+    ref = per_arm[reference]
+    head = ["arm", "seeds", "final accuracy", "gain over start", f"Δ final vs {reference}", f"Δ AUC vs {reference}",
+            f"completions to {reference}'s final", f"share of {reference}'s", "AUC", "forgetting", "informative",
+            "rollouts on never-solved", "pool drawn", "draws on top 10%", "wall s"]
+    body = []
+    for arm, runs in per_arm.items():
+        gains = mean_ci([r["final_mean"] - r["start_mean"] for r in runs.values()])
+        reach_abs, reach_share = _reach_cells(runs, ref)
+        body.append([arm, str(len(runs)), _col(runs, "final_mean").format(), gains.format(3, signed=True)
+                     + (" *" if gains.significant else ""),
+                     "-" if arm == reference else _delta(runs, ref, "final_mean"),
+                     "-" if arm == reference else _delta(runs, ref, "auc"), reach_abs, reach_share,
+                     _col(runs, "auc").format(), _col(runs, "forgetting").format(), _col(runs, "informative").format(2),
+                     _col(runs, "never_solved").format(2), _col(runs, "pool_drawn").format(2),
+                     _col(runs, "top10_share").format(2), f"{_col(runs, 'wall_s').mean:.0f}"])
+    levels = sorted({k for runs in per_arm.values() for r in runs.values() for k in r["final"]}, key=int)
+    start_runs = ref.values()
+    level_head = ["arm", *[f"L{k}" for k in levels]]
+    level_rows = [["start (warm model)", *[mean_ci([r["start"].get(k, math.nan) for r in start_runs]).format()
+                                           for k in levels]]]
+    level_rows += [[arm, *[mean_ci([r["final"].get(k, math.nan) for r in runs.values()]).format() for k in levels]]
+                   for arm, runs in per_arm.items()]
+    md = [pool_header(pool, per_arm, reference, budget), "", _markdown(head, body), "",
+          "Final held-out accuracy per level:", "", _markdown(level_head, level_rows)]
+    return "\n".join(md), [head, *body, [], level_head, *level_rows]
+
+
+def _markdown(head: list[str], body: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in body])
+
+
+# ---- plots -----------------------------------------------------------------------------------------------
+def _figure(ncols: int = 1, width: float = 6.8):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, ncols, figsize=(width, 4.2), dpi=110, squeeze=False)
+    return plt, fig, axes[0]
+
+
+def plot_curves(per_arm: dict[str, dict[int, dict]], path: Path, title: str, reference: str | None = None) -> None:
+    """Left: held-out accuracy (mean over levels) against generated completions, mean over seeds with a 95% band.
+    Right (with a reference arm): each arm minus the reference, seed by seed, with its 95% band."""
+    paired = reference in per_arm and len(per_arm) > 1
+    plt, fig, (ax, *rest) = _figure(2 if paired else 1, 12.0 if paired else 6.8)
+    end = max(max(c[0] for c in r["curve"]) for runs in per_arm.values() for r in runs.values() if r["curve"])
+    grid = np.linspace(0, end, 40)
+    for i, (arm, runs) in enumerate(per_arm.items()):
+        colour = f"C{i}"
+        mean, half = curve_band([r["curve"] for r in runs.values()], grid)
+        ax.plot(grid, mean, color=colour, label=f"{arm} ({len(runs)} seeds)")
+        if not np.isnan(half).all():
+            ax.fill_between(grid, mean - half, mean + half, color=colour, alpha=0.12)
+        if paired and arm != reference:
+            ref = per_arm[reference]
+            seeds = sorted(set(runs) & set(ref))
+            diffs = [[(x, a - b) for x, a, b in zip(grid, _on(grid, runs[s]["curve"]), _on(grid, ref[s]["curve"]),
+                                                   strict=True)] for s in seeds]
+            dmean, dhalf = curve_band(diffs, grid)
+            rest[0].plot(grid, dmean, color=colour, label=arm)
+            if not np.isnan(dhalf).all():
+                rest[0].fill_between(grid, dmean - dhalf, dmean + dhalf, color=colour, alpha=0.12)
+    ax.set_xlabel("generated completions (every rollout counted)")
+    ax.set_ylabel("held-out accuracy (mean over levels)")
+    ax.set_title(title + " (95% bands over seeds)", fontsize=10)
+    ax.legend(fontsize=8)
+    if paired:
+        rest[0].axhline(0.0, color=f"C{list(per_arm).index(reference)}", lw=1)
+        rest[0].set_xlabel("generated completions (every rollout counted)")
+        rest[0].set_ylabel(f"accuracy minus {reference}'s (same seed)")
+        rest[0].set_title(f"paired difference to {reference} (95% bands)", fontsize=10)
+        rest[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _on(grid: np.ndarray, curve: list) -> np.ndarray:
+    x, y = zip(*sorted(curve), strict=True)
+    return np.interp(grid, x, y)
+
+
+def plot_levels(per_arm: dict[str, dict[int, dict]], path: Path, title: str) -> None:
+    """Final accuracy per level and arm (95% error bars), with the warm model's start."""
+    plt, fig, (ax,) = _figure()
+    levels = sorted({k for runs in per_arm.values() for r in runs.values() for k in r["final"]}, key=int)
+    width = 0.8 / max(len(per_arm), 1)
+    x = np.arange(len(levels))
+    for i, (arm, runs) in enumerate(per_arm.items()):
+        cis = [mean_ci([r["final"].get(k, math.nan) for r in runs.values()]) for k in levels]
+        half = [0.0 if math.isnan(c.half) else c.half for c in cis]
+        ax.bar(x + i * width, [c.mean for c in cis], width, yerr=half, label=arm, capsize=2)
+    start = [mean_ci([r["start"].get(k, math.nan) for runs in per_arm.values() for r in runs.values()]).mean
+             for k in levels]
+    centre = x + 0.4 - width / 2
+    ax.scatter(centre, start, marker="_", s=500, c="k", label="start (warm model)", zorder=3)
+    ax.set_xticks(centre, [f"level {k}" for k in levels])
+    ax.set_ylabel("held-out accuracy at the end")
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

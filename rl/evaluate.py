@@ -1,0 +1,139 @@
+"""Held-out evaluation per difficulty level: greedy accuracy, or pass@1 sampled at a temperature.
+
+    from rl.evaluate import evaluate_levels
+    report = evaluate_levels(model, tokenizer, held_out, samples=4, temperature=1.0)   # sampled pass@1
+    report.accuracy            # {level: mean success over prompts and samples}
+    report.half_width          # {level: 95% half-width of that estimate (prompts as the unit)}
+    report.by_family           # {family: {level: accuracy}}
+
+`samples=0` decodes greedily (one completion per prompt). `samples=k` draws k completions per prompt at
+`temperature` (pure sampling: no top-k/top-p), the pass@1 that RLVR papers report as avg@k, and the
+quantity GRPO itself optimises when `temperature` is the training temperature. Sampling uses its own
+seeded generator (`torch.random.fork_rng`), so evaluating never moves the training run's random streams
+and the same model, prompts and seed always give the same report.
+
+A level's half-width treats prompts as the unit: the standard error of the per-prompt success rates
+(each the mean over its k samples), times 1.96. Rows without a difficulty count as level 0; rows of no
+known task family are checked by exact match of the completion's first line.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from tasks import Example, task_for_row
+
+
+@dataclass
+class LevelReport:
+    accuracy: dict[int, float]
+    """{level: mean success}, levels ascending."""
+    half_width: dict[int, float]
+    """{level: 95% half-width of the accuracy} (prompts as the unit)."""
+    prompts: dict[int, int]
+    """{level: held-out prompts}."""
+    by_family: dict[str, dict[int, float]] = field(default_factory=dict)
+
+    @property
+    def mean(self) -> float:
+        """Mean accuracy over levels (each level weighs the same)."""
+        return sum(self.accuracy.values()) / len(self.accuracy) if self.accuracy else math.nan
+
+
+def as_example(row: Example | Mapping[str, Any]) -> Example:
+    """An `Example` from itself or a dataset row; rows without difficulty go to level 0."""
+    if isinstance(row, Example):
+        return row
+    difficulty = row.get("difficulty")
+    return Example(
+        prompt=row["prompt"],
+        answer=str(row["answer"]),
+        difficulty=0 if difficulty is None else int(difficulty),
+        family=row.get("family") or "",
+    )
+
+
+def pad(rows: list[list[int]], value: int, side: str) -> torch.Tensor:
+    width = max(len(r) for r in rows)
+    fill = [[value] * (width - len(r)) for r in rows]
+    return torch.tensor([f + r if side == "left" else r + f for r, f in zip(rows, fill, strict=True)])
+
+
+@torch.no_grad()
+def generate(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[str],
+    samples: int = 0,
+    temperature: float = 1.0,
+    batch_size: int = 256,
+    max_new_tokens: int = 12,
+    seed: int = 0,
+) -> list[list[str]]:
+    """Completions per prompt, in the order given: one greedy (`samples=0`) or `samples` sampled ones."""
+    was_training = model.training
+    model.eval()
+    encoded = tokenizer(list(prompts))["input_ids"]
+    by_length = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))  # less padding per batch
+    out: list[list[str]] = [[] for _ in encoded]
+    sampling = samples > 0
+    with torch.random.fork_rng(devices=[model.device] if model.device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        for start in range(0, len(by_length), batch_size):
+            idx = by_length[start : start + batch_size]
+            rows = [encoded[i] for i in idx]
+            input_ids = pad(rows, tokenizer.pad_token_id, "left").to(model.device)  # (B, T)
+            mask = pad([[1] * len(r) for r in rows], 0, "left").to(model.device)  # (B, T)
+            repeat = samples if sampling else 1
+            generated = model.generate(
+                input_ids=input_ids.repeat_interleave(repeat, 0),
+                attention_mask=mask.repeat_interleave(repeat, 0),
+                do_sample=sampling,
+                max_new_tokens=max_new_tokens,
+                pad_token_id=tokenizer.pad_token_id,
+                eos_token_id=tokenizer.eos_token_id,
+                **({"temperature": temperature, "top_k": 0, "top_p": 1.0} if sampling else {}),
+            )  # (B * repeat, T + new)
+            texts = tokenizer.batch_decode(generated[:, input_ids.shape[1] :], skip_special_tokens=True)
+            for j, i in enumerate(idx):
+                out[i] = texts[j * repeat : (j + 1) * repeat]
+    model.train(was_training)
+    return out
+
+
+def evaluate_levels(
+    model: Any,
+    tokenizer: Any,
+    examples: Iterable[Example | Mapping[str, Any]],
+    samples: int = 0,
+    temperature: float = 1.0,
+    verify: Callable[[Example, str], bool] | None = None,
+    batch_size: int = 256,
+    max_new_tokens: int = 12,
+    seed: int = 0,
+) -> LevelReport:
+    """Accuracy per level (and per family and level); see the module docstring."""
+    rows = [as_example(e) for e in examples]
+    check = verify or (lambda ex, c: task_for_row(ex.family).verify(ex, c))
+    completions = generate(model, tokenizer, [r.prompt for r in rows], samples, temperature, batch_size,
+                           max_new_tokens, seed)  # fmt: skip
+    per_prompt: dict[int, list[float]] = defaultdict(list)
+    per_family: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for ex, outs in zip(rows, completions, strict=True):
+        rate = sum(bool(check(ex, c)) for c in outs) / len(outs)
+        per_prompt[ex.difficulty].append(rate)
+        per_family[ex.family][ex.difficulty].append(rate)
+    accuracy, half, count = {}, {}, {}
+    for level in sorted(per_prompt):
+        v = torch.tensor(per_prompt[level], dtype=torch.float64)
+        accuracy[level] = float(v.mean())
+        half[level] = 1.96 * float(v.std()) / math.sqrt(v.numel()) if v.numel() > 1 else math.nan
+        count[level] = int(v.numel())
+    by_family = {f: {lv: sum(v) / len(v) for lv, v in sorted(d.items())} for f, d in sorted(per_family.items())}
+    return LevelReport(accuracy, half, count, by_family)

@@ -1,0 +1,45 @@
+"""Sum of the digits of a number, graded by its length: one procedure (a running sum) on longer inputs.
+
+    level 1   digits 472=       -> 13     (3 digits)
+    level 2   digits 4721=      -> 14
+    level 3   digits 47218=     -> 22
+    level 4   digits 472183=    -> 25
+    level 5   digits 4721839=   -> 34     (7 digits: beyond the tiny model, which never sees this length in warm-up)
+
+Answers are at most two digits, so a completion is short and a guess is rarely right. The common mistake
+(`mistake`) leaves the last digit out of the sum: the tiny model's warm-up mixes some of those answers in,
+and reinforcement learning with the verifier teaches it to prefer the full sum.
+
+    from tasks import DigitSum
+    DigitSum().generate(difficulty=2, seed=0)  # Example(prompt='digits ....=', answer='..', ...)
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import ClassVar
+
+from tasks.base import Example, Task
+
+LENGTHS: dict[int, int] = {1: 3, 2: 4, 3: 5, 4: 6, 5: 7}
+"""Level -> number of digits."""
+
+_INTEGER = re.compile(r"\d{1,3}")
+
+
+class DigitSum(Task):
+    family: ClassVar[str] = "digit_sum"
+    levels: ClassVar[range] = range(1, len(LENGTHS) + 1)
+
+    def _make(self, difficulty: int, rng: random.Random) -> tuple[str, str]:
+        digits = "".join(rng.choice("0123456789") for _ in range(LENGTHS[difficulty]))
+        return f"digits {digits}=", str(sum(int(d) for d in digits))
+
+    def mistake(self, example: Example) -> str:
+        """The last digit left out of the sum."""
+        digits = example.prompt.removeprefix("digits ").removesuffix("=")
+        return str(sum(int(d) for d in digits[:-1]))
+
+    def is_well_formed(self, answer: str) -> bool:
+        return _INTEGER.fullmatch(answer) is not None

@@ -1,0 +1,135 @@
+"""`curriculum ablate`'s driver and tables, with a stand-in for the training run (no model is built)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import rl.train
+from rl.ablate import arm_config, load_ablation, main, planned_runs
+from rl.ablation_stats import pool_table, read_summaries
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CONFIG = """
+base: {base}
+output_dir: {out}
+seeds: 3
+budget_rollouts: 100
+reference_arm: uniform
+pools:
+  default: {{}}
+  hard: {{level_counts: {{1: 4, 2: 4, 3: 16}}}}
+arms:
+  uniform: {{policy: uniform, fluke_damping: none}}
+  adaptive: {{policy: adaptive, fluke_damping: none}}
+"""
+
+
+def fake_run(calls: list, fail: set | None = None):
+    """A stand-in for rl.train.run: an accuracy curve that rises faster for the adaptive arm."""
+
+    def run(cfg):
+        out = Path(cfg.output_dir)
+        arm = out.parent.name
+        calls.append((out.parts[-3], arm, cfg.seed))
+        if fail and arm in fail:
+            raise RuntimeError("boom")
+        out.mkdir(parents=True, exist_ok=True)
+        speed = 2.0 if arm == "adaptive" else 1.0
+        rows = []
+        for x in (0, 50, 100):
+            acc = min(0.4 + speed * x / 1000 + 0.01 * cfg.seed, 1.0)
+            rows.append({"step": x, "rollouts": x, "eval/accuracy": acc, "eval/accuracy_level_1": acc,
+                         "eval/accuracy_level_2": acc})
+        (out / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        final = rows[-1]["eval/accuracy"]
+        return {"before": {1: 0.4 + 0.01 * cfg.seed, 2: 0.4 + 0.01 * cfg.seed}, "after": {1: final, 2: final},
+                "curriculum": {"informative_ratio_total": 0.5}, "wall_s": 1.0, "rollouts": 100,
+                "generated_rollouts": 100, "never_solved_share": 0.1,
+                "coverage": {"pool_drawn": 0.5, "top10_share": 0.2}, "eval_metric": "greedy accuracy",
+                "pool_start": {"solved": 0.5, "beyond": 0.2, "prompts": 24} if cfg.probe_pool else None}
+
+    return run
+
+
+@pytest.fixture
+def config(tmp_path) -> Path:
+    path = tmp_path / "ab.yaml"
+    path.write_text(CONFIG.format(base=ROOT / "configs/smoke.yaml", out=tmp_path / "out"))
+    return path
+
+
+def test_every_pool_arm_and_seed_is_planned_seed_by_seed(config):
+    ab = load_ablation(config)
+    plan = planned_runs(ab)
+    assert len(plan) == 2 * 2 * 3 and plan[:2] == [("default", "uniform", 0), ("default", "adaptive", 0)]
+    cfg = arm_config(ab, "adaptive", ab.arms["adaptive"], 1, "hard")
+    assert cfg.level_counts == {1: 4, 2: 4, 3: 16} and cfg.policy == "adaptive" and cfg.seed == 1
+    assert cfg.output_dir.endswith("hard/adaptive/seed1") and cfg.budget_rollouts == 100
+    assert cfg.probe_pool is False and arm_config(ab, "uniform", ab.arms["uniform"], 1, "hard").probe_pool
+
+
+def test_a_rerun_skips_the_finished_runs(config, monkeypatch, capsys):
+    calls: list = []
+    monkeypatch.setattr(rl.train, "run", fake_run(calls))
+    assert main(str(config), []) == 0
+    assert len(calls) == 12
+    assert main(str(config), []) == 0
+    assert len(calls) == 12, "nothing is redone"
+    assert "already done" in capsys.readouterr().out
+
+
+def test_a_changed_config_reruns_only_what_it_changes(config, monkeypatch):
+    calls: list = []
+    monkeypatch.setattr(rl.train, "run", fake_run(calls))
+    assert main(str(config), ["run_pools=[default]"]) == 0
+    assert {c[0] for c in calls} == {"default"}
+    calls.clear()
+    assert main(str(config), []) == 0
+    assert {c[0] for c in calls} == {"hard"}
+
+
+def test_a_failed_run_is_reported_and_the_others_still_complete(config, monkeypatch, capsys):
+    calls: list = []
+    monkeypatch.setattr(rl.train, "run", fake_run(calls, fail={"adaptive"}))
+    assert main(str(config), []) == 1
+    out = capsys.readouterr().out
+    assert "6 run(s) FAILED" in out
+    assert len(calls) == 12
+    assert "boom" in (config.parent / "out/default/adaptive/seed0/error.txt").read_text()
+    table = (config.parent / "out/default.md").read_text()
+    assert "| uniform | 3 |" in table and "| adaptive |" not in table
+
+
+def test_the_table_pairs_seeds_and_reads_completions_to_reach_the_reference(config, monkeypatch):
+    monkeypatch.setattr(rl.train, "run", fake_run([]))
+    assert main(str(config), []) == 0
+    per_arm = read_summaries(config.parent / "out/default", ["uniform", "adaptive"])
+    md, rows = pool_table("default", per_arm, "uniform", 100)
+    adaptive = next(r for r in rows if r and r[0] == "adaptive")
+    head = rows[0]
+    assert adaptive[head.index("Δ final vs uniform")].startswith("+0.100")  # 0.6 vs 0.5 on every seed
+    assert adaptive[head.index("Δ final vs uniform")].endswith("*")
+    assert adaptive[head.index("share of uniform's")].startswith("0.50")  # half the completions
+    assert "solves 0.50" in md and "| start (warm model) |" in md
+    assert (config.parent / "out/default_accuracy_vs_completions.png").exists()
+
+
+def test_unknown_keys_and_pools_are_errors_before_any_run(config, tmp_path):
+    with pytest.raises(ValueError, match="run_pools"):
+        load_ablation(config, ["run_pools=[nope]"])
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        load_ablation(config, ["seedz=3"])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(config.read_text().replace("level_counts", "level_countz"))
+    with pytest.raises(ValueError, match="pool 'hard': unknown run key"):
+        load_ablation(bad)
+
+
+@pytest.mark.parametrize("name", ["bands.yaml", "smoke.yaml", "bands_gpu.yaml"])
+def test_the_shipped_ablation_configs_load(name):
+    ab = load_ablation(ROOT / "configs/ablations" / name)
+    assert ab.reference_arm in ab.arms and ab.pools
