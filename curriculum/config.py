@@ -10,47 +10,60 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-POLICIES = ("uniform", "static", "adaptive")
+POLICIES = ("uniform", "static", "adaptive", "band")
 PRIOR_TYPES = ("auto", "label", "pass_rate")
 
 
 @dataclass(frozen=True)
 class CurriculumConfig:
     policy: str = "adaptive"
-    """Which prompts to draw: "uniform" (epoch-wise shuffle, plain GRPO), "static" (a band fixed once from
-    the prior or a calibration pass) or "adaptive" (the band re-evaluated every step at today's ability)."""
+    """Which prompts to draw: "uniform" (epoch-wise shuffle, plain GRPO), "static" (a band fixed once from the prior
+    or a calibration pass), "adaptive" (an epoch-wise walk that keeps each prompt with the probability that its
+    group is informative now, with floors) or "band" (the medium band re-evaluated every step; see policies.py)."""
 
     target: float = 0.5
-    """Pass rate the adaptive sampler aims for (the learning signal of a prompt scales with p(1-p))."""
+    """Adaptive: pass rates below it count as heading out of reach (`keep_floor`), above it as heading to mastery
+    (`retention`). Band: the pass rate it aims for (the learning signal of a prompt scales with p(1-p))."""
     band_low: float = 0.2
-    """Lower edge of the medium band (pass rate)."""
+    """Band: lower edge of the medium band (pass rate)."""
     band_high: float = 0.8
-    """Upper edge of the medium band (pass rate)."""
+    """Band: upper edge of the medium band (pass rate)."""
 
     success_threshold: float = 0.5
     """A rollout whose reward is >= this counts as a success (rewards may be fractional)."""
 
     exclude_below: float = 0.08
-    """A prompt is excluded once it is confidently below this pass rate (posterior bound, see `confidence`)."""
+    """A prompt is excluded once it is confidently below this pass rate (posterior bound, see `confidence`); the band
+    stops drawing it, the adaptive walk only reports it."""
     retire_above: float = 0.95
     """A prompt is retired once it is confidently above this pass rate."""
     confidence: float = 0.8
     """Posterior probability needed to exclude or retire (one all-fail group is never enough)."""
 
     explore_frac: float = 0.06
-    """Share of every batch reserved for unseen prompts while any remain (more when the band runs dry)."""
+    """Band: share of every batch reserved for unseen prompts while any remain (more when the band runs dry)."""
     candidate_mult: int = 4
-    """Candidates scored per slot: propose(k) scores about candidate_mult * k active prompts (O(k), not O(N))."""
+    """Candidates scored per slot: propose(k) scores about candidate_mult * k prompts (O(k), not O(N)); the adaptive
+    walk scans at most four rounds of that when it skips many."""
     band_cache: int = 2048
-    """Observed prompts predicted inside the band are kept (most recent first, up to this many) and
+    """Band: observed prompts predicted inside the band are kept (most recent first, up to this many) and
     re-scored as candidates next step, so a sparse band in a large pool is not lost to random sampling."""
     reprobe_scan: int = 128
-    """Excluded and retired prompts re-checked per step at today's ability (at most 4k for k prompts a step;
+    """Band: excluded and retired prompts re-checked per step at today's ability (at most 4k for k prompts a step;
     every 4th step checks four steps' worth at once); those no longer confidently out of reach (or mastered)
     return to the active pool."""
     revisit_cooldown: int = 0
-    """A prompt observed fewer than this many steps ago is not proposed again by the adaptive policy
-    (spreads training over more prompts, so a small model learns the skill rather than the prompts)."""
+    """Band: a prompt observed fewer than this many steps ago is not proposed again (spreads training over more
+    prompts; the adaptive walk spaces revisits by a whole epoch anyway)."""
+    keep_floor: float = 0.05
+    """Adaptive: least probability of keeping a prompt predicted beyond reach when it comes up (every prompt stays
+    reachable; GRESO's floor is 0.01)."""
+    retention: float = 0.2
+    """Adaptive: least probability of keeping a prompt predicted mastered when it comes up, so solved skills keep
+    being practised."""
+    keep_power: float = 1.0
+    """Adaptive: a prompt that comes up is kept with probability informativeness ** keep_power (above the floors);
+    1 keeps every prompt likely to give an informative group, larger values favour pass rates near 0.5."""
     thompson_scale: float = 0.5
     """Scale of the posterior noise used to rank candidates (0: greedy on the mean; 1: Thompson sampling)."""
 
@@ -98,12 +111,15 @@ class CurriculumConfig:
             raise ValueError(f"need band_high <= retire_above < 1, got retire_above={self.retire_above}")
         if not 0.5 <= self.confidence < 1.0:
             raise ValueError(f"confidence must be in [0.5, 1), got {self.confidence}")
+        for name in ("keep_floor", "retention"):
+            if not 0.0 < getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in (0, 1], got {getattr(self, name)}")
         if not 0.0 <= self.explore_frac <= 1.0:
             raise ValueError(f"explore_frac must be in [0, 1], got {self.explore_frac}")
         for name in ("candidate_mult", "calibration_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        positive = ("prompt_prior_sd", "pass_rate_prior_sd", "tracker_half_life")
+        positive = ("prompt_prior_sd", "pass_rate_prior_sd", "tracker_half_life", "keep_power")
         for name in positive:
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")

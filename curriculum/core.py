@@ -33,7 +33,7 @@ from .rng import SavedRNG, shuffled
 from .streams import GroupedStreams
 from .tracker import PassRateTracker, aggregate
 
-FORMAT_VERSION = 2  # 2: generator states in the state dict
+FORMAT_VERSION = 3  # 2: generator states in the state dict; 3: the adaptive walk's cursor
 _PRIOR_BINS = 16
 _PENDING_CAP = 65536  # proposals awaiting feedback that are remembered (trainers lag one or two chunks)
 
@@ -303,6 +303,11 @@ class Curriculum:
                 return rng.permutation(found)[:count]
         rest = np.setdiff1d(np.arange(self.num_prompts), chosen)
         return rng.permutation(rest)[:count]
+
+    def group_size(self) -> float:
+        """Mean rollouts per observed group so far (8 before the first observation)."""
+        c = self.counters
+        return c["rollouts"] / c["groups"] if c["groups"] else 8.0
 
     def seen_prompts(self) -> int:
         """Prompts observed at least once."""

@@ -1,14 +1,15 @@
-"""The three sampling policies behind `Curriculum.propose`, sharing one interface.
+"""The sampling policies behind `Curriculum.propose`, sharing one interface.
 
 - `UniformPolicy`  epoch-wise shuffle of the whole pool: what plain GRPO does.
 - `StaticPolicy`   a band fixed once (from a pass-rate prior, or from a calibration pass whose
                    rollouts count), then an epoch-wise shuffle of its members forever.
-- `AdaptivePolicy` the medium band at today's ability: score ~candidate_mult*k active prompts by a
-                   posterior draw of their pass rate now, keep those inside [band_low, band_high]
-                   closest to `target`, spend `explore_frac` (or whatever the band cannot fill) on
-                   unseen prompts. After each observation, one pass of verdicts over the observed
-                   prompts and a re-probe sample of excluded/retired ones moves each where its verdict
-                   says. O(k) per call.
+- `AdaptivePolicy` an epoch-wise walk over the whole pool that keeps each prompt as it comes up with the
+                   probability that its next group is informative at today's predicted pass rate (a posterior
+                   draw), never below a floor: prompts beyond reach and mastered ones keep coming back, a few
+                   at a time, and every prompt is drawn at most once an epoch. O(k) per call.
+- `BandPolicy`     the medium band at today's ability: score ~candidate_mult*k active prompts by a posterior
+                   draw of their pass rate now, keep those inside [band_low, band_high] closest to `target`,
+                   spend `explore_frac` on unseen prompts, exclude and retire by verdict, re-probe. O(k) per call.
 
 Each policy's `propose(cur, k, rng)` returns k distinct ids and `after_observe(cur, uniq, solved)`
 reacts to a step's observed prompts (`solved`: what the ability model learned about them; its randomness
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .ability import Solved, sigmoid
-from .permutation import derive_key
+from .permutation import derive_key, walk
 from .pools import ACTIVE, EXCLUDED, RETIRED, UNSEEN, distinct_sorted
 from .streams import Stream
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from .core import Curriculum
 
 log = logging.getLogger("curriculum")
+_WALK_ROUNDS = 4  # the walk scans at most this many rounds of candidate_mult * k prompts per call
 _REPROBE_EVERY = 4  # observe steps between re-probes (each re-checks this many steps' worth of prompts at once)
 
 
@@ -134,8 +136,14 @@ class StaticPolicy(UniformPolicy):
             self.fixed_band = tuple(float(x) for x in sd["static_band"])  # type: ignore[assignment]
 
 
-class AdaptivePolicy:
-    name = "adaptive"
+class BandPolicy:
+    """The medium band at today's ability (the adaptive policy before the walk; kept for comparison): score
+    ~candidate_mult*k active prompts, keep those inside [band_low, band_high] nearest the target, exclude prompts
+    confidently out of reach and retire mastered ones (re-probing both). It picks the most informative groups,
+    but on a small model it keeps coming back to the same few prompts and learns less than uniform sampling
+    (docs/ablation.md)."""
+
+    name = "band"
 
     def __init__(self, cur: Curriculum) -> None:
         self.fallback_steps = 0  # proposals that could not be filled from the band and unseen prompts
@@ -224,4 +232,72 @@ class AdaptivePolicy:
         self.fallback_steps = int(sd["fallback_steps"])
 
 
-POLICY_CLASSES = {cls.name: cls for cls in (UniformPolicy, StaticPolicy, AdaptivePolicy)}
+class AdaptivePolicy:
+    """Walk the pool epoch by epoch (each prompt comes up once an epoch, in a fresh shuffled order) and keep each
+    prompt that comes up with the probability that its next group is informative at today's predicted pass rate
+    (a posterior draw), never below a floor: `keep_floor` for prompts predicted beyond reach, `retention` for
+    prompts predicted mastered. Uninformative prompts are mostly skipped, yet every prompt stays reachable, and a
+    prompt is drawn at most once an epoch, so revisits are spaced by the pool's own size. O(k) per call: at most
+    `candidate_mult * k` prompts are scanned; if fewer than k are kept, the most informative of the scanned fill up."""
+
+    name = "adaptive"
+
+    def __init__(self, cur: Curriculum) -> None:
+        self.stream = Stream(cur.num_prompts, derive_key(cur.seed, 0x0F))
+
+    def propose(self, cur: Curriculum, k: int, rng: np.random.Generator) -> np.ndarray:
+        cfg, n, key = cur.config, cur.num_prompts, self.stream.key
+        start = self.stream.cursor
+        scan = min(n, _WALK_ROUNDS * cfg.candidate_mult * k)
+        cand, end = walk(start, scan, n, key)  # (C,) the next prompts to come up
+        usable = first_occurrence(cand)  # a scan across an epoch boundary can meet an id twice
+        if cur.pending.size:  # a trainer proposes the next chunk before the last one's feedback: no repeats
+            usable &= ~cur.is_member(cand, cur.pending)
+        weight = np.zeros(cand.size)  # (C,) probability of keeping, filled round by round
+        keep = np.zeros(cand.size, dtype=bool)
+        step = cfg.candidate_mult * k
+        for lo in range(0, cand.size, step):  # score only as far as needed: most calls stop after one round
+            part = slice(lo, lo + step)
+            m, v = cur.posterior_unchecked(cand[part])
+            p = sigmoid(m + cfg.thompson_scale * np.sqrt(v) * rng.standard_normal(m.size))
+            floor = np.where(p < cfg.target, cfg.keep_floor, cfg.retention)
+            weight[part] = np.maximum(informativeness(p, cur.group_size()) ** cfg.keep_power, floor)
+            keep[part] = usable[part] & (rng.random(m.size) < weight[part])
+            if np.count_nonzero(keep) >= k:
+                break
+        kept = np.flatnonzero(keep)
+        if kept.size >= k:  # stop right after the k-th kept prompt: the rest comes up next call
+            self.stream.cursor = walk(start, int(kept[k - 1]) + 1, n, key)[1]
+            return cand[kept[:k]]
+        self.stream.cursor = end
+        rest = np.flatnonzero(usable & ~keep)  # scanned and skipped: the most informative of them fill up
+        fill = rest[np.argsort(-weight[rest], kind="stable")[: k - kept.size]]
+        chosen = cand[np.concatenate([kept, fill])]
+        if chosen.size < k:
+            chosen = np.concatenate([chosen, cur.any_other(k - chosen.size, chosen, rng)])
+        return chosen
+
+    def after_observe(self, cur: Curriculum, uniq: np.ndarray, solved: Solved) -> None:
+        """Observed prompts go where their verdict says (for the statistics: the walk keeps every pool in reach)."""
+        conf = cur.config.confidence
+        cur.pools.assign(uniq, np.where(solved.high >= conf, RETIRED, np.where(solved.low >= conf, EXCLUDED, ACTIVE)))
+
+    def band(self, cur: Curriculum) -> tuple[float, float]:
+        return cur.difficulty_band()
+
+    def state_dict(self) -> dict:
+        return {"policy_cursor": self.stream.cursor}
+
+    def load_state_dict(self, sd: dict) -> None:
+        self.stream.cursor = int(sd["policy_cursor"])
+
+
+def first_occurrence(ids: np.ndarray) -> np.ndarray:
+    """(len(ids),) True where an id appears for the first time in `ids`."""
+    _, first = np.unique(ids, return_index=True)
+    out = np.zeros(ids.size, dtype=bool)
+    out[first] = True
+    return out
+
+
+POLICY_CLASSES = {cls.name: cls for cls in (UniformPolicy, StaticPolicy, AdaptivePolicy, BandPolicy)}

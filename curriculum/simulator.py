@@ -84,7 +84,7 @@ SCENARIOS: dict[str, Scenario] = {
                  ability_start=(0.0, 0.0, 0.0), ability_gain=(5.0, 2.0, 0.0), labels="skill"),
     ]
 }
-POLICIES = ("uniform", "static", "adaptive")
+POLICIES = ("uniform", "static", "adaptive", "band")
 
 
 def _labels(sc: Scenario, rng: np.random.Generator, d: np.ndarray, skill: np.ndarray) -> np.ndarray | None:

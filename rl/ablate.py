@@ -37,7 +37,7 @@ from typing import Any
 
 import yaml
 
-from .ablation_stats import pool_table, read_summaries, summarise_run
+from .ablation_stats import pool_table, summarise_run
 from .run_config import RunConfig, apply_overrides, deep_merge, field_names, load_run_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +61,8 @@ class AblationConfig:
     output_dir: str = "runs/ablate"
     reference_arm: str = "uniform"
     """The arm the others are paired against, and whose final accuracy defines 'completions to reach'."""
+    compare_arms: list[str] = field(default_factory=list)
+    """More arms every other arm is paired against, in a table of their own (e.g. [dapo_dynamic])."""
 
 
 def load_ablation(path: str | Path, overrides: list[str] | None = None) -> AblationConfig:
@@ -84,6 +86,9 @@ def load_ablation(path: str | Path, overrides: list[str] | None = None) -> Ablat
         raise ValueError(f"seeds must be an integer >= 1, got {ab.seeds!r}")
     if not isinstance(ab.budget_rollouts, int) or ab.budget_rollouts < 1:
         raise ValueError(f"budget_rollouts must be an integer >= 1, got {ab.budget_rollouts!r}")
+    bad = sorted(set(ab.overrides) - set(field_names()))
+    if bad:
+        raise ValueError(f"overrides: unknown run key(s) {bad}; valid: {field_names()}")
     for kind, table in (("arm", ab.arms), ("pool", ab.pools)):
         if not table:
             raise ValueError(f"{path}: no {kind}s given")
@@ -91,8 +96,9 @@ def load_ablation(path: str | Path, overrides: list[str] | None = None) -> Ablat
             bad = sorted(set(diff or {}) - set(field_names()))
             if bad:
                 raise ValueError(f"{kind} {name!r}: unknown run key(s) {bad}; valid: {field_names()}")
-    if ab.reference_arm not in ab.arms:
-        raise ValueError(f"reference_arm {ab.reference_arm!r} is not one of the arms {sorted(ab.arms)}")
+    for name in [ab.reference_arm, *ab.compare_arms]:
+        if name not in ab.arms:
+            raise ValueError(f"{name!r} (reference_arm / compare_arms) is not one of the arms {sorted(ab.arms)}")
     missing = sorted(set(ab.run_pools or []) - set(ab.pools))
     if missing:
         raise ValueError(f"run_pools {missing} are not pools of this config: {sorted(ab.pools)}")
@@ -123,6 +129,10 @@ def arm_config(ab: AblationConfig, name: str, diff: dict[str, Any], seed: int, p
     run.plots = False
     run.probe_pool = name == ab.reference_arm
     run.__post_init__()
+    if run.model == "tiny":
+        from .tiny import tiny_config
+
+        tiny_config(run.tiny)  # a misspelt tiny key fails here, before any run
     return run
 
 
@@ -152,7 +162,7 @@ def run_one(cfg: RunConfig, pool: str, arm: str) -> dict[str, Any]:
     (out / "summary.json").unlink(missing_ok=True)
     (out / "error.txt").unlink(missing_ok=True)
     result = run(cfg)
-    summary = summarise_run(result, out) | {"pool": pool, "arm": arm, "seed": cfg.seed,
+    summary = summarise_run(result, out, cfg.budget_rollouts) | {"pool": pool, "arm": arm, "seed": cfg.seed,
                                             "config_digest": config_digest(cfg)}
     tmp = out / "summary.json.tmp"
     tmp.write_text(json.dumps(summary, default=float))
@@ -206,11 +216,11 @@ def write_pool(ab: AblationConfig, pool: str) -> str:
     from .ablation_stats import plot_curves, plot_levels
 
     out = Path(ab.output_dir)
-    per_arm = read_summaries(out / pool, list(ab.arms))
+    per_arm = read_summaries(ab, pool)
     if not per_arm:
         return f"pool {pool}: no finished run"
     reference = ab.reference_arm if ab.reference_arm in per_arm else next(iter(per_arm))
-    md, rows = pool_table(pool, per_arm, reference, ab.budget_rollouts)
+    md, rows = pool_table(pool, per_arm, reference, ab.budget_rollouts, tuple(ab.compare_arms))
     (out / f"{pool}.md").write_text(md + "\n")
     import csv
 
@@ -219,6 +229,18 @@ def write_pool(ab: AblationConfig, pool: str) -> str:
     plot_curves(per_arm, out / f"{pool}_accuracy_vs_completions.png", f"pool {pool}: held-out accuracy", reference)
     plot_levels(per_arm, out / f"{pool}_accuracy_by_level.png", f"pool {pool}: final accuracy per level")
     return md
+
+
+def read_summaries(ab: AblationConfig, pool: str) -> dict[str, dict[int, dict[str, Any]]]:
+    """{arm: {seed: summary}} of this config's finished runs on `pool` (runs of other configs, older seeds or
+    budgets left in the folder are not read), arms in config order."""
+    out: dict[str, dict[int, dict[str, Any]]] = {}
+    for arm, diff in ab.arms.items():
+        for seed in range(ab.seeds):
+            summary = finished(arm_config(ab, arm, diff, seed, pool))
+            if summary is not None:
+                out.setdefault(arm, {})[seed] = summary
+    return out
 
 
 def replot(config: str) -> str:

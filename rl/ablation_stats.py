@@ -9,7 +9,10 @@ run's sampling figures. Per pool, every column is a mean over seeds with its 95%
   difference whose interval excludes zero;
 - completions to reach the reference arm's final accuracy (that seed's), interpolated along the curve, and the
   same as a share of what the reference arm itself needed; "not reached (k/n)" when k seeds never got there;
-- forgetting: the largest drop of any level below its starting accuracy, at any evaluation;
+- evaluations below the reference: at how many of 9 evenly spaced completion counts the arm is below the
+  reference arm by more than the interval of the paired difference;
+- forgetting: the largest drop of any level below its starting accuracy, at any evaluation (a maximum over
+  evaluations and levels: it grows with their number, so compare it between arms evaluated alike);
 - informative: share of groups with 0 < successes < G; never-solved: share of rollouts spent on prompts that
   never produced a success in the run; pool drawn: share of the pool drawn at least once; top-10% draws: share
   of all draws that went to the 10% most-drawn prompts (0.10 is an even spread).
@@ -31,8 +34,9 @@ def _levels(d: dict) -> dict[str, float]:
     return {str(k): float(v) for k, v in sorted(d.items(), key=lambda kv: int(kv[0]))}
 
 
-def summarise_run(result: dict[str, Any], out: Path) -> dict[str, Any]:
-    """The figures of one finished run (`rl.train.run`'s result and its metrics.jsonl)."""
+def summarise_run(result: dict[str, Any], out: Path, budget: float | None = None) -> dict[str, Any]:
+    """The figures of one finished run (`rl.train.run`'s result and its metrics.jsonl); the area under the curve
+    spans [0, budget] when a budget is given."""
     rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines() if x.strip()]
     evals = [r for r in rows if "eval/accuracy" in r and "rollouts" in r]
     curve = [(float(r["rollouts"]), float(r["eval/accuracy"])) for r in evals]
@@ -46,7 +50,7 @@ def summarise_run(result: dict[str, Any], out: Path) -> dict[str, Any]:
     return {
         "start": start, "final": final,
         "start_mean": float(np.mean(list(start.values()))), "final_mean": float(np.mean(list(final.values()))),
-        "curve": curve, "level_curve": level_curve, "auc": area_under(curve), "forgetting": forgetting(level_curve),
+        "curve": curve, "level_curve": level_curve, "auc": area_under(curve, budget), "forgetting": forgetting(level_curve),
         "informative": result["curriculum"]["informative_ratio_total"],
         "never_solved": result.get("never_solved_share", math.nan),
         "lone_success_share": float(np.mean(lone)) if lone else math.nan,
@@ -57,16 +61,6 @@ def summarise_run(result: dict[str, Any], out: Path) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def read_summaries(pool_dir: Path, arms: list[str]) -> dict[str, dict[int, dict[str, Any]]]:
-    """{arm: {seed: summary}} of the finished runs under `pool_dir`, arms in the given order."""
-    out: dict[str, dict[int, dict[str, Any]]] = {}
-    for arm in arms:
-        for path in sorted((pool_dir / arm).glob("seed*/summary.json")):
-            s = json.loads(path.read_text())
-            out.setdefault(arm, {})[int(s["seed"])] = s
-    return out
-
-
 # ---- the tables ------------------------------------------------------------------------------------------
 def _col(runs: dict[int, dict], key: str) -> Interval:
     return mean_ci([r[key] for r in runs.values() if isinstance(r.get(key), int | float)])
@@ -74,7 +68,7 @@ def _col(runs: dict[int, dict], key: str) -> Interval:
 
 def _reach_cells(runs: dict[int, dict], ref: dict[int, dict]) -> tuple[str, str]:
     """Completions to reach the reference arm's final accuracy (seed by seed), absolute and as a share of the
-    reference arm's own."""
+    reference arm's own; over the seeds that got there, with "k/n not reached" when some did not."""
     seeds = sorted(set(runs) & set(ref))
     if not seeds:
         return "-", "-"
@@ -85,14 +79,28 @@ def _reach_cells(runs: dict[int, dict], ref: dict[int, dict]) -> tuple[str, str]
         absolute.append(mine)
         share.append(mine / theirs if theirs > 0 else math.nan)
     missed = sum(math.isnan(x) for x in absolute)
-    if missed:
-        return f"not reached ({missed}/{len(seeds)})", f"not reached ({missed}/{len(seeds)})"
-    return mean_ci(absolute).format(0), mean_ci(share).format(2)
+    if missed == len(seeds):
+        return f"not reached ({missed}/{missed})", f"not reached ({missed}/{missed})"
+    note = f" ({missed}/{len(seeds)} not reached)" if missed else ""
+    return mean_ci(absolute).format(0) + note, mean_ci(share).format(2) + note
 
 
 def _delta(runs: dict[int, dict], ref: dict[int, dict], key: str) -> str:
     ci = paired_ci({s: r[key] for s, r in runs.items()}, {s: r[key] for s, r in ref.items()})
-    return ci.format(3, signed=True) + (" *" if ci.significant else "")
+    pairs = f" ({ci.n} pairs)" if ci.n < max(len(runs), len(ref)) else ""
+    return ci.format(3, signed=True) + (" *" if ci.significant else "") + pairs
+
+
+def _below(runs: dict[int, dict], ref: dict[int, dict], budget: float, points: int = 9) -> str:
+    """At how many of `points` evenly spaced completion counts (up to the budget) the arm's accuracy is below the
+    reference arm's by more than the interval of the paired difference."""
+    seeds = sorted(set(runs) & set(ref))
+    if len(seeds) < 2:
+        return "-"
+    grid = np.linspace(budget / points, budget, points)
+    diffs = np.asarray([_on(grid, runs[s]["curve"]) - _on(grid, ref[s]["curve"]) for s in seeds])  # (S, P)
+    below = sum(mean_ci(diffs[:, j].tolist()).high < 0 for j in range(points))
+    return f"{below}/{points}"
 
 
 def pool_header(pool: str, per_arm: dict[str, dict[int, dict]], reference: str, budget: int) -> str:
@@ -109,11 +117,14 @@ def pool_header(pool: str, per_arm: dict[str, dict[int, dict]], reference: str, 
             f"to `{reference}` (* : the interval excludes 0).")
 
 
-def pool_table(pool: str, per_arm: dict[str, dict[int, dict]], reference: str, budget: int) -> tuple[str, list[list]]:
-    """Markdown (main table, then accuracy per level) and CSV rows for one pool."""
+def pool_table(pool: str, per_arm: dict[str, dict[int, dict]], reference: str, budget: int,
+               compare: tuple[str, ...] = ()) -> tuple[str, list[list]]:
+    """Markdown (main table, the paired comparisons with `compare` arms, then accuracy per level) and CSV rows for
+    one pool; every column but the wall time is a mean with its 95% t-interval over seeds."""
     ref = per_arm[reference]
     head = ["arm", "seeds", "final accuracy", "gain over start", f"Δ final vs {reference}", f"Δ AUC vs {reference}",
-            f"completions to {reference}'s final", f"share of {reference}'s", "AUC", "forgetting", "informative",
+            f"completions to {reference}'s final", f"share of {reference}'s", f"evaluations below {reference}", "AUC",
+            "forgetting", "informative",
             "rollouts on never-solved", "pool drawn", "draws on top 10%", "wall s"]
     body = []
     for arm, runs in per_arm.items():
@@ -123,6 +134,7 @@ def pool_table(pool: str, per_arm: dict[str, dict[int, dict]], reference: str, b
                      + (" *" if gains.significant else ""),
                      "-" if arm == reference else _delta(runs, ref, "final_mean"),
                      "-" if arm == reference else _delta(runs, ref, "auc"), reach_abs, reach_share,
+                     "-" if arm == reference else _below(runs, ref, budget),
                      _col(runs, "auc").format(), _col(runs, "forgetting").format(), _col(runs, "informative").format(2),
                      _col(runs, "never_solved").format(2), _col(runs, "pool_drawn").format(2),
                      _col(runs, "top10_share").format(2), f"{_col(runs, 'wall_s').mean:.0f}"])
@@ -133,9 +145,17 @@ def pool_table(pool: str, per_arm: dict[str, dict[int, dict]], reference: str, b
                                            for k in levels]]]
     level_rows += [[arm, *[mean_ci([r["final"].get(k, math.nan) for r in runs.values()]).format() for k in levels]]
                    for arm, runs in per_arm.items()]
-    md = [pool_header(pool, per_arm, reference, budget), "", _markdown(head, body), "",
-          "Final held-out accuracy per level:", "", _markdown(level_head, level_rows)]
-    return "\n".join(md), [head, *body, [], level_head, *level_rows]
+    md = [pool_header(pool, per_arm, reference, budget), "", _markdown(head, body), ""]
+    extra: list[list] = []
+    for other in (c for c in compare if c in per_arm and c != reference):
+        cmp_head = ["arm", f"Δ final vs {other}", f"Δ AUC vs {other}", f"completions to {other}'s final",
+                    f"share of {other}'s"]
+        cmp_rows = [[arm, _delta(runs, per_arm[other], "final_mean"), _delta(runs, per_arm[other], "auc"),
+                     *_reach_cells(runs, per_arm[other])] for arm, runs in per_arm.items() if arm != other]
+        md += [f"Paired with `{other}` (same seeds):", "", _markdown(cmp_head, cmp_rows), ""]
+        extra += [[], cmp_head, *cmp_rows]
+    md += ["Final held-out accuracy per level:", "", _markdown(level_head, level_rows)]
+    return "\n".join(md), [head, *body, *extra, [], level_head, *level_rows]
 
 
 def _markdown(head: list[str], body: list[list[str]]) -> str:

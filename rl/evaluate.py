@@ -39,6 +39,8 @@ class LevelReport:
     prompts: dict[int, int]
     """{level: held-out prompts}."""
     by_family: dict[str, dict[int, float]] = field(default_factory=dict)
+    per_prompt: dict[int, list[float]] = field(default_factory=dict, repr=False)
+    """{level: success rate of each held-out prompt}, in the order the examples were given."""
 
     @property
     def mean(self) -> float:
@@ -136,4 +138,13 @@ def evaluate_levels(
         half[level] = 1.96 * float(v.std()) / math.sqrt(v.numel()) if v.numel() > 1 else math.nan
         count[level] = int(v.numel())
     by_family = {f: {lv: sum(v) / len(v) for lv, v in sorted(d.items())} for f, d in sorted(per_family.items())}
-    return LevelReport(accuracy, half, count, by_family)
+    return LevelReport(accuracy, half, count, by_family, {lv: list(v) for lv, v in sorted(per_prompt.items())})
+
+
+def change_half_width(before: LevelReport, after: LevelReport, level: int) -> float:
+    """95% half-width of `after - before` at `level`, paired prompt by prompt (the same held-out prompts)."""
+    a, b = before.per_prompt.get(level, []), after.per_prompt.get(level, [])
+    if len(a) != len(b) or len(a) < 2:
+        return math.nan
+    d = torch.tensor(b, dtype=torch.float64) - torch.tensor(a, dtype=torch.float64)
+    return 1.96 * float(d.std()) / math.sqrt(d.numel())

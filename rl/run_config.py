@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from curriculum.config import POLICIES
+
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
 
 
@@ -33,13 +35,14 @@ class RunConfig:
     # ---- model --------------------------------------------------------------------------------------
     model: str = "tiny"
     """"tiny" (the embedded character-level Llama, warmed up offline and cached) or a local HF causal LM folder."""
-    tiny_warmup_steps: int = 600
-    """Supervised warm-up steps of the tiny model (cached by a hash of its config)."""
+    tiny_warmup_steps: int | None = None
+    """Supervised warm-up steps of the tiny model (None: its config's, 600); a shortcut for tiny.warmup.steps."""
     tiny_cache_dir: str | None = None
     """Where warmed tiny models are cached (default: $RLVR_CURRICULUM_CACHE or ~/.cache/rlvr-curriculum)."""
     tiny: dict[str, Any] = field(default_factory=dict)
-    """Overrides of the tiny model's build, by section (rl/tiny.py DEFAULT_TINY_CONFIG): e.g.
-    {model: {hidden_size: 192}, tasks: {level_weights: {...}, mistakes: {...}}, warmup: {lr: 0.002}}."""
+    """Overrides of the tiny model's build, merged key by key into rl/tiny.py DEFAULT_TINY_CONFIG: e.g.
+    {model: {hidden_size: 192}, tasks: {mistakes: {2: 0.0}}, warmup: {lr: 0.002}}. The warm-up seed is `seed`
+    unless tiny.warmup.seed is given."""
 
     # ---- data ---------------------------------------------------------------------------------------
     dataset: str | None = None
@@ -61,6 +64,9 @@ class RunConfig:
     """Held-out prompts per family and level for the before/after evaluation (greedy)."""
     eval_every: int = 0
     """Evaluate the held-out set every this many steps as well (0: only before and after)."""
+    eval_every_rollouts: int = 0
+    """Evaluate each time the generated completions pass a multiple of this (0: off; overrides eval_every): arms
+    that spend their completions differently are then evaluated at the same points."""
     eval_samples: int = 0
     """0: greedy held-out accuracy; k > 0: pass@1 sampled at eval_temperature, the mean over k completions a prompt."""
     eval_temperature: float | None = None
@@ -112,8 +118,8 @@ class RunConfig:
     """Extra CurriculumGRPOConfig keyword arguments (use_vllm, bf16, gradient_accumulation_steps, ...)."""
 
     def __post_init__(self) -> None:
-        if self.policy not in ("uniform", "static", "adaptive"):
-            raise ValueError(f"policy={self.policy!r}: choose uniform, static or adaptive")
+        if self.policy not in POLICIES:
+            raise ValueError(f"policy={self.policy!r}: choose one of {', '.join(POLICIES)}")
         if self.fluke_damping not in ("none", "posterior", "cap"):
             raise ValueError(f"fluke_damping={self.fluke_damping!r}: choose none, posterior or cap")
         for name in ("max_steps", "prompts_per_step", "num_generations", "per_level", "eval_per_level"):

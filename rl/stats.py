@@ -83,14 +83,11 @@ def paired_ci(arm: Mapping[int, float], reference: Mapping[int, float]) -> Inter
     return mean_ci([arm[s] - reference[s] for s in seeds])
 
 
-def binomial_ci(p: float, n: int) -> float:
-    """Half-width of the normal 95% interval of an accuracy `p` measured on `n` prompts (0 when n == 0)."""
-    return 1.96 * math.sqrt(max(p * (1 - p), 0.0) / n) if n > 0 else math.nan
-
-
 # ---- curves -------------------------------------------------------------------------------------------
-def reach(curve: Sequence[tuple[float, float]], target: float) -> float:
-    """First completion count at which the linearly interpolated accuracy reaches `target`; nan if never."""
+def reach(curve: Sequence[tuple[float, float]], target: float, tol: float = 1e-9) -> float:
+    """First completion count at which the linearly interpolated accuracy reaches `target` (within `tol`, so a run
+    reaches its own final value whatever the float rounding); nan if never."""
+    target -= tol
     pts = sorted(curve)
     if pts and pts[0][1] >= target:
         return float(pts[0][0])
@@ -100,11 +97,16 @@ def reach(curve: Sequence[tuple[float, float]], target: float) -> float:
     return math.nan
 
 
-def area_under(curve: Sequence[tuple[float, float]]) -> float:
-    """Mean accuracy over the completions spanned (trapezoid area / span); nan with fewer than two points."""
+def area_under(curve: Sequence[tuple[float, float]], end: float | None = None) -> float:
+    """Mean accuracy over the completions spanned (trapezoid area / span), over [first point, `end`] when `end` is
+    given (the curve cut there by interpolation, so runs that overshoot a budget are compared on the same span);
+    nan with fewer than two points."""
     if len(curve) < 2:
         return math.nan
     x, y = (np.asarray(v, dtype=float) for v in zip(*sorted(curve), strict=True))
+    if end is not None and x[0] < end < x[-1]:
+        keep = x < end
+        x, y = np.append(x[keep], end), np.append(y[keep], np.interp(end, x, y))
     return float(np.trapezoid(y, x) / (x[-1] - x[0])) if x[-1] > x[0] else math.nan
 
 

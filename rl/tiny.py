@@ -51,6 +51,7 @@ from tqdm.auto import tqdm
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from rl.evaluate import as_example, evaluate_levels, pad
+from rl.run_config import deep_merge
 from tasks import Example, get_task
 
 SPECIAL_TOKENS = ("<pad>", "<bos>", "<eos>", "<unk>")
@@ -230,7 +231,8 @@ def warm_up(
 
 # ---- cache --------------------------------------------------------------------------------------------
 def tiny_config(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """`DEFAULT_TINY_CONFIG` with `config`'s sections merged over it (keys of a section replace keys)."""
+    """`DEFAULT_TINY_CONFIG` with `config` merged over it key by key (a level's weight or mistake rate can be changed
+    alone: {"tasks": {"mistakes": {"2": 0.0}}}); lists such as `families` are replaced whole."""
     merged = copy.deepcopy(DEFAULT_TINY_CONFIG)
     for section, values in (config or {}).items():
         if section not in merged:
@@ -240,10 +242,16 @@ def tiny_config(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
             raise ValueError(
                 f"unknown keys {sorted(unknown)} in tiny config [{section}]; keys: {sorted(merged[section])}"
             )
-        merged[section].update(copy.deepcopy(dict(values)))
+        merged[section] = deep_merge(merged[section], _str_level_keys(dict(values)))
     for name in ("level_weights", "mistakes"):  # JSON-stable keys
         merged["tasks"][name] = {str(k): float(v) for k, v in (merged["tasks"].get(name) or {}).items()}
     return merged
+
+
+def _str_level_keys(values: dict[str, Any]) -> dict[str, Any]:
+    """Level maps keyed by str, as DEFAULT_TINY_CONFIG is ({2: 0.0} and {"2": 0.0} are the same override)."""
+    return {k: ({str(lv): w for lv, w in v.items()} if k in ("level_weights", "mistakes") and isinstance(v, dict)
+                else v) for k, v in values.items()}
 
 
 def cache_root(cache_dir: str | Path | None = None) -> Path:

@@ -54,8 +54,9 @@ def build_model(cfg: RunConfig, texts: list[str]) -> tuple[Any, Any, dict]:
     if cfg.model == "tiny":
         from .tiny import load_or_build_tiny
 
+        seed = (cfg.tiny.get("warmup") or {}).get("seed", cfg.seed)
         return load_or_build_tiny(cache_dir=cfg.tiny_cache_dir, config=cfg.tiny or None,
-                                  warmup_steps=cfg.tiny_warmup_steps, extra_texts=texts, seed=cfg.seed)
+                                  warmup_steps=cfg.tiny_warmup_steps, extra_texts=texts, seed=seed)
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = Path(cfg.model)
@@ -92,6 +93,7 @@ def make_callbacks(cfg: RunConfig, out: Path, eval_examples: Any, labels: np.nda
             self.obs: list[np.ndarray] = []
             self.levels: list[float] = []
             self.draws: np.ndarray | None = None  # [N] times each prompt was drawn and observed
+            self.evals_done = 0  # multiples of eval_every_rollouts passed so far
 
         def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001
             cur = self.trainer.curriculum
@@ -107,9 +109,19 @@ def make_callbacks(cfg: RunConfig, out: Path, eval_examples: Any, labels: np.nda
                     self.levels.append(float(labels[ids].mean()))
             if cfg.budget_rollouts is not None and generated_rollouts(self.trainer) >= cfg.budget_rollouts:
                 control.should_training_stop = True
-            if cfg.eval_every and state.global_step % cfg.eval_every == 0 and state.is_world_process_zero:
+            if self.due(state.global_step) and state.is_world_process_zero:
                 self.write_eval(state.global_step, evaluate(self.trainer.model, self.trainer.processing_class,
                                                             eval_examples, cfg))
+
+        def due(self, step: int) -> bool:
+            """Every eval_every steps, or each time the completions generated pass a multiple of eval_every_rollouts."""
+            if cfg.eval_every_rollouts:
+                done = int(generated_rollouts(self.trainer) // cfg.eval_every_rollouts)
+                if done > self.evals_done:
+                    self.evals_done = done
+                    return True
+                return False
+            return bool(cfg.eval_every) and step % cfg.eval_every == 0
 
         def write_eval(self, step: int, report: Any) -> None:
             self.write({"step": step, "rollouts": generated_rollouts(self.trainer), "eval/accuracy": report.mean}
@@ -336,13 +348,18 @@ def metric_name(cfg: RunConfig) -> str:
 
 
 def eval_table(before: Any, after: Any, metric: str = "accuracy") -> str:
-    """Before -> after per level, each with its 95% interval (held-out prompts as the unit), and the mean."""
+    """Before -> after per level, each with its 95% interval (held-out prompts as the unit; the change paired
+    prompt by prompt), and the mean."""
+    from .evaluate import change_half_width
+
     lines = [f"Held-out {metric} per level, ± 95% interval of each estimate:", "",
              "| level | prompts | before | after | change |", "|---|---|---|---|---|"]
     for k in sorted(before.accuracy, key=lambda x: (str(type(x)), x)):
         a, b = before.accuracy[k], after.accuracy.get(k, float("nan"))
         ha, hb = before.half_width.get(k, float("nan")), after.half_width.get(k, float("nan"))
-        lines.append(f"| {k} | {before.prompts.get(k, 0)} | {a:.3f} ± {ha:.3f} | {b:.3f} ± {hb:.3f} | {b - a:+.3f} |")
+        hc = change_half_width(before, after, k)
+        lines.append(f"| {k} | {before.prompts.get(k, 0)} | {a:.3f} ± {ha:.3f} | {b:.3f} ± {hb:.3f} | "
+                     f"{b - a:+.3f} ± {hc:.3f} |")
     lines.append(f"| mean | {sum(before.prompts.values())} | {before.mean:.3f} | {after.mean:.3f} | "
                  f"{after.mean - before.mean:+.3f} |")
     return "\n".join(lines)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import rl.train
-from rl.ablate import arm_config, load_ablation, main, planned_runs
-from rl.ablation_stats import pool_table, read_summaries
+from rl.ablate import arm_config, load_ablation, main, planned_runs, read_summaries
+from rl.ablation_stats import pool_table
+from rl.run_config import apply_overrides, deep_merge
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,16 +31,17 @@ arms:
 
 
 def fake_run(calls: list, fail: set | None = None):
-    """A stand-in for rl.train.run: an accuracy curve that rises faster for the adaptive arm."""
+    """A stand-in for rl.train.run: an accuracy curve that rises faster for the adaptive arm (a little more on
+    seed 2). `fail`: arms, or (arm, seed) pairs, whose run raises."""
 
     def run(cfg):
         out = Path(cfg.output_dir)
         arm = out.parent.name
         calls.append((out.parts[-3], arm, cfg.seed))
-        if fail and arm in fail:
+        if fail and (arm in fail or (arm, cfg.seed) in fail):
             raise RuntimeError("boom")
         out.mkdir(parents=True, exist_ok=True)
-        speed = 2.0 if arm == "adaptive" else 1.0
+        speed = {"adaptive": 2.0 + 0.5 * (cfg.seed == 2)}.get(arm, 1.0)
         rows = []
         for x in (0, 50, 100):
             acc = min(0.4 + speed * x / 1000 + 0.01 * cfg.seed, 1.0)
@@ -88,8 +91,20 @@ def test_a_changed_config_reruns_only_what_it_changes(config, monkeypatch):
     assert main(str(config), ["run_pools=[default]"]) == 0
     assert {c[0] for c in calls} == {"default"}
     calls.clear()
+    config.write_text(config.read_text().replace("adaptive: {policy: adaptive, fluke_damping: none}",
+                                                 "adaptive: {policy: adaptive, fluke_damping: cap}"))
     assert main(str(config), []) == 0
-    assert {c[0] for c in calls} == {"hard"}
+    assert sorted(set(calls)) == sorted({("default", "adaptive", s) for s in range(3)}
+                                        | {("hard", a, s) for a in ("uniform", "adaptive") for s in range(3)})
+
+
+def test_the_tables_read_only_this_configs_runs(config, monkeypatch):
+    monkeypatch.setattr(rl.train, "run", fake_run([]))
+    assert main(str(config), ["seeds=5"]) == 0
+    ab = load_ablation(config)  # 3 seeds: the runs of seeds 3 and 4 stay on disk but are not this study's
+    assert sorted(read_summaries(ab, "default")["uniform"]) == [0, 1, 2]
+    ab = load_ablation(config, ["budget_rollouts=200"])
+    assert read_summaries(ab, "default") == {}, "runs of another budget are not read"
 
 
 def test_a_failed_run_is_reported_and_the_others_still_complete(config, monkeypatch, capsys):
@@ -107,15 +122,41 @@ def test_a_failed_run_is_reported_and_the_others_still_complete(config, monkeypa
 def test_the_table_pairs_seeds_and_reads_completions_to_reach_the_reference(config, monkeypatch):
     monkeypatch.setattr(rl.train, "run", fake_run([]))
     assert main(str(config), []) == 0
-    per_arm = read_summaries(config.parent / "out/default", ["uniform", "adaptive"])
-    md, rows = pool_table("default", per_arm, "uniform", 100)
+    md, rows = pool_table("default", read_summaries(load_ablation(config), "default"), "uniform", 100)
     adaptive = next(r for r in rows if r and r[0] == "adaptive")
     head = rows[0]
-    assert adaptive[head.index("Δ final vs uniform")].startswith("+0.100")  # 0.6 vs 0.5 on every seed
-    assert adaptive[head.index("Δ final vs uniform")].endswith("*")
-    assert adaptive[head.index("share of uniform's")].startswith("0.50")  # half the completions
+    delta = [0.1, 0.1, 0.15]  # adaptive minus uniform, seed by seed
+    half = 4.303 * float(np.std(delta, ddof=1)) / np.sqrt(3)
+    assert adaptive[head.index("Δ final vs uniform")] == f"+{np.mean(delta):.3f} ± {half:.3f} *"
+    assert adaptive[head.index("share of uniform's")].startswith("0.4")  # under half the completions
+    assert adaptive[head.index("evaluations below uniform")] == "0/9"
     assert "solves 0.50" in md and "| start (warm model) |" in md
     assert (config.parent / "out/default_accuracy_vs_completions.png").exists()
+    md, _ = pool_table("default", read_summaries(load_ablation(config), "default"), "uniform", 100, ("adaptive",))
+    assert "Paired with `adaptive` (same seeds):" in md and "| uniform | -0.117 ± " in md
+
+
+def test_a_failed_seed_leaves_fewer_pairs_and_says_so(config, monkeypatch):
+    monkeypatch.setattr(rl.train, "run", fake_run([], fail={("adaptive", 1)}))
+    assert main(str(config), []) == 1
+    _, rows = pool_table("default", read_summaries(load_ablation(config), "default"), "uniform", 100)
+    adaptive = next(r for r in rows if r and r[0] == "adaptive")
+    assert adaptive[1] == "2" and adaptive[rows[0].index("Δ final vs uniform")].endswith("(2 pairs)")
+
+
+def test_tables_still_come_out_when_the_reference_arm_failed(config, monkeypatch, capsys):
+    monkeypatch.setattr(rl.train, "run", fake_run([], fail={"uniform"}))
+    assert main(str(config), []) == 1
+    table = (config.parent / "out/default.md").read_text()
+    assert "paired difference to `adaptive`" in table and "| adaptive | 3 |" in table
+
+
+def test_dotted_overrides_and_deep_merge_change_one_nested_key():
+    raw = apply_overrides({"tiny": {"warmup": {"steps": 10}}}, ["tiny.tasks.mistakes.2=0.1", "tiny.warmup.lr=0.01"])
+    assert raw["tiny"] == {"warmup": {"steps": 10, "lr": 0.01}, "tasks": {"mistakes": {"2": 0.1}}}
+    base = {"a": {"b": 1, "c": {"d": 2}}, "e": [1]}
+    assert deep_merge(base, {"a": {"c": {"d": 3}}, "e": [2]}) == {"a": {"b": 1, "c": {"d": 3}}, "e": [2]}
+    assert base == {"a": {"b": 1, "c": {"d": 2}}, "e": [1]}, "the arguments are left alone"
 
 
 def test_unknown_keys_and_pools_are_errors_before_any_run(config, tmp_path):
@@ -127,9 +168,15 @@ def test_unknown_keys_and_pools_are_errors_before_any_run(config, tmp_path):
     bad.write_text(config.read_text().replace("level_counts", "level_countz"))
     with pytest.raises(ValueError, match="pool 'hard': unknown run key"):
         load_ablation(bad)
+    bad.write_text(config.read_text() + "overrides: {tiny: {warmup: {stepz: 3}}}\n")
+    with pytest.raises(ValueError, match="stepz"):
+        load_ablation(bad)
+    bad.write_text(config.read_text() + "overrides: {eval_evry: 3}\n")
+    with pytest.raises(ValueError, match="overrides: unknown run key"):
+        load_ablation(bad)
 
 
-@pytest.mark.parametrize("name", ["bands.yaml", "smoke.yaml", "bands_gpu.yaml"])
+@pytest.mark.parametrize("name", ["bands.yaml", "smoke.yaml", "bands_gpu.yaml", "testbed.yaml", "adaptive.yaml"])
 def test_the_shipped_ablation_configs_load(name):
     ab = load_ablation(ROOT / "configs/ablations" / name)
     assert ab.reference_arm in ab.arms and ab.pools

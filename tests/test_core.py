@@ -11,11 +11,10 @@ from hypothesis import strategies as st
 
 from curriculum import Curriculum, CurriculumConfig, state_hash
 from curriculum.ability import sigmoid
+from curriculum.config import POLICIES
 from curriculum.permutation import permute
 from curriculum.pools import ACTIVE, EXCLUDED
 from curriculum.tracker import PassRateTracker, aggregate
-
-POLICIES = ("uniform", "static", "adaptive")
 
 
 def drive(cur: Curriculum, difficulty: np.ndarray, steps: int, k: int = 16, group: int = 8, seed: int = 0) -> list:
@@ -124,9 +123,9 @@ def test_the_whole_pool_can_be_proposed_at_once() -> None:
     assert np.array_equal(np.sort(cur.propose(50)), np.arange(50))
 
 
-def test_when_everything_is_excluded_the_sampler_warns_and_still_fills_the_batch(caplog) -> None:
+def test_when_everything_is_excluded_the_band_warns_and_still_fills_the_batch(caplog) -> None:
     n, group = 60, 8
-    cur = Curriculum(n, CurriculumConfig(explore_frac=0.5), seed=0)
+    cur = Curriculum(n, CurriculumConfig(policy="band", explore_frac=0.5), seed=0)
     for _ in range(12):  # every prompt fails every time: all become confidently out of reach
         ids = cur.propose(20)
         cur.observe(np.repeat(ids, group), np.zeros(ids.size * group))
@@ -303,8 +302,8 @@ def test_a_chunk_proposed_before_the_last_ones_feedback_does_not_repeat_its_prom
     assert np.array_equal(np.sort(cur.pending), np.sort(second))
 
 
-def test_a_revisit_cooldown_keeps_recently_observed_prompts_out_of_the_next_proposals(pool: np.ndarray) -> None:
-    cur = Curriculum(pool.size, CurriculumConfig(revisit_cooldown=3), seed=0)
+def test_a_revisit_cooldown_keeps_recently_observed_prompts_out_of_the_bands_proposals(pool: np.ndarray) -> None:
+    cur = Curriculum(pool.size, CurriculumConfig(policy="band", revisit_cooldown=3), seed=0)
     recent: list[np.ndarray] = []
     for ids in drive(cur, pool, 12):
         assert not np.isin(ids, np.concatenate(recent[-2:]) if recent else []).any()
@@ -314,7 +313,7 @@ def test_a_revisit_cooldown_keeps_recently_observed_prompts_out_of_the_next_prop
 @pytest.mark.parametrize("top", [0.3, 0.9])
 def test_a_pass_rate_prior_that_leaves_the_top_bins_empty_still_proposes_unseen_prompts(top: float) -> None:
     prior = np.linspace(0.0, top, 200)  # no prompt falls in the prior's highest pass-rate bins
-    cur = Curriculum(prior.size, CurriculumConfig(policy="adaptive", explore_frac=0.5), seed=0, prior=prior)
+    cur = Curriculum(prior.size, CurriculumConfig(policy="band", explore_frac=0.5), seed=0, prior=prior)
     seen = np.concatenate(drive(cur, -np.log(np.maximum(prior, 0.01) / (1 - np.minimum(prior, 0.99))), 10))
     assert np.unique(seen).size > 16  # unseen prompts kept coming from the non-empty bins
 
@@ -362,3 +361,56 @@ def test_a_saved_generator_state_continues_with_the_same_numbers() -> None:
     assert np.array_equal(np.sort(shuffled(ids, rng.generator)), ids)
     with pytest.raises(ValueError, match="6 uint64 words"):
         rng.load_state_array(saved[:4])
+
+
+# ---- the adaptive walk ---------------------------------------------------------------------------------------
+def walk_rounds(cur: Curriculum, p_true: np.ndarray, steps: int, k: int = 8, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(steps):
+        ids = cur.propose(k)
+        cur.observe(np.repeat(ids, 8), (rng.random((ids.size, 8)) < p_true[ids][:, None]).ravel().astype(float))
+        out.append(ids)
+    return out
+
+
+def test_the_walk_draws_every_informative_prompt_once_an_epoch() -> None:
+    n, k = 96, 8
+    cur = Curriculum(n, CurriculumConfig(policy="adaptive"), seed=0)
+    draws = np.concatenate(walk_rounds(cur, np.full(n, 0.5), 2 * n // k))
+    first = draws[:n]
+    assert np.unique(first).size >= 0.9 * n, "one epoch reaches (almost) every prompt"
+    assert np.unique(draws).size == n and np.bincount(draws, minlength=n).max() <= 3
+
+
+def test_the_walk_skips_prompts_beyond_reach_yet_keeps_them_reachable() -> None:
+    n = 400
+    labels = np.repeat([0, 1], n // 2)  # level 0: never solved; level 1: half the time
+    p_true = np.where(labels == 0, 0.0, 0.5)
+    cur = Curriculum(n, CurriculumConfig(policy="adaptive", keep_floor=0.05), seed=1, prior=labels)
+    draws = np.concatenate(walk_rounds(cur, p_true, 150)[50:])  # after the first epochs
+    hopeless = labels[draws] == 0
+    assert 0.0 < hopeless.mean() < 0.15
+    assert np.unique(draws[hopeless]).size > 10, "beyond-reach prompts keep coming up, a few at a time"
+
+
+def test_the_walk_keeps_practising_mastered_prompts_at_the_retention_rate() -> None:
+    n = 400
+    labels = np.repeat([0, 1], n // 2)  # level 0: always solved; level 1: half the time
+    p_true = np.where(labels == 0, 1.0, 0.5)
+    share = {}
+    for retention in (0.05, 0.3):
+        cur = Curriculum(n, CurriculumConfig(policy="adaptive", retention=retention), seed=2, prior=labels)
+        draws = np.concatenate(walk_rounds(cur, p_true, 150)[50:])
+        share[retention] = float((labels[draws] == 0).mean())
+    assert 0.0 < share[0.05] < share[0.3]
+
+
+def test_the_walk_scans_a_bounded_number_of_prompts_per_call_whatever_the_pool() -> None:
+    n, k = 200_000, 8
+    cur = Curriculum(n, CurriculumConfig(policy="adaptive"), seed=0)
+    for _ in range(5):
+        before = cur.policy.stream.cursor
+        ids = cur.propose(k)
+        cur.observe(np.repeat(ids, 8), np.zeros(ids.size * 8))
+        assert cur.policy.stream.cursor - before <= 4 * 4 * 4 * cur.config.candidate_mult * k  # positions, not ids

@@ -10,7 +10,6 @@ import pytest
 from rl.stats import (
     Interval,
     area_under,
-    binomial_ci,
     coverage,
     curve_band,
     forgetting,
@@ -54,17 +53,14 @@ def test_paired_differences_use_the_seeds_both_arms_have():
     assert ci.significant
 
 
-def test_binomial_half_width_of_an_accuracy():
-    assert binomial_ci(0.5, 300) == pytest.approx(1.96 * math.sqrt(0.25 / 300))
-    assert binomial_ci(1.0, 300) == 0.0
-
-
 def test_reach_interpolates_along_the_curve_and_is_nan_when_never_reached():
     curve = [(0, 0.2), (100, 0.4), (200, 0.6)]
     assert reach(curve, 0.5) == pytest.approx(150)
     assert reach(curve, 0.1) == 0
     assert math.isnan(reach(curve, 0.9))
     assert area_under(curve) == pytest.approx(0.4)
+    assert area_under(curve, end=100) == pytest.approx(0.3), "cut at a common budget"
+    assert reach([(0, 0.1), (10, 0.6 - 1e-12)], 0.6) == pytest.approx(10, abs=1e-6), "float rounding is tolerated"
 
 
 def test_forgetting_is_the_largest_drop_of_any_level_below_its_start():

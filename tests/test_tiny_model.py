@@ -129,6 +129,15 @@ def test_sampled_generation_is_seeded_and_leaves_the_global_rng_alone(built):
     assert len(set(a[0]) | set(a[1])) > 2, "an untrained model samples different completions"
 
 
+def test_a_levels_interval_counts_prompts_not_samples(built):
+    model, tok, _ = built
+    examples = [Example(f"{a}+1=", str(a + 1), 1, "arithmetic") for a in range(10)]
+    calls = iter(range(10**6))
+    report = evaluate_levels(model, tok, examples, samples=2, verify=lambda ex, c: next(calls) % 2 == 0)
+    assert report.accuracy[1] == pytest.approx(0.5)
+    assert report.half_width[1] == pytest.approx(0.0), "every prompt solved 1 of its 2 samples: no spread"
+
+
 def test_evaluate_levels_reads_dataset_rows_and_reports_each_level_and_family(built):
     model, tok, _ = built
     rows = build_eval(["digit_sum", "sorting"], None, per_level=2, seed=0)
