@@ -23,7 +23,7 @@ run: $(STAMP)
 	$(VENV)/bin/curriculum train
 
 simulate: $(STAMP)
-	$(VENV)/bin/curriculum train
+	$(VENV)/bin/curriculum simulate
 
 bench: $(STAMP)
 	$(VENV)/bin/curriculum bench

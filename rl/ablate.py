@@ -59,6 +59,9 @@ class AblationConfig:
     budget_rollouts: int = 15000
     """Generated completions per run, all of them counted."""
     output_dir: str = "runs/ablate"
+    report_dir: str | None = None
+    """Where the tables and plots go (None: output_dir). Lets two configs share runs without overwriting each
+    other's tables."""
     reference_arm: str = "uniform"
     """The arm the others are paired against, and whose final accuracy defines 'completions to reach'."""
     compare_arms: list[str] = field(default_factory=list)
@@ -203,7 +206,7 @@ def main(config: str, overrides: list[str]) -> int:
     for pool in dict.fromkeys(p for p, _, _ in plan):
         md = write_pool(ab, pool)
         print(f"\n{md}")
-    print(f"\nwrote {out}/ (<pool>.md, <pool>.csv, plots; each run's summary.json) in "
+    print(f"\nwrote {ab.report_dir or out}/ (<pool>.md, <pool>.csv, plots), each run's summary.json under {out}/ in "
           f"{time.perf_counter() - t0:.0f} s")
     if failed:
         print(f"{len(failed)} run(s) FAILED (tables leave them out): " + "; ".join(failed))
@@ -215,7 +218,8 @@ def write_pool(ab: AblationConfig, pool: str) -> str:
     """Tables and plots of one pool from the summaries on disk (finished runs only)."""
     from .ablation_stats import plot_curves, plot_levels
 
-    out = Path(ab.output_dir)
+    out = Path(ab.report_dir or ab.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
     per_arm = read_summaries(ab, pool)
     if not per_arm:
         return f"pool {pool}: no finished run"

@@ -67,6 +67,26 @@ def plot_band(rows: list[dict], out: Path) -> Path | None:
     return _save(plt, fig, out / "band.png")
 
 
+def calibration_bins(pred: np.ndarray, obs: np.ndarray, bins: int = 10) -> list[tuple[float, float, int]]:
+    """(mean predicted, mean observed, groups) per equal-width bin of the prediction, empty bins left out."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(pred, edges) - 1, 0, bins - 1)
+    return [(float(pred[which == b].mean()), float(obs[which == b].mean()), int((which == b).sum()))
+            for b in range(bins) if (which == b).any()]
+
+
+def calibration_summary(calib: Path, bins: int = 4) -> str | None:
+    """One line: binned predicted -> observed group pass rate (what calibration.png shows)."""
+    if not calib.exists():
+        return None
+    data = np.load(calib)
+    if data["predicted"].size == 0:
+        return None
+    parts = [f"{p:.2f} -> {o:.2f} ({n})" for p, o, n in calibration_bins(data["predicted"], data["observed"], bins)]
+    return ("calibration, predicted -> observed pass rate of the next group, binned by prediction "
+            "(groups): " + ", ".join(parts))
+
+
 def plot_calibration(calib: Path, out: Path, bins: int = 10) -> Path | None:
     if not calib.exists():
         return None
@@ -75,15 +95,7 @@ def plot_calibration(calib: Path, out: Path, bins: int = 10) -> Path | None:
     if pred.size == 0:
         return None
     plt, fig, ax = _figure()
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(pred, edges) - 1, 0, bins - 1)
-    centres, means, counts = [], [], []
-    for b in range(bins):
-        m = which == b
-        if m.any():
-            centres.append(pred[m].mean())
-            means.append(obs[m].mean())
-            counts.append(int(m.sum()))
+    centres, means, counts = (list(c) for c in zip(*calibration_bins(pred, obs, bins), strict=True))
     ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect")
     ax.scatter(centres, means, s=12 + 60 * np.sqrt(np.asarray(counts) / max(counts)), label="groups (binned)")
     ax.set_xlabel("predicted pass rate (before the group was seen)")

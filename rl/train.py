@@ -276,12 +276,15 @@ def run(cfg: RunConfig) -> dict[str, Any]:
               "never_solved_share": never, "coverage": coverage(draws), "pool_start": pool_start}
     (out / "eval.json").write_text(json.dumps(result, indent=2, default=float))
     (out / "eval.md").write_text(eval_table(before, after, metric_name(cfg)) + "\n")
-    from .plots import plot_run
+    from .plots import calibration_summary, plot_run
 
     plots = plot_run(out) if cfg.plots else []
     print("\n" + eval_table(before, after, metric_name(cfg)))
     print(f"\ncurriculum: ability {stats['ability']:.2f}, excluded {stats['excluded_frac']:.1%}, "
           f"retired {stats['retired_frac']:.1%}, informative groups {stats['informative_ratio_total']:.1%}")
+    calibration = calibration_summary(out / "calibration.npz")
+    if calibration:
+        print(calibration)
     if stats.get("observed_pass_rate", 0.0) == 0.0:
         print("nothing is learnable yet: no rollout succeeded on any prompt. The curriculum keeps re-probing "
               "excluded prompts as training goes on; warm the model up (SFT) or add easier prompts.")

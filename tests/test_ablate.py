@@ -107,6 +107,20 @@ def test_the_tables_read_only_this_configs_runs(config, monkeypatch):
     assert read_summaries(ab, "default") == {}, "runs of another budget are not read"
 
 
+def test_two_configs_share_runs_but_not_tables(config, monkeypatch, tmp_path):
+    calls: list = []
+    monkeypatch.setattr(rl.train, "run", fake_run(calls))
+    assert main(str(config), ["run_pools=[default]"]) == 0
+    out = Path(load_ablation(config).output_dir)
+    first = (out / "default.md").read_text()
+    assert main(str(config), ["run_pools=[default]", f"report_dir={tmp_path / 'variants'}",
+                              "arms={uniform: {policy: uniform, fluke_damping: none}}"]) == 0
+    assert len(calls) == 6, "the shared uniform runs are not redone"
+    assert (out / "default.md").read_text() == first, "the first config's tables are left alone"
+    variants = (tmp_path / "variants" / "default.md").read_text()
+    assert "| uniform |" in variants and "| adaptive |" not in variants
+
+
 def test_a_failed_run_is_reported_and_the_others_still_complete(config, monkeypatch, capsys):
     calls: list = []
     monkeypatch.setattr(rl.train, "run", fake_run(calls, fail={"adaptive"}))
