@@ -6,8 +6,9 @@
 
 Pieces: `tracker` (rolling per-prompt pass rates), `ability` (online IRT ability model),
 `pools` + `streams` (O(k) bookkeeping over any pool size), `policies` (uniform / static / adaptive),
-`simulator` (`curriculum simulate`), `bench` (`curriculum bench`). This package must never import
-torch, transformers, trl, `rl` or `tasks` (tests/test_layout.py checks it).
+`statecheck` (a state dict checked before it is loaded), `simulator` (`curriculum simulate`), `bench`
+(`curriculum bench`). This package must never import torch, transformers, trl, `rl` or `tasks`
+(tests/test_layout.py checks it).
 """
 
 from .config import CurriculumConfig

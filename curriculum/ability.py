@@ -32,11 +32,13 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .config import CurriculumConfig
+from .statecheck import read_array, read_float, read_int
 
 _NEWTON_ITERS = 3
 _B_LIMIT = 30.0  # |logit| bound on difficulties: pass rates of 1e-13 are as good as zero
@@ -45,6 +47,7 @@ _FLAT_SHARE = 0.1  # share of the grid prior spread flat: all-fail prompts may b
 
 
 _HISTORY_CAP = 256  # discounted history counts are rescaled to at most this many rollouts
+_LOGIT_LIMIT = 1e10  # |logits| a state may hold: the ability moves at most one a step, and steps are int32
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -416,7 +419,24 @@ class AbilityModel:
             "population_hist": self.hist,
         }
 
-    def load_state_dict(self, sd: dict) -> None:
+    def check_state(self, sd: Mapping[str, Any], step: int) -> None:
+        """Raise ValueError naming the entry unless `sd` holds beliefs this model can load at clock `step`."""
+        lim, labels, prompts = _LOGIT_LIMIT, (self.num_labels,), (self.mu.size,)
+        read_float(sd, "theta", -lim, lim)
+        read_float(sd, "theta_var", 0.0, low_open=True)
+        read_array(sd, "offset", np.float64, labels, -lim, lim)
+        read_array(sd, "offset_var", np.float64, labels, low=0.0)
+        read_int(sd, "ability_last_step", 0, step)
+        read_array(sd, "mu", np.float32, prompts, -lim, lim)
+        read_array(sd, "var", np.float32, prompts, low=0.0)
+        read_array(sd, "anchor", np.float32, prompts, -lim, lim)
+        hist = read_array(sd, "population_hist", np.float64, (self.num_labels, B_GRID.size), low=0.0)
+        total = hist.sum(axis=1)
+        if not (np.isfinite(total) & (total > 0)).all():
+            raise ValueError("curriculum state entry 'population_hist' has a label whose weights sum to 0 or overflow")
+
+    def load_state_dict(self, sd: Mapping[str, Any]) -> None:
+        """Assign a state `check_state` passed."""
         self.theta, self.theta_var = float(sd["theta"]), float(sd["theta_var"])
         self.last_step = int(sd["ability_last_step"])
         self.hist = np.array(sd["population_hist"], dtype=np.float64)

@@ -7,8 +7,12 @@ config time, never in the hot loop.
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 POLICIES = ("uniform", "static", "adaptive", "band")
 PRIOR_TYPES = ("auto", "label", "pass_rate")
@@ -96,37 +100,23 @@ class CurriculumConfig:
     """Static policy without a pass-rate prior: prompts observed once (uniformly) before the band is fixed."""
 
     def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # types first: the ranges below compare numbers
+            object.__setattr__(self, f.name, _typed(f.name, f.type, getattr(self, f.name)))
         if self.policy not in POLICIES:
             raise ValueError(f"policy={self.policy!r} is not one of {POLICIES}")
         if self.prior_type not in PRIOR_TYPES:
             raise ValueError(f"prior_type={self.prior_type!r} is not one of {PRIOR_TYPES}")
+        for name, (low, high, closed) in _RANGES.items():
+            _check_range(name, getattr(self, name), low, high, closed)
         if not 0.0 < self.band_low < self.target < self.band_high < 1.0:
             raise ValueError(
                 f"need 0 < band_low < target < band_high < 1, got band_low={self.band_low}, "
                 f"target={self.target}, band_high={self.band_high}"
             )
-        if not 0.0 < self.exclude_below <= self.band_low:
+        if not self.exclude_below <= self.band_low:
             raise ValueError(f"need 0 < exclude_below <= band_low, got exclude_below={self.exclude_below}")
-        if not self.band_high <= self.retire_above < 1.0:
+        if not self.band_high <= self.retire_above:
             raise ValueError(f"need band_high <= retire_above < 1, got retire_above={self.retire_above}")
-        if not 0.5 <= self.confidence < 1.0:
-            raise ValueError(f"confidence must be in [0.5, 1), got {self.confidence}")
-        for name in ("keep_floor", "retention"):
-            if not 0.0 < getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be in (0, 1], got {getattr(self, name)}")
-        if not 0.0 <= self.explore_frac <= 1.0:
-            raise ValueError(f"explore_frac must be in [0, 1], got {self.explore_frac}")
-        for name in ("candidate_mult", "calibration_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        positive = ("prompt_prior_sd", "pass_rate_prior_sd", "tracker_half_life", "keep_power")
-        for name in positive:
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
-        for name in ("ability_drift", "label_drift", "prompt_drift", "thompson_scale", "reprobe_scan", "band_cache",
-                     "revisit_cooldown"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -141,6 +131,66 @@ class CurriculumConfig:
 
     def replace(self, **changes: Any) -> CurriculumConfig:
         return dataclasses.replace(self, **changes)
+
+
+_INT_MAX = 2**31 - 1  # step clocks and counts are int32; no count setting needs more
+_SD_MAX = 100.0  # logits: a prior sd beyond this is flat on any pass rate that can be told apart from 0 or 1
+_RATE_MAX = 100.0  # logit variance per step (drifts, revisit noise): the defaults are 0.002 to 0.5
+_RANGES: dict[str, tuple[float, float, str]] = {
+    # field: (low, high, which ends are closed: "[]", "[)", "(]" or "()"); NaN and inf fail every range
+    "target": (0.0, 1.0, "()"),
+    "band_low": (0.0, 1.0, "()"),
+    "band_high": (0.0, 1.0, "()"),
+    "success_threshold": (0.0, 1.0, "(]"),
+    "exclude_below": (0.0, 1.0, "()"),
+    "retire_above": (0.0, 1.0, "()"),
+    "confidence": (0.5, 1.0, "[)"),
+    "explore_frac": (0.0, 1.0, "[]"),
+    "candidate_mult": (1, _INT_MAX, "[]"),
+    "band_cache": (0, _INT_MAX, "[]"),
+    "reprobe_scan": (0, _INT_MAX, "[]"),
+    "revisit_cooldown": (0, _INT_MAX, "[]"),
+    "keep_floor": (0.0, 1.0, "(]"),
+    "retention": (0.0, 1.0, "(]"),
+    "keep_power": (0.0, math.inf, "()"),
+    "thompson_scale": (0.0, math.inf, "[)"),
+    "prompt_prior_sd": (0.0, _SD_MAX, "(]"),
+    "pass_rate_prior_sd": (0.0, _SD_MAX, "(]"),
+    "ability_drift": (0.0, _RATE_MAX, "[]"),
+    "revisit_noise": (0.0, _RATE_MAX, "[]"),
+    "revisit_min_gap": (0, _INT_MAX, "[]"),
+    "label_drift": (0.0, _RATE_MAX, "[]"),
+    "prompt_drift": (0.0, _RATE_MAX, "[]"),
+    "tracker_half_life": (0.01, math.inf, "[)"),
+    "calibration_size": (1, _INT_MAX, "[]"),
+}
+"""The valid range of every numeric field."""
+
+
+def _typed(name: str, kind: str, value: Any) -> Any:
+    """`value` as a plain Python value of a field annotated `kind` ("str", "int" or "float"; a float field takes ints
+    too, kept as ints); numpy scalars become Python ones (they would not serialise to JSON)."""
+    if kind == "str":
+        return value
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        expected = "an int" if kind == "int" else "a number"
+        raise ValueError(f"{name} must be {expected}, got {type(value).__name__} {value!r}")
+    if kind == "int":
+        if not isinstance(value, numbers.Integral):
+            raise ValueError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+        return int(value)
+    return int(value) if isinstance(value, numbers.Integral) else float(value)
+
+
+def _check_range(name: str, value: float, low: float, high: float, closed: str) -> None:
+    above = value >= low if closed[0] == "[" else value > low
+    below = value <= high if closed[1] == "]" else value < high
+    if not (above and below):  # False for NaN
+        raise ValueError(f"{name} must be in {closed[0]}{_fmt(low)}, {_fmt(high)}{closed[1]}, got {value!r}")
+
+
+def _fmt(x: float) -> str:
+    return str(x) if isinstance(x, int) else f"{x:g}"
 
 
 def field_help() -> dict[str, str]:

@@ -7,7 +7,7 @@
     cur.observe_counts(ids, n, s)      # or counted per prompt: distinct ids, rollouts, successes
     cur.predict(ids)                   # pass rate now, also for prompts not seen for a while
     cur.stats()                        # dict[str, float] for logging
-    sd = cur.state_dict(); cur.load_state_dict(sd)
+    sd = cur.state_dict(); cur.load_state_dict(sd)   # a bad state: ValueError naming the entry, nothing changed
 
 Randomness comes from generators seeded by `seed` whose state is part of the state dict (curriculum/rng.py),
 so two instances fed the same observations propose the same ids (every rank agrees), and a reloaded
@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import numbers
 from statistics import NormalDist
 from typing import Any
 
@@ -30,12 +31,18 @@ from .permutation import derive_key
 from .policies import POLICY_CLASSES, informativeness
 from .pools import ACTIVE, EXCLUDED, RETIRED, UNSEEN, StatusPools
 from .rng import SavedRNG, shuffled
+from .statecheck import INT32_MAX, INT64_MAX, POSITION_MAX, check_keys, read_array, read_ids, read_int, read_json
 from .streams import GroupedStreams
 from .tracker import PassRateTracker, aggregate
 
 FORMAT_VERSION = 3  # 2: generator states in the state dict; 3: the adaptive walk's cursor
 _PRIOR_BINS = 16
 _PENDING_CAP = 65536  # proposals awaiting feedback that are remembered (trainers lag one or two chunks)
+_MAX_ROLLOUTS = 2**24  # rollouts of one prompt in one observe_counts call: float32 counts are exact up to here
+_IDENTITY_KEYS = ("format_version", "num_prompts", "config", "seed", "prior_type", "prior_digest")
+_CORE_KEYS = (*_IDENTITY_KEYS, "step", "proposals", "stream_cursor", "stream_taken", "band_cache", "pending",
+              "rng_propose", "rng_observe", "counters", "last")  # and the parts' entries (tracker, ability, ...)
+_LAST_KEYS = ("informative_ratio", "pred_abs_error", "groups")
 
 
 def _resolve_prior(prior: Any, num_prompts: int, prior_type: str) -> tuple[str, np.ndarray | None]:
@@ -59,15 +66,19 @@ def _resolve_prior(prior: Any, num_prompts: int, prior_type: str) -> tuple[str, 
     return prior_type, arr
 
 
+def _int_at_least(value: Any, low: int, name: str) -> int:
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {type(value).__name__} {value!r}")
+    return int(value)
+
+
 class Curriculum:
     def __init__(
         self, num_prompts: int, config: CurriculumConfig | None = None, seed: int = 0, prior: Any = None
     ) -> None:
-        if int(num_prompts) < 1:
-            raise ValueError(f"num_prompts must be >= 1, got {num_prompts}")
-        self.num_prompts = int(num_prompts)
+        self.num_prompts = _int_at_least(num_prompts, 1, "num_prompts")
         self.config = config if config is not None else CurriculumConfig()
-        self.seed = int(seed)
+        self.seed = _int_at_least(seed, 0, "seed")
         self.prior_type, prior_arr = _resolve_prior(prior, self.num_prompts, self.config.prior_type)
         self._prior_digest = hashlib.sha256(prior_arr.tobytes()).hexdigest()[:16] if prior_arr is not None else ""
         self.labels: np.ndarray | None = None  # [N] label index, only for label priors
@@ -334,7 +345,13 @@ class Curriculum:
 
     def _check_observation(self, prompt_ids: Any, rewards: Any) -> tuple[np.ndarray, np.ndarray]:
         ids = self._check_ids(prompt_ids, "prompt_ids")
-        rew = np.asarray(rewards, dtype=np.float64)
+        rew = np.asarray(rewards)
+        if rew.dtype.kind not in "biuf":  # strings would parse silently, objects hide anything
+            raise ValueError(
+                f"rewards must be numbers (floats in [0, 1] or 0/1 successes), got dtype {rew.dtype}; convert them "
+                "first, e.g. np.asarray(rewards, dtype=float)"
+            )
+        rew = rew.astype(np.float64, copy=False)
         if rew.shape != ids.shape:
             raise ValueError(
                 f"prompt_ids and rewards must have the same length (one entry per rollout), got {ids.shape} and "
@@ -361,6 +378,12 @@ class Curriculum:
             return ids, ids, ids
         if n.dtype.kind not in "iu" or s.dtype.kind not in "iu":
             raise ValueError(f"rollouts and successes must be integer counts, got dtypes {n.dtype} and {s.dtype}")
+        if n.max() > _MAX_ROLLOUTS:  # before any cast: uint64 counts beyond int64 would wrap to negative ones
+            raise ValueError(
+                f"rollouts must be at most {_MAX_ROLLOUTS} per prompt in one call (the tracker's float32 counts are "
+                f"exact up to there), got {n.max()}; pass one step's rollouts per prompt (a negative count cast to "
+                "unsigned wraps to a huge one)"
+            )
         if not ((s >= 0) & (s <= n)).all():
             raise ValueError("counts must satisfy 0 <= successes <= rollouts for every prompt")
         observed = n > 0
@@ -403,7 +426,9 @@ class Curriculum:
         return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in sd.items()}
 
     def load_state_dict(self, sd: dict[str, Any]) -> None:
-        self._check_state(sd)
+        """Restore a `state_dict()`. The whole state is checked first (`check_state`): a refused one raises
+        ValueError naming the entry and leaves this curriculum exactly as it was."""
+        self.check_state(sd)
         self.tracker.load_state_dict(sd)
         self.ability.load_state_dict(sd)
         self.pools.load_state_dict(sd)
@@ -418,22 +443,77 @@ class Curriculum:
         self.counters = json.loads(str(sd["counters"]))
         self.last = json.loads(str(sd["last"]))
 
-    def _check_state(self, sd: dict[str, Any]) -> None:
-        if int(sd.get("format_version", -1)) != FORMAT_VERSION:
-            raise ValueError(f"curriculum state has format_version {sd.get('format_version')}, expected {FORMAT_VERSION}")
-        if int(sd["num_prompts"]) != self.num_prompts:
+    def check_state(self, sd: dict[str, Any]) -> None:
+        """Raise ValueError naming the entry and the problem unless `sd` is a state this curriculum can load: made
+        for this pool, config, seed and prior, with every entry present, of its shape and dtype, finite and in
+        range (ids inside the pool, counts >= 0). Assigns nothing; O(num_prompts)."""
+        check_keys(sd, set(_IDENTITY_KEYS), exact=False)
+        self._check_identity(sd)
+        parts = (self.tracker.state_dict(), self.ability.state_dict(), self.pools.state_dict(), self.policy.state_dict())
+        check_keys(sd, {*_CORE_KEYS, *(key for part in parts for key in part)})
+        step = read_int(sd, "step", high=INT32_MAX - 1)  # the tracker stores steps as int32
+        read_int(sd, "proposals")
+        groups = self.streams.sizes.shape
+        read_array(sd, "stream_cursor", np.int64, groups, low=0, high=POSITION_MAX)
+        if (read_array(sd, "stream_taken", np.int64, groups, low=0) > self.streams.sizes).any():
+            raise ValueError("curriculum state entry 'stream_taken' takes more prompts from a group than it holds")
+        read_ids(sd, "band_cache", self.num_prompts, max_len=self.config.band_cache, distinct=True)
+        read_ids(sd, "pending", self.num_prompts, max_len=_PENDING_CAP)
+        SavedRNG.check_state_array(sd, "rng_propose")
+        SavedRNG.check_state_array(sd, "rng_observe")
+        self._check_counters(read_json(sd, "counters", dict))
+        _check_last(read_json(sd, "last", dict))
+        self.tracker.check_state(sd, step)
+        self.ability.check_state(sd, step)
+        self.pools.check_state(sd)
+        self.policy.check_state(sd)
+
+    def _check_identity(self, sd: dict[str, Any]) -> None:
+        """The state was made by this version for this pool, config, seed and prior."""
+        version = read_int(sd, "format_version")
+        if version != FORMAT_VERSION:
+            raise ValueError(f"curriculum state has format_version {version}, expected {FORMAT_VERSION}")
+        num = read_int(sd, "num_prompts")
+        if num != self.num_prompts:
             raise ValueError(
-                f"curriculum state is for {int(sd['num_prompts'])} prompts but this curriculum has {self.num_prompts}: "
+                f"curriculum state is for {num} prompts but this curriculum has {self.num_prompts}: "
                 "the dataset changed since the checkpoint; resume with the same dataset or start a fresh run"
             )
-        saved = json.loads(str(sd["config"]))
-        differ = sorted(k for k in set(saved) | set(self.config.to_dict()) if saved.get(k) != self.config.to_dict().get(k))
+        saved, mine = read_json(sd, "config", dict), self.config.to_dict()
+        differ = sorted(k for k in set(saved) | set(mine) if saved.get(k) != mine.get(k))
         if differ:
-            detail = ", ".join(f"{k}: saved {saved.get(k)!r} vs now {self.config.to_dict().get(k)!r}" for k in differ)
+            detail = ", ".join(f"{k}: saved {saved.get(k)!r} vs now {mine.get(k)!r}" for k in differ)
             raise ValueError(f"curriculum state was made with a different config ({detail})")
-        for key, mine in (("seed", self.seed), ("prior_type", self.prior_type), ("prior_digest", self._prior_digest)):
-            if str(sd[key]) != str(mine):
-                raise ValueError(f"curriculum state has {key}={sd[key]!r} but this curriculum has {mine!r}")
+        for key, value in (("seed", self.seed), ("prior_type", self.prior_type), ("prior_digest", self._prior_digest)):
+            if str(sd[key]) != str(value):
+                raise ValueError(f"curriculum state has {key}={sd[key]!r} but this curriculum has {value!r}")
+
+    def _check_counters(self, counters: dict[str, Any]) -> None:
+        if sorted(counters) != sorted(self.counters):
+            raise ValueError(f"curriculum state entry 'counters' must hold {sorted(self.counters)}, got {sorted(counters)}")
+        for key, value in counters.items():
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT64_MAX:
+                raise ValueError(f"curriculum state entry 'counters' has {key}={value!r}, expected an int >= 0")
+        c = counters
+        if not (c["successes"] <= c["rollouts"] and c["informative_groups"] <= c["groups"] <= c["rollouts"]
+                and c["prompts_seen"] <= min(c["groups"], self.num_prompts)):
+            raise ValueError(
+                f"curriculum state entry 'counters' is inconsistent: {c} (need successes <= rollouts, "
+                f"informative_groups <= groups <= rollouts, prompts_seen <= groups and <= {self.num_prompts})"
+            )
+
+
+def _check_last(last: dict[str, Any]) -> None:
+    """The last step's statistics: ratios in [0, 1] (NaN before the first observation), a group count."""
+    if sorted(last) != sorted(_LAST_KEYS):
+        raise ValueError(f"curriculum state entry 'last' must hold {sorted(_LAST_KEYS)}, got {sorted(last)}")
+    for key in ("informative_ratio", "pred_abs_error"):
+        value = last[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (math.isnan(value) or 0 <= value <= 1):
+            raise ValueError(f"curriculum state entry 'last' has {key}={value!r}, expected a number in [0, 1] or NaN")
+    groups = last["groups"]
+    if isinstance(groups, bool) or not isinstance(groups, int) or not 0 <= groups <= INT64_MAX:
+        raise ValueError(f"curriculum state entry 'last' has groups={groups!r}, expected an int >= 0")
 
 
 def state_hash(sd: dict[str, Any]) -> str:

@@ -13,20 +13,23 @@
 
 Each policy's `propose(cur, k, rng)` returns k distinct ids and `after_observe(cur, uniq, solved)`
 reacts to a step's observed prompts (`solved`: what the ability model learned about them; its randomness
-comes from `cur.observe_rng()`); its state is a few ints and arrays.
+comes from `cur.observe_rng()`); its state is a few ints and arrays (`check_state(sd)` validates them, assigning
+nothing; `load_state_dict(sd)` assigns a state that passed).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .ability import Solved, sigmoid
 from .permutation import derive_key, walk
 from .pools import ACTIVE, EXCLUDED, RETIRED, UNSEEN, distinct_sorted
+from .statecheck import POSITION_MAX, read_array, read_ids, read_int
 from .streams import Stream
 
 if TYPE_CHECKING:
@@ -61,7 +64,10 @@ class UniformPolicy:
     def state_dict(self) -> dict:
         return {"policy_cursor": self.stream.cursor}
 
-    def load_state_dict(self, sd: dict) -> None:
+    def check_state(self, sd: Mapping[str, Any]) -> None:
+        read_int(sd, "policy_cursor", high=POSITION_MAX)
+
+    def load_state_dict(self, sd: Mapping[str, Any]) -> None:
         self.stream.cursor = int(sd["policy_cursor"])
 
 
@@ -126,10 +132,20 @@ class StaticPolicy(UniformPolicy):
         sd["static_band"] = np.asarray(self.fixed_band, dtype=np.float64)
         return sd
 
-    def load_state_dict(self, sd: dict) -> None:
+    def check_state(self, sd: Mapping[str, Any]) -> None:
+        super().check_state(sd)
+        fixed = read_int(sd, "static_fixed", 0, 1)
+        members = read_ids(sd, "static_members", self.stream.n, distinct=True)
+        if fixed and members.size == 0:
+            raise ValueError("curriculum state entry 'static_members' is empty although 'static_fixed' is 1")
+        read_int(sd, "static_cursor", high=POSITION_MAX)
+        read_array(sd, "static_band", np.float64, (2,), finite=bool(fixed))  # (nan, nan) until fixed
+
+    def load_state_dict(self, sd: Mapping[str, Any]) -> None:
         super().load_state_dict(sd)
+        self.members, self.member_stream, self.fixed_band = None, None, (math.nan, math.nan)
         if int(sd["static_fixed"]):
-            members = np.asarray(sd["static_members"], dtype=np.int64)
+            members = np.asarray(sd["static_members"], dtype=np.int64).copy()
             self.members = members
             self.member_stream = Stream(members.size, self._key)
             self.member_stream.cursor = int(sd["static_cursor"])
@@ -228,7 +244,10 @@ class BandPolicy:
     def state_dict(self) -> dict:
         return {"fallback_steps": self.fallback_steps}
 
-    def load_state_dict(self, sd: dict) -> None:
+    def check_state(self, sd: Mapping[str, Any]) -> None:
+        read_int(sd, "fallback_steps")
+
+    def load_state_dict(self, sd: Mapping[str, Any]) -> None:
         self.fallback_steps = int(sd["fallback_steps"])
 
 
@@ -288,7 +307,10 @@ class AdaptivePolicy:
     def state_dict(self) -> dict:
         return {"policy_cursor": self.stream.cursor}
 
-    def load_state_dict(self, sd: dict) -> None:
+    def check_state(self, sd: Mapping[str, Any]) -> None:
+        read_int(sd, "policy_cursor", high=POSITION_MAX)
+
+    def load_state_dict(self, sd: Mapping[str, Any]) -> None:
         self.stream.cursor = int(sd["policy_cursor"])
 
 

@@ -9,9 +9,13 @@ No operation looks at all N prompts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 from .rng import uniform_integers
+from .statecheck import read_array, read_ids
 
 UNSEEN, ACTIVE, EXCLUDED, RETIRED = 0, 1, 2, 3
 POOL_NAMES = {ACTIVE: "active", EXCLUDED: "excluded", RETIRED: "retired"}
@@ -114,7 +118,22 @@ class StatusPools:
             out[f"pool_{name}"] = self.members(code)
         return out
 
-    def load_state_dict(self, sd: dict[str, np.ndarray]) -> None:
+    def check_state(self, sd: Mapping[str, Any]) -> None:
+        """Raise ValueError naming the entry unless `sd` holds pools this object can load: a status per prompt and,
+        per pool, its distinct members: exactly the prompts with that status."""
+        status = read_array(sd, "status", np.int8, (self.num_prompts,), low=UNSEEN, high=RETIRED)
+        counts = np.bincount(status.astype(np.intp), minlength=4)  # O(N), once per load
+        for code, name in POOL_NAMES.items():
+            key = f"pool_{name}"
+            ids = read_ids(sd, key, self.num_prompts, distinct=True)
+            if ids.size != counts[code] or not (status[ids] == code).all():
+                raise ValueError(
+                    f"curriculum state entry {key!r} does not list exactly the {int(counts[code])} prompts whose "
+                    f"'status' is {code} ({name})"
+                )
+
+    def load_state_dict(self, sd: Mapping[str, Any]) -> None:
+        """Assign a state `check_state` passed."""
         self.status[...] = sd["status"]
         for code, name in POOL_NAMES.items():
             ids = np.asarray(sd[f"pool_{name}"])

@@ -19,7 +19,12 @@ in a step.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
+
+from .statecheck import read_array
 
 _MASK64 = (1 << 64) - 1
 
@@ -42,12 +47,31 @@ class SavedRNG:
         w = [int(x) for x in np.asarray(words, dtype=np.uint64)]
         if len(w) != 6:
             raise ValueError(f"a generator state is 6 uint64 words, got {len(w)}")
-        self.bits.state = {
-            "bit_generator": "PCG64",
-            "state": {"state": (w[0] << 64) | w[1], "inc": (w[2] << 64) | w[3]},
-            "has_uint32": w[4],
-            "uinteger": w[5],
-        }
+        self.bits.state = _state(w)
+
+    @staticmethod
+    def check_state_array(sd: Mapping[str, Any], key: str) -> None:
+        """Raise ValueError naming `key` unless `sd[key]` is a state `load_state_array` takes as it was saved: (6,)
+        uint64 words, an odd increment (as every seeded PCG64 has), has_uint32 0 or 1 and uinteger a uint32."""
+        w = [int(x) for x in read_array(sd, key, np.uint64, (6,))]
+        if w[3] % 2 == 0 or w[4] not in (0, 1) or w[5] >= 2**32:
+            raise ValueError(
+                f"curriculum state entry {key!r} is not a saved PCG64 state (its increment must be odd, has_uint32 "
+                f"0 or 1, uinteger < 2**32)"
+            )
+        try:
+            np.random.PCG64(0).state = _state(w)  # whatever else numpy checks, on a scratch generator
+        except (ValueError, TypeError, OverflowError) as err:
+            raise ValueError(f"curriculum state entry {key!r} is not a PCG64 state numpy accepts ({err})") from None
+
+
+def _state(w: list[int]) -> dict[str, Any]:
+    return {
+        "bit_generator": "PCG64",
+        "state": {"state": (w[0] << 64) | w[1], "inc": (w[2] << 64) | w[3]},
+        "has_uint32": w[4],
+        "uinteger": w[5],
+    }
 
 
 def uniform_integers(rng: np.random.Generator, high: int, size: int) -> np.ndarray:

@@ -12,8 +12,12 @@ rollouts ever observed: a prompt with attempts == 0 was never seen (no sentinel 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
+
+from .statecheck import read_array
 
 _INT32_MAX = int(np.iinfo(np.int32).max)
 
@@ -80,6 +84,17 @@ class PassRateTracker:
     def state_dict(self) -> dict[str, np.ndarray]:
         return {"succ": self.succ, "tries": self.tries, "attempts": self.attempts, "last_step": self.last_step}
 
-    def load_state_dict(self, sd: dict[str, np.ndarray]) -> None:
+    def check_state(self, sd: Mapping[str, Any], step: int) -> None:
+        """Raise ValueError naming the entry unless `sd` holds counts this tracker can load at clock `step`."""
+        shape = (self.succ.size,)
+        succ = read_array(sd, "succ", np.float32, shape, low=0.0)
+        tries = read_array(sd, "tries", np.float32, shape, low=0.0)
+        if (succ > tries).any():
+            raise ValueError("curriculum state entry 'succ' holds more successes than 'tries' for some prompts")
+        read_array(sd, "attempts", np.int32, shape, low=0)
+        read_array(sd, "last_step", np.int32, shape, low=0, high=step)
+
+    def load_state_dict(self, sd: Mapping[str, Any]) -> None:
+        """Assign a state `check_state` passed."""
         for name, arr in self.state_dict().items():
             arr[...] = sd[name]

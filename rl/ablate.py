@@ -130,6 +130,7 @@ def arm_config(ab: AblationConfig, name: str, diff: dict[str, Any], seed: int, p
     run.budget_rollouts = ab.budget_rollouts
     run.grpo = {**run.grpo, "save_strategy": "no"}
     run.plots = False
+    run.overwrite = True  # a run not finished (crashed, or made with other settings) is redone from scratch
     run.probe_pool = name == ab.reference_arm
     run.__post_init__()
     if run.model == "tiny":
@@ -139,8 +140,13 @@ def arm_config(ab: AblationConfig, name: str, diff: dict[str, Any], seed: int, p
     return run
 
 
+NEUTRAL = ("overwrite",)
+"""Run settings that cannot change a run's result, left out of its digest (so adding one keeps finished runs)."""
+
+
 def config_digest(cfg: RunConfig) -> str:
-    return hashlib.sha256(json.dumps(dataclasses.asdict(cfg), sort_keys=True, default=str).encode()).hexdigest()[:16]
+    settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in NEUTRAL}
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 # ---- the driver ---------------------------------------------------------------------------------------
@@ -247,9 +253,29 @@ def read_summaries(ab: AblationConfig, pool: str) -> dict[str, dict[int, dict[st
     return out
 
 
+def resummarise(ab: AblationConfig) -> int:
+    """Recompute every finished run's summary.json from its eval.json and metrics.jsonl (a new column of the tables
+    then needs no rerun); returns how many were rewritten."""
+    done = 0
+    for pool, arm, seed in planned_runs(ab):
+        cfg = arm_config(ab, arm, ab.arms[arm], seed, pool)
+        old, out = finished(cfg), Path(cfg.output_dir)
+        if old is None or not (out / "eval.json").exists():
+            continue
+        result = json.loads((out / "eval.json").read_text())
+        summary = summarise_run(result, out, cfg.budget_rollouts) | {k: old[k] for k in ("pool", "arm", "seed",
+                                                                                        "config_digest")}
+        tmp = out / "summary.json.tmp"
+        tmp.write_text(json.dumps(summary, default=float))
+        os.replace(tmp, out / "summary.json")
+        done += 1
+    return done
+
+
 def replot(config: str) -> str:
-    """Rewrite every pool's tables and plots from the finished runs' summaries."""
+    """Recompute the finished runs' summaries, then rewrite every pool's tables and plots."""
     ab = load_ablation(config)
+    resummarise(ab)
     return "\n\n".join(write_pool(ab, pool) for pool in ab.pools)
 
 

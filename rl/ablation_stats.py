@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .stats import Interval, area_under, curve_band, forgetting, mean_ci, paired_ci, reach
+from .stats import Interval, area_under, band_drift, curve_band, forgetting, mean_ci, paired_ci, reach
 
 
 def _levels(d: dict) -> dict[str, float]:
@@ -58,7 +58,31 @@ def summarise_run(result: dict[str, Any], out: Path, budget: float | None = None
         "completions": result.get("generated_rollouts", result["rollouts"]), "wall_s": result["wall_s"],
         "pool_start": result.get("pool_start"), "eval_metric": result.get("eval_metric", "accuracy"),
         "eval_prompts": result.get("eval_prompts", {}),
+        "family_start": _family_means(result.get("before_by_family")),
+        "family_final": _family_means(result.get("after_by_family")),
+        "mode_share": (result.get("mode_share") or {}).get("after"),
+        "mode_share_start": (result.get("mode_share") or {}).get("before"),
+        "reference_mode_share": (result.get("mode_share") or {}).get("reference"),
+        "band_prompts": (result.get("pool_band") or {}).get("prompts"), "drift": _drift(result, out),
     }  # fmt: skip
+
+
+def _drift(result: dict[str, Any], out: Path) -> dict[str, float] | None:
+    """The band-drift figures, recomputed from the run's drift.npz when it has one."""
+    path = out / "drift.npz"
+    if not path.exists():
+        return result.get("drift")
+    with np.load(path) as data:
+        steps, rates = data["step"].tolist(), list(data["rate"])
+    gaps = np.diff(sorted(set(steps)))
+    return band_drift(steps, rates, int(gaps.min()) if gaps.size else 0)
+
+
+def _family_means(by_family: dict | None) -> dict[str, float] | None:
+    """{family: accuracy, mean over its levels}."""
+    if not by_family:
+        return None
+    return {fam: float(np.mean(list(acc.values()))) for fam, acc in sorted(by_family.items())}
 
 
 # ---- the tables ------------------------------------------------------------------------------------------
@@ -155,7 +179,59 @@ def pool_table(pool: str, per_arm: dict[str, dict[int, dict]], reference: str, b
         md += [f"Paired with `{other}` (same seeds):", "", _markdown(cmp_head, cmp_rows), ""]
         extra += [[], cmp_head, *cmp_rows]
     md += ["Final held-out accuracy per level:", "", _markdown(level_head, level_rows)]
+    for title, (table_head, table_rows) in _study_tables(per_arm, reference):
+        md += ["", title, "", _markdown(table_head, table_rows)]
+        extra += [[], table_head, *table_rows]
     return "\n".join(md), [head, *body, *extra, [], level_head, *level_rows]
+
+
+def _study_tables(per_arm: dict[str, dict[int, dict]], reference: str) -> list[tuple[str, tuple[list, list]]]:
+    """The tables of the evidence studies, when the runs carry their figures: per family (with the answer-mode
+    share, the shortcut measure), the pool band's size, the drift of the medium band."""
+    runs_all = [r for runs in per_arm.values() for r in runs.values()]
+    tables = []
+    families = sorted({f for r in runs_all for f in (r.get("family_final") or {})})
+    if len(families) > 1:
+        head = ["arm", *[f"{f}: final (change)" for f in families], *[f"{f}: answer mode share" for f in families]]
+        rows = []
+        for arm, runs in per_arm.items():
+            fin = [mean_ci([r["family_final"][f] for r in runs.values() if f in (r.get("family_final") or {})])
+                   for f in families]
+            chg = [mean_ci([r["family_final"][f] - r["family_start"][f] for r in runs.values()
+                            if f in (r.get("family_final") or {}) and f in (r.get("family_start") or {})])
+                   for f in families]
+            mode = [mean_ci([r["mode_share"][f] for r in runs.values() if (r.get("mode_share") or {}).get(f)
+                             is not None]) for f in families]
+            rows.append([arm, *[f"{a.format()} ({c.format(3, signed=True)}{' *' if c.significant else ''})"
+                                for a, c in zip(fin, chg, strict=True)], *[m.format(2) for m in mode]])
+        def shares(key: str, runs: list[dict]) -> list[str]:
+            return [mean_ci([r[key][f] for r in runs if (r.get(key) or {}).get(f) is not None]).format(2)
+                    for f in families]
+
+        ref_runs = list(per_arm[reference].values())
+        start = [mean_ci([r["family_start"][f] for r in ref_runs if (r.get("family_start") or {}).get(f) is not None])
+                 for f in families]
+        rows.insert(0, ["start (warm model)", *[a.format() for a in start], *shares("mode_share_start", ref_runs)])
+        rows.append(["(references)", *["-" for _ in families], *shares("reference_mode_share", runs_all)])
+        tables.append(("Per family: final held-out accuracy (mean over levels) and its change from the start; the "
+                       "share of completions giving the family's most frequent answer (1.00: the same answer "
+                       "whatever the input), against that share among the references:", (head, rows)))
+    if any(r.get("band_prompts") for r in runs_all):
+        rows = [[arm, _col(runs, "band_prompts").format(0)] for arm, runs in per_arm.items()]
+        tables.append(("Training prompts (the pool's prompts in the arm's band of the warm model's pass rate):",
+                       (["arm", "prompts"], rows)))
+    if any(r.get("drift") for r in runs_all):
+        keys = ["overlap_noise", "overlap_step", "stale_noise", "static_stale", "band_start", "band_end", "rate_start",
+                "rate_end"]
+        head = ["arm", "band overlap, same model twice (noise floor)", "band overlap, 50 steps apart",
+                "start band out of band when probed again at once (noise)", "start band out of band at the end",
+                "in band at start", "in band at end", "mean pass rate at start", "mean pass rate at end"]
+        rows = [[arm, *[mean_ci([r["drift"][k] for r in runs.values() if r.get("drift")
+                                 and not math.isnan(r["drift"].get(k, math.nan))]).format(2) for k in keys]]
+                for arm, runs in per_arm.items()]
+        tables.append(("Drift of the medium band (pass rate in [0.25, 0.75], 16 samples, a fixed sample of the pool "
+                       "probed every 50 steps; overlap: Jaccard):", (head, rows)))
+    return tables
 
 
 def _markdown(head: list[str], body: list[list[str]]) -> str:

@@ -1,10 +1,13 @@
 """Curriculum state in every `checkpoint-*/` folder: npz arrays + JSON metadata, never pickle.
 
     checkpoint-40/curriculum_state.npz    every array of the state, as a0000.npy, a0001.npy, ...
-    checkpoint-40/curriculum_state.json   format version, num_prompts, config, state hash, sampler cursor,
-                                          and one entry per leaf: {"key": "curriculum/succ", "kind": "array",
-                                          "npz": "a0000"} or {"key": ..., "kind": "scalar", "type": "int",
-                                          "value": 3}
+    checkpoint-40/curriculum_state.json   format version, num_prompts, config, state hashes (curriculum and
+                                          sampler), and one entry per leaf: {"key": "curriculum/succ", "kind":
+                                          "array", "npz": "a0000"} or {"key": ..., "kind": "scalar", "type":
+                                          "int", "value": 3}
+    checkpoint-40/checkpoint_complete.json  written last, atomically: every file of the folder with its size.
+                                          A folder without it, or whose files no longer match it, is incomplete
+                                          (a crash during the save) and is never resumed from.
 
 The state is a nested dict {"curriculum": Curriculum.state_dict(), "sampler": CurriculumSampler.state_dict()}
 flattened to "/"-joined keys. Scalars keep their exact type and bits (floats as `float.hex`, numpy
@@ -12,6 +15,8 @@ scalars as 0-d arrays) so a reloaded state hashes (`curriculum.state_hash`) exac
 Files are written to a temporary name and renamed, so a crash never leaves half a state.
 
     save_state(folder, curriculum, sampler, extra={"global_step": 40})
+    mark_complete(folder)                               # after every other file of the checkpoint is written
+    last_complete_checkpoint(output_dir)                # the newest checkpoint-* that is complete, or None
     meta = load_state(folder, curriculum, sampler)      # raises naming the fix on any mismatch
 """
 
@@ -31,6 +36,7 @@ from rl.sampler import CurriculumSampler
 
 STATE_NPZ = "curriculum_state.npz"
 STATE_JSON = "curriculum_state.json"
+COMPLETE = "checkpoint_complete.json"
 FORMAT = "rlvr-curriculum-state"
 FORMAT_VERSION = 1
 
@@ -131,6 +137,7 @@ def save_state(
         "seed": curriculum.seed,
         "config": curriculum.config.to_dict(),
         "state_hash": state_hash(core),
+        "sampler_hash": state_hash(sampler_sd),
         "sampler": {
             "chunks_proposed": sampler.chunks_proposed,
             "chunks_observed": sampler.chunks_observed,
@@ -154,18 +161,73 @@ def has_state(folder: str | os.PathLike) -> bool:
     return (Path(folder) / STATE_JSON).is_file() and (Path(folder) / STATE_NPZ).is_file()
 
 
+def mark_complete(folder: str | os.PathLike) -> Path:
+    """Record every file under `folder` with its size, atomically: call it once the checkpoint is fully written."""
+    folder = Path(folder)
+    files = {str(p.relative_to(folder)): p.stat().st_size for p in sorted(folder.rglob("*"))
+             if p.is_file() and p.name != COMPLETE and not p.name.startswith(".")}
+    _write_atomic(folder / COMPLETE, lambda tmp: tmp.write_text(json.dumps({"files": files}, indent=1)))
+    return folder / COMPLETE
+
+
+def incomplete_reason(folder: str | os.PathLike) -> str | None:
+    """None if `folder` is a complete checkpoint with the curriculum's state; else what is wrong with it."""
+    folder = Path(folder)
+    try:
+        files = json.loads((folder / COMPLETE).read_text())["files"]
+    except FileNotFoundError:
+        return f"no {COMPLETE} (the save did not finish)"
+    except (ValueError, KeyError, TypeError):
+        return f"{COMPLETE} is unreadable"
+    for name, size in files.items():
+        path = folder / name
+        if not path.is_file():
+            return f"{name} is missing"
+        if path.stat().st_size != size:
+            return f"{name} has {path.stat().st_size} bytes, {size} when saved"
+    if not has_state(folder):
+        return f"no curriculum state ({STATE_JSON}, {STATE_NPZ})"
+    return None
+
+
+def checkpoints(output_dir: str | os.PathLike) -> list[Path]:
+    """checkpoint-<step> folders of `output_dir`, newest first."""
+    folder = Path(output_dir)
+    found = [p for p in folder.glob("checkpoint-*") if p.is_dir() and p.name.split("-", 1)[1].isdigit()]
+    return sorted(found, key=lambda p: int(p.name.split("-", 1)[1]), reverse=True)
+
+
+def last_complete_checkpoint(output_dir: str | os.PathLike) -> tuple[Path | None, list[str]]:
+    """(the newest complete checkpoint-* of `output_dir` or None, why each newer one was passed over)."""
+    skipped = []
+    for folder in checkpoints(output_dir):
+        reason = incomplete_reason(folder)
+        if reason is None:
+            return folder, skipped
+        skipped.append(f"{folder.name}: {reason}")
+    return None, skipped
+
+
 def read_state(folder: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
     """(meta, nested state) from `folder`; the arrays are loaded without pickle."""
     folder = Path(folder)
-    meta = json.loads((folder / STATE_JSON).read_text())
-    if meta.get("format") != FORMAT or int(meta.get("format_version", -1)) != FORMAT_VERSION:
+    fix = "resume from an earlier checkpoint-* or start a fresh run"
+    try:
+        meta = json.loads((folder / STATE_JSON).read_text())
+    except (OSError, ValueError) as err:
+        raise ValueError(f"cannot read {folder / STATE_JSON} ({err}); {fix}") from err
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
+        got = meta.get("format") if isinstance(meta, dict) else None
         raise ValueError(
-            f"{folder / STATE_JSON} is format {meta.get('format')!r} v{meta.get('format_version')}, expected "
-            f"{FORMAT!r} v{FORMAT_VERSION}; resume with the rlvr-curriculum version that wrote it"
+            f"{folder / STATE_JSON} is not {FORMAT!r} v{FORMAT_VERSION} (format {got!r}); resume with the "
+            "rlvr-curriculum version that wrote it"
         )
-    with np.load(folder / STATE_NPZ, allow_pickle=False) as npz:
-        arrays = {name: npz[name] for name in npz.files}
-    return meta, unflatten_state(arrays, meta["entries"])
+    try:
+        with np.load(folder / STATE_NPZ, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        return meta, unflatten_state(arrays, meta["entries"])
+    except Exception as err:  # truncated zip, EOF, a pickled array, entries that do not match: all one fault
+        raise ValueError(f"cannot read the curriculum state in {folder} ({type(err).__name__}: {err}); {fix}") from err
 
 
 def load_state(
@@ -175,17 +237,21 @@ def load_state(
     checkpoint was made for a different dataset size or config, or when the restored state does not hash
     like the saved one."""
     meta, state = read_state(folder)
+    folder = Path(folder)
     if int(meta["num_prompts"]) != curriculum.num_prompts:
         raise ValueError(
             f"checkpoint {folder} has curriculum state for {meta['num_prompts']} prompts but train_dataset "
             f"has {curriculum.num_prompts}: resume with the dataset the run started with, or start a fresh "
             "run (drop resume_from_checkpoint or use a new output_dir)"
         )
-    if state_hash(state["curriculum"]) != meta["state_hash"]:
+    if state_hash(state["curriculum"]) != meta["state_hash"] or \
+            state_hash(state["sampler"]) != meta.get("sampler_hash"):
         raise ValueError(
-            f"{folder / STATE_NPZ} does not match the hash in {STATE_JSON}: the files are corrupt"
+            f"{folder / STATE_NPZ} does not match the hashes in {STATE_JSON}: the files are corrupt; resume from "
+            "an earlier checkpoint-* or start a fresh run"
         )
     try:
+        sampler.check_state(state["sampler"])  # both checked before either is changed
         curriculum.load_state_dict(state["curriculum"])
     except ValueError as err:
         raise ValueError(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -21,12 +22,45 @@ import yaml
 from curriculum.config import POLICIES
 
 
+def _at_least_one(text: str) -> int:
+    """argparse type: an int >= 1 (seeds, steps, k, group sizes)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def _pool_size(text: str) -> int:
+    """argparse type: a pool size >= 1, as an int or in float notation (1e5)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a pool size such as 1e5 or 20000, got {text!r}") from None
+    if not (math.isfinite(value) and value >= 1 and value.is_integer()):
+        raise argparse.ArgumentTypeError(f"expected a whole number of prompts >= 1, got {text!r}")
+    return int(value)
+
+
+def _key_value(text: str) -> tuple[str, object]:
+    """argparse type: KEY=VALUE with VALUE read as YAML (0.4 -> float, 10 -> int, adaptive -> str)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE (a CurriculumConfig field), got {text!r}")
+    try:
+        return key.strip(), yaml.safe_load(raw)
+    except yaml.YAMLError:
+        raise argparse.ArgumentTypeError(f"cannot read the value of {text!r} (a number or a word)") from None
+
+
 def _simulate(args: argparse.Namespace) -> int:
     from curriculum import CurriculumConfig
     from curriculum.simulator import SCENARIOS, format_table, simulate, write_json
 
     names = args.scenario or list(SCENARIOS)
-    config = CurriculumConfig.from_dict({k: yaml.safe_load(v) for k, v in (item.split("=", 1) for item in args.set)})
+    config = CurriculumConfig.from_dict(dict(args.set))  # a bad field or value: ValueError naming it (exit 2)
     results = simulate(names, seeds=args.seeds, progress=not args.quiet, config=config)
     print(f"curriculum simulate: {args.seeds} seed(s) per cell, groups of 8; mean over seeds\n")
     print(format_table(results))
@@ -38,7 +72,11 @@ def _simulate(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from curriculum.bench import bench_curriculum, format_bench
 
-    sizes = [int(float(s)) for s in args.sizes]
+    sizes = args.sizes
+    if args.k > min(sizes):
+        print(f"curriculum bench: error: --k {args.k} exceeds the smallest of --sizes ({min(sizes)}): propose(k) draws "
+              "k distinct prompts", file=sys.stderr)
+        return 2
     results = []
     for n in sizes:
         print(f"bench: N={n:.0e} ...", file=sys.stderr, flush=True)
@@ -99,22 +137,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("simulate", help="compare the policies on simulated drifting prompt pools")
     s.add_argument("--scenario", action="append", help="scenario name (repeatable; default: all)")
-    s.add_argument("--seeds", type=int, default=3)
+    s.add_argument("--seeds", type=_at_least_one, default=3)
     s.add_argument("--out", default="runs/simulate.json")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
-    s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+    s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", type=_key_value,
                    help="a CurriculumConfig field for every policy, e.g. --set revisit_cooldown=10 (repeatable)")
     s.set_defaults(func=_simulate)
     b = sub.add_parser("bench", help="per-step cost and memory of the core at several pool sizes")
-    b.add_argument("--sizes", nargs="+", default=["1e5", "1e7"])
-    b.add_argument("--k", type=int, default=512, help="prompts proposed per step")
-    b.add_argument("--group", type=int, default=16, help="rollouts per prompt")
-    b.add_argument("--steps", type=int, default=60)
+    b.add_argument("--sizes", nargs="+", type=_pool_size, default=[10**5, 10**7], help="pool sizes (e.g. 1e5 1e7)")
+    b.add_argument("--k", type=_at_least_one, default=512, help="prompts proposed per step")
+    b.add_argument("--group", type=_at_least_one, default=16, help="rollouts per prompt")
+    b.add_argument("--steps", type=_at_least_one, default=60)
     b.add_argument("--out", default="runs/bench.json")
     b.add_argument("--trainer", action="store_true", help="also time the curriculum inside GRPO steps (imports torch)")
     b.add_argument("--cold", action="store_true",
                    help="also time small numpy routines right after a model step vs warm (imports torch)")
-    b.add_argument("--trainer-steps", type=int, default=100, help="timed GRPO steps (after 10 warm-up steps)")
+    b.add_argument("--trainer-steps", type=_at_least_one, default=100,
+                   help="timed GRPO steps (after 10 warm-up steps)")
     b.add_argument("--trainer-policy", choices=POLICIES, default="adaptive",
                    help="curriculum_policy of the timed run (uniform: the tracking and metrics alone, plain GRPO "
                    "sampling)")

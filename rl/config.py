@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,11 +76,12 @@ class CurriculumGRPOConfig(GRPOConfig):
         },
     )
     curriculum_fluke_damping: str = field(
-        default="posterior",
+        default="none",
         metadata={
             "help": "Advantage shaping of lone successes: 'none' (plain GRPO), 'posterior' (scale a lone "
             "success by clip(G * predicted pass rate before the group, floor, 1)) or 'cap' (clip advantages "
-            "to [-curriculum_fluke_cap, curriculum_fluke_cap]).",
+            "to [-curriculum_fluke_cap, curriculum_fluke_cap]). Off by default: on the project's lucky-success study "
+            "neither mode helped (docs/evidence.md).",
             "choices": list(FLUKE_MODES),
         },
     )
@@ -144,21 +144,35 @@ class CurriculumGRPOConfig(GRPOConfig):
             )
 
     def _build_curriculum_config(self) -> CurriculumConfig:
-        extra = self.curriculum_extra
-        if isinstance(extra, str):
-            try:
-                extra = json.loads(extra)
-            except json.JSONDecodeError as err:
-                raise ValueError(f"curriculum_extra must be a JSON object, got {extra!r}: {err}") from err
-        extra = dict(extra or {})
-        clash = sorted(set(extra) & set(_MAPPED))
-        if clash:
-            raise ValueError(
-                f"curriculum_extra sets {clash}; use the fields curriculum_{clash[0]}, ... instead"
-            )
+        extra = parse_curriculum_extra(self.curriculum_extra)
         values = {name: getattr(self, f"curriculum_{name}") for name in _MAPPED}
+        for name in sorted(set(extra) & set(_MAPPED)):  # band_low in curriculum_extra: the same setting
+            if values[name] != _CORE_DEFAULTS[name] and values[name] != extra[name]:
+                raise ValueError(
+                    f"curriculum_{name}={values[name]!r} and curriculum_extra {{{name!r}: {extra[name]!r}}} "
+                    "disagree; set it once"
+                )
+            setattr(self, f"curriculum_{name}", extra[name])
         try:
             return CurriculumConfig.from_dict({**values, **extra})
         except (ValueError, TypeError) as err:
-            message = re.sub(rf"\b({'|'.join(_MAPPED)})\b", r"curriculum_\1", str(err))
-            raise ValueError(f"invalid curriculum settings: {message}") from err
+            raise ValueError(
+                f"invalid curriculum settings: {err} (here as curriculum_<field> or a key of curriculum_extra)"
+            ) from err
+
+
+def parse_curriculum_extra(extra: Any) -> dict[str, Any]:
+    """curriculum_extra as a dict: a dict, a JSON object string, or None."""
+    if isinstance(extra, str):
+        try:
+            extra = json.loads(extra)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"curriculum_extra must be a JSON object, got {extra!r}: {err}") from err
+    if extra is None:
+        return {}
+    if not isinstance(extra, dict):
+        raise ValueError(
+            f"curriculum_extra must be a mapping of CurriculumConfig fields, e.g. {{\"tracker_half_life\": 30}}; "
+            f"got {type(extra).__name__} {extra!r}"
+        )
+    return dict(extra)

@@ -19,8 +19,9 @@ known task family are checked by exact match of the completion's first line.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,7 @@ from typing import Any
 import torch
 
 from tasks import Example, task_for_row
+from tasks.base import extract_answer
 
 
 @dataclass
@@ -41,11 +43,28 @@ class LevelReport:
     by_family: dict[str, dict[int, float]] = field(default_factory=dict)
     per_prompt: dict[int, list[float]] = field(default_factory=dict, repr=False)
     """{level: success rate of each held-out prompt}, in the order the examples were given."""
+    mode_share: dict[str, float] = field(default_factory=dict)
+    """{family: share of its completions giving its most frequent answer}: near 1 when the model answers the same
+    whatever the input (a shortcut); compare with reference_mode_share."""
+    reference_mode_share: dict[str, float] = field(default_factory=dict)
+    """{family: share of its held-out prompts whose reference is the most frequent reference answer}."""
 
     @property
     def mean(self) -> float:
         """Mean accuracy over levels (each level weighs the same)."""
         return sum(self.accuracy.values()) / len(self.accuracy) if self.accuracy else math.nan
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> LevelReport:
+        """Inverse of to_json after a JSON round trip (which turns the int level keys into strings)."""
+        levels = {key: {int(k): v for k, v in d[key].items()} for key in ("accuracy", "half_width", "prompts",
+                                                                           "per_prompt")}
+        by_family = {fam: {int(k): v for k, v in acc.items()} for fam, acc in d["by_family"].items()}
+        return cls(by_family=by_family, mode_share=dict(d.get("mode_share", {})),
+                   reference_mode_share=dict(d.get("reference_mode_share", {})), **levels)
 
 
 def as_example(row: Example | Mapping[str, Any]) -> Example:
@@ -127,10 +146,14 @@ def evaluate_levels(
                            max_new_tokens, seed)  # fmt: skip
     per_prompt: dict[int, list[float]] = defaultdict(list)
     per_family: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    answers: dict[str, Counter] = defaultdict(Counter)
+    references: dict[str, Counter] = defaultdict(Counter)
     for ex, outs in zip(rows, completions, strict=True):
         rate = sum(bool(check(ex, c)) for c in outs) / len(outs)
         per_prompt[ex.difficulty].append(rate)
         per_family[ex.family][ex.difficulty].append(rate)
+        answers[ex.family].update(extract_answer(c) for c in outs)
+        references[ex.family][str(ex.answer).strip()] += 1
     accuracy, half, count = {}, {}, {}
     for level in sorted(per_prompt):
         v = torch.tensor(per_prompt[level], dtype=torch.float64)
@@ -138,7 +161,12 @@ def evaluate_levels(
         half[level] = 1.96 * float(v.std()) / math.sqrt(v.numel()) if v.numel() > 1 else math.nan
         count[level] = int(v.numel())
     by_family = {f: {lv: sum(v) / len(v) for lv, v in sorted(d.items())} for f, d in sorted(per_family.items())}
-    return LevelReport(accuracy, half, count, by_family, {lv: list(v) for lv, v in sorted(per_prompt.items())})
+    def top(c: Counter) -> float:
+        return c.most_common(1)[0][1] / sum(c.values())
+
+    return LevelReport(accuracy, half, count, by_family, {lv: list(v) for lv, v in sorted(per_prompt.items())},
+                       {f: top(c) for f, c in sorted(answers.items())},
+                       {f: top(c) for f, c in sorted(references.items())})
 
 
 def change_half_width(before: LevelReport, after: LevelReport, level: int) -> float:

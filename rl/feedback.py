@@ -138,7 +138,8 @@ def success_labels(
     array; NaN: a function gave None).
 
     success_reward=None: the weighted sum of the non-NaN rewards (TRL's scalar reward) >= threshold; a row
-    is valid unless every function gave NaN. A named function: its reward >= threshold; valid unless NaN."""
+    is valid unless every function gave NaN. A named function: its reward >= threshold; valid unless NaN.
+    An infinite reward is a bug in its function: ValueError naming it."""
     rows = rewards_per_func.tolist() if hasattr(rewards_per_func, "tolist") else rewards_per_func
     success: list[bool] = []
     valid: list[bool] = []
@@ -150,15 +151,28 @@ def success_labels(
                 if r == r:  # r != r only for NaN
                     total += w * r
                     scored = True
+            if total in (_INF, -_INF) or total != total:  # nan here: +inf and -inf met
+                _refuse_infinite(row, func_names)
             valid.append(scored)
             success.append(scored and total >= threshold)
         return success, valid
     j = list(func_names).index(success_reward)
     for row in rows:
         r = row[j]
+        if r in (_INF, -_INF):
+            _refuse_infinite(row, func_names)
         valid.append(r == r)
         success.append(r == r and r >= threshold)
     return success, valid
+
+
+_INF = float("inf")
+
+
+def _refuse_infinite(row: Sequence[float], func_names: Sequence[str]) -> None:
+    names = [name for name, r in zip(func_names, row, strict=True) if r in (_INF, -_INF)]
+    raise ValueError(f"reward function(s) {names} returned an infinite reward; return a finite number (or None "
+                     "for a completion it cannot score)")
 
 
 def predicted_before(cur: Curriculum, group_ids: Sequence[int]) -> list[float]:

@@ -293,9 +293,10 @@ def default_setup() -> dict[str, Any]:
 
     cfg = load_run_config(None, [])
     train_dataset, _ = build_data(cfg)
-    texts = list(train_dataset[cfg.prompt_column]) + [str(a) for a in train_dataset[cfg.answer_column]]
+    texts = list(train_dataset["prompt"]) + [str(a) for a in train_dataset["answer"]]
     model, tokenizer, _ = build_model(cfg, texts)
     args = grpo_args(cfg, Path(tempfile.gettempdir()))  # the run's GRPO and curriculum settings
+    args.curriculum_prior_column = "difficulty"  # as `curriculum train` sets it for a pool with level labels
     shape = ("per_device_train_batch_size", "num_generations", "max_completion_length", "learning_rate",
              "temperature", "beta", "curriculum_policy", "curriculum_fluke_damping", "curriculum_prior_column")
     return dict(model=model, tokenizer=tokenizer, train_dataset=train_dataset,

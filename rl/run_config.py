@@ -14,6 +14,8 @@ import ast
 import copy
 import dataclasses
 import inspect
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,9 @@ from typing import Any
 import yaml
 
 from curriculum.config import POLICIES
+
+POOL_BANDS = {"beyond": (0, 0), "hard": (1, 1), "medium": (2, 5), "easy": (6, 8)}
+"""pool_band -> successes of 8 samples of the warm model (inclusive range)."""
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
 
@@ -51,7 +56,9 @@ class RunConfig:
     prompt_column: str = "prompt"
     answer_column: str = "answer"
     difficulty_column: str | None = "difficulty"
-    """Optional difficulty label column; the curriculum learns how labels map to pass rates."""
+    """Column of difficulty labels (ints, or strings such as easy/medium/hard); the curriculum learns how labels map
+    to pass rates. The default "difficulty" is optional (without it the run goes on unlabelled and says so); any
+    other name must be a column."""
     families: list[str] = field(default_factory=lambda: ["digit_sum", "sorting"])
     """Embedded pool: task families to mix."""
     levels: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
@@ -80,8 +87,9 @@ class RunConfig:
     # ---- curriculum ---------------------------------------------------------------------------------
     policy: str = "adaptive"
     """"uniform" (plain GRPO), "static" or "adaptive"."""
-    fluke_damping: str = "posterior"
-    """Advantage shaping of lone successes on near-impossible prompts: "none", "posterior" or "cap"."""
+    fluke_damping: str = "none"
+    """Advantage shaping of lone successes on near-impossible prompts: "none", "posterior" or "cap" (off by default:
+    it did not help in the lucky-success study, docs/evidence.md)."""
     dynamic_sampling: bool = False
     """DAPO-style dynamic sampling (over-generate, drop all-equal groups; the extra completions count in the
     budget). The peer baseline of the ablations; use with policy=uniform."""
@@ -104,8 +112,10 @@ class RunConfig:
     """KL coefficient (0: no reference model, as DAPO/Dr.GRPO)."""
     save_steps: int = 50
     resume: bool | str = False
-    """true: resume from the latest checkpoint-* in output_dir (model, optimiser, curriculum state);
-    a path: resume from that checkpoint folder. metrics.jsonl is appended to."""
+    """true: resume from the newest complete checkpoint-* in output_dir (model, optimiser, curriculum state);
+    a path: resume from that checkpoint folder. metrics.jsonl and calibration.npz continue from the checkpoint."""
+    overwrite: bool = False
+    """A new run into an output_dir that already holds a run refuses; overwrite=true deletes that run first."""
     budget_rollouts: int | None = None
     """Stop once this many completions were generated (every rollout counted; ablations use it)."""
     logging_steps: int = 1
@@ -114,10 +124,22 @@ class RunConfig:
     probe_pool: bool = False
     """Before training, measure how much of the training pool the warm model solves (greedy) and how much is beyond
     it (greedy wrong and no success in 4 samples at the training temperature); reported as `pool_start`."""
+    pool_band: str | None = None
+    """Train only on the pool's prompts in one band of the warm model's pass rate (8 samples at the training
+    temperature): easy (6-8 of 8), medium (2-5), hard (1), beyond (0). For the inverted-U study."""
+    drift_probe_every: int = 0
+    """Every this many steps (0: off), measure the pass rate of a fixed sample of the pool (drift_probe_prompts
+    prompts, 16 samples each, twice at the start for the noise floor) into drift.npz. For the drift study."""
+    drift_probe_prompts: int = 400
     grpo: dict[str, Any] = field(default_factory=dict)
     """Extra CurriculumGRPOConfig keyword arguments (use_vllm, bf16, gradient_accumulation_steps, ...)."""
 
     def __post_init__(self) -> None:
+        check_types(self)
+        if not str(self.output_dir).strip():
+            raise ValueError("output_dir is empty: name a folder for the run, e.g. output_dir=runs/my-run")
+        if "policy" in self.curriculum:  # curriculum.policy=... is the same setting as policy=...
+            self.policy = self.curriculum.pop("policy")
         if self.policy not in POLICIES:
             raise ValueError(f"policy={self.policy!r}: choose one of {', '.join(POLICIES)}")
         if self.fluke_damping not in ("none", "posterior", "cap"):
@@ -127,6 +149,69 @@ class RunConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.num_generations < 2:
             raise ValueError("num_generations must be >= 2 (GRPO compares completions within a group)")
+        if self.pool_band not in (None, *POOL_BANDS):
+            raise ValueError(f"pool_band={self.pool_band!r}: choose one of {', '.join(POOL_BANDS)} (or null)")
+        if self.resume and self.overwrite:
+            raise ValueError("resume and overwrite exclude each other: resume continues the run, overwrite deletes it")
+        from curriculum import CurriculumConfig
+
+        try:  # the curriculum's settings are checked now, before any data or model loads
+            CurriculumConfig.from_dict({"policy": self.policy, **self.curriculum})
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"curriculum settings: {err} (set as curriculum.KEY=value)") from err
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    """Whether a YAML-parsed value fits a field's type hint (int is not bool; a float field takes an int)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, a) for a in args)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if origin is list:
+        return isinstance(value, list) and all(_matches(v, args[0]) for v in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(_matches(k, args[0]) and _matches(v, args[1]) for k, v in value.items())
+    return isinstance(value, hint)
+
+
+def _describe(hint: Any) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in args)
+    if hint is type(None):
+        return "null"
+    if origin is list:
+        return f"a list of {_describe(args[0])}"
+    if origin is dict:
+        return f"a mapping of {_describe(args[0])} to {_describe(args[1])}" if args[1] is not Any else "a mapping"
+    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(hint, str(hint))
+
+
+def check_types(cfg: RunConfig) -> None:
+    """Every field against its annotation; a float field also takes a number written as text (YAML reads 2e-5
+    as a string). Raises ValueError naming the key, the value and what it takes."""
+    hints = typing.get_type_hints(RunConfig)
+    for f in dataclasses.fields(RunConfig):
+        value, hint = getattr(cfg, f.name), hints[f.name]
+        if isinstance(value, str) and float in typing.get_args(hint) + (hint,) and str not in typing.get_args(hint):
+            try:
+                value = float(value)
+                setattr(cfg, f.name, value)
+            except ValueError:
+                pass
+        if not _matches(value, hint):
+            raise ValueError(f"{f.name}={value!r}: expected {_describe(hint)}")
 
 
 def field_names() -> list[str]:
@@ -148,7 +233,10 @@ def field_help() -> dict[str, str]:
 
 
 def _parse_value(text: str) -> Any:
-    return yaml.safe_load(text) if text != "" else ""
+    try:
+        return yaml.safe_load(text) if text != "" else ""
+    except yaml.YAMLError:  # e.g. prompt_column=[x: a string to the field check, which says what it takes
+        return text
 
 
 NESTED = ("grpo", "curriculum", "tiny")
@@ -191,7 +279,13 @@ def load_run_config(path: str | Path | None = None, overrides: list[str] | None 
     path = Path(path) if path else DEFAULT_CONFIG
     if not path.exists():
         raise FileNotFoundError(f"config file {path} not found")
-    raw = yaml.safe_load(path.read_text()) or {}
+    if path.suffix.lower() in (".jsonl", ".json", ".parquet", ".csv", ".arrow"):
+        raise ValueError(f"--config {path} looks like a dataset; give it as dataset={path} and --config a YAML "
+                         "run config (e.g. configs/default.yaml)")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ValueError(f"{path} is not valid YAML: {' '.join(str(err).split())}") from err
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a mapping of key: value at the top level")
     raw = apply_overrides(raw, overrides or [])

@@ -160,12 +160,36 @@ class CurriculumSampler(Sampler[int]):
             "batch_size": self.batch_size,
         }
 
-    def load_state_dict(self, sd: dict[str, Any]) -> None:
+    def check_state(self, sd: dict[str, Any]) -> None:
+        """Raise ValueError naming the problem if `sd` is not a state this sampler can load; assigns nothing."""
+        missing = sorted({"pending", "chunks_proposed", "chunks_observed", "batch_size"} - set(sd))
+        if missing:
+            raise ValueError(f"sampler state lacks {missing}")
+        counts = {k: sd[k] for k in ("chunks_proposed", "chunks_observed", "batch_size")}
+        for key, value in counts.items():
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+                raise ValueError(f"sampler state {key}={value!r}: expected an integer >= 0")
         if int(sd["batch_size"]) != self.batch_size:
             raise ValueError(
                 f"the checkpoint's generation chunks hold {int(sd['batch_size'])} prompts but this run's "
                 f"hold {self.batch_size}; resume with the same generation_batch_size and num_generations"
             )
+        pending = sd["pending"]
+        if not isinstance(pending, np.ndarray) or pending.dtype.kind not in "iu" or pending.ndim != 2 \
+                or pending.shape[1] != self.batch_size:
+            raise ValueError(f"sampler state pending: expected an integer array [chunks, {self.batch_size}]")
+        if pending.size and (pending.min() < 0 or pending.max() >= self.curriculum.num_prompts):
+            raise ValueError(f"sampler state pending holds prompt ids outside [0, {self.curriculum.num_prompts})")
+        if any(np.unique(row).size != row.size for row in pending):
+            raise ValueError("sampler state pending holds a chunk with a repeated prompt id")
+        if int(sd["chunks_proposed"]) - int(sd["chunks_observed"]) != pending.shape[0]:
+            raise ValueError(
+                f"sampler state: {int(sd['chunks_proposed'])} chunks proposed and {int(sd['chunks_observed'])} "
+                f"observed, but {pending.shape[0]} pending"
+            )
+
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
+        self.check_state(sd)
         pending = np.asarray(sd["pending"], dtype=np.int64)
         self.pending = deque(row.copy() for row in pending)
         self.chunks_proposed = int(sd["chunks_proposed"])

@@ -141,3 +141,36 @@ def coverage(draws: np.ndarray) -> dict[str, float]:
         return {"pool_drawn": 0.0, "top10_share": math.nan}
     top = max(1, math.ceil(0.1 * d.size))
     return {"pool_drawn": float((d > 0).mean()), "top10_share": float(np.sort(d)[-top:].sum() / total)}
+
+
+MEDIUM_BAND = (0.25, 0.75)
+"""The band whose drift is measured: pass rates where a group of 8 is most likely informative."""
+
+
+def band_drift(steps: Sequence[int], rates: Sequence[np.ndarray], every: int,
+               band: tuple[float, float] = MEDIUM_BAND) -> dict[str, float]:
+    """How fast the set of in-band prompts changes, from pass-rate probes of one fixed sample of prompts.
+
+    `steps`/`rates`: probes in order; the first two are both at step 0 (two independent probes of the same model:
+    their overlap is the noise floor of this measurement). Returns: overlap_noise (Jaccard overlap of the two
+    step-0 probes' bands), overlap_step (mean Jaccard overlap between probes `every` steps apart), static_stale
+    (share of the prompts in band at the start that are out of band at the last probe; stale_noise: the same share
+    at the repeat probe of the start, i.e. what noise alone moves out), band_start/band_end
+    (share of the sample in band), rate_start/rate_end (mean pass rate)."""
+    inside = [(r >= band[0]) & (r <= band[1]) for r in rates]
+
+    def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+        union = np.count_nonzero(a | b)
+        return float(np.count_nonzero(a & b) / union) if union else math.nan
+
+    out = {"band_start": float(inside[0].mean()), "band_end": float(inside[-1].mean()),
+           "rate_start": float(np.mean(rates[0])), "rate_end": float(np.mean(rates[-1]))}
+    out["overlap_noise"] = jaccard(inside[0], inside[1]) if len(rates) > 1 and steps[1] == steps[0] else math.nan
+    later = list(range(1, len(rates))) if len(rates) > 1 and steps[1] == steps[0] else list(range(len(rates)))
+    pairs = [(i, j) for i, j in zip(later, later[1:], strict=False) if steps[j] - steps[i] == every]
+    out["overlap_step"] = float(np.mean([jaccard(inside[i], inside[j]) for i, j in pairs])) if pairs else math.nan
+    start = inside[0]
+    out["static_stale"] = float(np.mean(~inside[-1][start])) if start.any() and len(rates) > 2 else math.nan
+    repeat = len(rates) > 1 and steps[1] == steps[0] and start.any()
+    out["stale_noise"] = float(np.mean(~inside[1][start])) if repeat else math.nan
+    return out

@@ -6,8 +6,11 @@ per difficulty level before and after, with metrics, checkpoints and plots in th
     curriculum train dataset=data/my.jsonl model=path/to/hf-model policy=static max_steps=200
 
 Output folder: `run_config.yaml`, `metrics.jsonl` (every logged step, curriculum/* and advantage/*
-included), `calibration.npz` (predicted vs observed pass rate of every group), `eval.md` / `eval.json`
+included), `calibration.npz` (predicted vs observed pass rate of every group, its prompt and step; saved with
+every checkpoint), `eval_start.json` (the held-out evaluation before training), `eval.md` / `eval.json`
 (accuracy per level before and after), `checkpoint-*` (model + curriculum state), `*.png` plots.
+A new run refuses a folder that already holds files (resume=true continues the run there, overwrite=true
+deletes it); a resume continues metrics.jsonl and calibration.npz from the checkpoint.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import dataclasses
 import json
 import math
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -44,8 +48,9 @@ def build_data(cfg: RunConfig) -> tuple[Any, list[Any]]:
         return train, evals
     from tasks.data import load_prompts
 
+    optional = cfg.difficulty_column in (None, "difficulty")  # the default: used if present
     ds = load_prompts(cfg.dataset, prompt_column=cfg.prompt_column, answer_column=cfg.answer_column,
-                      difficulty_column=cfg.difficulty_column)
+                      difficulty_column=None if optional else cfg.difficulty_column)
     split = ds.train_test_split(test_size=min(0.1, 200 / max(len(ds), 1)), seed=cfg.seed)
     return split["train"], split["test"]
 
@@ -91,9 +96,13 @@ def make_callbacks(cfg: RunConfig, out: Path, eval_examples: Any, labels: np.nda
             self.seen_step = -1
             self.pred: list[np.ndarray] = []
             self.obs: list[np.ndarray] = []
+            self.ids: list[np.ndarray] = []
+            self.steps: list[np.ndarray] = []
             self.levels: list[float] = []
             self.draws: np.ndarray | None = None  # [N] times each prompt was drawn and observed
             self.evals_done = 0  # multiples of eval_every_rollouts passed so far
+            self.drift_rows: list[Any] | None = None
+            self.drift: list[tuple[int, np.ndarray]] = []
 
         def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001
             cur = self.trainer.curriculum
@@ -105,13 +114,43 @@ def make_callbacks(cfg: RunConfig, out: Path, eval_examples: Any, labels: np.nda
                 np.add.at(self.draws, ids, 1)
                 self.pred.append(pred.astype(np.float32))
                 self.obs.append(obs.astype(np.float32))
+                self.ids.append(np.asarray(ids, dtype=np.int64))
+                self.steps.append(np.full(len(ids), cur.step, dtype=np.int64))
                 if labels is not None and ids.size:
                     self.levels.append(float(labels[ids].mean()))
             if cfg.budget_rollouts is not None and generated_rollouts(self.trainer) >= cfg.budget_rollouts:
                 control.should_training_stop = True
+            if cfg.drift_probe_every and state.global_step % cfg.drift_probe_every == 0 and state.is_world_process_zero:
+                self.probe_drift(state.global_step)
             if self.due(state.global_step) and state.is_world_process_zero:
                 self.write_eval(state.global_step, evaluate(self.trainer.model, self.trainer.processing_class,
                                                             eval_examples, cfg))
+
+        def probe_drift(self, step: int) -> None:
+            """Pass rates (16 samples) of a fixed sample of the pool at this step; twice at step 0 (noise floor)."""
+            from .evaluate import as_example
+
+            if self.drift_rows is None:
+                ds = self.trainer.train_dataset
+                pick = np.random.default_rng(cfg.seed).permutation(len(ds))[: cfg.drift_probe_prompts]
+                self.drift_rows = [as_example(ds[int(i)]) for i in sorted(pick)]
+            model, tok = self.trainer.model, self.trainer.processing_class
+            for repeat in range(2 if step == 0 else 1):
+                counts = pass_counts(model, tok, self.drift_rows, cfg, 16, seed=cfg.seed + 1000 * step + repeat)
+                self.drift.append((step, counts / 16.0))
+            np.savez(out / "drift.npz", step=np.array([s for s, _ in self.drift]),
+                     rate=np.stack([r for _, r in self.drift]))
+
+        def drift_summary(self) -> dict[str, Any] | None:
+            if not self.drift:
+                return None
+            from .stats import band_drift
+
+            return band_drift([s for s, _ in self.drift], [r for _, r in self.drift], cfg.drift_probe_every)
+
+        def on_train_begin_drift(self, state: Any) -> None:
+            if cfg.drift_probe_every and state.global_step == 0 and state.is_world_process_zero:
+                self.probe_drift(0)
 
         def due(self, step: int) -> bool:
             """Every eval_every steps, or each time the completions generated pass a multiple of eval_every_rollouts."""
@@ -139,10 +178,36 @@ def make_callbacks(cfg: RunConfig, out: Path, eval_examples: Any, labels: np.nda
             with open(out / "metrics.jsonl", "a") as f:
                 f.write(json.dumps(row) + "\n")
 
+        def on_train_begin(self, args, state, control, **kwargs):  # noqa: ANN001
+            """On a resume (the curriculum is restored by now): the history up to the checkpoint continues."""
+            cur = self.trainer.curriculum
+            if cur.step == 0:
+                self.on_train_begin_drift(state)
+                return
+            self.seen_step = cur.step
+            if cfg.eval_every_rollouts:
+                self.evals_done = int(generated_rollouts(self.trainer) // cfg.eval_every_rollouts)
+            path = out / "calibration.npz"
+            if path.exists():
+                with np.load(path) as data:
+                    keep = data["step"] <= cur.step  # later groups were trained by the interrupted run only
+                    self.pred, self.obs = [data["predicted"][keep]], [data["observed"][keep]]
+                    self.ids, self.steps = [data["prompt_id"][keep]], [data["step"][keep]]
+                self.draws = np.bincount(self.ids[0], minlength=cur.num_prompts).astype(np.int64)
+
+        def on_save(self, args, state, control, **kwargs):  # noqa: ANN001
+            if state.is_world_process_zero:
+                self.save_calibration()  # with every checkpoint, so a crash loses none of it
+
         def save_calibration(self) -> None:
-            pred = np.concatenate(self.pred) if self.pred else np.zeros(0, np.float32)
-            obs = np.concatenate(self.obs) if self.obs else np.zeros(0, np.float32)
-            np.savez(out / "calibration.npz", predicted=pred, observed=obs)
+            def cat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+                return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+            tmp = out / ".calibration.npz.tmp"
+            with open(tmp, "wb") as f:
+                np.savez(f, predicted=cat(self.pred, np.float32), observed=cat(self.obs, np.float32),
+                         prompt_id=cat(self.ids, np.int64), step=cat(self.steps, np.int64))
+            os.replace(tmp, out / "calibration.npz")
 
     return [RunRecorder()]
 
@@ -215,11 +280,17 @@ def grpo_args(cfg: RunConfig, out: Path) -> Any:
         curriculum_policy=cfg.policy,
         curriculum_fluke_damping=cfg.fluke_damping,
         curriculum_success_reward=cfg.success_reward,
-        curriculum_prior_column=cfg.difficulty_column,
+        curriculum_prior_column=None,  # set once the data is loaded: its labels are named "difficulty", if any
         disable_tqdm=False,
     )
     if cfg.curriculum:
         kwargs["curriculum_extra"] = dict(cfg.curriculum)
+    import dataclasses as dc
+
+    unknown = sorted(set(cfg.grpo) - {f.name for f in dc.fields(CurriculumGRPOConfig)})
+    if unknown:
+        raise ValueError(f"grpo.{unknown[0]}: not a CurriculumGRPOConfig (GRPOConfig) field; check the spelling "
+                         "against TRL's GRPOConfig documentation")
     kwargs.update(cfg.grpo)
     return CurriculumGRPOConfig(**kwargs)
 
@@ -235,29 +306,41 @@ def run(cfg: RunConfig) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     out = Path(cfg.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    resume = resume_checkpoint(cfg, out)
+    args = grpo_args(cfg, out)  # every GRPO and curriculum setting is checked before any data or model loads
+    resume = prepare_output_dir(cfg, out)
     if resume is None:
-        (out / "metrics.jsonl").unlink(missing_ok=True)  # a fresh run; a resumed one appends
-    (out / "run_config.yaml").write_text(yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False))
+        (out / "run_config.yaml").write_text(yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False))
     train_ds, eval_examples = build_data(cfg)
-    texts = list(train_ds[cfg.prompt_column]) + [str(a) for a in train_ds[cfg.answer_column]]
+    if "curriculum_prior_column" not in cfg.grpo:
+        args.curriculum_prior_column = "difficulty" if "difficulty" in train_ds.column_names else None
+    texts = list(train_ds["prompt"]) + [str(a) for a in train_ds["answer"]]  # load_prompts renames the columns
     model, tokenizer, info = build_model(cfg, texts)
     print(f"model: {info.get('description', cfg.model)}; {len(train_ds)} training prompts", flush=True)
-    before = evaluate(model, tokenizer, eval_examples, cfg)
+    from .evaluate import LevelReport
+
+    start_file = out / "eval_start.json"
+    if resume is not None and start_file.exists():  # the run's start, not the checkpoint's
+        before = LevelReport.from_json(json.loads(start_file.read_text()))
+    else:
+        before = evaluate(model, tokenizer, eval_examples, cfg)
+        start_file.write_text(json.dumps(before.to_json()))
+    band = None
+    if cfg.pool_band:
+        train_ds, band = select_band(model, tokenizer, train_ds, cfg)
     pool_start = probe_pool(model, tokenizer, train_ds, cfg) if cfg.probe_pool else None
-    labels = np.asarray(train_ds[cfg.difficulty_column]) if cfg.difficulty_column in train_ds.column_names else None
+    labels = np.asarray(train_ds["difficulty"]) if "difficulty" in train_ds.column_names else None
     callbacks = make_callbacks(cfg, out, eval_examples, labels)
     trainer_cls = CurriculumGRPOTrainer
     if cfg.dynamic_sampling:
         from .dynamic_sampling import DynamicSamplingTrainer as trainer_cls
     trainer = trainer_cls(model=model, reward_funcs=reward_functions(cfg.rewards),
-                          args=grpo_args(cfg, out), train_dataset=train_ds,
+                          args=args, train_dataset=train_ds,
                           processing_class=tokenizer, callbacks=callbacks)
     callbacks[0].trainer = trainer
     quiet_progress(trainer, cfg)
-    callbacks[0].write_eval(0, before)
-    if resume is not None:
+    if resume is None:
+        callbacks[0].write_eval(0, before)
+    else:
         print(f"resuming from {resume}", flush=True)
     trainer.train(resume_from_checkpoint=resume)
     after = evaluate(trainer.model, tokenizer, eval_examples, cfg)
@@ -273,7 +356,10 @@ def run(cfg: RunConfig) -> dict[str, Any]:
               "before_by_family": before.by_family, "after_by_family": after.by_family,
               "eval_metric": metric_name(cfg), "curriculum": stats, "wall_s": time.perf_counter() - t0,
               "rollouts": stats["observed_rollouts"], "generated_rollouts": generated_rollouts(trainer),
-              "never_solved_share": never, "coverage": coverage(draws), "pool_start": pool_start}
+              "never_solved_share": never, "coverage": coverage(draws), "pool_start": pool_start,
+              "pool_band": band, "mode_share": {"before": before.mode_share, "after": after.mode_share,
+                                                "reference": after.reference_mode_share},
+              "drift": callbacks[0].drift_summary()}
     (out / "eval.json").write_text(json.dumps(result, indent=2, default=float))
     (out / "eval.md").write_text(eval_table(before, after, metric_name(cfg)) + "\n")
     from .plots import calibration_summary, plot_run
@@ -290,6 +376,34 @@ def run(cfg: RunConfig) -> dict[str, Any]:
               "excluded prompts as training goes on; warm the model up (SFT) or add easier prompts.")
     print(f"outputs in {out}/: " + ", ".join(["metrics.jsonl", "eval.md", *(p.name for p in plots)]))
     return result
+
+
+def pass_counts(model: Any, tokenizer: Any, rows: list[Any], cfg: RunConfig, samples: int, seed: int) -> np.ndarray:
+    """(N,) successes of `samples` completions per example at the training temperature."""
+    from tasks import task_for_row
+
+    from .evaluate import generate
+
+    outs = generate(model, tokenizer, [r.prompt for r in rows], samples=samples, temperature=cfg.temperature,
+                    max_new_tokens=cfg.max_completion_length, seed=seed)
+    return np.array([sum(task_for_row(r.family).verify(r, c) for c in o) for r, o in zip(rows, outs, strict=True)])
+
+
+def select_band(model: Any, tokenizer: Any, train_ds: Any, cfg: RunConfig) -> tuple[Any, dict[str, Any]]:
+    """The pool's prompts in `cfg.pool_band` of the warm model's pass rate (see RunConfig.pool_band)."""
+    from .evaluate import as_example
+    from .run_config import POOL_BANDS
+
+    counts = pass_counts(model, tokenizer, [as_example(r) for r in train_ds], cfg, 8, cfg.seed)
+    lo, hi = POOL_BANDS[cfg.pool_band]
+    keep = np.flatnonzero((counts >= lo) & (counts <= hi))
+    if keep.size < cfg.prompts_per_step:
+        raise ValueError(f"pool_band={cfg.pool_band}: only {keep.size} prompts of {len(train_ds)} are in the band; "
+                         "enlarge the pool (per_level / level_counts)")
+    shares = {band: float(np.mean((counts >= a) & (counts <= b))) for band, (a, b) in POOL_BANDS.items()}
+    print(f"pool_band={cfg.pool_band}: {keep.size} of {len(train_ds)} prompts ("
+          + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()) + ")", flush=True)
+    return train_ds.select(keep.tolist()), {"band": cfg.pool_band, "prompts": int(keep.size), "shares": shares}
 
 
 def probe_pool(model: Any, tokenizer: Any, train_ds: Any, cfg: RunConfig, samples: int = 4) -> dict[str, float]:
@@ -313,20 +427,68 @@ def probe_pool(model: Any, tokenizer: Any, train_ds: Any, cfg: RunConfig, sample
     return {"solved": solved / max(len(rows), 1), "beyond": beyond / max(len(rows), 1), "prompts": len(rows)}
 
 
-def resume_checkpoint(cfg: RunConfig, out: Path) -> str | None:
-    """`resume: true` -> the latest checkpoint-* in output_dir (an error if there is none); a path -> that."""
-    if not cfg.resume:
-        return None
-    if isinstance(cfg.resume, str):
-        if not Path(cfg.resume).is_dir():
-            raise FileNotFoundError(f"resume={cfg.resume!r}: no such checkpoint folder")
-        return cfg.resume
-    from transformers.trainer_utils import get_last_checkpoint
+RUN_FILES = ("run_config.yaml", "metrics.jsonl", "eval_start.json", "calibration.npz")
+"""Any of these, or a checkpoint-* folder, marks a folder as a run's."""
 
-    last = get_last_checkpoint(str(out)) if out.is_dir() else None
-    if last is None:
-        raise FileNotFoundError(f"resume=true but {out} holds no checkpoint-* folder; drop resume or fix output_dir")
-    return last
+
+def prepare_output_dir(cfg: RunConfig, out: Path) -> str | None:
+    """The output folder as a contract: a new run needs an empty (or new) folder, or overwrite=true on a run's
+    folder; a resume needs a complete checkpoint. Returns the checkpoint to resume from (None: a new run). On a
+    resume, metrics.jsonl keeps the rows up to the checkpoint; later rows (logged by the interrupted run, and
+    logged again by this one) move to metrics.after-checkpoint.jsonl."""
+    from .checkpoint import checkpoints, incomplete_reason, last_complete_checkpoint
+
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"output_dir={str(out)!r} is a file: choose a folder")
+    if any(p.exists() and not p.is_dir() for p in out.parents):
+        raise ValueError(f"output_dir={str(out)!r} lies under a file: choose another folder")
+    is_run = out.is_dir() and (any((out / name).exists() for name in RUN_FILES) or bool(checkpoints(out)))
+    if cfg.resume:
+        if isinstance(cfg.resume, str):
+            reason = incomplete_reason(cfg.resume) if Path(cfg.resume).is_dir() else "no such folder"
+            if reason is not None:
+                raise ValueError(f"resume={cfg.resume!r} is not a complete checkpoint ({reason})")
+            resume = cfg.resume
+        else:
+            last, skipped = last_complete_checkpoint(out) if out.is_dir() else (None, [])
+            for why in skipped:
+                print(f"not resuming from an incomplete checkpoint: {why}", flush=True)
+            if last is None:
+                raise ValueError(f"resume=true but {out} holds no complete checkpoint-* folder"
+                                 + (f" ({'; '.join(skipped)})" if skipped else "")
+                                 + ": drop resume (and add overwrite=true to start over) or fix output_dir")
+            resume = str(last)
+        _cut_metrics(out, int(Path(resume).name.rsplit("-", 1)[-1]) if Path(resume).parent == out else None)
+        return resume
+    if out.is_dir() and any(out.iterdir()):
+        if not cfg.overwrite:
+            raise ValueError(f"output_dir {out} already holds files: resume=true continues that run, overwrite=true "
+                             "deletes it and starts afresh, or choose another output_dir")
+        if not is_run:
+            raise ValueError(f"overwrite=true, but {out} does not hold a run (no {', '.join(RUN_FILES)} or "
+                             "checkpoint-*): nothing is deleted; choose another output_dir")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return None
+
+
+def _cut_metrics(out: Path, step: int | None) -> None:
+    path = out / "metrics.jsonl"
+    if step is None or not path.exists():
+        return
+    keep, later = [], []
+    for line in path.read_text().splitlines(keepends=True):
+        try:
+            row_step = json.loads(line).get("step", 0)
+        except ValueError:  # a line cut short by the crash
+            row_step = math.inf
+        (keep if row_step <= step else later).append(line)
+    if later:
+        with open(out / "metrics.after-checkpoint.jsonl", "a") as f:
+            f.writelines(later)
+        tmp = out / ".metrics.jsonl.tmp"
+        tmp.write_text("".join(keep))
+        os.replace(tmp, path)
 
 
 def reward_functions(names: list[str]) -> list[Any]:

@@ -43,11 +43,12 @@ import functools
 import logging
 import math
 import os
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 import torch
-from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from trl import GRPOTrainer
 
 import rl.checkpoint as ckpt
@@ -274,17 +275,16 @@ class CurriculumGRPOTrainer(GRPOTrainer):
 
     # ---- checkpoints ------------------------------------------------------------------------------
     def _save_checkpoint(self, model: Any, trial: Any) -> None:
+        folder = os.path.join(self._get_output_dir(trial=trial), f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}")
+        if self.args.should_save:  # a folder saved over is incomplete until it is marked again
+            Path(folder, ckpt.COMPLETE).unlink(missing_ok=True)
         super()._save_checkpoint(model, trial)
         if self.args.should_save:
-            folder = os.path.join(
-                self._get_output_dir(trial=trial), f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
-            )
-            ckpt.save_state(
-                folder,
-                self.curriculum,
-                self.curriculum_sampler,
-                extra={"global_step": self.state.global_step},
-            )
+            ckpt.save_state(folder, self.curriculum, self.curriculum_sampler,
+                            extra={"global_step": self.state.global_step})
+        self.accelerator.wait_for_everyone()  # every rank's files (e.g. rng_state_1.pth) are written
+        if self.args.should_save:
+            ckpt.mark_complete(folder)  # last: a crash before this leaves a folder resume passes over
 
     def train(self, resume_from_checkpoint: str | bool | None = None, **kwargs: Any) -> Any:
         """Trainer.train, restoring the curriculum and the sampler's cursor first when resuming."""
@@ -294,28 +294,40 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             # Trainer restores the RNG before building the DataLoader iterator, whose base seed then takes a
             # draw the uninterrupted run took at its start; restore it again once the iterator exists.
             self.curriculum_sampler.on_next_pass = functools.partial(self._load_rng_state, folder)
-        return super().train(resume_from_checkpoint=resume_from_checkpoint, **kwargs)
+        # the folder chosen here, not TRL's own pick (resume_from_checkpoint=True: its newest, complete or not)
+        return super().train(resume_from_checkpoint=folder, **kwargs)
 
     def _resolve_checkpoint(self, resume_from_checkpoint: str | bool | None) -> str | None:
+        """True -> the newest complete checkpoint-* of output_dir; a path -> that folder, if complete."""
         if resume_from_checkpoint is None or resume_from_checkpoint is False:
             return None
         if resume_from_checkpoint is True:
-            last = get_last_checkpoint(self.args.output_dir)
+            last, skipped = ckpt.last_complete_checkpoint(self.args.output_dir)
+            for why in skipped:
+                logger.warning("not resuming from an incomplete checkpoint: %s", why)
             if last is None:
-                raise ValueError(f"No valid checkpoint found in output directory ({self.args.output_dir})")
-            return last
-        return str(resume_from_checkpoint)
+                raise ValueError(
+                    f"no complete checkpoint-* in {self.args.output_dir}"
+                    + (f" ({'; '.join(skipped)})" if skipped else "")
+                    + ": start a fresh run (resume_from_checkpoint=None) or point it at another output_dir"
+                )
+            return str(last)
+        folder = str(resume_from_checkpoint)
+        reason = ckpt.incomplete_reason(folder)
+        if reason is not None:
+            parent = os.path.dirname(os.path.abspath(folder))
+            last, _ = ckpt.last_complete_checkpoint(parent)
+            hint = f"resume from {last}" if last is not None else "start a fresh run"
+            raise ValueError(f"cannot resume from {folder}: it is not a complete checkpoint ({reason}); {hint}")
+        return folder
 
     def restore_curriculum(self, folder: str) -> None:
         """Load the curriculum state and sampler cursor saved in `folder` (a checkpoint-* directory)."""
         if not ckpt.has_state(folder):
-            logger.warning(
-                "%s holds no curriculum state (%s): the curriculum starts fresh while the model resumes. "
-                "Resume from a checkpoint written by CurriculumGRPOTrainer to keep the curriculum's history.",
-                folder,
-                ckpt.STATE_JSON,
+            raise ValueError(
+                f"{folder} holds no curriculum state ({ckpt.STATE_JSON}): resuming would start the curriculum "
+                "afresh while the model resumes. Resume from a checkpoint written by CurriculumGRPOTrainer."
             )
-            return
         meta = ckpt.load_state(folder, self.curriculum, self.curriculum_sampler)
         logger.info(
             "curriculum restored from %s (step %s, %s pending chunks, hash %s)",

@@ -22,6 +22,7 @@ columns arrive as keyword lists.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,9 +43,21 @@ def completion_text(completion: Any) -> str:
     """The text of a TRL completion: a plain string, or a conversational list of messages."""
     if isinstance(completion, str):
         return completion
+    if completion is None:
+        return ""
     if isinstance(completion, list) and completion and isinstance(completion[-1], dict):
         return str(completion[-1].get("content", ""))
     return str(completion)
+
+
+def reference_text(answer: Any) -> str | None:
+    """A row's reference answer as text, or None when it has none (None, NaN, blank): nothing matches that.
+
+    Without this, str(None) == "None" and the completion "None" would score as correct.
+    """
+    if answer is None or (isinstance(answer, float) and not math.isfinite(answer)):
+        return None
+    return str(answer).strip() or None
 
 
 def extract_answer(completion: Any) -> str:
@@ -90,11 +103,13 @@ class Task:
         learning with the verifier then has a procedure to learn to prefer. Default: no known mistake."""
         return example.answer
 
-    def verify(self, example_or_answer: Example | str, completion: Any) -> bool:
-        reference = example_or_answer.answer if isinstance(example_or_answer, Example) else example_or_answer
-        return extract_answer(completion) == str(reference).strip()
+    def verify(self, example_or_answer: Example | str | None, completion: Any) -> bool:
+        """Whether the completion's answer is the reference; never, when the row has no reference."""
+        answer = example_or_answer.answer if isinstance(example_or_answer, Example) else example_or_answer
+        reference = reference_text(answer)
+        return reference is not None and extract_answer(completion) == reference
 
-    def reward(self, example_or_answer: Example | str, completion: Any) -> float:
+    def reward(self, example_or_answer: Example | str | None, completion: Any) -> float:
         if self.verify(example_or_answer, completion):
             return 1.0
         return self.format_bonus if self.is_well_formed(extract_answer(completion)) else 0.0
@@ -142,7 +157,7 @@ def correctness_reward(prompts: list[Any], completions: list[Any], **kwargs: Any
     answers = _answers(kwargs, len(completions))
     families = _families(kwargs, len(completions))
     return [
-        float(task_for_row(f).verify(str(a), c))
+        float(task_for_row(f).verify(a, c))
         for c, a, f in zip(completions, answers, families, strict=True)
     ]
 

@@ -1,7 +1,7 @@
 """Prompt pools as `datasets.Dataset`s: generated from the task families, or loaded from local files.
 
-Every pool has the columns `prompt` (str), `answer` (str) and `difficulty` (int, 1 = easiest), plus
-`family` for generated pools; TRL hands all columns to the reward functions as keyword lists.
+Every pool has the columns `prompt` (str), `answer` (str) and `difficulty` (int, 1 = easiest; optional in
+loaded files), plus `family` for generated pools; TRL hands all columns to the reward functions as keyword lists.
 
 - `build_pool(families, levels, per_level, seed)`: `per_level` distinct prompts per family and level.
   Draw `i` of a split uses its own seed, hashed from `(split, seed, i)`, so pools are reproducible
@@ -9,7 +9,9 @@ Every pool has the columns `prompt` (str), `answer` (str) and `difficulty` (int,
 - `build_eval(...)`: the same from the `eval` stream, minus every prompt of the training pool
   (`exclude=`), so the held-out split is disjoint by prompt, not only by seed.
 - `load_prompts(path, ...)`: a local JSONL/JSON file, a Parquet file, or a `save_to_disk` folder,
-  with its columns renamed to the ones above. String difficulty labels become ranks 1..K: when every
+  with its columns renamed to the ones above; `difficulty_column=None` (the default) uses a `difficulty`
+  column if there is one and warns once if not. Rows without a prompt or an answer are refused at load time
+  with the file and line (see `tasks/files.py`). String difficulty labels become ranks 1..K: when every
   label is an ordinal word they follow `easy < medium < hard` (see `ORDINAL_WORDS`), otherwise natural
   sort order ("Level 2" < "Level 10"). The mapping is logged.
 
@@ -30,6 +32,7 @@ from typing import Any
 import datasets
 
 from tasks.base import Task, get_task
+from tasks.files import check_rows, is_missing, read_table, where
 
 logger = logging.getLogger(__name__)
 
@@ -103,29 +106,6 @@ def build_eval(
     return _build(families, levels, per_level, seed, "eval", set(prompts))
 
 
-def _read(path: Path, split: str) -> datasets.Dataset:
-    if not path.exists():
-        raise FileNotFoundError(f"no such prompt file or folder: {path}")
-    if path.is_dir():
-        if not ((path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists()):
-            raise ValueError(f"{path} is a folder but not one written by Dataset.save_to_disk")
-        loaded = datasets.load_from_disk(str(path))
-        if isinstance(loaded, datasets.DatasetDict):
-            if split not in loaded:
-                raise ValueError(f"{path} has splits {sorted(loaded)}, not {split!r}; pass split=...")
-            loaded = loaded[split]
-        return loaded
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".json"):
-        return datasets.Dataset.from_json(str(path))
-    if suffix == ".parquet":
-        return datasets.Dataset.from_parquet(str(path))
-    raise ValueError(
-        f"unsupported prompt file {path}: expected .jsonl, .json, .parquet, or a folder written by "
-        "Dataset.save_to_disk"
-    )
-
-
 def _natural_key(label: str) -> tuple:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", label) if p)
 
@@ -147,10 +127,13 @@ def difficulty_ranks(labels: Iterable[Any]) -> dict[Any, int]:
 
 def _require(ds: datasets.Dataset, column: str, role: str, argument: str, path: Path) -> None:
     if column not in ds.column_names:
+        hint = ""
+        if argument == "difficulty_column":
+            labelled = "difficulty" in ds.column_names
+            hint = f" (or difficulty_column=None to {'use the difficulty column' if labelled else 'go without labels'})"
         raise ValueError(
             f"{path}: no {role} column {column!r}; columns found: {ds.column_names}. "
-            f"Rename it to {column!r} or pass {argument}=<one of the columns found>"
-            + (" (or difficulty_column=None to go without)" if argument == "difficulty_column" else "")
+            f"Rename it to {column!r} or pass {argument}=<one of the columns found>{hint}"
         )
 
 
@@ -164,12 +147,36 @@ def _rename(ds: datasets.Dataset, source: str, target: str, path: Path) -> datas
     return ds.rename_column(source, target)
 
 
-def _with_int_difficulty(ds: datasets.Dataset, path: Path) -> datasets.Dataset:
+def _difficulty_source(ds: datasets.Dataset, difficulty_column: str | None, taken: set[str], path: Path) -> str | None:
+    """The column to read difficulty labels from: the one asked for, else 'difficulty' if present, else None."""
+    if difficulty_column is not None:
+        _require(ds, difficulty_column, "difficulty", "difficulty_column", path)
+        return difficulty_column
+    if "difficulty" in ds.column_names:
+        return "difficulty"
+    others = [c for c in ds.column_names if c not in taken]
+    likely = [c for c in others if "level" in c.lower() or "difficult" in c.lower()]
+    use = f"difficulty_column={likely[0]!r}" if likely else "difficulty_column=<a column>"
+    found = f" (other columns: {others})" if others else ""
+    logger.warning("%s: no 'difficulty' column, so no difficulty labels%s; pass %s to use one", path, found, use)
+    return None
+
+
+def _with_int_difficulty(ds: datasets.Dataset, source: str, path: Path) -> datasets.Dataset:
     labels = ds["difficulty"]
-    missing = sum(x is None for x in labels)
+    missing = [i for i, x in enumerate(labels) if is_missing(x)]
     if missing:
+        fix = "rename the column" if source == "difficulty" else "leave difficulty_column=None"
         raise ValueError(
-            f"{path}: {missing} rows have no difficulty; fill them in or pass difficulty_column=None"
+            f"{path}, {where(path, missing[0])}: column {source!r} (the difficulty) is null (in {len(missing)} of "
+            f"{len(labels)} rows); fill them in, or {fix} to go without labels"
+        )
+    odd = [i for i, x in enumerate(labels) if not isinstance(x, str | int | float)]
+    if odd:
+        label = labels[odd[0]]
+        raise ValueError(
+            f"{path}, {where(path, odd[0])}: column {source!r} (the difficulty) is a {type(label).__name__}; "
+            "expected a number or a label such as 'easy' or 'Level 3'"
         )
     ranks = difficulty_ranks(labels)
     if any(not isinstance(x, int) or ranks[x] != x for x in ranks):
@@ -181,31 +188,48 @@ def _with_int_difficulty(ds: datasets.Dataset, path: Path) -> datasets.Dataset:
     return ds.cast_column("difficulty", datasets.Value("int64"))
 
 
+def _answers_as_text(ds: datasets.Dataset) -> datasets.Dataset:
+    """The answer column as strings: 72 -> "72" (numbers), and mixed numbers and strings alike."""
+    feature = ds.features["answer"]
+    if isinstance(feature, datasets.Value):
+        if feature.dtype in ("string", "large_string"):
+            return ds
+        return ds.cast_column("answer", datasets.Value("string"))
+    # mixed types (a Json feature): numbers as Arrow's cast would write them, 2.0 -> "2"
+    text = [str(int(a)) if isinstance(a, float) and a.is_integer() else str(a) for a in ds["answer"]]  # [num_rows]
+    order = ds.column_names
+    ds = ds.remove_columns("answer").add_column("answer", text)
+    return ds.select_columns(order)
+
+
 def load_prompts(
     path: str | Path,
     prompt_column: str = "prompt",
     answer_column: str = "answer",
-    difficulty_column: str | None = "difficulty",
+    difficulty_column: str | None = None,
     split: str = "train",
 ) -> datasets.Dataset:
-    """Load a local prompt pool with columns `prompt`, `answer` (str) and `difficulty` (int) if asked.
+    """Load a local prompt pool with columns `prompt`, `answer` (str) and, when labelled, `difficulty` (int).
 
     `path`: a .jsonl/.json file, a .parquet file, or a `save_to_disk` folder (`split` picks one split
-    of a saved `DatasetDict`). Other columns are kept. A missing column raises a ValueError that names
-    it, the columns found, and the argument to pass.
+    of a saved `DatasetDict`). Other columns are kept. `difficulty_column=None` takes the labels from a
+    `difficulty` column if there is one and goes without (with a warning) if not; a named column must exist.
+    A missing column raises a ValueError that names it, the columns found, and the argument to pass; so does
+    a row without a prompt or an answer, naming the file and its line (or row).
     """
     path = Path(path).expanduser()
-    ds = _read(path, split)
+    ds = read_table(path, split)
     wanted = [(prompt_column, "prompt", "prompt_column"), (answer_column, "answer", "answer_column")]
-    if difficulty_column is not None:
-        wanted.append((difficulty_column, "difficulty", "difficulty_column"))
     for column, role, argument in wanted:
         _require(ds, column, role, argument, path)
+    source = _difficulty_source(ds, difficulty_column, {prompt_column, answer_column}, path)
+    if source is not None:
+        wanted.append((source, "difficulty", "difficulty_column"))
+    check_rows(ds, prompt_column, "prompt", path)
+    check_rows(ds, answer_column, "answer", path)
     for column, role, _ in wanted:
         ds = _rename(ds, column, role, path)
-    answer_feature = ds.features["answer"]
-    if isinstance(answer_feature, datasets.Value) and answer_feature.dtype not in ("string", "large_string"):
-        ds = ds.cast_column("answer", datasets.Value("string"))  # 72 -> "72"
-    if difficulty_column is not None:
-        ds = _with_int_difficulty(ds, path)
+    ds = _answers_as_text(ds)
+    if source is not None:
+        ds = _with_int_difficulty(ds, source, path)
     return ds

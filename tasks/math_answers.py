@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 from math_verify import parse, verify
 
-from tasks.base import completion_text
+from tasks.base import completion_text, reference_text
 
 MAX_ANSWER_CHARS = 300
 """Longer extracted answers score 0.0 without being parsed."""
@@ -111,6 +111,8 @@ class MathStats:
     calls: int = 0
     correct: int = 0
     no_answer: int = 0
+    no_reference: int = 0
+    """Rows whose reference answer is None, NaN or blank: scored 0.0 whatever the completion."""
     timeouts: int = 0
 
 
@@ -131,10 +133,14 @@ class MathAnswerVerifier:
         self.stats = MathStats()
         self._pool: Any = None  # multiprocessing.pool.Pool, started on first use
 
-    def verify(self, completion: Any, reference: str) -> bool:
+    def verify(self, completion: Any, reference: str | None) -> bool:
         self.stats.calls += 1
+        reference = reference_text(reference)
+        if reference is None:
+            self.stats.no_reference += 1
+            return False
         predicted = extract_math_answer(completion_text(completion)[-self.max_chars :])
-        gold = extract_math_answer(reference) or reference.strip()
+        gold = extract_math_answer(reference) or reference
         if predicted is None or len(predicted) > MAX_ANSWER_CHARS:
             self.stats.no_answer += 1
             return False
@@ -196,7 +202,7 @@ class MathReward:
             )
         timeouts = self.verifier.stats.timeouts
         scores = [
-            float(self.verifier.verify(c, str(a))) for c, a in zip(completions, kwargs["answer"], strict=True)
+            float(self.verifier.verify(c, a)) for c, a in zip(completions, kwargs["answer"], strict=True)
         ]
         log_metric = kwargs.get("log_metric")
         if callable(log_metric):

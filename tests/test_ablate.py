@@ -55,7 +55,12 @@ def fake_run(calls: list, fail: set | None = None):
                 "coverage": {"pool_drawn": 0.5, "top10_share": 0.2}, "eval_metric": "greedy accuracy",
                 "pool_start": {"solved": 0.5, "beyond": 0.2, "prompts": 24} if cfg.probe_pool else None}
 
-    return run
+    def run_and_write(cfg):  # as rl.train.run does, the result also goes to eval.json
+        result = run(cfg)
+        (Path(cfg.output_dir) / "eval.json").write_text(json.dumps(result))
+        return result
+
+    return run_and_write
 
 
 @pytest.fixture
@@ -119,6 +124,18 @@ def test_two_configs_share_runs_but_not_tables(config, monkeypatch, tmp_path):
     assert (out / "default.md").read_text() == first, "the first config's tables are left alone"
     variants = (tmp_path / "variants" / "default.md").read_text()
     assert "| uniform |" in variants and "| adaptive |" not in variants
+
+
+def test_replotting_recomputes_the_summaries_from_each_runs_outputs(config, monkeypatch):
+    from rl.ablate import replot
+
+    monkeypatch.setattr(rl.train, "run", fake_run([]))
+    assert main(str(config), ["run_pools=[default]"]) == 0
+    path = Path(load_ablation(config).output_dir) / "default" / "adaptive" / "seed1" / "summary.json"
+    before = json.loads(path.read_text())
+    path.write_text(json.dumps({k: v for k, v in before.items() if k != "informative"}))  # as if made before a column
+    replot(str(config))
+    assert json.loads(path.read_text()) == before
 
 
 def test_a_failed_run_is_reported_and_the_others_still_complete(config, monkeypatch, capsys):
@@ -190,7 +207,34 @@ def test_unknown_keys_and_pools_are_errors_before_any_run(config, tmp_path):
         load_ablation(bad)
 
 
-@pytest.mark.parametrize("name", ["bands.yaml", "smoke.yaml", "bands_gpu.yaml", "testbed.yaml", "adaptive.yaml"])
+def test_the_evidence_studies_figures_get_tables_of_their_own(config, monkeypatch):
+    plain = fake_run([])
+
+    def run(cfg):
+        result = plain(cfg)
+        lucky = Path(cfg.output_dir).parent.name == "adaptive"
+        result.update(
+            before_by_family={"digit_sum": {1: 0.5, 2: 0.3}, "parity": {1: 0.6, 2: 0.5}},
+            after_by_family={"digit_sum": {1: 0.6, 2: 0.4}, "parity": {1: 0.5, 2: 0.5 + 0.01 * cfg.seed}},
+            mode_share={"after": {"digit_sum": 0.1, "parity": 0.9 if lucky else 0.55},
+                        "reference": {"digit_sum": 0.1, "parity": 0.5}},
+            pool_band={"band": "hard", "prompts": 40 + cfg.seed},
+            drift={"overlap_noise": 0.7, "overlap_step": 0.6, "static_stale": 0.3, "band_start": 0.4,
+                   "band_end": 0.3, "rate_start": 0.4, "rate_end": 0.5})
+        return result
+
+    monkeypatch.setattr(rl.train, "run", run)
+    assert main(str(config), ["run_pools=[default]"]) == 0
+    md = (Path(load_ablation(config).output_dir) / "default.md").read_text()
+    assert "| adaptive | 0.500 ± 0.000 (+0.100 ± 0.000 *) | 0.505 ± 0.012 (-0.045 ± 0.012 *) | 0.10 ± 0.00 | 0.90 ± " \
+           "0.00 |" in md, "each family's accuracy, its change, and the answer mode share"
+    assert "| (references) | - | - | 0.10 ± 0.00 | 0.50 ± 0.00 |" in md
+    assert "| uniform | 41 ± 2 |" in md, "the band's prompts"
+    assert "| uniform | 0.70 ± 0.00 | 0.60 ± 0.00 | - | 0.30 ± 0.00 |" in md, "the drift table"
+
+
+@pytest.mark.parametrize("name", ["bands.yaml", "smoke.yaml", "bands_gpu.yaml", "testbed.yaml", "adaptive.yaml",
+                                  "inverted_u.yaml", "lucky.yaml", "drift.yaml"])
 def test_the_shipped_ablation_configs_load(name):
     ab = load_ablation(ROOT / "configs/ablations" / name)
     assert ab.reference_arm in ab.arms and ab.pools

@@ -17,10 +17,14 @@ from transformers import LlamaForCausalLM
 from curriculum import Curriculum, CurriculumConfig, state_hash
 from rl import CurriculumGRPOConfig, CurriculumGRPOTrainer
 from rl.checkpoint import (
+    COMPLETE,
     STATE_JSON,
     STATE_NPZ,
     flatten_state,
+    incomplete_reason,
+    last_complete_checkpoint,
     load_state,
+    mark_complete,
     read_state,
     save_state,
     unflatten_state,
@@ -167,16 +171,90 @@ def test_a_checkpoint_for_another_config_is_refused_naming_the_setting(tmp_path:
         load_state(tmp_path, other, CurriculumSampler(other, 4, 8, 1))
 
 
-def test_corrupt_files_are_detected(tmp_path: Path) -> None:
+def fresh_pair() -> tuple[Curriculum, CurriculumSampler]:
+    cur = Curriculum(200, CurriculumConfig(policy="adaptive"), seed=0)
+    return cur, CurriculumSampler(cur, 4, 8, 1)
+
+
+def rewrite(folder: Path, state: dict, rehash: bool = False) -> None:
+    """Write `state` back into folder's npz (and, with rehash, its hashes into the JSON, as a forger would)."""
+    arrays, entries = flatten_state(state)
+    np.savez(folder / STATE_NPZ, **arrays)
+    if rehash:
+        meta = json.loads((folder / STATE_JSON).read_text())
+        meta.update(entries=entries, state_hash=state_hash(state["curriculum"]),
+                    sampler_hash=state_hash(state["sampler"]))
+        (folder / STATE_JSON).write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize("part", ["curriculum", "sampler"])
+def test_corrupt_files_are_detected_with_the_intended_error(tmp_path: Path, part: str) -> None:
     cur, sampler = driven()
     save_state(tmp_path, cur, sampler)
     meta, state = read_state(tmp_path)
-    state["curriculum"]["succ"][0] += 1.0
-    arrays, entries = flatten_state(state)
-    np.savez(tmp_path / STATE_NPZ, **arrays)
-    fresh = Curriculum(200, CurriculumConfig(policy="adaptive"), seed=0)
+    if part == "curriculum":
+        state["curriculum"]["succ"][0] += 1.0
+    else:  # the sampler's pending chunks are covered by a hash too
+        state["sampler"]["pending"][0, 0] = (state["sampler"]["pending"][0, 0] + 1) % 200
+    rewrite(tmp_path, state)
+    fresh, fresh_sampler = fresh_pair()
+    before = state_hash(fresh.state_dict())
     with pytest.raises(ValueError, match="corrupt"):
-        load_state(tmp_path, fresh, CurriculumSampler(fresh, 4, 8, 1))
+        load_state(str(tmp_path), fresh, fresh_sampler)  # a str folder, as the trainer passes it
+    assert state_hash(fresh.state_dict()) == before and not fresh_sampler.pending
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda sd: sd.__setitem__("pending", sd["pending"] + 1000), "outside"),
+    (lambda sd: sd.__setitem__("chunks_observed", sd["chunks_observed"] + 1), "pending"),
+    (lambda sd: sd.__setitem__("pending", sd["pending"][:, :4]), "integer array"),
+    (lambda sd: sd.__setitem__("chunks_proposed", -1), "integer >= 0"),
+])
+def test_sampler_fields_are_range_checked_before_anything_loads(tmp_path: Path, change, message) -> None:
+    cur, sampler = driven()
+    save_state(tmp_path, cur, sampler)
+    _, state = read_state(tmp_path)
+    change(state["sampler"])
+    rewrite(tmp_path, state, rehash=True)
+    fresh, fresh_sampler = fresh_pair()
+    before = state_hash(fresh.state_dict())
+    with pytest.raises(ValueError, match=message):
+        load_state(tmp_path, fresh, fresh_sampler)
+    assert state_hash(fresh.state_dict()) == before, "the curriculum is left as it was"
+
+
+@pytest.mark.parametrize("damage", ["truncate npz", "garbage json", "empty npz"])
+def test_unreadable_state_files_give_a_message_naming_the_fix(tmp_path: Path, damage: str) -> None:
+    cur, sampler = driven()
+    save_state(tmp_path, cur, sampler)
+    if damage == "truncate npz":
+        data = (tmp_path / STATE_NPZ).read_bytes()
+        (tmp_path / STATE_NPZ).write_bytes(data[: len(data) // 2])
+    elif damage == "garbage json":
+        (tmp_path / STATE_JSON).write_text("{not json")
+    else:
+        (tmp_path / STATE_NPZ).write_bytes(b"")
+    with pytest.raises(ValueError, match="earlier checkpoint"):
+        load_state(tmp_path, *fresh_pair())
+
+
+def test_a_checkpoint_is_complete_only_once_marked_and_while_its_files_match(tmp_path: Path) -> None:
+    cur, sampler = driven()
+    for step in (2, 4, 6):
+        folder = tmp_path / f"checkpoint-{step}"
+        (folder / "model.safetensors").parent.mkdir(parents=True)
+        (folder / "model.safetensors").write_bytes(b"x" * 100)
+        save_state(folder, cur, sampler)
+        if step != 6:  # checkpoint-6: the save was interrupted before the mark
+            mark_complete(folder)
+    assert "did not finish" in incomplete_reason(tmp_path / "checkpoint-6")
+    assert last_complete_checkpoint(tmp_path)[0] == tmp_path / "checkpoint-4"
+    (tmp_path / "checkpoint-4" / "model.safetensors").write_bytes(b"x" * 50)  # truncated afterwards
+    assert "50 bytes" in incomplete_reason(tmp_path / "checkpoint-4")
+    (tmp_path / "checkpoint-2" / STATE_NPZ).unlink()
+    folder, skipped = last_complete_checkpoint(tmp_path)
+    assert folder is None and len(skipped) == 3 and "missing" in skipped[2]
+    assert COMPLETE not in json.loads((tmp_path / "checkpoint-4" / COMPLETE).read_text())["files"]
 
 
 # ---- end to end --------------------------------------------------------------------------------------
@@ -214,13 +292,20 @@ def test_resuming_with_a_different_dataset_size_fails_before_training_naming_the
 
 
 @pytest.mark.slow
-def test_a_checkpoint_without_curriculum_state_resumes_the_model_and_warns(
+def test_resume_passes_over_an_incomplete_checkpoint_and_refuses_one_named_explicitly(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    make_trainer(tmp_path, max_steps=2).train()
-    for name in (STATE_JSON, STATE_NPZ):
-        (tmp_path / "checkpoint-2" / name).unlink()
-    trainer = make_trainer(tmp_path, max_steps=3)
+    make_trainer(tmp_path, max_steps=4).train()
+    assert incomplete_reason(tmp_path / "checkpoint-4") is None
+    (tmp_path / "checkpoint-4" / STATE_NPZ).unlink()  # as if killed between the model save and the curriculum's
+    trainer = make_trainer(tmp_path, max_steps=4)
+    with pytest.raises(ValueError, match="not a complete checkpoint.*resume from .*checkpoint-2"):
+        trainer.train(resume_from_checkpoint=str(tmp_path / "checkpoint-4"))
+    resumed = make_trainer(tmp_path, max_steps=3)
+    steps: list[int] = []
+    original = resumed.restore_curriculum
+    resumed.restore_curriculum = lambda folder: (original(folder), steps.append(resumed.curriculum.step))
     with caplog.at_level(logging.WARNING, logger="rl.trainer"):
-        trainer.train(resume_from_checkpoint=True)
-    assert "holds no curriculum state" in caplog.text and trainer.curriculum.step == 1
+        resumed.train(resume_from_checkpoint=True)
+    assert "checkpoint-4: curriculum_state.npz is missing" in caplog.text
+    assert steps == [2], "the curriculum resumed from checkpoint-2, the newest complete one"

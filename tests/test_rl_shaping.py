@@ -188,3 +188,11 @@ def test_ranks_that_disagree_raise_naming_the_step() -> None:
     check_ranks_agree(["abc", "abc"], "state hash", 4)
     with pytest.raises(RuntimeError, match="state hash differs across ranks at generation step 4"):
         check_ranks_agree(["abc", "abd"], "state hash", 4)
+
+
+@pytest.mark.parametrize("success_reward", [None, "correct"])
+@pytest.mark.parametrize("bad", [float("inf"), float("-inf")])
+def test_an_infinite_reward_is_refused_naming_its_function(success_reward, bad) -> None:
+    rewards = np.array([[1.0, 0.0], [bad, 0.5]])
+    with pytest.raises(ValueError, match=r"\['correct'\] returned an infinite reward"):
+        success_labels(rewards, ["correct", "format"], np.ones(2), 0.5, success_reward)

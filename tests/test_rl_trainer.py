@@ -118,15 +118,22 @@ def test_the_config_maps_curriculum_fields_to_a_core_config(tmp_path: Path) -> N
     assert isinstance(args, GRPOConfig)
 
 
+def test_a_mapped_field_may_also_come_through_curriculum_extra(tmp_path: Path) -> None:
+    args = grpo_args(tmp_path, curriculum_extra={"band_low": 0.3, "policy": "static"})
+    assert (args.curriculum_config.band_low, args.curriculum_band_low) == (0.3, 0.3)
+    assert args.curriculum_config.policy == args.curriculum_policy == "static"
+
+
 @pytest.mark.parametrize(
     ("overrides", "match"),
     [
         ({"curriculum_policy": "greedy"}, "curriculum_policy"),
-        ({"curriculum_band_low": 0.9}, "curriculum_band_low"),
+        ({"curriculum_band_low": 0.9}, "band_low"),
         ({"curriculum_fluke_damping": "clip"}, "curriculum_fluke_damping"),
         ({"curriculum_fluke_cap": 0.0}, "curriculum_fluke_cap"),
         ({"curriculum_extra": {"bogus": 1}}, "unknown CurriculumConfig fields"),
-        ({"curriculum_extra": {"target": 0.4}}, "curriculum_target"),
+        ({"curriculum_extra": {"target": 0.4}, "curriculum_target": 0.6}, "curriculum_target=0.6 and .* disagree"),
+        ({"curriculum_extra": [1, 2]}, "curriculum_extra must be a mapping"),
         ({"curriculum_extra": "{not json"}, "curriculum_extra must be a JSON object"),
         ({"dataloader_num_workers": 2}, "set dataloader_num_workers=0"),
         ({"remove_unused_columns": True}, "set remove_unused_columns=False"),
@@ -387,6 +394,7 @@ def test_posterior_damping_shrinks_lone_successes_on_prompts_the_history_says_ar
         max_steps=1,
         reward_funcs=[scripted],
         curriculum_policy="uniform",
+        curriculum_fluke_damping="posterior",
         per_device_train_batch_size=64,  # one chunk: all 16 prompts
     )
     hard = np.arange(1, 16, 2)

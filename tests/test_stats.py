@@ -82,3 +82,18 @@ def test_curve_band_averages_runs_on_a_common_grid():
     mean, half = curve_band(runs, np.array([0.0, 5.0, 10.0]))
     assert mean == pytest.approx([0.1, 0.45, 0.8])
     assert half[0] == pytest.approx(12.706 * np.std([0.0, 0.2], ddof=1) / math.sqrt(2))
+
+
+def test_band_drift_reads_the_noise_floor_the_overlap_and_what_a_static_band_loses():
+    from rl.stats import band_drift
+
+    start = np.array([0.5, 0.5, 0.5, 0.5, 0.0, 1.0])  # four prompts in [0.25, 0.75]
+    again = np.array([0.5, 0.5, 0.5, 0.1, 0.0, 1.0])  # the same model, probed again: one drops out by noise
+    later = np.array([0.9, 0.9, 0.5, 0.5, 0.5, 1.0])  # 50 steps on: two mastered, one new in band
+    end = np.array([1.0, 1.0, 0.9, 0.5, 0.5, 1.0])
+    d = band_drift([0, 0, 50, 100], [start, again, later, end], every=50)
+    assert d["overlap_noise"] == pytest.approx(3 / 4)
+    assert d["overlap_step"] == pytest.approx(np.mean([1 / 5, 2 / 3]))  # {0,1,2} vs {2,3,4}; {2,3,4} vs {3,4}
+    assert d["static_stale"] == pytest.approx(3 / 4)  # of the start band {0,1,2,3}, only 3 is in band at the end
+    assert d["stale_noise"] == pytest.approx(1 / 4)  # probed again at once, 3 drops out by noise alone
+    assert (d["band_start"], d["band_end"]) == pytest.approx((4 / 6, 2 / 6))

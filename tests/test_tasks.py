@@ -13,6 +13,7 @@ import pytest
 
 from tasks import (
     Arithmetic,
+    DigitParity,
     DigitSum,
     Example,
     SortLetters,
@@ -29,7 +30,7 @@ from tasks import (
 )
 from tasks.math_answers import MathAnswerVerifier, MathReward, extract_math_answer
 
-FAMILIES = [Arithmetic(), DigitSum(), SortLetters()]
+FAMILIES = [Arithmetic(), DigitSum(), SortLetters(), DigitParity()]
 
 
 def trainer_kwargs(**columns):
@@ -88,9 +89,20 @@ def test_each_family_knows_its_common_mistake():
     assert Arithmetic().mistake(Example("12+34=", "46", 2, "arithmetic")) == "46"  # no carry: same answer
     assert DigitSum().mistake(Example("digits 4721=", "14", 2, "digit_sum")) == "13"  # last digit left out
     assert SortLetters().mistake(Example("sort dcax=", "acdx", 2, "sorting")) == "xdca"  # the wrong way round
-    for task in FAMILIES:
+    for task in FAMILIES[:3]:
         wrong = [task.mistake(ex) != ex.answer for ex in (task.generate(3, s) for s in range(50))]
         assert sum(wrong) > 25, f"{task.family}: the mistake is usually a wrong answer"
+
+
+def test_parity_answers_yes_or_no_so_a_guess_is_right_half_the_time():
+    task = DigitParity()
+    assert task.generate(1, seed=0).answer in ("yes", "no")
+    assert task.verify(Example("even 4721=", "yes", 2, "parity"), "yes") and not task.verify(
+        Example("even 4721=", "yes", 2, "parity"), "no")
+    assert task.mistake(Example("even 4721=", "yes", 2, "parity")) == "no"  # 4+7+2 = 13 without the last digit
+    examples = [task.generate(5, s) for s in range(400)]
+    always_yes = sum(task.verify(ex, "yes") for ex in examples) / len(examples)
+    assert 0.4 < always_yes < 0.6, "one fixed answer is right about half the time"
 
 
 def test_verify_is_zero_or_one_while_reward_gives_partial_credit_for_the_format():
@@ -109,9 +121,9 @@ def test_verify_reads_the_first_line_of_the_completion():
 
 
 def test_an_unknown_family_name_lists_the_known_ones():
-    with pytest.raises(ValueError, match=r"known families: \['arithmetic', 'digit_sum', 'sorting'\]"):
+    with pytest.raises(ValueError, match=r"known families: \['arithmetic', 'digit_sum', 'parity', 'sorting'\]"):
         get_task("sort")
-    assert task_families() == ["arithmetic", "digit_sum", "sorting"]
+    assert task_families() == ["arithmetic", "digit_sum", "parity", "sorting"]
 
 
 # ---- pools ---------------------------------------------------------------------------------------------

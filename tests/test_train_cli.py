@@ -73,7 +73,8 @@ def test_a_local_model_folder_and_a_user_jsonl_replace_the_tiny_model_and_the_em
     tok = build_char_tokenizer()
     build_tiny_model(DEFAULT_TINY_CONFIG["model"], tok).save_pretrained(tmp_path / "model")
     tok.save_pretrained(tmp_path / "model")
-    build_pool(["digit_sum"], [1, 2], 20, seed=3).to_json(str(tmp_path / "data.jsonl"))
+    # no difficulty column: the default label column is optional
+    build_pool(["digit_sum"], [1, 2], 20, seed=3).remove_columns(["difficulty"]).to_json(str(tmp_path / "data.jsonl"))
     out = tmp_path / "run"
     args = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={out}", f"model={tmp_path / 'model'}",
             f"dataset={tmp_path / 'data.jsonl'}", "max_steps=2"]
@@ -88,17 +89,92 @@ def test_a_missing_model_folder_is_an_error_naming_the_fix(tmp_path, capsys) -> 
 
 
 @pytest.mark.slow
-def test_a_run_resumes_from_its_latest_checkpoint_and_appends_its_metrics(tmp_path, capsys) -> None:
+def test_a_resumed_run_continues_its_metrics_and_calibration_from_the_checkpoint(tmp_path, capsys) -> None:
+    import numpy as np
+
     out = tmp_path / "run"
     base = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={out}"]
-    assert main(base) == 0
-    lines = len((out / "metrics.jsonl").read_text().splitlines())
+    import shutil
+
+    assert main([*base, "max_steps=5"]) == 0  # checkpoints 2, 4 and (at the end) 5
+    shutil.rmtree(out / "checkpoint-5")  # as if the run had crashed during step 5
+    config = (out / "run_config.yaml").read_text()
     assert main([*base, "resume=true", "max_steps=6"]) == 0
-    assert "resuming from" in capsys.readouterr().out and (out / "checkpoint-6").is_dir()
-    assert len((out / "metrics.jsonl").read_text().splitlines()) > lines
+    assert f"resuming from {out / 'checkpoint-4'}" in capsys.readouterr().out
+    rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    steps = [r["step"] for r in rows]
+    assert steps == sorted(steps), "one run's history, in order"
+    assert [r["step"] for r in rows if "eval/accuracy" in r] == [0, 6], "no second start evaluation"
+    assert sum(r["step"] == 5 and "loss" in r for r in rows) == 1, "step 5 logged once, by the resumed run"
+    later = [json.loads(x)["step"] for x in (out / "metrics.after-checkpoint.jsonl").read_text().splitlines()]
+    assert later and min(later) == 5, "the interrupted run's rows after the checkpoint are kept aside"
+    with np.load(out / "calibration.npz") as data:
+        assert sorted(set(data["step"].tolist())) == [1, 2, 3, 4, 5, 6]
+        assert np.all(np.diff(data["step"]) >= 0), "steps 1-4 from before the resume, 5-6 from after"
+    assert (out / "run_config.yaml").read_text() == config, "a resume leaves the run's config as it was"
 
 
 def test_resume_without_a_checkpoint_is_an_error_naming_the_fix(tmp_path, capsys) -> None:
     args = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={tmp_path / 'empty'}", "resume=true"]
     assert main(args) == 2
-    assert "no checkpoint" in capsys.readouterr().err
+    assert "no complete checkpoint" in capsys.readouterr().err
+
+
+def test_a_new_run_into_a_folder_with_files_refuses_naming_resume_and_overwrite(tmp_path, capsys) -> None:
+    (tmp_path / "metrics.jsonl").write_text('{"step": 1}\n')
+    args = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={tmp_path}"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "resume=true" in err and "overwrite=true" in err
+    assert (tmp_path / "metrics.jsonl").read_text() == '{"step": 1}\n', "nothing is touched"
+
+
+def test_overwrite_deletes_only_a_runs_folder(tmp_path, capsys) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    args = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={tmp_path}", "overwrite=true"]
+    assert main(args) == 2
+    assert "does not hold a run" in capsys.readouterr().err and (tmp_path / "notes.txt").exists()
+
+
+@pytest.mark.parametrize("override, message", [
+    ("max_steps=abc", "max_steps='abc': expected an integer"),
+    ("levels=3", "levels=3: expected a list"),
+    ("learning_rate=abc", "learning_rate='abc': expected a number"),
+    ("grpo.bogus=1", "grpo.bogus: not a CurriculumGRPOConfig"),
+    ("curriculum.bogus=1", "unknown CurriculumConfig fields"),
+    ("output_dir=", "output_dir is empty"),
+    ("curriculum_extra=[1,2]", "unknown config key"),
+])
+def test_bad_values_are_refused_before_any_data_or_model_loads(tmp_path, capsys, monkeypatch, override,
+                                                               message) -> None:
+    import rl.train
+
+    monkeypatch.setattr(rl.train, "build_data", lambda cfg: pytest.fail("data loaded before the check"))
+    args = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={tmp_path / 'run'}", override]
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_output_dir_under_a_file_is_refused(tmp_path, capsys) -> None:
+    (tmp_path / "file").write_text("x")
+    assert main(["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={tmp_path / 'file' / 'run'}"]) == 2
+    assert "under a file" in capsys.readouterr().err
+
+
+def test_mapped_curriculum_fields_work_as_curriculum_keys() -> None:
+    cfg = load_run_config(ROOT / "configs/smoke.yaml", ["curriculum.band_low=0.2", "curriculum.policy=uniform",
+                                                        "learning_rate=2e-5"])
+    assert (cfg.policy, cfg.curriculum, cfg.learning_rate) == ("uniform", {"band_low": 0.2}, 2e-5)
+    from rl.train import grpo_args
+
+    args = grpo_args(cfg, Path("/tmp/x"))
+    assert (args.curriculum_config.band_low, args.curriculum_config.policy) == (0.2, "uniform")
+
+
+def test_a_dataset_or_broken_yaml_given_as_config_is_an_error_naming_the_fix(tmp_path, capsys) -> None:
+    (tmp_path / "data.jsonl").write_text('{"prompt": "a", "answer": "b"}\n{"prompt": "c", "answer": "d"}\n')
+    assert main(["train", "--config", str(tmp_path / "data.jsonl")]) == 2
+    assert f"dataset={tmp_path / 'data.jsonl'}" in capsys.readouterr().err
+    (tmp_path / "bad.yaml").write_text("max_steps: [unclosed\n")
+    assert main(["train", "--config", str(tmp_path / "bad.yaml")]) == 2
+    assert "not valid YAML" in capsys.readouterr().err
