@@ -15,6 +15,9 @@ from typing import Any
 import numpy as np
 
 POLICIES = ("uniform", "static", "adaptive", "band")
+FLUKE_MODES = ("none", "posterior", "cap")
+"""Advantage shaping of lone successes the TRL drop-in offers (rl/shaping.py); kept here, with the policies, so
+every config reads one definition without importing torch."""
 PRIOR_TYPES = ("auto", "label", "pass_rate")
 
 
@@ -193,17 +196,22 @@ def _fmt(x: float) -> str:
     return str(x) if isinstance(x, int) else f"{x:g}"
 
 
-def field_help() -> dict[str, str]:
-    """Attribute docstrings of CurriculumConfig, for CLIs and TRL config fields."""
+def attribute_docs(cls: type) -> dict[str, str]:
+    """{field: its attribute docstring, on one line} of a dataclass, for CLIs and TRL config fields."""
     import ast
     import inspect
     import textwrap
 
-    tree = ast.parse(textwrap.dedent(inspect.getsource(CurriculumConfig)))
+    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
     body = tree.body[0].body  # type: ignore[attr-defined]
     out: dict[str, str] = {}
     for node, nxt in zip(body, body[1:], strict=False):
         if isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant):
             out[node.target.id] = " ".join(str(nxt.value.value).split())  # type: ignore[union-attr]
     return out
+
+
+def field_help() -> dict[str, str]:
+    """Attribute docstrings of CurriculumConfig."""
+    return attribute_docs(CurriculumConfig)
 

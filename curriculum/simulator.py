@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .ability import sigmoid
-from .config import CurriculumConfig
+from .config import POLICIES, CurriculumConfig
 from .core import Curriculum
 
 IMPOSSIBLE, MASTERED = 0.05, 0.95
@@ -84,7 +84,6 @@ SCENARIOS: dict[str, Scenario] = {
                  ability_start=(0.0, 0.0, 0.0), ability_gain=(5.0, 2.0, 0.0), labels="skill"),
     ]
 }
-POLICIES = ("uniform", "static", "adaptive", "band")
 
 
 def _labels(sc: Scenario, rng: np.random.Generator, d: np.ndarray, skill: np.ndarray) -> np.ndarray | None:

@@ -19,8 +19,7 @@ import numpy as np
 from trl import GRPOConfig
 
 from curriculum import CurriculumConfig
-from curriculum.config import POLICIES, PRIOR_TYPES, field_help
-from rl.shaping import FLUKE_MODES
+from curriculum.config import FLUKE_MODES, POLICIES, PRIOR_TYPES, field_help
 
 _CORE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(CurriculumConfig)}
 _CORE_HELP = field_help()
@@ -145,6 +144,11 @@ class CurriculumGRPOConfig(GRPOConfig):
 
     def _build_curriculum_config(self) -> CurriculumConfig:
         extra = parse_curriculum_extra(self.curriculum_extra)
+        if "success_threshold" in extra:  # the core's own threshold: the trainer decides success before the core
+            raise ValueError(
+                "curriculum_extra sets success_threshold, which the trainer does not use: it labels each rollout "
+                "itself; set curriculum_success_threshold instead"
+            )
         values = {name: getattr(self, f"curriculum_{name}") for name in _MAPPED}
         for name in sorted(set(extra) & set(_MAPPED)):  # band_low in curriculum_extra: the same setting
             if values[name] != _CORE_DEFAULTS[name] and values[name] != extra[name]:

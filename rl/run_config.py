@@ -10,10 +10,8 @@ key is an error that lists the valid ones. `grpo` passes extra keyword arguments
 
 from __future__ import annotations
 
-import ast
 import copy
 import dataclasses
-import inspect
 import types
 import typing
 from dataclasses import dataclass, field
@@ -22,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from curriculum.config import POLICIES
+from curriculum.config import FLUKE_MODES, POLICIES, attribute_docs
 
 POOL_BANDS = {"beyond": (0, 0), "hard": (1, 1), "medium": (2, 5), "easy": (6, 8)}
 """pool_band -> successes of 8 samples of the warm model (inclusive range)."""
@@ -142,8 +140,8 @@ class RunConfig:
             self.policy = self.curriculum.pop("policy")
         if self.policy not in POLICIES:
             raise ValueError(f"policy={self.policy!r}: choose one of {', '.join(POLICIES)}")
-        if self.fluke_damping not in ("none", "posterior", "cap"):
-            raise ValueError(f"fluke_damping={self.fluke_damping!r}: choose none, posterior or cap")
+        if self.fluke_damping not in FLUKE_MODES:
+            raise ValueError(f"fluke_damping={self.fluke_damping!r}: choose one of {', '.join(FLUKE_MODES)}")
         for name in ("max_steps", "prompts_per_step", "num_generations", "per_level", "eval_per_level"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -220,16 +218,7 @@ def field_names() -> list[str]:
 
 def field_help() -> dict[str, str]:
     """name -> help, from the attribute docstrings."""
-    src = inspect.getsource(RunConfig)
-    tree = ast.parse(src).body[0]
-    out, last = {}, None
-    for node in tree.body:  # type: ignore[attr-defined]
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            last = node.target.id
-        elif last and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-            out[last] = " ".join(str(node.value.value).split())
-            last = None
-    return out
+    return attribute_docs(RunConfig)
 
 
 def _parse_value(text: str) -> Any:

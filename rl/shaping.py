@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
-FLUKE_MODES = ("none", "posterior", "cap")
+from curriculum.config import FLUKE_MODES
 
 
 def lone_success_weight(
