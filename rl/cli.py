@@ -17,8 +17,6 @@ import os
 import sys
 from pathlib import Path
 
-import yaml
-
 from curriculum.config import POLICIES
 
 
@@ -44,11 +42,25 @@ def _pool_size(text: str) -> int:
     return int(value)
 
 
+def _plain_value(raw: str) -> object:
+    """A number or a word, as YAML would read it, without yaml."""
+    for cast in (int, float):
+        try:
+            return cast(raw)
+        except ValueError:
+            pass
+    return {"true": True, "false": False, "null": None}.get(raw.strip().lower(), raw.strip())
+
+
 def _key_value(text: str) -> tuple[str, object]:
     """argparse type: KEY=VALUE with VALUE read as YAML (0.4 -> float, 10 -> int, adaptive -> str)."""
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE (a CurriculumConfig field), got {text!r}")
+    try:  # here, not at the top: `curriculum simulate` and `bench` run on a numpy-only install
+        import yaml
+    except ImportError:
+        return key.strip(), _plain_value(raw)
     try:
         return key.strip(), yaml.safe_load(raw)
     except yaml.YAMLError:

@@ -37,3 +37,18 @@ def test_importing_the_core_and_the_cli_does_not_import_torch() -> None:
 
 def test_tasks_never_import_rl() -> None:
     assert "rl" not in imported_modules("tasks")
+
+
+def test_the_core_and_its_tools_run_on_numpy_alone() -> None:
+    """`pip install rlvr-curriculum` installs numpy only: the core, the simulator, the bench and the CLI's entry
+    must import with every other third-party package blocked."""
+    blocked = [*HEAVY, "yaml", "tqdm", "matplotlib", "safetensors", "math_verify", "scipy", "pandas"]
+    code = (
+        f"import sys\nfor m in {blocked!r}: sys.modules[m] = None\n"
+        "import curriculum, curriculum.simulator, curriculum.bench, rl.cli\n"
+        "from curriculum import Curriculum\n"
+        "cur = Curriculum(100, seed=0); ids = cur.propose(8); cur.observe(ids.repeat(4), [1.0, 0.0] * 16)\n"
+        "print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.strip() == "ok", out.stderr[-2000:]
