@@ -7,7 +7,7 @@ each family's common mistake (`Task.mistake`: the digit sum without its last dig
 fine-tuning data mixes careful and sloppy solutions: the warm model has learned both procedures and picks
 either, so reinforcement learning with the verifier has something to learn quickly, and what it learns on one
 level carries to the others (the same procedure on longer inputs). That is what makes GRPO learn at this scale;
-see README "The testbed". The default build (600 steps x 128 examples, 0.44M parameters; ~46 s on 2 cores),
+see docs/train.md "The testbed". The default build (600 steps x 128 examples, 0.44M parameters; ~46 s on 2 cores),
 greedy accuracy on 50 held-out prompts per level, seed 0 (`python -m rl.tiny`):
 
     digit_sum    L1 1.00   L2 0.98   L3 0.52   L4 0.28   L5 0.02
