@@ -1,4 +1,5 @@
-"""The torch side of rlvr-curriculum: the TRL drop-in, feedback, checkpoint state and the CLI.
+"""The torch side of rlvr-curriculum: the TRL drop-in (config, trainer, sampler, feedback, shaping, checkpoint state);
+the applications built on it (CLI, run config, tiny model, ablations, benchmarks) live in `rl.recipes`.
 
     from rl import CurriculumGRPOConfig, CurriculumGRPOTrainer
 

@@ -88,7 +88,7 @@ def read_prior(dataset: Any, column: str | None) -> np.ndarray | None:
 
 # ---- one generation step -----------------------------------------------------------------------------
 # Plain Python over lists: a step holds tens to a few thousand rollouts, and between the model's passes the
-# interpreter is warm while every distinct numpy routine costs several microseconds cold (rl/overhead.py).
+# interpreter is warm while every distinct numpy routine costs several microseconds cold (rl/recipes/overhead.py).
 @dataclass(frozen=True)
 class Observation:
     """One generation step's results, global and identical on every rank; lists, one entry per rollout."""

@@ -45,7 +45,7 @@ import numpy as np
 from torch.utils.data import Sampler
 
 from curriculum import Curriculum
-from rl.overhead import Stopwatch
+from rl.stopwatch import Stopwatch
 
 
 class CurriculumSampler(Sampler[int]):

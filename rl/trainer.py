@@ -34,7 +34,7 @@ generation step with none scorable raises. With `curriculum_policy="uniform"` an
 
 Every rank holds its own `Curriculum`, fed the same gathered observations in the same order; a cheap
 fingerprint of its clock rides along with the gathered ids and is compared every step, and
-`curriculum_sync_check=True` compares the full state hash after every observe (rl/_dist_check.py).
+`curriculum_sync_check=True` compares the full state hash after every observe (rl/recipes/_dist_check.py).
 """
 
 from __future__ import annotations
@@ -66,9 +66,9 @@ from rl.feedback import (
     prepare_train_dataset,
     success_labels,
 )
-from rl.overhead import Stopwatch
 from rl.sampler import CurriculumSampler
 from rl.shaping import lone_success_share, make_shaper
+from rl.stopwatch import Stopwatch
 
 logger = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import rl.train
-from rl.ablate import arm_config, load_ablation, main, planned_runs, read_summaries
-from rl.ablation_stats import pool_table
-from rl.run_config import apply_overrides, deep_merge
+import rl.recipes.train
+from rl.recipes.ablate import arm_config, load_ablation, main, planned_runs, read_summaries
+from rl.recipes.ablation_stats import pool_table
+from rl.recipes.run_config import apply_overrides, deep_merge
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,7 +31,7 @@ arms:
 
 
 def fake_run(calls: list, fail: set | None = None):
-    """A stand-in for rl.train.run: an accuracy curve that rises faster for the adaptive arm (a little more on
+    """A stand-in for rl.recipes.train.run: an accuracy curve that rises faster for the adaptive arm (a little more on
     seed 2). `fail`: arms, or (arm, seed) pairs, whose run raises."""
 
     def run(cfg):
@@ -55,7 +55,7 @@ def fake_run(calls: list, fail: set | None = None):
                 "coverage": {"pool_drawn": 0.5, "top10_share": 0.2}, "eval_metric": "greedy accuracy",
                 "pool_start": {"solved": 0.5, "beyond": 0.2, "prompts": 24} if cfg.probe_pool else None}
 
-    def run_and_write(cfg):  # as rl.train.run does, the result also goes to eval.json
+    def run_and_write(cfg):  # as rl.recipes.train.run does, the result also goes to eval.json
         result = run(cfg)
         (Path(cfg.output_dir) / "eval.json").write_text(json.dumps(result))
         return result
@@ -82,7 +82,7 @@ def test_every_pool_arm_and_seed_is_planned_seed_by_seed(config):
 
 def test_a_rerun_skips_the_finished_runs(config, monkeypatch, capsys):
     calls: list = []
-    monkeypatch.setattr(rl.train, "run", fake_run(calls))
+    monkeypatch.setattr(rl.recipes.train, "run", fake_run(calls))
     assert main(str(config), []) == 0
     assert len(calls) == 12
     assert main(str(config), []) == 0
@@ -92,7 +92,7 @@ def test_a_rerun_skips_the_finished_runs(config, monkeypatch, capsys):
 
 def test_a_changed_config_reruns_only_what_it_changes(config, monkeypatch):
     calls: list = []
-    monkeypatch.setattr(rl.train, "run", fake_run(calls))
+    monkeypatch.setattr(rl.recipes.train, "run", fake_run(calls))
     assert main(str(config), ["run_pools=[default]"]) == 0
     assert {c[0] for c in calls} == {"default"}
     calls.clear()
@@ -104,7 +104,7 @@ def test_a_changed_config_reruns_only_what_it_changes(config, monkeypatch):
 
 
 def test_the_tables_read_only_this_configs_runs(config, monkeypatch):
-    monkeypatch.setattr(rl.train, "run", fake_run([]))
+    monkeypatch.setattr(rl.recipes.train, "run", fake_run([]))
     assert main(str(config), ["seeds=5"]) == 0
     ab = load_ablation(config)  # 3 seeds: the runs of seeds 3 and 4 stay on disk but are not this study's
     assert sorted(read_summaries(ab, "default")["uniform"]) == [0, 1, 2]
@@ -114,7 +114,7 @@ def test_the_tables_read_only_this_configs_runs(config, monkeypatch):
 
 def test_two_configs_share_runs_but_not_tables(config, monkeypatch, tmp_path):
     calls: list = []
-    monkeypatch.setattr(rl.train, "run", fake_run(calls))
+    monkeypatch.setattr(rl.recipes.train, "run", fake_run(calls))
     assert main(str(config), ["run_pools=[default]"]) == 0
     out = Path(load_ablation(config).output_dir)
     first = (out / "default.md").read_text()
@@ -127,9 +127,9 @@ def test_two_configs_share_runs_but_not_tables(config, monkeypatch, tmp_path):
 
 
 def test_replotting_recomputes_the_summaries_from_each_runs_outputs(config, monkeypatch):
-    from rl.ablate import replot
+    from rl.recipes.ablate import replot
 
-    monkeypatch.setattr(rl.train, "run", fake_run([]))
+    monkeypatch.setattr(rl.recipes.train, "run", fake_run([]))
     assert main(str(config), ["run_pools=[default]"]) == 0
     path = Path(load_ablation(config).output_dir) / "default" / "adaptive" / "seed1" / "summary.json"
     before = json.loads(path.read_text())
@@ -140,7 +140,7 @@ def test_replotting_recomputes_the_summaries_from_each_runs_outputs(config, monk
 
 def test_a_failed_run_is_reported_and_the_others_still_complete(config, monkeypatch, capsys):
     calls: list = []
-    monkeypatch.setattr(rl.train, "run", fake_run(calls, fail={"adaptive"}))
+    monkeypatch.setattr(rl.recipes.train, "run", fake_run(calls, fail={"adaptive"}))
     assert main(str(config), []) == 1
     out = capsys.readouterr().out
     assert "6 run(s) FAILED" in out
@@ -151,7 +151,7 @@ def test_a_failed_run_is_reported_and_the_others_still_complete(config, monkeypa
 
 
 def test_the_table_pairs_seeds_and_reads_completions_to_reach_the_reference(config, monkeypatch):
-    monkeypatch.setattr(rl.train, "run", fake_run([]))
+    monkeypatch.setattr(rl.recipes.train, "run", fake_run([]))
     assert main(str(config), []) == 0
     md, rows = pool_table("default", read_summaries(load_ablation(config), "default"), "uniform", 100)
     adaptive = next(r for r in rows if r and r[0] == "adaptive")
@@ -168,7 +168,7 @@ def test_the_table_pairs_seeds_and_reads_completions_to_reach_the_reference(conf
 
 
 def test_a_failed_seed_leaves_fewer_pairs_and_says_so(config, monkeypatch):
-    monkeypatch.setattr(rl.train, "run", fake_run([], fail={("adaptive", 1)}))
+    monkeypatch.setattr(rl.recipes.train, "run", fake_run([], fail={("adaptive", 1)}))
     assert main(str(config), []) == 1
     _, rows = pool_table("default", read_summaries(load_ablation(config), "default"), "uniform", 100)
     adaptive = next(r for r in rows if r and r[0] == "adaptive")
@@ -176,7 +176,7 @@ def test_a_failed_seed_leaves_fewer_pairs_and_says_so(config, monkeypatch):
 
 
 def test_tables_still_come_out_when_the_reference_arm_failed(config, monkeypatch, capsys):
-    monkeypatch.setattr(rl.train, "run", fake_run([], fail={"uniform"}))
+    monkeypatch.setattr(rl.recipes.train, "run", fake_run([], fail={"uniform"}))
     assert main(str(config), []) == 1
     table = (config.parent / "out/default.md").read_text()
     assert "paired difference to `adaptive`" in table and "| adaptive | 3 |" in table
@@ -223,7 +223,7 @@ def test_the_evidence_studies_figures_get_tables_of_their_own(config, monkeypatc
                    "band_end": 0.3, "rate_start": 0.4, "rate_end": 0.5})
         return result
 
-    monkeypatch.setattr(rl.train, "run", run)
+    monkeypatch.setattr(rl.recipes.train, "run", run)
     assert main(str(config), ["run_pools=[default]"]) == 0
     md = (Path(load_ablation(config).output_dir) / "default.md").read_text()
     assert "| adaptive | 0.500 ± 0.000 (+0.100 ± 0.000 *) | 0.505 ± 0.012 (-0.045 ± 0.012 *) | 0.10 ± 0.00 | 0.90 ± " \

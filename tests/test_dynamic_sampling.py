@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from rl.cli import main
-from rl.dynamic_sampling import informative_groups, merge_groups
+from rl.recipes.cli import main
+from rl.recipes.dynamic_sampling import informative_groups, merge_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 

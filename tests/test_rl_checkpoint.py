@@ -29,7 +29,7 @@ from rl.checkpoint import (
     save_state,
     unflatten_state,
 )
-from rl.overhead import toy_model, toy_tokenizer
+from rl.recipes.overhead import toy_model, toy_tokenizer
 from rl.sampler import CurriculumSampler
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(gradient|activation)_checkpointing.*:FutureWarning")

@@ -18,7 +18,7 @@ from trl.trainer.utils import RepeatSampler
 
 from rl import CurriculumGRPOConfig, CurriculumGRPOTrainer
 from rl.feedback import ID_COLUMN
-from rl.overhead import toy_model, toy_tokenizer
+from rl.recipes.overhead import toy_model, toy_tokenizer
 from rl.sampler import CurriculumSampler
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(gradient|activation)_checkpointing.*:FutureWarning")
@@ -438,7 +438,7 @@ def test_lora_training_through_peft_config(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_measure_overhead_times_the_curriculums_share_of_a_step() -> None:
-    from rl.overhead import measure_overhead
+    from rl.recipes.overhead import measure_overhead
 
     result = measure_overhead(
         steps=3,
@@ -454,7 +454,7 @@ def test_measure_overhead_times_the_curriculums_share_of_a_step() -> None:
 
 
 def test_cold_routine_timings_cover_each_routine_cold_and_warm() -> None:
-    from rl.overhead import measure_cold_routines
+    from rl.recipes.overhead import measure_cold_routines
 
     result = measure_cold_routines(repeats=2)
     assert set(result["first call"]) == {"cold"} and result["first call"]["cold"] > 0.0

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from rl.evaluate import evaluate_levels, generate
-from rl.tiny import (
+from rl.recipes.evaluate import evaluate_levels, generate
+from rl.recipes.tiny import (
     DEFAULT_TINY_CONFIG,
     build_char_tokenizer,
     build_tiny_model,

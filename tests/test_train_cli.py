@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rl.cli import main
-from rl.run_config import load_run_config
+from rl.recipes.cli import main
+from rl.recipes.run_config import load_run_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,7 +67,7 @@ def test_the_smoke_ablation_writes_a_table_csv_and_plots(tmp_path, capsys) -> No
 
 @pytest.mark.slow
 def test_a_local_model_folder_and_a_user_jsonl_replace_the_tiny_model_and_the_embedded_pool(tmp_path) -> None:
-    from rl.tiny import DEFAULT_TINY_CONFIG, build_char_tokenizer, build_tiny_model
+    from rl.recipes.tiny import DEFAULT_TINY_CONFIG, build_char_tokenizer, build_tiny_model
     from tasks import build_pool
 
     tok = build_char_tokenizer()
@@ -147,9 +147,9 @@ def test_overwrite_deletes_only_a_runs_folder(tmp_path, capsys) -> None:
 ])
 def test_bad_values_are_refused_before_any_data_or_model_loads(tmp_path, capsys, monkeypatch, override,
                                                                message) -> None:
-    import rl.train
+    import rl.recipes.train
 
-    monkeypatch.setattr(rl.train, "build_data", lambda cfg: pytest.fail("data loaded before the check"))
+    monkeypatch.setattr(rl.recipes.train, "build_data", lambda cfg: pytest.fail("data loaded before the check"))
     args = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={tmp_path / 'run'}", override]
     assert main(args) == 2
     assert message in capsys.readouterr().err
@@ -165,7 +165,7 @@ def test_mapped_curriculum_fields_work_as_curriculum_keys() -> None:
     cfg = load_run_config(ROOT / "configs/smoke.yaml", ["curriculum.band_low=0.2", "curriculum.policy=uniform",
                                                         "learning_rate=2e-5"])
     assert (cfg.policy, cfg.curriculum, cfg.learning_rate) == ("uniform", {"band_low": 0.2}, 2e-5)
-    from rl.train import grpo_args
+    from rl.recipes.train import grpo_args
 
     args = grpo_args(cfg, Path("/tmp/x"))
     assert (args.curriculum_config.band_low, args.curriculum_config.policy) == (0.2, "uniform")

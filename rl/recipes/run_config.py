@@ -43,7 +43,7 @@ class RunConfig:
     tiny_cache_dir: str | None = None
     """Where warmed tiny models are cached (default: $RLVR_CURRICULUM_CACHE or ~/.cache/rlvr-curriculum)."""
     tiny: dict[str, Any] = field(default_factory=dict)
-    """Overrides of the tiny model's build, merged key by key into rl/tiny.py DEFAULT_TINY_CONFIG: e.g.
+    """Overrides of the tiny model's build, merged key by key into rl/recipes/tiny.py DEFAULT_TINY_CONFIG: e.g.
     {model: {hidden_size: 192}, tasks: {mistakes: {2: 0.0}}, warmup: {lr: 0.002}}. The warm-up seed is `seed`
     unless tiny.warmup.seed is given."""
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from trl import GRPOTrainer
 
-from .trainer import CurriculumGRPOTrainer
+from rl.trainer import CurriculumGRPOTrainer
 
 _RIGHT_PADDED = ("completion_ids", "completion_mask", "old_per_token_logps", "sampling_per_token_logps",
                  "ref_per_token_logps", "tool_mask")

@@ -2,7 +2,7 @@
 
 A run's summary (`summary.json` in its folder) holds its accuracy curve (held-out accuracy, mean over levels,
 against generated completions, the start included), the accuracy per level at every evaluation, and the
-run's sampling figures. Per pool, every column is a mean over seeds with its 95% t-interval (rl/stats.py):
+run's sampling figures. Per pool, every column is a mean over seeds with its 95% t-interval (rl/recipes/stats.py):
 
 - final accuracy, and its gain over the warm model's;
 - Δ final / Δ AUC vs the reference arm: paired by seed (same warm model, pool and held-out set); `*` marks a
@@ -35,7 +35,7 @@ def _levels(d: dict) -> dict[str, float]:
 
 
 def summarise_run(result: dict[str, Any], out: Path, budget: float | None = None) -> dict[str, Any]:
-    """The figures of one finished run (`rl.train.run`'s result and its metrics.jsonl); the area under the curve
+    """The figures of one finished run (`rl.recipes.train.run`'s result and its metrics.jsonl); the area under the curve
     spans [0, budget] when a budget is given."""
     rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines() if x.strip()]
     evals = [r for r in rows if "eval/accuracy" in r and "rollouts" in r]

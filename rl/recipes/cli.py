@@ -69,7 +69,7 @@ def _key_value(text: str) -> tuple[str, object]:
 
 def _simulate(args: argparse.Namespace) -> int:
     from curriculum import CurriculumConfig
-    from curriculum.simulator import SCENARIOS, format_table, simulate, write_json
+    from curriculum.tools.simulator import SCENARIOS, format_table, simulate, write_json
 
     names = args.scenario or list(SCENARIOS)
     config = CurriculumConfig.from_dict(dict(args.set))  # a bad field or value: ValueError naming it (exit 2)
@@ -82,7 +82,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from curriculum.bench import bench_curriculum, format_bench
+    from curriculum.tools.bench import bench_curriculum, format_bench
 
     sizes = args.sizes
     if args.k > min(sizes):
@@ -97,7 +97,7 @@ def _bench(args: argparse.Namespace) -> int:
           f"{args.steps} steps after warm-up\n")
     print(format_bench(results))
     if args.trainer:
-        from rl.overhead import default_setup, measure_overhead
+        from rl.recipes.overhead import default_setup, measure_overhead
 
         print(f"\nbench: timing the curriculum inside GRPO training steps ({args.trainer_setup} set-up) ...",
               file=sys.stderr, flush=True)
@@ -109,7 +109,7 @@ def _bench(args: argparse.Namespace) -> int:
               + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()
                           if not isinstance(v, dict)))
     if args.cold:
-        from rl.overhead import measure_cold_routines
+        from rl.recipes.overhead import measure_cold_routines
 
         cold = measure_cold_routines()
         print("\nnumpy routines on 8 numbers right after a model step (cold) and at once again (warm), median us: "
@@ -124,9 +124,9 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     try:
-        from rl.train import main as train_main
+        from rl.recipes.train import main as train_main
     except ModuleNotFoundError as exc:
-        if exc.name == "rl.train":
+        if exc.name == "rl.recipes.train":
             print("curriculum train is not available in this build", file=sys.stderr)
             return 2
         raise
@@ -135,9 +135,9 @@ def _train(args: argparse.Namespace) -> int:
 
 def _ablate(args: argparse.Namespace) -> int:
     try:
-        from rl.ablate import main as ablate_main
+        from rl.recipes.ablate import main as ablate_main
     except ModuleNotFoundError as exc:
-        if exc.name == "rl.ablate":
+        if exc.name == "rl.recipes.ablate":
             print("curriculum ablate is not available in this build", file=sys.stderr)
             return 2
         raise

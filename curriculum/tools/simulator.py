@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .ability import sigmoid
-from .config import POLICIES, CurriculumConfig
-from .core import Curriculum
+from curriculum.ability import sigmoid
+from curriculum.config import POLICIES, CurriculumConfig
+from curriculum.core import Curriculum
 
 IMPOSSIBLE, MASTERED = 0.05, 0.95
 

@@ -1,6 +1,6 @@
 """Plots of a training run, from its `metrics.jsonl` (and `calibration.npz`), as PNG files.
 
-    python -m rl.plots runs/default          # re-draw the plots of a finished run
+    python -m rl.recipes.plots runs/default          # re-draw the plots of a finished run
 
 - `band.png`: the ability and the difficulty band (logits) drifting over training, with the mean
   difficulty level of the prompts drawn;

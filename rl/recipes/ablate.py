@@ -16,7 +16,7 @@ summary matches its config, so an interrupted study continues where it stopped. 
 (its traceback in `error.txt`) and the others still run; the command then exits with status 1.
 
 Per pool, `output_dir` gets `<pool>.md` (tables), `<pool>.csv`, `<pool>_accuracy_vs_completions.png` (95% bands)
-and `<pool>_accuracy_by_level.png`. Columns (rl/ablation_stats.py): final held-out accuracy (mean over levels),
+and `<pool>_accuracy_by_level.png`. Columns (rl/recipes/ablation_stats.py): final held-out accuracy (mean over levels),
 its gain over the start, the paired difference to the reference arm, completions to reach the reference arm's
 final accuracy, area under the accuracy curve, forgetting, informative groups, rollouts on never-solved prompts,
 coverage of the pool, wall time.
@@ -279,7 +279,7 @@ def replot(config: str) -> str:
     return "\n\n".join(write_pool(ab, pool) for pool in ab.pools)
 
 
-if __name__ == "__main__":  # python -m rl.ablate configs/ablations/bands.yaml
+if __name__ == "__main__":  # python -m rl.recipes.ablate configs/ablations/bands.yaml
     import sys
 
     print(replot(sys.argv[1]))

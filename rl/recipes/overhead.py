@@ -6,13 +6,13 @@ pre-update predictions, `Curriculum.observe_counts`, metrics), `shaping` (fluke 
 including their gather) and `sync_check`. `measure_overhead` trains a small model for a few steps with
 `curriculum_policy="adaptive"` and compares that time with the whole step:
 
-    OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 python -m rl.overhead          # prints {"step_s": ..., "share": ...}
+    OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 python -m rl.recipes.overhead          # prints {"step_s": ..., "share": ...}
 
 `measure_cold_routines` shows why the cost is higher inside training than in a loop (numpy routines run
 cold after each model step). Target: share < 1%.
 
 The default model is a random-init character-level Llama (2 layers, hidden 128) on
-`a+b=` prompts, self-contained (no download, no warm-up); `rl._dist_check` uses the same fixture. Pass
+`a+b=` prompts, self-contained (no download, no warm-up); `rl.recipes._dist_check` uses the same fixture. Pass
 `model`, `tokenizer`, `train_dataset` and `reward_funcs` to time a real set-up instead; `default_setup()`
 gives those of `curriculum train`'s embedded default (`curriculum bench --trainer --trainer-setup default`).
 This module imports nothing heavy at import time (the CLI may import it).
@@ -25,44 +25,8 @@ import math
 import os
 import tempfile
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
-
-
-class Stopwatch:
-    """Accumulates wall-clock seconds per named section: `with watch.section("observe"): ...`."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = defaultdict(float)
-        self.calls: dict[str, int] = defaultdict(int)
-
-    def section(self, name: str) -> _Section:
-        return _Section(self, name)
-
-    def total(self) -> float:
-        return float(sum(self.seconds.values()))
-
-    def reset(self) -> None:
-        self.seconds.clear()
-        self.calls.clear()
-
-
-class _Section:
-    """One timed section (a plain context manager: a generator-based one costs more than what it times here)."""
-
-    __slots__ = ("name", "start", "watch")
-
-    def __init__(self, watch: Stopwatch, name: str) -> None:
-        self.watch, self.name, self.start = watch, name, 0.0
-
-    def __enter__(self) -> None:
-        self.start = time.perf_counter()
-
-    def __exit__(self, *exc: object) -> None:
-        self.watch.seconds[self.name] += time.perf_counter() - self.start
-        self.watch.calls[self.name] += 1
-
 
 # ---- a self-contained toy run ------------------------------------------------------------------------
 TOY_CHARS = "0123456789+="
@@ -91,7 +55,7 @@ def toy_tokenizer(chars: str = TOY_CHARS) -> Any:
 
 def toy_model(tokenizer: Any, hidden: int = 64, seed: int = 0) -> Any:
     """A random-init 2-layer Llama (4 heads) sized for `tokenizer`, seeded without touching the global RNG."""
-    from rl.tiny import build_tiny_model
+    from rl.recipes.tiny import build_tiny_model
 
     config = dict(hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=2, num_attention_heads=4,
                   num_key_value_heads=4, max_position_embeddings=64)
@@ -288,8 +252,8 @@ def default_setup() -> dict[str, Any]:
     prompts with level labels, its reward functions and its GRPO shape."""
     from pathlib import Path
 
-    from rl.run_config import load_run_config
-    from rl.train import build_data, build_model, grpo_args, reward_functions
+    from rl.recipes.run_config import load_run_config
+    from rl.recipes.train import build_data, build_model, grpo_args, reward_functions
 
     cfg = load_run_config(None, [])
     train_dataset, _ = build_data(cfg)

@@ -1,6 +1,6 @@
 """Held-out evaluation per difficulty level: greedy accuracy, or pass@1 sampled at a temperature.
 
-    from rl.evaluate import evaluate_levels
+    from rl.recipes.evaluate import evaluate_levels
     report = evaluate_levels(model, tokenizer, held_out, samples=4, temperature=1.0)   # sampled pass@1
     report.accuracy            # {level: mean success over prompts and samples}
     report.half_width          # {level: 95% half-width of that estimate (prompts as the unit)}

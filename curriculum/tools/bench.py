@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ability import sigmoid
-from .config import CurriculumConfig
-from .core import Curriculum
+from curriculum.ability import sigmoid
+from curriculum.config import CurriculumConfig
+from curriculum.core import Curriculum
 
 
 @dataclass

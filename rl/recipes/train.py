@@ -75,7 +75,7 @@ def build_model(cfg: RunConfig, texts: list[str]) -> tuple[Any, Any, dict]:
 
 
 def evaluate(model: Any, tokenizer: Any, examples: Any, cfg: RunConfig) -> Any:
-    """Held-out accuracy per level (`rl.evaluate.LevelReport`): greedy, or sampled pass@1 (`eval_samples`)."""
+    """Held-out accuracy per level (`rl.recipes.evaluate.LevelReport`): greedy, or sampled pass@1 (`eval_samples`)."""
     from .evaluate import evaluate_levels
 
     temperature = cfg.temperature if cfg.eval_temperature is None else cfg.eval_temperature
@@ -259,7 +259,7 @@ def _is_number(v: Any) -> bool:
 
 # ---- the run ------------------------------------------------------------------------------------------
 def grpo_args(cfg: RunConfig, out: Path) -> Any:
-    from .trainer import CurriculumGRPOConfig
+    from rl.trainer import CurriculumGRPOConfig
 
     kwargs: dict[str, Any] = dict(
         output_dir=str(out),
@@ -302,7 +302,7 @@ def _has_gpu() -> bool:
 
 
 def run(cfg: RunConfig) -> dict[str, Any]:
-    from .trainer import CurriculumGRPOTrainer
+    from rl.trainer import CurriculumGRPOTrainer
 
     t0 = time.perf_counter()
     out = Path(cfg.output_dir)
@@ -436,7 +436,7 @@ def prepare_output_dir(cfg: RunConfig, out: Path) -> str | None:
     folder; a resume needs a complete checkpoint. Returns the checkpoint to resume from (None: a new run). On a
     resume, metrics.jsonl keeps the rows up to the checkpoint; later rows (logged by the interrupted run, and
     logged again by this one) move to metrics.after-checkpoint.jsonl."""
-    from .checkpoint import checkpoints, incomplete_reason, last_complete_checkpoint
+    from rl.checkpoint import checkpoints, incomplete_reason, last_complete_checkpoint
 
     if out.exists() and not out.is_dir():
         raise ValueError(f"output_dir={str(out)!r} is a file: choose a folder")
