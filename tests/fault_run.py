@@ -21,7 +21,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import rl.checkpoint as ckpt  # noqa: E402
 from curriculum import state_hash  # noqa: E402
 from rl import CurriculumGRPOConfig, CurriculumGRPOTrainer  # noqa: E402
-from rl.recipes.overhead import toy_model, toy_tokenizer  # noqa: E402
+from rl.recipes.toy import toy_model, toy_tokenizer  # noqa: E402
 
 KILL_POINTS = {
     # mid-training: inside the trainer's observation of a generation chunk

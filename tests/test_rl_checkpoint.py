@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import TOKENIZER, record_chunks, tiny_model
 from datasets import Dataset
-from transformers import LlamaForCausalLM
 
 from curriculum import Curriculum, CurriculumConfig, state_hash
 from rl import CurriculumGRPOConfig, CurriculumGRPOTrainer
@@ -29,18 +29,13 @@ from rl.checkpoint import (
     save_state,
     unflatten_state,
 )
-from rl.recipes.overhead import toy_model, toy_tokenizer
 from rl.sampler import CurriculumSampler
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(gradient|activation)_checkpointing.*:FutureWarning")
 
 
 # ---- toy fixture: character tokenizer, random tiny Llama, a+b= prompts ------------------------------------
-TOKENIZER = toy_tokenizer("".join(map(chr, range(32, 127))))  # printable ASCII
 
-
-def tiny_model() -> LlamaForCausalLM:
-    return toy_model(TOKENIZER, hidden=64, seed=0)
 
 
 def sums(n: int = 48) -> Dataset:
@@ -84,16 +79,6 @@ def make_trainer(out: Path, dataset: Dataset | None = None, **overrides) -> Curr
     )
 
 
-def record_chunks(trainer: CurriculumGRPOTrainer) -> list[list[int]]:
-    seen: list[list[int]] = []
-    original = trainer.curriculum_sampler.mark_observed
-
-    def spy(group_ids):
-        seen.append(np.asarray(group_ids).tolist())
-        return original(group_ids)
-
-    trainer.curriculum_sampler.mark_observed = spy
-    return seen
 
 
 def driven(n: int = 200, steps: int = 12, seed: int = 0) -> tuple[Curriculum, CurriculumSampler]:

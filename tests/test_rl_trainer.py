@@ -11,25 +11,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import TOKENIZER, record_chunks, tiny_model
 from datasets import Dataset, IterableDataset
-from transformers import HfArgumentParser, LlamaForCausalLM
+from transformers import HfArgumentParser
 from trl import GRPOConfig, GRPOTrainer, TrlParser
 from trl.trainer.utils import RepeatSampler
 
 from rl import CurriculumGRPOConfig, CurriculumGRPOTrainer
 from rl.feedback import ID_COLUMN
-from rl.recipes.overhead import toy_model, toy_tokenizer
 from rl.sampler import CurriculumSampler
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(gradient|activation)_checkpointing.*:FutureWarning")
 
 
 # ---- toy fixture: character tokenizer, random tiny Llama, a+b= prompts ------------------------------------
-TOKENIZER = toy_tokenizer("".join(map(chr, range(32, 127))))  # printable ASCII
 
-
-def tiny_model(seed: int = 0) -> LlamaForCausalLM:
-    return toy_model(TOKENIZER, hidden=64, seed=seed)
 
 
 def sums(n: int = 32, seed: int = 0) -> Dataset:
@@ -85,17 +81,6 @@ def make_trainer(tmp_path: Path, dataset: Dataset | None = None, reward_funcs=No
     )
 
 
-def record_chunks(trainer: CurriculumGRPOTrainer) -> list[list[int]]:
-    """Every chunk the trainer observes, in order."""
-    seen: list[list[int]] = []
-    original = trainer.curriculum_sampler.mark_observed
-
-    def spy(group_ids):
-        seen.append(np.asarray(group_ids).tolist())
-        return original(group_ids)
-
-    trainer.curriculum_sampler.mark_observed = spy
-    return seen
 
 
 def logged(trainer: CurriculumGRPOTrainer, key: str) -> list[float]:

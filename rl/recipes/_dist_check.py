@@ -59,7 +59,7 @@ def run(argv: list[str] | None = None) -> str:
     from accelerate.utils import gather_object
 
     from curriculum import state_hash
-    from rl.recipes.overhead import answer_reward, toy_args, toy_dataset, toy_model, toy_tokenizer
+    from rl.recipes.toy import answer_reward, toy_args, toy_dataset, toy_model, toy_tokenizer
     from rl.trainer import CurriculumGRPOTrainer
 
     opts = _parse(argv)
