@@ -101,9 +101,7 @@ B_GRID = np.arange(-16.0, 20.01, _BIN)  # (K,) absolute difficulty nodes of the 
 _B_GRID_SQ = B_GRID**2
 
 
-def grid_posterior(
-    s: np.ndarray, n: np.ndarray, nodes: np.ndarray, log_prior: np.ndarray, anchor: np.ndarray
-) -> np.ndarray:
+def grid_posterior(s: np.ndarray, n: np.ndarray, nodes: np.ndarray, log_prior: np.ndarray, anchor: np.ndarray) -> np.ndarray:
     """Posterior weights (U, K) over difficulty `nodes` ((U, K) or (1, K)) with prior log-weights `log_prior`
     (same shape), given s successes in n rollouts at pass-rate logit `anchor - b`.
 
@@ -385,8 +383,13 @@ class AbilityModel:
         return b, var, low, high
 
     def _population_move(
-        self, lab_out: np.ndarray, mu_out: np.ndarray, var_out: np.ndarray,
-        lab_in: np.ndarray, mu_in: np.ndarray, var_in: np.ndarray,
+        self,
+        lab_out: np.ndarray,
+        mu_out: np.ndarray,
+        var_out: np.ndarray,
+        lab_in: np.ndarray,
+        mu_in: np.ndarray,
+        var_in: np.ndarray,
     ) -> None:
         """Remove the beliefs N(mu, var) `*_out` and add `*_in`, discretised on B_GRID, in their labels'
         histograms: the population is the sum of the prompts' current beliefs (empirical Bayes)."""

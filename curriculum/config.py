@@ -214,4 +214,3 @@ def attribute_docs(cls: type) -> dict[str, str]:
 def field_help() -> dict[str, str]:
     """Attribute docstrings of CurriculumConfig."""
     return attribute_docs(CurriculumConfig)
-

@@ -40,8 +40,19 @@ _PRIOR_BINS = 16
 _PENDING_CAP = 65536  # proposals awaiting feedback that are remembered (trainers lag one or two chunks)
 _MAX_ROLLOUTS = 2**24  # rollouts of one prompt in one observe_counts call: float32 counts are exact up to here
 _IDENTITY_KEYS = ("format_version", "num_prompts", "config", "seed", "prior_type", "prior_digest")
-_CORE_KEYS = (*_IDENTITY_KEYS, "step", "proposals", "stream_cursor", "stream_taken", "band_cache", "pending",
-              "rng_propose", "rng_observe", "counters", "last")  # and the parts' entries (tracker, ability, ...)
+_CORE_KEYS = (
+    *_IDENTITY_KEYS,
+    "step",
+    "proposals",
+    "stream_cursor",
+    "stream_taken",
+    "band_cache",
+    "pending",
+    "rng_propose",
+    "rng_observe",
+    "counters",
+    "last",
+)  # and the parts' entries (tracker, ability, ...)
 _LAST_KEYS = ("informative_ratio", "pred_abs_error", "groups")
 
 
@@ -73,9 +84,7 @@ def _int_at_least(value: Any, low: int, name: str) -> int:
 
 
 class Curriculum:
-    def __init__(
-        self, num_prompts: int, config: CurriculumConfig | None = None, seed: int = 0, prior: Any = None
-    ) -> None:
+    def __init__(self, num_prompts: int, config: CurriculumConfig | None = None, seed: int = 0, prior: Any = None) -> None:
         self.num_prompts = _int_at_least(num_prompts, 1, "num_prompts")
         self.config = config if config is not None else CurriculumConfig()
         self.seed = _int_at_least(seed, 0, "seed")
@@ -354,8 +363,7 @@ class Curriculum:
         rew = rew.astype(np.float64, copy=False)
         if rew.shape != ids.shape:
             raise ValueError(
-                f"prompt_ids and rewards must have the same length (one entry per rollout), got {ids.shape} and "
-                f"{rew.shape}"
+                f"prompt_ids and rewards must have the same length (one entry per rollout), got {ids.shape} and {rew.shape}"
             )
         if rew.size and not (rew.min() >= 0.0 and rew.max() <= 1.0):  # False for NaN too
             if not np.isfinite(rew).all():
@@ -495,8 +503,11 @@ class Curriculum:
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT64_MAX:
                 raise ValueError(f"curriculum state entry 'counters' has {key}={value!r}, expected an int >= 0")
         c = counters
-        if not (c["successes"] <= c["rollouts"] and c["informative_groups"] <= c["groups"] <= c["rollouts"]
-                and c["prompts_seen"] <= min(c["groups"], self.num_prompts)):
+        if not (
+            c["successes"] <= c["rollouts"]
+            and c["informative_groups"] <= c["groups"] <= c["rollouts"]
+            and c["prompts_seen"] <= min(c["groups"], self.num_prompts)
+        ):
             raise ValueError(
                 f"curriculum state entry 'counters' is inconsistent: {c} (need successes <= rollouts, "
                 f"informative_groups <= groups <= rollouts, prompts_seen <= groups and <= {self.num_prompts})"

@@ -214,9 +214,7 @@ class BandPolicy:
         scan = _REPROBE_EVERY * min(cur.config.reprobe_scan, 4 * k)
         n_scan_ex = round(scan * n_ex / (n_ex + n_re))
         rng = cur.observe_rng()
-        return np.concatenate(
-            [cur.pools.sample(EXCLUDED, n_scan_ex, rng), cur.pools.sample(RETIRED, scan - n_scan_ex, rng)]
-        )
+        return np.concatenate([cur.pools.sample(EXCLUDED, n_scan_ex, rng), cur.pools.sample(RETIRED, scan - n_scan_ex, rng)])
 
     def _fallback(self, cur: Curriculum, count: int, chosen: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """The band and the unseen prompts cannot fill the batch: best excluded/retired, then anything."""

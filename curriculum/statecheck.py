@@ -131,9 +131,7 @@ def read_array(
     return arr
 
 
-def read_ids(
-    sd: Mapping[str, Any], key: str, num: int, max_len: int | None = None, distinct: bool = False
-) -> np.ndarray:
+def read_ids(sd: Mapping[str, Any], key: str, num: int, max_len: int | None = None, distinct: bool = False) -> np.ndarray:
     """A 1-D array of ints in [0, num) (any integer dtype: the range check makes any cast exact)."""
     arr = _as_array(sd, key)
     if arr.dtype.kind not in "iu":

@@ -69,8 +69,7 @@ class GroupedStreams:
         """counts[g] next ids of each group's stream (counts <= remaining)."""
         parts = []
         for g in counts.nonzero()[0]:
-            pos, self.cursor[g] = walk(int(self.cursor[g]), int(counts[g]), int(self.sizes[g]),
-                                       derive_key(self.key, int(g)))
+            pos, self.cursor[g] = walk(int(self.cursor[g]), int(counts[g]), int(self.sizes[g]), derive_key(self.key, int(g)))
             self.taken[g] += counts[g]
             pos = pos + self.starts[g]
             parts.append(pos if self.order is None else self.order[pos].astype(np.int64))

@@ -164,8 +164,11 @@ def has_state(folder: str | os.PathLike) -> bool:
 def mark_complete(folder: str | os.PathLike) -> Path:
     """Record every file under `folder` with its size, atomically: call it once the checkpoint is fully written."""
     folder = Path(folder)
-    files = {str(p.relative_to(folder)): p.stat().st_size for p in sorted(folder.rglob("*"))
-             if p.is_file() and p.name != COMPLETE and not p.name.startswith(".")}
+    files = {
+        str(p.relative_to(folder)): p.stat().st_size
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != COMPLETE and not p.name.startswith(".")
+    }
     _write_atomic(folder / COMPLETE, lambda tmp: tmp.write_text(json.dumps({"files": files}, indent=1)))
     return folder / COMPLETE
 
@@ -230,9 +233,7 @@ def read_state(folder: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Any
         raise ValueError(f"cannot read the curriculum state in {folder} ({type(err).__name__}: {err}); {fix}") from err
 
 
-def load_state(
-    folder: str | os.PathLike, curriculum: Curriculum, sampler: CurriculumSampler
-) -> dict[str, Any]:
+def load_state(folder: str | os.PathLike, curriculum: Curriculum, sampler: CurriculumSampler) -> dict[str, Any]:
     """Restore `curriculum` and `sampler` from `folder`; return the metadata. Raises naming the fix when the
     checkpoint was made for a different dataset size or config, or when the restored state does not hash
     like the saved one."""
@@ -244,8 +245,7 @@ def load_state(
             f"has {curriculum.num_prompts}: resume with the dataset the run started with, or start a fresh "
             "run (drop resume_from_checkpoint or use a new output_dir)"
         )
-    if state_hash(state["curriculum"]) != meta["state_hash"] or \
-            state_hash(state["sampler"]) != meta.get("sampler_hash"):
+    if state_hash(state["curriculum"]) != meta["state_hash"] or state_hash(state["sampler"]) != meta.get("sampler_hash"):
         raise ValueError(
             f"{folder / STATE_NPZ} does not match the hashes in {STATE_JSON}: the files are corrupt; resume from "
             "an earlier checkpoint-* or start a fresh run"
@@ -261,7 +261,5 @@ def load_state(
     sampler.load_state_dict(state["sampler"])
     restored = state_hash(curriculum.state_dict())
     if restored != meta["state_hash"]:
-        raise RuntimeError(
-            f"restored curriculum hashes {restored[:12]} but {folder} saved {meta['state_hash'][:12]}"
-        )
+        raise RuntimeError(f"restored curriculum hashes {restored[:12]} but {folder} saved {meta['state_hash'][:12]}")
     return meta

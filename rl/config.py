@@ -63,9 +63,7 @@ class CurriculumGRPOConfig(GRPOConfig):
     )
     curriculum_success_threshold: float = field(
         default=0.5,
-        metadata={
-            "help": "A rollout counts as a success for the curriculum when its deciding reward is >= this."
-        },
+        metadata={"help": "A rollout counts as a success for the curriculum when its deciding reward is >= this."},
     )
     curriculum_success_reward: str | None = field(
         default=None,
@@ -84,18 +82,14 @@ class CurriculumGRPOConfig(GRPOConfig):
             "choices": list(FLUKE_MODES),
         },
     )
-    curriculum_fluke_cap: float = field(
-        default=1.0, metadata={"help": "Advantage clip of curriculum_fluke_damping='cap'."}
-    )
+    curriculum_fluke_cap: float = field(default=1.0, metadata={"help": "Advantage clip of curriculum_fluke_damping='cap'."})
     curriculum_fluke_floor: float = field(
         default=0.1,
         metadata={"help": "Smallest factor curriculum_fluke_damping='posterior' applies to a lone success."},
     )
     curriculum_prior_column: str | None = field(
         default=None,
-        metadata={
-            "help": "Dataset column with difficulty labels (ints or strings) or pass-rate estimates in [0, 1]"
-        },
+        metadata={"help": "Dataset column with difficulty labels (ints or strings) or pass-rate estimates in [0, 1]"},
     )
     curriculum_seed: int | None = field(
         default=None, metadata={"help": "Seed of the curriculum's draws (None: the run's seed)."}
@@ -119,17 +113,13 @@ class CurriculumGRPOConfig(GRPOConfig):
         if self.curriculum_policy not in POLICIES:
             raise ValueError(f"curriculum_policy={self.curriculum_policy!r} is not one of {POLICIES}")
         if self.curriculum_fluke_damping not in FLUKE_MODES:
-            raise ValueError(
-                f"curriculum_fluke_damping={self.curriculum_fluke_damping!r} is not one of {FLUKE_MODES}"
-            )
+            raise ValueError(f"curriculum_fluke_damping={self.curriculum_fluke_damping!r} is not one of {FLUKE_MODES}")
         if not self.curriculum_fluke_cap > 0:
             raise ValueError(f"curriculum_fluke_cap must be > 0, got {self.curriculum_fluke_cap}")
         if not 0.0 <= self.curriculum_fluke_floor <= 1.0:
             raise ValueError(f"curriculum_fluke_floor must be in [0, 1], got {self.curriculum_fluke_floor}")
         if not np.isfinite(self.curriculum_success_threshold):
-            raise ValueError(
-                f"curriculum_success_threshold must be finite, got {self.curriculum_success_threshold}"
-            )
+            raise ValueError(f"curriculum_success_threshold must be finite, got {self.curriculum_success_threshold}")
         if self.dataloader_num_workers != 0:
             raise ValueError(
                 f"dataloader_num_workers={self.dataloader_num_workers}: the curriculum sampler proposes "
@@ -176,7 +166,7 @@ def parse_curriculum_extra(extra: Any) -> dict[str, Any]:
         return {}
     if not isinstance(extra, dict):
         raise ValueError(
-            f"curriculum_extra must be a mapping of CurriculumConfig fields, e.g. {{\"tracker_half_life\": 30}}; "
+            f'curriculum_extra must be a mapping of CurriculumConfig fields, e.g. {{"tracker_half_life": 30}}; '
             f"got {type(extra).__name__} {extra!r}"
         )
     return dict(extra)

@@ -42,9 +42,7 @@ def prepare_train_dataset(dataset: Any, prior_column: str | None) -> tuple[Any, 
     import torch
 
     if dataset is None:
-        raise ValueError(
-            "CurriculumGRPOTrainer needs a train_dataset (a datasets.Dataset with a 'prompt' column)"
-        )
+        raise ValueError("CurriculumGRPOTrainer needs a train_dataset (a datasets.Dataset with a 'prompt' column)")
     if isinstance(dataset, datasets.IterableDataset | torch.utils.data.IterableDataset):
         raise TypeError(
             "train_dataset is an IterableDataset: the curriculum must pick any prompt by index. Load it "
@@ -77,9 +75,7 @@ def read_prior(dataset: Any, column: str | None) -> np.ndarray | None:
         )
     values = list(dataset[column])
     if any(v is None for v in values):
-        raise ValueError(
-            f"curriculum_prior_column {column!r} has missing values; fill them (e.g. a median level)"
-        )
+        raise ValueError(f"curriculum_prior_column {column!r} has missing values; fill them (e.g. a median level)")
     arr = np.asarray(values)
     if arr.dtype.kind in "OUS":
         _, arr = np.unique(arr.astype(str), return_inverse=True)  # names -> label ids
@@ -171,8 +167,10 @@ _INF = float("inf")
 
 def _refuse_infinite(row: Sequence[float], func_names: Sequence[str]) -> None:
     names = [name for name, r in zip(func_names, row, strict=True) if r in (_INF, -_INF)]
-    raise ValueError(f"reward function(s) {names} returned an infinite reward; return a finite number (or None "
-                     "for a completion it cannot score)")
+    raise ValueError(
+        f"reward function(s) {names} returned an infinite reward; return a finite number (or None "
+        "for a completion it cannot score)"
+    )
 
 
 def predicted_before(cur: Curriculum, group_ids: Sequence[int]) -> list[float]:
@@ -184,16 +182,10 @@ def predicted_before(cur: Curriculum, group_ids: Sequence[int]) -> list[float]:
     return [lookup.get(g, 1.0) for g in group_ids]
 
 
-def check_scorable(
-    valid: Sequence[bool], func_names: Sequence[str], success_reward: str | None, step: int
-) -> None:
+def check_scorable(valid: Sequence[bool], func_names: Sequence[str], success_reward: str | None, step: int) -> None:
     """Raise when no rollout of a generation step could be scored: a broken verifier, nothing to learn."""
     if len(valid) and not any(valid):
-        source = (
-            f"reward function {success_reward!r}"
-            if success_reward
-            else f"every reward function {list(func_names)}"
-        )
+        source = f"reward function {success_reward!r}" if success_reward else f"every reward function {list(func_names)}"
         raise ValueError(
             f"{source} returned None/NaN for all {len(valid)} completions of generation step {step}; the "
             "curriculum cannot tell success from failure. Make the verifier return a number (0.0 for a wrong "
@@ -206,9 +198,7 @@ def check_groups(ids: Sequence[int], group_size: int) -> None:
     if len(ids) % group_size:
         raise RuntimeError(f"{len(ids)} rollouts do not split into groups of num_generations={group_size}")
     if any(ids[i] != ids[i - i % group_size] for i in range(len(ids))):
-        raise RuntimeError(
-            "rollouts of one group carry different prompt ids; the sampler layout was not TRL's"
-        )
+        raise RuntimeError("rollouts of one group carry different prompt ids; the sampler layout was not TRL's")
 
 
 def fingerprint(cur: Curriculum, sampler_lag: int) -> str:
@@ -218,9 +208,7 @@ def fingerprint(cur: Curriculum, sampler_lag: int) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def gather_ids(
-    local_ids: Sequence[int], local_fingerprint: str, num_processes: int = 2
-) -> tuple[list[int], list[str]]:
+def gather_ids(local_ids: Sequence[int], local_fingerprint: str, num_processes: int = 2) -> tuple[list[int], list[str]]:
     """Every rank's prompt ids (ints), in rank order, plus every rank's fingerprint (one collective; none on one
     process)."""
     if num_processes == 1:

@@ -175,8 +175,12 @@ class CurriculumSampler(Sampler[int]):
                 f"hold {self.batch_size}; resume with the same generation_batch_size and num_generations"
             )
         pending = sd["pending"]
-        if not isinstance(pending, np.ndarray) or pending.dtype.kind not in "iu" or pending.ndim != 2 \
-                or pending.shape[1] != self.batch_size:
+        if (
+            not isinstance(pending, np.ndarray)
+            or pending.dtype.kind not in "iu"
+            or pending.ndim != 2
+            or pending.shape[1] != self.batch_size
+        ):
             raise ValueError(f"sampler state pending: expected an integer array [chunks, {self.batch_size}]")
         if pending.size and (pending.min() < 0 or pending.max() >= self.curriculum.num_prompts):
             raise ValueError(f"sampler state pending holds prompt ids outside [0, {self.curriculum.num_prompts})")

@@ -37,9 +37,7 @@ import torch
 from curriculum.config import FLUKE_MODES
 
 
-def lone_success_weight(
-    group_successes: np.ndarray, pre_pass_rate: np.ndarray, group_size: int, floor: float
-) -> np.ndarray:
+def lone_success_weight(group_successes: np.ndarray, pre_pass_rate: np.ndarray, group_size: int, floor: float) -> np.ndarray:
     """(B,) factor for the success of each group: clip(G * p, floor, 1) where the group has exactly one
     success, 1 elsewhere."""
     expected = group_size * np.asarray(pre_pass_rate, dtype=np.float64)  # (B,) successes the history expected

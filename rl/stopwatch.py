@@ -1,9 +1,9 @@
 """`Stopwatch`: wall-clock seconds per named section, kept by the trainer and the sampler for the cost figures.
 
-    watch = Stopwatch()
-    with watch.section("observe"):
-        ...
-    watch.seconds["observe"], watch.calls["observe"], watch.total()
+watch = Stopwatch()
+with watch.section("observe"):
+    ...
+watch.seconds["observe"], watch.calls["observe"], watch.total()
 """
 
 from __future__ import annotations

@@ -72,6 +72,7 @@ from rl.stopwatch import Stopwatch
 
 logger = logging.getLogger(__name__)
 
+
 class _ShapingPlan(NamedTuple):
     factor: torch.Tensor | None  # (N,) factor on positive advantages ("posterior" damping), else None
     group_successes: list[int]  # (B,)
@@ -97,21 +98,14 @@ class CurriculumGRPOTrainer(GRPOTrainer):
                 f"{type(args).__name__}; build it with CurriculumGRPOConfig(output_dir=..., ...)"
             )
         train_dataset, prior = prepare_train_dataset(train_dataset, args.curriculum_prior_column)
-        super().__init__(
-            model=model, reward_funcs=reward_funcs, args=args, train_dataset=train_dataset, **kwargs
-        )
-        if (
-            args.curriculum_success_reward is not None
-            and args.curriculum_success_reward not in self.reward_func_names
-        ):
+        super().__init__(model=model, reward_funcs=reward_funcs, args=args, train_dataset=train_dataset, **kwargs)
+        if args.curriculum_success_reward is not None and args.curriculum_success_reward not in self.reward_func_names:
             raise ValueError(
                 f"curriculum_success_reward={args.curriculum_success_reward!r} is not one of the reward "
                 f"functions {self.reward_func_names}; pass one of these names or None (sum of rewards)"
             )
         seed = args.seed if args.curriculum_seed is None else args.curriculum_seed
-        self.curriculum = Curriculum(
-            len(train_dataset), config=args.curriculum_config, seed=seed, prior=prior
-        )
+        self.curriculum = Curriculum(len(train_dataset), config=args.curriculum_config, seed=seed, prior=prior)
         self.curriculum_clock = Stopwatch()
         self.curriculum_sampler = CurriculumSampler(
             self.curriculum,
@@ -121,9 +115,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             clock=self.curriculum_clock,
         )
         self.curriculum_last_lag = 0
-        self._shaper = make_shaper(
-            args.curriculum_fluke_damping, args.curriculum_fluke_cap, args.curriculum_fluke_floor
-        )
+        self._shaper = make_shaper(args.curriculum_fluke_damping, args.curriculum_fluke_cap, args.curriculum_fluke_floor)
         self._needs_prediction = args.curriculum_fluke_damping == "posterior"
         self._reward_weights = self.reward_weights.detach().cpu().tolist()  # (F,) TRL's, fixed at construction
         self._shaping_plan: _ShapingPlan | None = None  # this step's, planned at the observe
@@ -145,9 +137,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
     # ---- sampler ----------------------------------------------------------------------------------
     def _get_train_sampler(self, dataset: Any = None) -> CurriculumSampler:
         if dataset is not None and len(dataset) != self.curriculum.num_prompts:
-            raise ValueError(
-                f"the train dataset changed size ({len(dataset)} vs {self.curriculum.num_prompts})"
-            )
+            raise ValueError(f"the train dataset changed size ({len(dataset)} vs {self.curriculum.num_prompts})")
         return self.curriculum_sampler
 
     # ---- feedback ---------------------------------------------------------------------------------
@@ -223,9 +213,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             self._metrics["train"][f"curriculum/{name}"].append(float(value))
 
     # ---- advantages -------------------------------------------------------------------------------
-    def _plan_shaping(
-        self, obs: Observation, group_successes: list[int], pre_pass_rate: list[float] | None
-    ) -> _ShapingPlan:
+    def _plan_shaping(self, obs: Observation, group_successes: list[int], pre_pass_rate: list[float] | None) -> _ShapingPlan:
         """What the shaping needs besides the advantages, from this step's labels (while they are at hand)."""
         factor = self._shaper.plan(obs.success, group_successes, pre_pass_rate, obs.group_size)
         return _ShapingPlan(
@@ -280,8 +268,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             Path(folder, ckpt.COMPLETE).unlink(missing_ok=True)
         super()._save_checkpoint(model, trial)
         if self.args.should_save:
-            ckpt.save_state(folder, self.curriculum, self.curriculum_sampler,
-                            extra={"global_step": self.state.global_step})
+            ckpt.save_state(folder, self.curriculum, self.curriculum_sampler, extra={"global_step": self.state.global_step})
         self.accelerator.wait_for_everyone()  # every rank's files (e.g. rng_state_1.pth) are written
         if self.args.should_save:
             ckpt.mark_complete(folder)  # last: a crash before this leaves a folder resume passes over

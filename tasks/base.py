@@ -83,8 +83,7 @@ class Task:
     def generate(self, difficulty: int, seed: int) -> Example:
         if difficulty not in self.levels:
             raise ValueError(
-                f"{self.family}: difficulty {difficulty} is outside levels "
-                f"{self.levels.start}..{self.levels.stop - 1}"
+                f"{self.family}: difficulty {difficulty} is outside levels {self.levels.start}..{self.levels.stop - 1}"
             )
         rng = random.Random(f"{self.family}:{difficulty}:{seed}")  # str seeds hash with sha512: stable
         prompt, answer = self._make(difficulty, rng)
@@ -156,10 +155,7 @@ def correctness_reward(prompts: list[Any], completions: list[Any], **kwargs: Any
     """1.0 if the task's `verify` accepts the completion, else 0.0: the verifier as a TRL reward."""
     answers = _answers(kwargs, len(completions))
     families = _families(kwargs, len(completions))
-    return [
-        float(task_for_row(f).verify(a, c))
-        for c, a, f in zip(completions, answers, families, strict=True)
-    ]
+    return [float(task_for_row(f).verify(a, c)) for c, a, f in zip(completions, answers, families, strict=True)]
 
 
 def format_reward(prompts: list[Any], completions: list[Any], **kwargs: Any) -> list[float]:

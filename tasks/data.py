@@ -141,9 +141,7 @@ def _rename(ds: datasets.Dataset, source: str, target: str, path: Path) -> datas
     if source == target:
         return ds
     if target in ds.column_names:
-        raise ValueError(
-            f"{path}: cannot rename {source!r} to {target!r}: a {target!r} column exists already"
-        )
+        raise ValueError(f"{path}: cannot rename {source!r} to {target!r}: a {target!r} column exists already")
     return ds.rename_column(source, target)
 
 
@@ -180,9 +178,7 @@ def _with_int_difficulty(ds: datasets.Dataset, source: str, path: Path) -> datas
         )
     ranks = difficulty_ranks(labels)
     if any(not isinstance(x, int) or ranks[x] != x for x in ranks):
-        logger.info(
-            "%s: difficulty labels -> levels %s", path, dict(sorted(ranks.items(), key=lambda kv: kv[1]))
-        )
+        logger.info("%s: difficulty labels -> levels %s", path, dict(sorted(ranks.items(), key=lambda kv: kv[1])))
     new = [ranks[x] for x in labels]  # [num_rows]
     ds = ds.remove_columns("difficulty").add_column("difficulty", new)
     return ds.cast_column("difficulty", datasets.Value("int64"))

@@ -154,9 +154,7 @@ class MathAnswerVerifier:
 
     def _check(self, predicted: str, gold: str) -> bool:
         use_signal = self.backend == "signal" or (
-            self.backend == "auto"
-            and hasattr(signal, "setitimer")
-            and threading.current_thread() is threading.main_thread()
+            self.backend == "auto" and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
         )
         if use_signal:
             return _with_alarm(self.timeout_s, answers_match, predicted, gold)
@@ -197,13 +195,9 @@ class MathReward:
 
     def __call__(self, prompts: list[Any], completions: list[Any], **kwargs: Any) -> list[float]:
         if "answer" not in kwargs:
-            raise ValueError(
-                f"{self.__name__} needs an 'answer' column (got {sorted(kwargs)}); add it to the dataset"
-            )
+            raise ValueError(f"{self.__name__} needs an 'answer' column (got {sorted(kwargs)}); add it to the dataset")
         timeouts = self.verifier.stats.timeouts
-        scores = [
-            float(self.verifier.verify(c, a)) for c, a in zip(completions, kwargs["answer"], strict=True)
-        ]
+        scores = [float(self.verifier.verify(c, a)) for c, a in zip(completions, kwargs["answer"], strict=True)]
         log_metric = kwargs.get("log_metric")
         if callable(log_metric):
             log_metric(f"{self.__name__}/timeouts", float(self.verifier.stats.timeouts - timeouts))

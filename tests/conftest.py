@@ -1,6 +1,6 @@
 """What several test files share: the toy tokenizer and model, and a spy on the chunks a trainer observes.
 
-    from conftest import TOKENIZER, record_chunks, tiny_model
+from conftest import TOKENIZER, record_chunks, tiny_model
 """
 
 from __future__ import annotations

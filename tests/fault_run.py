@@ -60,14 +60,34 @@ def main(out: Path) -> None:
     a, b = rng.integers(0, 100, 48), rng.integers(0, 100, 48)
     from datasets import Dataset
 
-    data = Dataset.from_dict({"prompt": [f"{x}+{y}=" for x, y in zip(a, b, strict=True)],
-                              "answer": [str(x + y) for x, y in zip(a, b, strict=True)]})
-    args = CurriculumGRPOConfig(output_dir=str(out), max_steps=MAX_STEPS, per_device_train_batch_size=8,
-                                num_generations=4, max_completion_length=4, learning_rate=1e-3, logging_steps=1,
-                                report_to=[], use_cpu=True, save_strategy="steps", save_steps=SAVE_STEPS, seed=0,
-                                disable_tqdm=True)
-    trainer = CurriculumGRPOTrainer(model=toy_model(tokenizer, hidden=64, seed=0), reward_funcs=[lucky],
-                                    processing_class=tokenizer, args=args, train_dataset=data)
+    data = Dataset.from_dict(
+        {
+            "prompt": [f"{x}+{y}=" for x, y in zip(a, b, strict=True)],
+            "answer": [str(x + y) for x, y in zip(a, b, strict=True)],
+        }
+    )
+    args = CurriculumGRPOConfig(
+        output_dir=str(out),
+        max_steps=MAX_STEPS,
+        per_device_train_batch_size=8,
+        num_generations=4,
+        max_completion_length=4,
+        learning_rate=1e-3,
+        logging_steps=1,
+        report_to=[],
+        use_cpu=True,
+        save_strategy="steps",
+        save_steps=SAVE_STEPS,
+        seed=0,
+        disable_tqdm=True,
+    )
+    trainer = CurriculumGRPOTrainer(
+        model=toy_model(tokenizer, hidden=64, seed=0),
+        reward_funcs=[lucky],
+        processing_class=tokenizer,
+        args=args,
+        train_dataset=data,
+    )
     resume = ckpt.last_complete_checkpoint(out)[0] is not None
     trainer.train(resume_from_checkpoint=True if resume else None)
     print("HASH", state_hash(trainer.curriculum.state_dict()), flush=True)

@@ -45,15 +45,23 @@ def fake_run(calls: list, fail: set | None = None):
         rows = []
         for x in (0, 50, 100):
             acc = min(0.4 + speed * x / 1000 + 0.01 * cfg.seed, 1.0)
-            rows.append({"step": x, "rollouts": x, "eval/accuracy": acc, "eval/accuracy_level_1": acc,
-                         "eval/accuracy_level_2": acc})
+            rows.append(
+                {"step": x, "rollouts": x, "eval/accuracy": acc, "eval/accuracy_level_1": acc, "eval/accuracy_level_2": acc}
+            )
         (out / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
         final = rows[-1]["eval/accuracy"]
-        return {"before": {1: 0.4 + 0.01 * cfg.seed, 2: 0.4 + 0.01 * cfg.seed}, "after": {1: final, 2: final},
-                "curriculum": {"informative_ratio_total": 0.5}, "wall_s": 1.0, "rollouts": 100,
-                "generated_rollouts": 100, "never_solved_share": 0.1,
-                "coverage": {"pool_drawn": 0.5, "top10_share": 0.2}, "eval_metric": "greedy accuracy",
-                "pool_start": {"solved": 0.5, "beyond": 0.2, "prompts": 24} if cfg.probe_pool else None}
+        return {
+            "before": {1: 0.4 + 0.01 * cfg.seed, 2: 0.4 + 0.01 * cfg.seed},
+            "after": {1: final, 2: final},
+            "curriculum": {"informative_ratio_total": 0.5},
+            "wall_s": 1.0,
+            "rollouts": 100,
+            "generated_rollouts": 100,
+            "never_solved_share": 0.1,
+            "coverage": {"pool_drawn": 0.5, "top10_share": 0.2},
+            "eval_metric": "greedy accuracy",
+            "pool_start": {"solved": 0.5, "beyond": 0.2, "prompts": 24} if cfg.probe_pool else None,
+        }
 
     def run_and_write(cfg):  # as rl.recipes.train.run does, the result also goes to eval.json
         result = run(cfg)
@@ -96,11 +104,15 @@ def test_a_changed_config_reruns_only_what_it_changes(config, monkeypatch):
     assert main(str(config), ["run_pools=[default]"]) == 0
     assert {c[0] for c in calls} == {"default"}
     calls.clear()
-    config.write_text(config.read_text().replace("adaptive: {policy: adaptive, fluke_damping: none}",
-                                                 "adaptive: {policy: adaptive, fluke_damping: cap}"))
+    config.write_text(
+        config.read_text().replace(
+            "adaptive: {policy: adaptive, fluke_damping: none}", "adaptive: {policy: adaptive, fluke_damping: cap}"
+        )
+    )
     assert main(str(config), []) == 0
-    assert sorted(set(calls)) == sorted({("default", "adaptive", s) for s in range(3)}
-                                        | {("hard", a, s) for a in ("uniform", "adaptive") for s in range(3)})
+    assert sorted(set(calls)) == sorted(
+        {("default", "adaptive", s) for s in range(3)} | {("hard", a, s) for a in ("uniform", "adaptive") for s in range(3)}
+    )
 
 
 def test_the_tables_read_only_this_configs_runs(config, monkeypatch):
@@ -118,8 +130,17 @@ def test_two_configs_share_runs_but_not_tables(config, monkeypatch, tmp_path):
     assert main(str(config), ["run_pools=[default]"]) == 0
     out = Path(load_ablation(config).output_dir)
     first = (out / "default.md").read_text()
-    assert main(str(config), ["run_pools=[default]", f"report_dir={tmp_path / 'variants'}",
-                              "arms={uniform: {policy: uniform, fluke_damping: none}}"]) == 0
+    assert (
+        main(
+            str(config),
+            [
+                "run_pools=[default]",
+                f"report_dir={tmp_path / 'variants'}",
+                "arms={uniform: {policy: uniform, fluke_damping: none}}",
+            ],
+        )
+        == 0
+    )
     assert len(calls) == 6, "the shared uniform runs are not redone"
     assert (out / "default.md").read_text() == first, "the first config's tables are left alone"
     variants = (tmp_path / "variants" / "default.md").read_text()
@@ -216,25 +237,48 @@ def test_the_evidence_studies_figures_get_tables_of_their_own(config, monkeypatc
         result.update(
             before_by_family={"digit_sum": {1: 0.5, 2: 0.3}, "parity": {1: 0.6, 2: 0.5}},
             after_by_family={"digit_sum": {1: 0.6, 2: 0.4}, "parity": {1: 0.5, 2: 0.5 + 0.01 * cfg.seed}},
-            mode_share={"after": {"digit_sum": 0.1, "parity": 0.9 if lucky else 0.55},
-                        "reference": {"digit_sum": 0.1, "parity": 0.5}},
+            mode_share={
+                "after": {"digit_sum": 0.1, "parity": 0.9 if lucky else 0.55},
+                "reference": {"digit_sum": 0.1, "parity": 0.5},
+            },
             pool_band={"band": "hard", "prompts": 40 + cfg.seed},
-            drift={"overlap_noise": 0.7, "overlap_step": 0.6, "static_stale": 0.3, "band_start": 0.4,
-                   "band_end": 0.3, "rate_start": 0.4, "rate_end": 0.5})
+            drift={
+                "overlap_noise": 0.7,
+                "overlap_step": 0.6,
+                "static_stale": 0.3,
+                "band_start": 0.4,
+                "band_end": 0.3,
+                "rate_start": 0.4,
+                "rate_end": 0.5,
+            },
+        )
         return result
 
     monkeypatch.setattr(rl.recipes.train, "run", run)
     assert main(str(config), ["run_pools=[default]"]) == 0
     md = (Path(load_ablation(config).output_dir) / "default.md").read_text()
-    assert "| adaptive | 0.500 ± 0.000 (+0.100 ± 0.000 *) | 0.505 ± 0.012 (-0.045 ± 0.012 *) | 0.10 ± 0.00 | 0.90 ± " \
-           "0.00 |" in md, "each family's accuracy, its change, and the answer mode share"
+    assert (
+        "| adaptive | 0.500 ± 0.000 (+0.100 ± 0.000 *) | 0.505 ± 0.012 (-0.045 ± 0.012 *) | 0.10 ± 0.00 | 0.90 ± "
+        "0.00 |" in md
+    ), "each family's accuracy, its change, and the answer mode share"
     assert "| (references) | - | - | 0.10 ± 0.00 | 0.50 ± 0.00 |" in md
     assert "| uniform | 41 ± 2 |" in md, "the band's prompts"
     assert "| uniform | 0.70 ± 0.00 | 0.60 ± 0.00 | - | 0.30 ± 0.00 |" in md, "the drift table"
 
 
-@pytest.mark.parametrize("name", ["bands.yaml", "smoke.yaml", "bands_gpu.yaml", "testbed.yaml", "adaptive.yaml",
-                                  "inverted_u.yaml", "lucky.yaml", "drift.yaml"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "bands.yaml",
+        "smoke.yaml",
+        "bands_gpu.yaml",
+        "testbed.yaml",
+        "adaptive.yaml",
+        "inverted_u.yaml",
+        "lucky.yaml",
+        "drift.yaml",
+    ],
+)
 def test_the_shipped_ablation_configs_load(name):
     ab = load_ablation(ROOT / "configs/ablations" / name)
     assert ab.reference_arm in ab.arms and ab.pools

@@ -65,8 +65,7 @@ def test_a_reloaded_state_proposes_exactly_what_the_original_would(policy: str, 
     twin = Curriculum(pool.size, cfg, seed=5)
     twin.load_state_dict(sd)
     assert state_hash(twin.state_dict()) == state_hash(sd)
-    assert all(np.array_equal(x, y) for x, y in zip(drive(cur, pool, 8, seed=9), drive(twin, pool, 8, seed=9),
-                                                       strict=True))
+    assert all(np.array_equal(x, y) for x, y in zip(drive(cur, pool, 8, seed=9), drive(twin, pool, 8, seed=9), strict=True))
 
 
 def test_state_dict_holds_only_plain_arrays_and_scalars(pool: np.ndarray) -> None:
@@ -162,8 +161,15 @@ def test_stats_report_the_documented_keys_as_floats(pool: np.ndarray) -> None:
     cur = Curriculum(pool.size, seed=0)
     drive(cur, pool, 4)
     stats = cur.stats()
-    for key in ("ability", "band_low", "band_high", "excluded_frac", "retired_frac", "observed_rollouts",
-                "informative_ratio"):
+    for key in (
+        "ability",
+        "band_low",
+        "band_high",
+        "excluded_frac",
+        "retired_frac",
+        "observed_rollouts",
+        "informative_ratio",
+    ):
         assert isinstance(stats[key], float), key
     assert stats["observed_rollouts"] == 4 * 16 * 8
     assert 0.0 <= stats["informative_ratio"] <= 1.0
@@ -330,8 +336,9 @@ def test_pool_samples_are_distinct_members_and_never_more_than_asked(count: int)
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 59), st.sampled_from([1, 2, 3])), min_size=1, max_size=40,
-                unique_by=lambda t: t[0]))
+@given(
+    st.lists(st.tuples(st.integers(0, 59), st.sampled_from([1, 2, 3])), min_size=1, max_size=40, unique_by=lambda t: t[0])
+)
 def test_assigning_pools_at_once_equals_moving_them_one_pool_at_a_time(rows) -> None:
     from curriculum.pools import RETIRED, StatusPools
 

@@ -96,8 +96,24 @@ def test_a_state_with_an_unknown_key_is_refused_naming_it() -> None:
 
 
 @pytest.mark.parametrize("policy", POLICIES)
-@pytest.mark.parametrize("key", ["succ", "tries", "attempts", "last_step", "mu", "var", "anchor", "status",
-                                 "population_hist", "offset", "stream_cursor", "stream_taken", "rng_propose"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "succ",
+        "tries",
+        "attempts",
+        "last_step",
+        "mu",
+        "var",
+        "anchor",
+        "status",
+        "population_hist",
+        "offset",
+        "stream_cursor",
+        "stream_taken",
+        "rng_propose",
+    ],
+)
 def test_a_truncated_or_extended_array_is_refused_naming_its_shape_and_changes_nothing(policy: str, key: str) -> None:
     late = states(policy)[1]
     late[key] = late[key][:-1]
@@ -109,9 +125,22 @@ def test_a_truncated_or_extended_array_is_refused_naming_its_shape_and_changes_n
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("succ", np.nan), ("tries", np.inf), ("mu", np.nan), ("var", np.nan), ("anchor", -np.inf),
-     ("population_hist", np.nan), ("offset", np.nan), ("offset_var", np.inf), ("theta", np.nan),
-     ("theta_var", np.inf), ("theta_var", 0.0), ("var", -1.0), ("succ", -1.0), ("population_hist", -1.0)],
+    [
+        ("succ", np.nan),
+        ("tries", np.inf),
+        ("mu", np.nan),
+        ("var", np.nan),
+        ("anchor", -np.inf),
+        ("population_hist", np.nan),
+        ("offset", np.nan),
+        ("offset_var", np.inf),
+        ("theta", np.nan),
+        ("theta_var", np.inf),
+        ("theta_var", 0.0),
+        ("var", -1.0),
+        ("succ", -1.0),
+        ("population_hist", -1.0),
+    ],
 )
 def test_nan_inf_or_negative_values_are_refused_so_predictions_never_turn_nan(key: str, value: float) -> None:
     late = states("adaptive")[1]
@@ -125,8 +154,16 @@ def test_nan_inf_or_negative_values_are_refused_so_predictions_never_turn_nan(ke
 
 @pytest.mark.parametrize(
     ("key", "bad"),
-    [("pending", N), ("pending", -1), ("band_cache", N + 3), ("band_cache", -2), ("pool_active", N),
-     ("pool_excluded", -1), ("static_members", N), ("status", 7)],
+    [
+        ("pending", N),
+        ("pending", -1),
+        ("band_cache", N + 3),
+        ("band_cache", -2),
+        ("pool_active", N),
+        ("pool_excluded", -1),
+        ("static_members", N),
+        ("status", 7),
+    ],
 )
 def test_out_of_range_ids_are_refused_instead_of_crashing_later(key: str, bad: int) -> None:
     policy = "static" if key == "static_members" else "band"
@@ -141,12 +178,20 @@ def test_out_of_range_ids_are_refused_instead_of_crashing_later(key: str, bad: i
 
 @pytest.mark.parametrize(
     ("key", "value", "match"),
-    [("counters", "not json", "counters.*JSON"), ("counters", "[1, 2]", "counters"),
-     ("counters", '{"rollouts": 5}', "counters"), ("last", "{}", "last"), ("config", "[]", "config"),
-     ("config", "{", "config.*JSON"),
-     ("counters", json.dumps({"rollouts": -1, "successes": 0, "groups": 0, "informative_groups": 0,
-                              "prompts_seen": 0}), "rollouts"),
-     ("last", json.dumps({"informative_ratio": "x", "pred_abs_error": 0.1, "groups": 3}), "informative_ratio")],
+    [
+        ("counters", "not json", "counters.*JSON"),
+        ("counters", "[1, 2]", "counters"),
+        ("counters", '{"rollouts": 5}', "counters"),
+        ("last", "{}", "last"),
+        ("config", "[]", "config"),
+        ("config", "{", "config.*JSON"),
+        (
+            "counters",
+            json.dumps({"rollouts": -1, "successes": 0, "groups": 0, "informative_groups": 0, "prompts_seen": 0}),
+            "rollouts",
+        ),
+        ("last", json.dumps({"informative_ratio": "x", "pred_abs_error": 0.1, "groups": 3}), "informative_ratio"),
+    ],
 )
 def test_garbage_json_fields_are_refused_naming_them(key: str, value: str, match: str) -> None:
     late = states("adaptive")[1]
@@ -156,14 +201,23 @@ def test_garbage_json_fields_are_refused_naming_them(key: str, value: str, match
 
 @pytest.mark.parametrize(
     ("key", "value", "match"),
-    [("step", -1, "step"), ("step", 2.5, "step"), ("step", "7", "step"), ("step", None, "step"),
-     ("proposals", -3, "proposals"), ("policy_cursor", -1, "policy_cursor"), ("ability_last_step", 10**6,
-                                                                                "ability_last_step"),
-     ("format_version", "x", "format_version"), ("num_prompts", None, "num_prompts"),
-     ("succ", np.zeros(N, dtype=np.float64), "succ.*dtype"), ("attempts", np.zeros(N), "attempts.*dtype"),
-     ("mu", np.zeros(N, dtype="<U3"), "mu.*dtype"), ("rng_propose", np.zeros(6, dtype=np.int64), "rng_propose"),
-     ("rng_propose", np.array([1, 2, 3, 4, 0, 0], dtype=np.uint64), "rng_propose"),
-     ("rng_observe", np.array([1, 2, 3, 5, 9, 0], dtype=np.uint64), "rng_observe")],
+    [
+        ("step", -1, "step"),
+        ("step", 2.5, "step"),
+        ("step", "7", "step"),
+        ("step", None, "step"),
+        ("proposals", -3, "proposals"),
+        ("policy_cursor", -1, "policy_cursor"),
+        ("ability_last_step", 10**6, "ability_last_step"),
+        ("format_version", "x", "format_version"),
+        ("num_prompts", None, "num_prompts"),
+        ("succ", np.zeros(N, dtype=np.float64), "succ.*dtype"),
+        ("attempts", np.zeros(N), "attempts.*dtype"),
+        ("mu", np.zeros(N, dtype="<U3"), "mu.*dtype"),
+        ("rng_propose", np.zeros(6, dtype=np.int64), "rng_propose"),
+        ("rng_propose", np.array([1, 2, 3, 4, 0, 0], dtype=np.uint64), "rng_propose"),
+        ("rng_observe", np.array([1, 2, 3, 5, 9, 0], dtype=np.uint64), "rng_observe"),
+    ],
 )
 def test_scalars_and_dtypes_of_the_wrong_kind_are_refused_naming_the_key(key: str, value, match: str) -> None:
     late = states("adaptive")[1]
@@ -200,8 +254,26 @@ def test_valid_states_still_load_exactly_also_after_an_npz_round_trip(policy: st
 
 # ---- the property: any mutation loads or is refused cleanly ----------------------------------------------------
 ARRAY_MUTATIONS = ("truncate", "extend", "dtype", "2d", "poison", "poison", "poison")
-JUNK = (None, "garbage", "{}", "[]", "null", '{"a": 1}', -1, 0, 2**70, 1.5, True, math.nan, math.inf, [1, 2],
-        np.zeros(3), np.zeros(N), np.zeros((2, 2)), np.array("text"))
+JUNK = (
+    None,
+    "garbage",
+    "{}",
+    "[]",
+    "null",
+    '{"a": 1}',
+    -1,
+    0,
+    2**70,
+    1.5,
+    True,
+    math.nan,
+    math.inf,
+    [1, 2],
+    np.zeros(3),
+    np.zeros(N),
+    np.zeros((2, 2)),
+    np.array("text"),
+)
 FLOAT_POISON = (math.nan, math.inf, -math.inf, -1.0, -1e30, 1e30, 1e300, 0.0, 2.5)
 INT_POISON = (-1, N, N + 1, 7, 2**31, 2**40, 2**63 - 1, 0, 1)
 DTYPES = (np.float16, np.float32, np.float64, np.int8, np.int32, np.int64, np.uint64, np.bool_, "<U4")
@@ -334,9 +406,11 @@ def test_numpy_ints_are_fine_sizes_and_seeds() -> None:
 
 @pytest.mark.parametrize(
     ("rollouts", "successes"),
-    [(np.array([2**64 - 1, 4], dtype=np.uint64), np.array([1, 1], dtype=np.uint64)),
-     (np.array([2**40, 4]), np.array([1, 1])),
-     (np.array([2**63 - 1, 4]), np.array([2**63 - 1, 1]))],
+    [
+        (np.array([2**64 - 1, 4], dtype=np.uint64), np.array([1, 1], dtype=np.uint64)),
+        (np.array([2**40, 4]), np.array([1, 1])),
+        (np.array([2**63 - 1, 4]), np.array([2**63 - 1, 1])),
+    ],
 )
 def test_counts_that_overflow_or_exceed_the_trackers_range_are_refused(rollouts, successes) -> None:
     cur = make("adaptive")
@@ -399,8 +473,7 @@ def test_config_refuses_each_field_of_the_wrong_type_or_out_of_range_naming_it(f
 
 
 def test_config_takes_ints_for_float_fields_and_numpy_scalars_as_plain_python() -> None:
-    cfg = CurriculumConfig(tracker_half_life=30, keep_power=np.float32(2.0), candidate_mult=np.int64(8),
-                           success_threshold=1)
+    cfg = CurriculumConfig(tracker_half_life=30, keep_power=np.float32(2.0), candidate_mult=np.int64(8), success_threshold=1)
     assert cfg.tracker_half_life == 30 and cfg.success_threshold == 1
     assert type(cfg.keep_power) is float and type(cfg.candidate_mult) is int
     json.dumps(cfg.to_dict())  # numpy scalars would not serialise
@@ -447,8 +520,12 @@ def test_bench_refuses_k_larger_than_the_smallest_pool(capsys) -> None:
 
 @pytest.mark.parametrize(
     ("setting", "words"),
-    [("target=abc", ("target", "number")), ("candidate_mult=2.5", ("candidate_mult", "int")),
-     ("prompt_drift=.nan", ("prompt_drift", "[0, ")), ("success_threshold=5", ("success_threshold", "(0, 1]"))],
+    [
+        ("target=abc", ("target", "number")),
+        ("candidate_mult=2.5", ("candidate_mult", "int")),
+        ("prompt_drift=.nan", ("prompt_drift", "[0, ")),
+        ("success_threshold=5", ("success_threshold", "(0, 1]")),
+    ],
 )
 def test_simulate_set_with_a_bad_value_is_a_one_line_error_naming_the_field(setting: str, words, capsys) -> None:
     assert main(["simulate", "--seeds", "1", "--quiet", "--out", "/dev/null", "--set", setting]) == 2

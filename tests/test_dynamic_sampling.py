@@ -35,8 +35,12 @@ def test_groups_with_all_equal_rewards_are_uninformative() -> None:
 def test_merging_keeps_informative_groups_first_and_repads_to_a_common_width() -> None:
     first = fake_output([0.0, 0.0, 1.0, -1.0], prompt_width=3, completion_width=2, fill=7)  # groups: -, +
     extra = fake_output([0.5, -0.5, 0.0, 0.0], prompt_width=5, completion_width=4, fill=9)  # groups: +, -
-    merged = merge_groups([(first, informative_groups(first["advantages"], 2)),
-                           (extra, informative_groups(extra["advantages"], 2))], b=2, g=2, pad_id=0)
+    merged = merge_groups(
+        [(first, informative_groups(first["advantages"], 2)), (extra, informative_groups(extra["advantages"], 2))],
+        b=2,
+        g=2,
+        pad_id=0,
+    )
     assert merged["advantages"].tolist() == [1.0, -1.0, 0.5, -0.5]
     assert merged["prompt_ids"].shape == (4, 5) and merged["completion_ids"].shape == (4, 4)
     assert merged["prompt_ids"][0].tolist() == [0, 0, 7, 7, 7]  # prompts are left-padded
@@ -54,8 +58,15 @@ def test_too_few_informative_groups_are_topped_up_from_the_first_batch() -> None
 @pytest.mark.slow
 def test_a_dynamic_sampling_run_counts_its_discarded_generations(tmp_path) -> None:
     out = tmp_path / "dapo"
-    args = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={out}", "policy=uniform",
-            "fluke_damping=none", "dynamic_sampling=true"]
+    args = [
+        "train",
+        "--config",
+        str(ROOT / "configs/smoke.yaml"),
+        f"output_dir={out}",
+        "policy=uniform",
+        "fluke_damping=none",
+        "dynamic_sampling=true",
+    ]
     assert main(args) == 0
     result = json.loads((out / "eval.json").read_text())
     assert result["generated_rollouts"] > result["rollouts"] > 0, "all-equal groups were discarded, and counted"

@@ -47,8 +47,12 @@ def test_killed_and_restarted_runs_end_in_the_uninterrupted_runs_state(tmp_path:
     # one kill at each kind of point, in a random order and at a random call (seeded: the same kills every run)
     rng = np.random.default_rng(14)
     points = [str(p) for p in rng.permutation(sorted(KILL_POINTS))]
-    calls = {"observe": int(rng.integers(2, 5)), "before_curriculum_state": 1,
-             "between_state_files": 2 * int(rng.integers(1, 3)), "before_mark": int(rng.integers(1, 3))}
+    calls = {
+        "observe": int(rng.integers(2, 5)),
+        "before_curriculum_state": 1,
+        "between_state_files": 2 * int(rng.integers(1, 3)),
+        "before_mark": int(rng.integers(1, 3)),
+    }
     out = tmp_path / "killed"
     for point in points:
         result = run(out, point, calls[point])

@@ -72,9 +72,13 @@ def import_graph() -> dict[str, set[str]]:
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         edges: set[str] = set()
         tree = ast.parse(path.read_text())
-        typing_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
-                       and getattr(block.test, "id", getattr(block.test, "attr", None)) == "TYPE_CHECKING"
-                       for stmt in block.body for n in ast.walk(stmt)}  # annotations only: not a runtime import
+        typing_only = {
+            id(n)
+            for block in ast.walk(tree)
+            if isinstance(block, ast.If) and getattr(block.test, "id", getattr(block.test, "attr", None)) == "TYPE_CHECKING"
+            for stmt in block.body
+            for n in ast.walk(stmt)
+        }  # annotations only: not a runtime import
         for node in ast.walk(tree):
             if id(node) in typing_only:
                 continue
@@ -109,7 +113,7 @@ def test_there_is_no_import_circle() -> None:
         state[node] = 1
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                raise AssertionError("import circle: " + " -> ".join([*path[path.index(nxt):], nxt]))
+                raise AssertionError("import circle: " + " -> ".join([*path[path.index(nxt) :], nxt]))
             if nxt not in state:
                 visit(nxt, [*path, nxt])
         state[node] = 2

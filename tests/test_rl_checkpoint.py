@@ -37,7 +37,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*(gradient|activation)_checkpoi
 # ---- toy fixture: character tokenizer, random tiny Llama, a+b= prompts ------------------------------------
 
 
-
 def sums(n: int = 48) -> Dataset:
     rng = np.random.default_rng(0)
     a, b = rng.integers(0, 100, n), rng.integers(0, 100, n)
@@ -77,8 +76,6 @@ def make_trainer(out: Path, dataset: Dataset | None = None, **overrides) -> Curr
         args=CurriculumGRPOConfig(**{**kwargs, **overrides}),
         train_dataset=sums() if dataset is None else dataset,
     )
-
-
 
 
 def driven(n: int = 200, steps: int = 12, seed: int = 0) -> tuple[Curriculum, CurriculumSampler]:
@@ -167,8 +164,7 @@ def rewrite(folder: Path, state: dict, rehash: bool = False) -> None:
     np.savez(folder / STATE_NPZ, **arrays)
     if rehash:
         meta = json.loads((folder / STATE_JSON).read_text())
-        meta.update(entries=entries, state_hash=state_hash(state["curriculum"]),
-                    sampler_hash=state_hash(state["sampler"]))
+        meta.update(entries=entries, state_hash=state_hash(state["curriculum"]), sampler_hash=state_hash(state["sampler"]))
         (folder / STATE_JSON).write_text(json.dumps(meta))
 
 
@@ -189,12 +185,15 @@ def test_corrupt_files_are_detected_with_the_intended_error(tmp_path: Path, part
     assert state_hash(fresh.state_dict()) == before and not fresh_sampler.pending
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda sd: sd.__setitem__("pending", sd["pending"] + 1000), "outside"),
-    (lambda sd: sd.__setitem__("chunks_observed", sd["chunks_observed"] + 1), "pending"),
-    (lambda sd: sd.__setitem__("pending", sd["pending"][:, :4]), "integer array"),
-    (lambda sd: sd.__setitem__("chunks_proposed", -1), "integer >= 0"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda sd: sd.__setitem__("pending", sd["pending"] + 1000), "outside"),
+        (lambda sd: sd.__setitem__("chunks_observed", sd["chunks_observed"] + 1), "pending"),
+        (lambda sd: sd.__setitem__("pending", sd["pending"][:, :4]), "integer array"),
+        (lambda sd: sd.__setitem__("chunks_proposed", -1), "integer >= 0"),
+    ],
+)
 def test_sampler_fields_are_range_checked_before_anything_loads(tmp_path: Path, change, message) -> None:
     cur, sampler = driven()
     save_state(tmp_path, cur, sampler)

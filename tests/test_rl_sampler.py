@@ -22,9 +22,7 @@ SETTINGS = [
 ]
 
 
-def make_sampler(
-    n: int, g: int, b: int, r: int, policy: str = "adaptive", seed: int = 0
-) -> CurriculumSampler:
+def make_sampler(n: int, g: int, b: int, r: int, policy: str = "adaptive", seed: int = 0) -> CurriculumSampler:
     return CurriculumSampler(Curriculum(n, CurriculumConfig(policy=policy), seed=seed), g, b, r)
 
 

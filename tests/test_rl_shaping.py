@@ -88,8 +88,9 @@ def test_the_planned_damping_applies_the_same_to_torch_advantages(batch: dict) -
     on_numpy = shaper.apply(batch["adv"], factor)
     on_torch = shaper.apply(torch.from_numpy(batch["adv"]), torch.from_numpy(factor).float())
     assert np.allclose(on_torch.numpy(), on_numpy) and on_numpy[0] == pytest.approx(batch["adv"][0] * 0.1)
-    shares = lone_success_share(torch.stack([torch.from_numpy(batch["adv"]), on_torch]),
-                                torch.from_numpy(batch["group_successes"]), G)
+    shares = lone_success_share(
+        torch.stack([torch.from_numpy(batch["adv"]), on_torch]), torch.from_numpy(batch["group_successes"]), G
+    )
     assert shares[1] < shares[0] and float(shares[0]) == pytest.approx(
         lone_success_share(batch["adv"], batch["group_successes"], G)
     )
@@ -105,12 +106,8 @@ def test_posterior_damping_trusts_a_lone_success_the_history_expected() -> None:
 
 
 def test_posterior_damping_only_shrinks_positive_advantages(batch: dict) -> None:
-    shaped = posterior_damping(
-        batch["adv"], batch["success"], batch["group_successes"], np.full(4, 0.01), G, floor=0.0
-    )
-    assert (shaped <= batch["adv"]).all() and (
-        shaped[batch["adv"] < 0] == batch["adv"][batch["adv"] < 0]
-    ).all()
+    shaped = posterior_damping(batch["adv"], batch["success"], batch["group_successes"], np.full(4, 0.01), G, floor=0.0)
+    assert (shaped <= batch["adv"]).all() and (shaped[batch["adv"] < 0] == batch["adv"][batch["adv"] < 0]).all()
 
 
 def test_posterior_damping_uses_the_curriculums_history_through_predict() -> None:

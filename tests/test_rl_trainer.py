@@ -27,7 +27,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*(gradient|activation)_checkpoi
 # ---- toy fixture: character tokenizer, random tiny Llama, a+b= prompts ------------------------------------
 
 
-
 def sums(n: int = 32, seed: int = 0) -> Dataset:
     rng = np.random.default_rng(seed)
     level = rng.integers(1, 4, n)
@@ -48,9 +47,7 @@ def correct(completions: list[str], answer: list[str], **kwargs) -> list[float]:
 def lucky(completions: list[str], level: list[int], **kwargs) -> list[float]:
     """A pseudo-verifier with known pass rates per level (0.8, 0.4, 0.03): plenty of mixed groups."""
     rate = {1: 0.8, 2: 0.4, 3: 0.03}
-    return [
-        float(zlib.crc32(c.encode()) / 2**32 < rate[lv]) for c, lv in zip(completions, level, strict=True)
-    ]
+    return [float(zlib.crc32(c.encode()) / 2**32 < rate[lv]) for c, lv in zip(completions, level, strict=True)]
 
 
 def grpo_args(tmp_path: Path, **overrides) -> CurriculumGRPOConfig:
@@ -79,8 +76,6 @@ def make_trainer(tmp_path: Path, dataset: Dataset | None = None, reward_funcs=No
         train_dataset=sums() if dataset is None else dataset,
         processing_class=TOKENIZER,
     )
-
-
 
 
 def logged(trainer: CurriculumGRPOTrainer, key: str) -> list[float]:
@@ -124,9 +119,7 @@ def test_a_mapped_field_may_also_come_through_curriculum_extra(tmp_path: Path) -
         ({"remove_unused_columns": True}, "set remove_unused_columns=False"),
     ],
 )
-def test_bad_settings_fail_at_config_time_naming_the_field(
-    tmp_path: Path, overrides: dict, match: str
-) -> None:
+def test_bad_settings_fail_at_config_time_naming_the_field(tmp_path: Path, overrides: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         grpo_args(tmp_path, **overrides)
 
@@ -338,9 +331,7 @@ def test_training_observes_every_generation_step_and_logs_curriculum_and_advanta
 
 @pytest.mark.slow
 def test_gradient_accumulation_observes_once_per_generation_chunk(tmp_path: Path) -> None:
-    trainer = make_trainer(
-        tmp_path, max_steps=2, gradient_accumulation_steps=2, per_device_train_batch_size=4
-    )
+    trainer = make_trainer(tmp_path, max_steps=2, gradient_accumulation_steps=2, per_device_train_batch_size=4)
     chunks = record_chunks(trainer)
     trainer.train()
     assert len(chunks) == 2 and all(len(c) == 2 for c in chunks)  # generation batch 8 = 2 prompts x 4
@@ -352,9 +343,7 @@ def test_uniform_sampling_without_damping_is_plain_grpo_visiting_each_prompt_onc
     tmp_path: Path,
 ) -> None:
     ds = sums(8)
-    trainer = make_trainer(
-        tmp_path, dataset=ds, max_steps=4, curriculum_policy="uniform", curriculum_fluke_damping="none"
-    )
+    trainer = make_trainer(tmp_path, dataset=ds, max_steps=4, curriculum_policy="uniform", curriculum_fluke_damping="none")
     chunks = record_chunks(trainer)
     trainer.train()
     assert sorted(i for c in chunks for i in c) == list(range(8))

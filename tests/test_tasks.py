@@ -97,7 +97,8 @@ def test_parity_answers_yes_or_no_so_a_guess_is_right_half_the_time():
     task = DigitParity()
     assert task.generate(1, seed=0).answer in ("yes", "no")
     assert task.verify(Example("even 4721=", "yes", 2, "parity"), "yes") and not task.verify(
-        Example("even 4721=", "yes", 2, "parity"), "no")
+        Example("even 4721=", "yes", 2, "parity"), "no"
+    )
     assert task.mistake(Example("even 4721=", "yes", 2, "parity")) == "no"  # 4+7+2 = 13 without the last digit
     examples = [task.generate(5, s) for s in range(400)]
     always_yes = sum(task.verify(ex, "yes") for ex in examples) / len(examples)
@@ -225,9 +226,7 @@ def test_math_verifier_works_off_the_main_thread_in_a_worker_process():
     verifier = MathAnswerVerifier(timeout_s=1.0)
     results: list[bool] = []
     worker = threading.Thread(
-        target=lambda: results.extend(
-            verifier.verify(c, "1") for c in [r"\boxed{1}", r"\boxed{9^{9^{9^{9}}}}"]
-        )
+        target=lambda: results.extend(verifier.verify(c, "1") for c in [r"\boxed{1}", r"\boxed{9^{9^{9^{9}}}}"])
     )
     try:
         worker.start()

@@ -96,8 +96,7 @@ def test_warm_up_examples_follow_the_level_weights():
 
 
 def test_warm_up_examples_carry_each_levels_share_of_common_mistakes():
-    examples = warmup_examples(["digit_sum", "sorting"], {"1": 1.0, "2": 1.0}, 2000, seed=0,
-                               mistakes={"1": 0.0, "2": 0.5})
+    examples = warmup_examples(["digit_sum", "sorting"], {"1": 1.0, "2": 1.0}, 2000, seed=0, mistakes={"1": 0.0, "2": 0.5})
     clean = warmup_examples(["digit_sum", "sorting"], {"1": 1.0, "2": 1.0}, 2000, seed=0)
     assert [e.prompt for e in examples] == [e.prompt for e in clean], "mistakes change answers, not prompts"
     wrong = {1: 0, 2: 0}
@@ -149,8 +148,12 @@ def test_evaluate_levels_reads_dataset_rows_and_reports_each_level_and_family(bu
 
 def test_evaluate_levels_uses_the_verifier_it_is_given_and_reports_each_levels_interval(built):
     model, tok, _ = built
-    examples = [Example("3+4=", "7", 1, "arithmetic"), Example("1+1=", "2", 2, "arithmetic"),
-                Example("2+1=", "3", 2, "arithmetic"), Example("5+1=", "6", 2, "arithmetic")]
+    examples = [
+        Example("3+4=", "7", 1, "arithmetic"),
+        Example("1+1=", "2", 2, "arithmetic"),
+        Example("2+1=", "3", 2, "arithmetic"),
+        Example("5+1=", "6", 2, "arithmetic"),
+    ]
     report = evaluate_levels(model, tok, examples, verify=lambda ex, c: ex.prompt != "5+1=" and ex.difficulty == 2)
     assert report.accuracy == {1: 0.0, 2: pytest.approx(2 / 3)}
     assert report.half_width[2] == pytest.approx(1.96 * np.std([1, 1, 0], ddof=1) / np.sqrt(3))

@@ -20,8 +20,10 @@ def test_an_unknown_config_key_is_an_error_that_lists_the_valid_ones(capsys) -> 
 
 
 def test_overrides_reach_the_run_config() -> None:
-    cfg = load_run_config(ROOT / "configs/smoke.yaml", ["policy=static", "max_steps=7", "curriculum.target=0.4",
-                                                        "dataset=data/x.jsonl", "output_dir=/tmp/x"])
+    cfg = load_run_config(
+        ROOT / "configs/smoke.yaml",
+        ["policy=static", "max_steps=7", "curriculum.target=0.4", "dataset=data/x.jsonl", "output_dir=/tmp/x"],
+    )
     assert (cfg.policy, cfg.max_steps, cfg.curriculum["target"], cfg.dataset) == ("static", 7, 0.4, "data/x.jsonl")
 
 
@@ -36,8 +38,17 @@ def test_smoke_train_writes_metrics_eval_table_checkpoints_and_plots(tmp_path, c
     assert main(["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={out}"]) == 0
     printed = capsys.readouterr().out
     assert "| level | prompts | before | after | change |" in printed and "| mean | 36 |" in printed
-    for name in ("metrics.jsonl", "eval.md", "eval.json", "calibration.npz", "band.png", "informative.png",
-                 "accuracy_by_level.png", "calibration.png", "run_config.yaml"):
+    for name in (
+        "metrics.jsonl",
+        "eval.md",
+        "eval.json",
+        "calibration.npz",
+        "band.png",
+        "informative.png",
+        "accuracy_by_level.png",
+        "calibration.png",
+        "run_config.yaml",
+    ):
         assert (out / name).exists(), name
     assert list(out.glob("checkpoint-*/curriculum*")), "checkpoints carry the curriculum state"
     rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
@@ -47,8 +58,15 @@ def test_smoke_train_writes_metrics_eval_table_checkpoints_and_plots(tmp_path, c
 @pytest.mark.slow
 def test_a_pool_beyond_the_model_completes_and_says_nothing_is_learnable_yet(tmp_path, capsys) -> None:
     out = tmp_path / "hard"
-    args = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={out}", "levels=[5]",
-            "families=[sorting]", "max_steps=6"]
+    args = [
+        "train",
+        "--config",
+        str(ROOT / "configs/smoke.yaml"),
+        f"output_dir={out}",
+        "levels=[5]",
+        "families=[sorting]",
+        "max_steps=6",
+    ]
     assert main(args) == 0
     assert "nothing is learnable yet" in capsys.readouterr().out
 
@@ -76,8 +94,15 @@ def test_a_local_model_folder_and_a_user_jsonl_replace_the_tiny_model_and_the_em
     # no difficulty column: the default label column is optional
     build_pool(["digit_sum"], [1, 2], 20, seed=3).remove_columns(["difficulty"]).to_json(str(tmp_path / "data.jsonl"))
     out = tmp_path / "run"
-    args = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={out}", f"model={tmp_path / 'model'}",
-            f"dataset={tmp_path / 'data.jsonl'}", "max_steps=2"]
+    args = [
+        "train",
+        "--config",
+        str(ROOT / "configs/smoke.yaml"),
+        f"output_dir={out}",
+        f"model={tmp_path / 'model'}",
+        f"dataset={tmp_path / 'data.jsonl'}",
+        "max_steps=2",
+    ]
     assert main(args) == 0
     assert (out / "eval.json").exists()
 
@@ -136,17 +161,19 @@ def test_overwrite_deletes_only_a_runs_folder(tmp_path, capsys) -> None:
     assert "does not hold a run" in capsys.readouterr().err and (tmp_path / "notes.txt").exists()
 
 
-@pytest.mark.parametrize("override, message", [
-    ("max_steps=abc", "max_steps='abc': expected an integer"),
-    ("levels=3", "levels=3: expected a list"),
-    ("learning_rate=abc", "learning_rate='abc': expected a number"),
-    ("grpo.bogus=1", "grpo.bogus: not a CurriculumGRPOConfig"),
-    ("curriculum.bogus=1", "unknown CurriculumConfig fields"),
-    ("output_dir=", "output_dir is empty"),
-    ("curriculum_extra=[1,2]", "unknown config key"),
-])
-def test_bad_values_are_refused_before_any_data_or_model_loads(tmp_path, capsys, monkeypatch, override,
-                                                               message) -> None:
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("max_steps=abc", "max_steps='abc': expected an integer"),
+        ("levels=3", "levels=3: expected a list"),
+        ("learning_rate=abc", "learning_rate='abc': expected a number"),
+        ("grpo.bogus=1", "grpo.bogus: not a CurriculumGRPOConfig"),
+        ("curriculum.bogus=1", "unknown CurriculumConfig fields"),
+        ("output_dir=", "output_dir is empty"),
+        ("curriculum_extra=[1,2]", "unknown config key"),
+    ],
+)
+def test_bad_values_are_refused_before_any_data_or_model_loads(tmp_path, capsys, monkeypatch, override, message) -> None:
     import rl.recipes.train
 
     monkeypatch.setattr(rl.recipes.train, "build_data", lambda cfg: pytest.fail("data loaded before the check"))
@@ -162,8 +189,9 @@ def test_output_dir_under_a_file_is_refused(tmp_path, capsys) -> None:
 
 
 def test_mapped_curriculum_fields_work_as_curriculum_keys() -> None:
-    cfg = load_run_config(ROOT / "configs/smoke.yaml", ["curriculum.band_low=0.2", "curriculum.policy=uniform",
-                                                        "learning_rate=2e-5"])
+    cfg = load_run_config(
+        ROOT / "configs/smoke.yaml", ["curriculum.band_low=0.2", "curriculum.policy=uniform", "learning_rate=2e-5"]
+    )
     assert (cfg.policy, cfg.curriculum, cfg.learning_rate) == ("uniform", {"band_low": 0.2}, 2e-5)
     from rl.recipes.train import grpo_args
 

@@ -79,8 +79,14 @@ def bench_curriculum(n: int, k: int = 512, group: int = 16, steps: int = 60, war
             prop.append(b - a)
             obs.append(e - c)
     total = np.add(prop, obs)
-    return BenchResult(n, 1e3 * float(np.median(total)), 1e3 * float(np.median(prop)), 1e3 * float(np.median(obs)),
-                       array_bytes(cur) / n, bench_reference(n, k, group))
+    return BenchResult(
+        n,
+        1e3 * float(np.median(total)),
+        1e3 * float(np.median(prop)),
+        1e3 * float(np.median(obs)),
+        array_bytes(cur) / n,
+        bench_reference(n, k, group),
+    )
 
 
 def bench_reference(n: int, k: int = 512, group: int = 16, steps: int = 3) -> float:
@@ -100,11 +106,16 @@ def bench_reference(n: int, k: int = 512, group: int = 16, steps: int = 3) -> fl
 
 
 def format_bench(results: list[BenchResult]) -> str:
-    lines = ["| N prompts | step ms (propose + observe) | propose ms | observe ms | bytes / prompt | "
-             "full-pool Thompson ms | reference / ours |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| N prompts | step ms (propose + observe) | propose ms | observe ms | bytes / prompt | "
+        "full-pool Thompson ms | reference / ours |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in results:
-        lines.append(f"| {r.num_prompts:.0e} | {r.step_ms:.2f} | {r.propose_ms:.2f} | {r.observe_ms:.2f} | "
-                     f"{r.bytes_per_prompt:.1f} | {r.reference_step_ms:.1f} | {r.reference_ratio:.0f}x |")
+        lines.append(
+            f"| {r.num_prompts:.0e} | {r.step_ms:.2f} | {r.propose_ms:.2f} | {r.observe_ms:.2f} | "
+            f"{r.bytes_per_prompt:.1f} | {r.reference_step_ms:.1f} | {r.reference_ratio:.0f}x |"
+        )
     if len(results) >= 2:
         lo, hi = results[0], results[-1]
         lines.append(f"\nstep time at N={hi.num_prompts:.0e} / N={lo.num_prompts:.0e}: {hi.step_ms / lo.step_ms:.2f}x")

@@ -72,16 +72,34 @@ SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in [
         Scenario("mixed", "mixed pool, revisited ~5 epochs, no labels", 2000, 160, make_pool=_mixed),
-        Scenario("mixed_labels", "mixed pool, ~5 epochs, 5 noisy difficulty levels", 2000, 160, make_pool=_mixed,
-                 labels="level"),
-        Scenario("labels_once", "large mixed pool seen about once, 5 noisy levels", 20000, 300, make_pool=_mixed,
-                 labels="level"),
-        Scenario("mostly_hard", "80% of prompts beyond reach, ~5 epochs", 2000, 160, make_pool=_mostly_hard,
-                 ability_gain=(4.0,)),
-        Scenario("skills", "3 skills improving at different speeds, no labels", 3000, 240, make_pool=_skills,
-                 ability_start=(0.0, 0.0, 0.0), ability_gain=(5.0, 2.0, 0.0)),
-        Scenario("skills_labels", "3 skills at different speeds, skill id as label", 3000, 240, make_pool=_skills,
-                 ability_start=(0.0, 0.0, 0.0), ability_gain=(5.0, 2.0, 0.0), labels="skill"),
+        Scenario(
+            "mixed_labels", "mixed pool, ~5 epochs, 5 noisy difficulty levels", 2000, 160, make_pool=_mixed, labels="level"
+        ),
+        Scenario(
+            "labels_once", "large mixed pool seen about once, 5 noisy levels", 20000, 300, make_pool=_mixed, labels="level"
+        ),
+        Scenario(
+            "mostly_hard", "80% of prompts beyond reach, ~5 epochs", 2000, 160, make_pool=_mostly_hard, ability_gain=(4.0,)
+        ),
+        Scenario(
+            "skills",
+            "3 skills improving at different speeds, no labels",
+            3000,
+            240,
+            make_pool=_skills,
+            ability_start=(0.0, 0.0, 0.0),
+            ability_gain=(5.0, 2.0, 0.0),
+        ),
+        Scenario(
+            "skills_labels",
+            "3 skills at different speeds, skill id as label",
+            3000,
+            240,
+            make_pool=_skills,
+            ability_start=(0.0, 0.0, 0.0),
+            ability_gain=(5.0, 2.0, 0.0),
+            labels="skill",
+        ),
     ]
 }
 
@@ -105,9 +123,26 @@ def run_one(sc: Scenario, policy: str, seed: int, config: CurriculumConfig | Non
     last_step = np.full(sc.num_prompts, -1, dtype=np.int64)  # simulator bookkeeping, not the curriculum's
     last_rate = np.zeros(sc.num_prompts)
     flagged = np.zeros(sc.num_prompts, dtype=bool)  # drawn before while near-impossible
-    acc = {k: 0.0 for k in ("informative", "impossible", "repeat_impossible", "mastered", "draws", "stale", "err_model",
-                            "err_last", "err_rolling", "err_all", "pool_stale", "pool_model", "pool_last", "pool_model_sq",
-                            "pool_last_sq")}
+    acc = {
+        k: 0.0
+        for k in (
+            "informative",
+            "impossible",
+            "repeat_impossible",
+            "mastered",
+            "draws",
+            "stale",
+            "err_model",
+            "err_last",
+            "err_rolling",
+            "err_all",
+            "pool_stale",
+            "pool_model",
+            "pool_last",
+            "pool_model_sq",
+            "pool_last_sq",
+        )
+    }
     t0 = time.perf_counter()
     for t in range(sc.steps):
         ids = cur.propose(sc.batch)

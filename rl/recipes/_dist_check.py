@@ -86,9 +86,7 @@ def run(argv: list[str] | None = None) -> str:
     trainer.train()
     world = trainer.accelerator.num_processes
     if world != opts.expect_world_size:
-        raise RuntimeError(
-            f"ran with {world} processes, expected {opts.expect_world_size} (use --multi_gpu, not --cpu)"
-        )
+        raise RuntimeError(f"ran with {world} processes, expected {opts.expect_world_size} (use --multi_gpu, not --cpu)")
     final = state_hash(trainer.curriculum.state_dict())
     hashes = gather_object([final])
     if len(set(hashes)) != 1:

@@ -171,8 +171,12 @@ def run_one(cfg: RunConfig, pool: str, arm: str) -> dict[str, Any]:
     (out / "summary.json").unlink(missing_ok=True)
     (out / "error.txt").unlink(missing_ok=True)
     result = run(cfg)
-    summary = summarise_run(result, out, cfg.budget_rollouts) | {"pool": pool, "arm": arm, "seed": cfg.seed,
-                                            "config_digest": config_digest(cfg)}
+    summary = summarise_run(result, out, cfg.budget_rollouts) | {
+        "pool": pool,
+        "arm": arm,
+        "seed": cfg.seed,
+        "config_digest": config_digest(cfg),
+    }
     tmp = out / "summary.json.tmp"
     tmp.write_text(json.dumps(summary, default=float))
     os.replace(tmp, out / "summary.json")  # atomic: a crash never leaves half a summary
@@ -200,20 +204,23 @@ def main(config: str, overrides: list[str]) -> int:
         except Exception:  # one broken run must not cost the others: report it and go on
             Path(cfg.output_dir).mkdir(parents=True, exist_ok=True)
             (Path(cfg.output_dir) / "error.txt").write_text(traceback.format_exc())
-            print(f"{label}: FAILED, traceback in {cfg.output_dir}/error.txt\n{traceback.format_exc(limit=3)}",
-                  flush=True)
+            print(f"{label}: FAILED, traceback in {cfg.output_dir}/error.txt\n{traceback.format_exc(limit=3)}", flush=True)
             failed.append(label)
             continue
         done_here += 1
         left = sum(1 for p, a, s in plan[i:] if finished(arm_config(ab, a, ab.arms[a], s, p)) is None)
         per_run = (time.perf_counter() - t0) / done_here
-        print(f"{label}: done in {time.perf_counter() - start:.0f} s; {left} run(s) left, about "
-              f"{left * per_run / 60:.0f} min", flush=True)
+        print(
+            f"{label}: done in {time.perf_counter() - start:.0f} s; {left} run(s) left, about {left * per_run / 60:.0f} min",
+            flush=True,
+        )
     for pool in dict.fromkeys(p for p, _, _ in plan):
         md = write_pool(ab, pool)
         print(f"\n{md}")
-    print(f"\nwrote {ab.report_dir or out}/ (<pool>.md, <pool>.csv, plots), each run's summary.json under {out}/ in "
-          f"{time.perf_counter() - t0:.0f} s")
+    print(
+        f"\nwrote {ab.report_dir or out}/ (<pool>.md, <pool>.csv, plots), each run's summary.json under {out}/ in "
+        f"{time.perf_counter() - t0:.0f} s"
+    )
     if failed:
         print(f"{len(failed)} run(s) FAILED (tables leave them out): " + "; ".join(failed))
         return 1
@@ -263,8 +270,9 @@ def resummarise(ab: AblationConfig) -> int:
         if old is None or not (out / "eval.json").exists():
             continue
         result = json.loads((out / "eval.json").read_text())
-        summary = summarise_run(result, out, cfg.budget_rollouts) | {k: old[k] for k in ("pool", "arm", "seed",
-                                                                                        "config_digest")}
+        summary = summarise_run(result, out, cfg.budget_rollouts) | {
+            k: old[k] for k in ("pool", "arm", "seed", "config_digest")
+        }
         tmp = out / "summary.json.tmp"
         tmp.write_text(json.dumps(summary, default=float))
         os.replace(tmp, out / "summary.json")

@@ -40,12 +40,16 @@ def summarise_run(result: dict[str, Any], out: Path, budget: float | None = None
     rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines() if x.strip()]
     evals = [r for r in rows if "eval/accuracy" in r and "rollouts" in r]
     curve = [(float(r["rollouts"]), float(r["eval/accuracy"])) for r in evals]
-    level_curve = [{k.rsplit("_", 1)[1]: float(v) for k, v in r.items() if k.startswith("eval/accuracy_level_")}
-                   for r in evals]
+    level_curve = [
+        {k.rsplit("_", 1)[1]: float(v) for k, v in r.items() if k.startswith("eval/accuracy_level_")} for r in evals
+    ]
     start, final = _levels(result["before"]), _levels(result["after"])
-    lone = [r["advantage/lone_success_share_before"] for r in rows
-            if isinstance(r.get("advantage/lone_success_share_before"), float)
-            and not math.isnan(r["advantage/lone_success_share_before"])]
+    lone = [
+        r["advantage/lone_success_share_before"]
+        for r in rows
+        if isinstance(r.get("advantage/lone_success_share_before"), float)
+        and not math.isnan(r["advantage/lone_success_share_before"])
+    ]
     cov = result.get("coverage") or {}
     return {
         "start": start, "final": final,
@@ -134,48 +138,95 @@ def pool_header(pool: str, per_arm: dict[str, dict[int, dict]], reference: str, 
     line = f"**Pool `{pool}`**"
     if probes:
         solved, beyond = mean_ci([p["solved"] for p in probes]), mean_ci([p["beyond"] for p in probes])
-        line += (f": {probes[0]['prompts']} prompts; the warm model solves {solved.format(2)} of them (greedy) and "
-                 f"{beyond.format(2)} are beyond it (greedy wrong, no success in 4 samples)")
-    return (f"{line}. {len(seeds)} seed(s), {budget:,} generated completions per run; held-out "
-            f"{any_run['eval_metric']}, mean over levels; mean ± 95% t-interval over seeds; Δ: paired difference "
-            f"to `{reference}` (* : the interval excludes 0).")
+        line += (
+            f": {probes[0]['prompts']} prompts; the warm model solves {solved.format(2)} of them (greedy) and "
+            f"{beyond.format(2)} are beyond it (greedy wrong, no success in 4 samples)"
+        )
+    return (
+        f"{line}. {len(seeds)} seed(s), {budget:,} generated completions per run; held-out "
+        f"{any_run['eval_metric']}, mean over levels; mean ± 95% t-interval over seeds; Δ: paired difference "
+        f"to `{reference}` (* : the interval excludes 0)."
+    )
 
 
-def pool_table(pool: str, per_arm: dict[str, dict[int, dict]], reference: str, budget: int,
-               compare: tuple[str, ...] = ()) -> tuple[str, list[list]]:
+def pool_table(
+    pool: str, per_arm: dict[str, dict[int, dict]], reference: str, budget: int, compare: tuple[str, ...] = ()
+) -> tuple[str, list[list]]:
     """Markdown (main table, the paired comparisons with `compare` arms, then accuracy per level) and CSV rows for
     one pool; every column but the wall time is a mean with its 95% t-interval over seeds."""
     ref = per_arm[reference]
-    head = ["arm", "seeds", "final accuracy", "gain over start", f"Δ final vs {reference}", f"Δ AUC vs {reference}",
-            f"completions to {reference}'s final", f"share of {reference}'s", f"evaluations below {reference}", "AUC",
-            "forgetting", "informative",
-            "rollouts on never-solved", "pool drawn", "draws on top 10%", "wall s"]
+    head = [
+        "arm",
+        "seeds",
+        "final accuracy",
+        "gain over start",
+        f"Δ final vs {reference}",
+        f"Δ AUC vs {reference}",
+        f"completions to {reference}'s final",
+        f"share of {reference}'s",
+        f"evaluations below {reference}",
+        "AUC",
+        "forgetting",
+        "informative",
+        "rollouts on never-solved",
+        "pool drawn",
+        "draws on top 10%",
+        "wall s",
+    ]
     body = []
     for arm, runs in per_arm.items():
         gains = mean_ci([r["final_mean"] - r["start_mean"] for r in runs.values()])
         reach_abs, reach_share = _reach_cells(runs, ref)
-        body.append([arm, str(len(runs)), _col(runs, "final_mean").format(), gains.format(3, signed=True)
-                     + (" *" if gains.significant else ""),
-                     "-" if arm == reference else _delta(runs, ref, "final_mean"),
-                     "-" if arm == reference else _delta(runs, ref, "auc"), reach_abs, reach_share,
-                     "-" if arm == reference else _below(runs, ref, budget),
-                     _col(runs, "auc").format(), _col(runs, "forgetting").format(), _col(runs, "informative").format(2),
-                     _col(runs, "never_solved").format(2), _col(runs, "pool_drawn").format(2),
-                     _col(runs, "top10_share").format(2), f"{_col(runs, 'wall_s').mean:.0f}"])
+        body.append(
+            [
+                arm,
+                str(len(runs)),
+                _col(runs, "final_mean").format(),
+                gains.format(3, signed=True) + (" *" if gains.significant else ""),
+                "-" if arm == reference else _delta(runs, ref, "final_mean"),
+                "-" if arm == reference else _delta(runs, ref, "auc"),
+                reach_abs,
+                reach_share,
+                "-" if arm == reference else _below(runs, ref, budget),
+                _col(runs, "auc").format(),
+                _col(runs, "forgetting").format(),
+                _col(runs, "informative").format(2),
+                _col(runs, "never_solved").format(2),
+                _col(runs, "pool_drawn").format(2),
+                _col(runs, "top10_share").format(2),
+                f"{_col(runs, 'wall_s').mean:.0f}",
+            ]
+        )
     levels = sorted({k for runs in per_arm.values() for r in runs.values() for k in r["final"]}, key=int)
     start_runs = ref.values()
     level_head = ["arm", *[f"L{k}" for k in levels]]
-    level_rows = [["start (warm model)", *[mean_ci([r["start"].get(k, math.nan) for r in start_runs]).format()
-                                           for k in levels]]]
-    level_rows += [[arm, *[mean_ci([r["final"].get(k, math.nan) for r in runs.values()]).format() for k in levels]]
-                   for arm, runs in per_arm.items()]
+    level_rows = [
+        ["start (warm model)", *[mean_ci([r["start"].get(k, math.nan) for r in start_runs]).format() for k in levels]]
+    ]
+    level_rows += [
+        [arm, *[mean_ci([r["final"].get(k, math.nan) for r in runs.values()]).format() for k in levels]]
+        for arm, runs in per_arm.items()
+    ]
     md = [pool_header(pool, per_arm, reference, budget), "", _markdown(head, body), ""]
     extra: list[list] = []
     for other in (c for c in compare if c in per_arm and c != reference):
-        cmp_head = ["arm", f"Δ final vs {other}", f"Δ AUC vs {other}", f"completions to {other}'s final",
-                    f"share of {other}'s"]
-        cmp_rows = [[arm, _delta(runs, per_arm[other], "final_mean"), _delta(runs, per_arm[other], "auc"),
-                     *_reach_cells(runs, per_arm[other])] for arm, runs in per_arm.items() if arm != other]
+        cmp_head = [
+            "arm",
+            f"Δ final vs {other}",
+            f"Δ AUC vs {other}",
+            f"completions to {other}'s final",
+            f"share of {other}'s",
+        ]
+        cmp_rows = [
+            [
+                arm,
+                _delta(runs, per_arm[other], "final_mean"),
+                _delta(runs, per_arm[other], "auc"),
+                *_reach_cells(runs, per_arm[other]),
+            ]
+            for arm, runs in per_arm.items()
+            if arm != other
+        ]
         md += [f"Paired with `{other}` (same seeds):", "", _markdown(cmp_head, cmp_rows), ""]
         extra += [[], cmp_head, *cmp_rows]
     md += ["Final held-out accuracy per level:", "", _markdown(level_head, level_rows)]
@@ -195,42 +246,106 @@ def _study_tables(per_arm: dict[str, dict[int, dict]], reference: str) -> list[t
         head = ["arm", *[f"{f}: final (change)" for f in families], *[f"{f}: answer mode share" for f in families]]
         rows = []
         for arm, runs in per_arm.items():
-            fin = [mean_ci([r["family_final"][f] for r in runs.values() if f in (r.get("family_final") or {})])
-                   for f in families]
-            chg = [mean_ci([r["family_final"][f] - r["family_start"][f] for r in runs.values()
-                            if f in (r.get("family_final") or {}) and f in (r.get("family_start") or {})])
-                   for f in families]
-            mode = [mean_ci([r["mode_share"][f] for r in runs.values() if (r.get("mode_share") or {}).get(f)
-                             is not None]) for f in families]
-            rows.append([arm, *[f"{a.format()} ({c.format(3, signed=True)}{' *' if c.significant else ''})"
-                                for a, c in zip(fin, chg, strict=True)], *[m.format(2) for m in mode]])
+            fin = [
+                mean_ci([r["family_final"][f] for r in runs.values() if f in (r.get("family_final") or {})])
+                for f in families
+            ]
+            chg = [
+                mean_ci(
+                    [
+                        r["family_final"][f] - r["family_start"][f]
+                        for r in runs.values()
+                        if f in (r.get("family_final") or {}) and f in (r.get("family_start") or {})
+                    ]
+                )
+                for f in families
+            ]
+            mode = [
+                mean_ci([r["mode_share"][f] for r in runs.values() if (r.get("mode_share") or {}).get(f) is not None])
+                for f in families
+            ]
+            rows.append(
+                [
+                    arm,
+                    *[
+                        f"{a.format()} ({c.format(3, signed=True)}{' *' if c.significant else ''})"
+                        for a, c in zip(fin, chg, strict=True)
+                    ],
+                    *[m.format(2) for m in mode],
+                ]
+            )
+
         def shares(key: str, runs: list[dict]) -> list[str]:
-            return [mean_ci([r[key][f] for r in runs if (r.get(key) or {}).get(f) is not None]).format(2)
-                    for f in families]
+            return [mean_ci([r[key][f] for r in runs if (r.get(key) or {}).get(f) is not None]).format(2) for f in families]
 
         ref_runs = list(per_arm[reference].values())
-        start = [mean_ci([r["family_start"][f] for r in ref_runs if (r.get("family_start") or {}).get(f) is not None])
-                 for f in families]
+        start = [
+            mean_ci([r["family_start"][f] for r in ref_runs if (r.get("family_start") or {}).get(f) is not None])
+            for f in families
+        ]
         rows.insert(0, ["start (warm model)", *[a.format() for a in start], *shares("mode_share_start", ref_runs)])
         rows.append(["(references)", *["-" for _ in families], *shares("reference_mode_share", runs_all)])
-        tables.append(("Per family: final held-out accuracy (mean over levels) and its change from the start; the "
-                       "share of completions giving the family's most frequent answer (1.00: the same answer "
-                       "whatever the input), against that share among the references:", (head, rows)))
+        tables.append(
+            (
+                "Per family: final held-out accuracy (mean over levels) and its change from the start; the "
+                "share of completions giving the family's most frequent answer (1.00: the same answer "
+                "whatever the input), against that share among the references:",
+                (head, rows),
+            )
+        )
     if any(r.get("band_prompts") for r in runs_all):
         rows = [[arm, _col(runs, "band_prompts").format(0)] for arm, runs in per_arm.items()]
-        tables.append(("Training prompts (the pool's prompts in the arm's band of the warm model's pass rate):",
-                       (["arm", "prompts"], rows)))
+        tables.append(
+            (
+                "Training prompts (the pool's prompts in the arm's band of the warm model's pass rate):",
+                (["arm", "prompts"], rows),
+            )
+        )
     if any(r.get("drift") for r in runs_all):
-        keys = ["overlap_noise", "overlap_step", "stale_noise", "static_stale", "band_start", "band_end", "rate_start",
-                "rate_end"]
-        head = ["arm", "band overlap, same model twice (noise floor)", "band overlap, 50 steps apart",
-                "start band out of band when probed again at once (noise)", "start band out of band at the end",
-                "in band at start", "in band at end", "mean pass rate at start", "mean pass rate at end"]
-        rows = [[arm, *[mean_ci([r["drift"][k] for r in runs.values() if r.get("drift")
-                                 and not math.isnan(r["drift"].get(k, math.nan))]).format(2) for k in keys]]
-                for arm, runs in per_arm.items()]
-        tables.append(("Drift of the medium band (pass rate in [0.25, 0.75], 16 samples, a fixed sample of the pool "
-                       "probed every 50 steps; overlap: Jaccard):", (head, rows)))
+        keys = [
+            "overlap_noise",
+            "overlap_step",
+            "stale_noise",
+            "static_stale",
+            "band_start",
+            "band_end",
+            "rate_start",
+            "rate_end",
+        ]
+        head = [
+            "arm",
+            "band overlap, same model twice (noise floor)",
+            "band overlap, 50 steps apart",
+            "start band out of band when probed again at once (noise)",
+            "start band out of band at the end",
+            "in band at start",
+            "in band at end",
+            "mean pass rate at start",
+            "mean pass rate at end",
+        ]
+        rows = [
+            [
+                arm,
+                *[
+                    mean_ci(
+                        [
+                            r["drift"][k]
+                            for r in runs.values()
+                            if r.get("drift") and not math.isnan(r["drift"].get(k, math.nan))
+                        ]
+                    ).format(2)
+                    for k in keys
+                ],
+            ]
+            for arm, runs in per_arm.items()
+        ]
+        tables.append(
+            (
+                "Drift of the medium band (pass rate in [0.25, 0.75], 16 samples, a fixed sample of the pool "
+                "probed every 50 steps; overlap: Jaccard):",
+                (head, rows),
+            )
+        )
     return tables
 
 
@@ -266,8 +381,10 @@ def plot_curves(per_arm: dict[str, dict[int, dict]], path: Path, title: str, ref
         if paired and arm != reference:
             ref = per_arm[reference]
             seeds = sorted(set(runs) & set(ref))
-            diffs = [[(x, a - b) for x, a, b in zip(grid, _on(grid, runs[s]["curve"]), _on(grid, ref[s]["curve"]),
-                                                   strict=True)] for s in seeds]
+            diffs = [
+                [(x, a - b) for x, a, b in zip(grid, _on(grid, runs[s]["curve"]), _on(grid, ref[s]["curve"]), strict=True)]
+                for s in seeds
+            ]
             dmean, dhalf = curve_band(diffs, grid)
             rest[0].plot(grid, dmean, color=colour, label=arm)
             if not np.isnan(dhalf).all():
@@ -302,8 +419,7 @@ def plot_levels(per_arm: dict[str, dict[int, dict]], path: Path, title: str) -> 
         cis = [mean_ci([r["final"].get(k, math.nan) for r in runs.values()]) for k in levels]
         half = [0.0 if math.isnan(c.half) else c.half for c in cis]
         ax.bar(x + i * width, [c.mean for c in cis], width, yerr=half, label=arm, capsize=2)
-    start = [mean_ci([r["start"].get(k, math.nan) for runs in per_arm.values() for r in runs.values()]).mean
-             for k in levels]
+    start = [mean_ci([r["start"].get(k, math.nan) for runs in per_arm.values() for r in runs.values()]).mean for k in levels]
     centre = x + 0.4 - width / 2
     ax.scatter(centre, start, marker="_", s=500, c="k", label="start (warm model)", zorder=3)
     ax.set_xticks(centre, [f"level {k}" for k in levels])

@@ -86,39 +86,55 @@ def _bench(args: argparse.Namespace) -> int:
 
     sizes = args.sizes
     if args.k > min(sizes):
-        print(f"curriculum bench: error: --k {args.k} exceeds the smallest of --sizes ({min(sizes)}): propose(k) draws "
-              "k distinct prompts", file=sys.stderr)
+        print(
+            f"curriculum bench: error: --k {args.k} exceeds the smallest of --sizes ({min(sizes)}): propose(k) draws "
+            "k distinct prompts",
+            file=sys.stderr,
+        )
         return 2
     results = []
     for n in sizes:
         print(f"bench: N={n:.0e} ...", file=sys.stderr, flush=True)
         results.append(bench_curriculum(n, k=args.k, group=args.group, steps=args.steps))
-    print(f"curriculum bench: propose({args.k}) + observe({args.k} x {args.group}) per step, one process, median of "
-          f"{args.steps} steps after warm-up\n")
+    print(
+        f"curriculum bench: propose({args.k}) + observe({args.k} x {args.group}) per step, one process, median of "
+        f"{args.steps} steps after warm-up\n"
+    )
     print(format_bench(results))
     if args.trainer:
         from rl.recipes.overhead import default_setup, measure_overhead
 
-        print(f"\nbench: timing the curriculum inside GRPO training steps ({args.trainer_setup} set-up) ...",
-              file=sys.stderr, flush=True)
+        print(
+            f"\nbench: timing the curriculum inside GRPO training steps ({args.trainer_setup} set-up) ...",
+            file=sys.stderr,
+            flush=True,
+        )
         setup = default_setup() if args.trainer_setup == "default" else {}
         setup["curriculum_policy"] = args.trainer_policy
         r = measure_overhead(steps=args.trainer_steps, logging_steps=10**6, **setup)
-        print(f"\ncurriculum share of a GRPO step ({args.trainer_setup} set-up, policy {args.trainer_policy}, "
-              f"{args.trainer_steps} steps): "
-              + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()
-                          if not isinstance(v, dict)))
+        print(
+            f"\ncurriculum share of a GRPO step ({args.trainer_setup} set-up, policy {args.trainer_policy}, "
+            f"{args.trainer_steps} steps): "
+            + ", ".join(
+                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items() if not isinstance(v, dict)
+            )
+        )
     if args.cold:
         from rl.recipes.overhead import measure_cold_routines
 
         cold = measure_cold_routines()
-        print("\nnumpy routines on 8 numbers right after a model step (cold) and at once again (warm), median us: "
-              + "; ".join(f"{name} {t['cold'] * 1e6:.1f}" + (f" / {t['warm'] * 1e6:.1f}" if "warm" in t else "")
-                          for name, t in cold.items()))
+        print(
+            "\nnumpy routines on 8 numbers right after a model step (cold) and at once again (warm), median us: "
+            + "; ".join(
+                f"{name} {t['cold'] * 1e6:.1f}" + (f" / {t['warm'] * 1e6:.1f}" if "warm" in t else "")
+                for name, t in cold.items()
+            )
+        )
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps([r.__dict__ | {"reference_ratio": r.reference_ratio} for r in results],
-                                             indent=2))
+        Path(args.out).write_text(
+            json.dumps([r.__dict__ | {"reference_ratio": r.reference_ratio} for r in results], indent=2)
+        )
     return 0
 
 
@@ -152,8 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seeds", type=_at_least_one, default=3)
     s.add_argument("--out", default="runs/simulate.json")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
-    s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", type=_key_value,
-                   help="a CurriculumConfig field for every policy, e.g. --set revisit_cooldown=10 (repeatable)")
+    s.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        type=_key_value,
+        help="a CurriculumConfig field for every policy, e.g. --set revisit_cooldown=10 (repeatable)",
+    )
     s.set_defaults(func=_simulate)
     b = sub.add_parser("bench", help="per-step cost and memory of the core at several pool sizes")
     b.add_argument("--sizes", nargs="+", type=_pool_size, default=[10**5, 10**7], help="pool sizes (e.g. 1e5 1e7)")
@@ -162,16 +184,23 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--steps", type=_at_least_one, default=60)
     b.add_argument("--out", default="runs/bench.json")
     b.add_argument("--trainer", action="store_true", help="also time the curriculum inside GRPO steps (imports torch)")
-    b.add_argument("--cold", action="store_true",
-                   help="also time small numpy routines right after a model step vs warm (imports torch)")
-    b.add_argument("--trainer-steps", type=_at_least_one, default=100,
-                   help="timed GRPO steps (after 10 warm-up steps)")
-    b.add_argument("--trainer-policy", choices=POLICIES, default="adaptive",
-                   help="curriculum_policy of the timed run (uniform: the tracking and metrics alone, plain GRPO "
-                   "sampling)")
-    b.add_argument("--trainer-setup", choices=["toy", "default"], default="toy",
-                   help="toy: a random-init model of the default's shape on a+b= prompts (no warm-up); default: "
-                   "curriculum train's embedded default (the warmed tiny model, its task pool and rewards)")
+    b.add_argument(
+        "--cold", action="store_true", help="also time small numpy routines right after a model step vs warm (imports torch)"
+    )
+    b.add_argument("--trainer-steps", type=_at_least_one, default=100, help="timed GRPO steps (after 10 warm-up steps)")
+    b.add_argument(
+        "--trainer-policy",
+        choices=POLICIES,
+        default="adaptive",
+        help="curriculum_policy of the timed run (uniform: the tracking and metrics alone, plain GRPO sampling)",
+    )
+    b.add_argument(
+        "--trainer-setup",
+        choices=["toy", "default"],
+        default="toy",
+        help="toy: a random-init model of the default's shape on a+b= prompts (no warm-up); default: "
+        "curriculum train's embedded default (the warmed tiny model, its task pool and rewards)",
+    )
     b.set_defaults(func=_bench)
     t = sub.add_parser("train", help="GRPO with the curriculum (default: the embedded tiny model)")
     t.add_argument("--config", default=None, help="YAML run config (default: configs/default.yaml)")

@@ -22,8 +22,14 @@ from trl import GRPOTrainer
 
 from rl.trainer import CurriculumGRPOTrainer
 
-_RIGHT_PADDED = ("completion_ids", "completion_mask", "old_per_token_logps", "sampling_per_token_logps",
-                 "ref_per_token_logps", "tool_mask")
+_RIGHT_PADDED = (
+    "completion_ids",
+    "completion_mask",
+    "old_per_token_logps",
+    "sampling_per_token_logps",
+    "ref_per_token_logps",
+    "tool_mask",
+)
 _LEFT_PADDED = ("prompt_ids", "prompt_mask")
 
 
@@ -37,8 +43,9 @@ class DynamicSamplingTrainer(CurriculumGRPOTrainer):
         self._extra_round = False
         self._dyn_step = 0
 
-    def _calculate_rewards(self, inputs: list[dict[str, Any]], prompts: list, completions: list,
-                           completion_ids_list: list) -> torch.Tensor:
+    def _calculate_rewards(
+        self, inputs: list[dict[str, Any]], prompts: list, completions: list, completion_ids_list: list
+    ) -> torch.Tensor:
         if self._extra_round:  # extra generations are not the sampler's: they do not feed the curriculum
             return GRPOTrainer._calculate_rewards(self, inputs, prompts, completions, completion_ids_list)
         return super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
@@ -94,7 +101,7 @@ def merge_groups(pieces: list[tuple[dict, np.ndarray]], b: int, g: int, pad_id: 
         parts = []
         for p, i in chosen:
             t = pieces[p][0][key]
-            parts.append(t[i * g:(i + 1) * g])
+            parts.append(t[i * g : (i + 1) * g])
         merged[key] = _cat_padded(parts, key, pad_id)
     merged["num_items_in_batch"] = merged["completion_mask"].sum()
     return merged

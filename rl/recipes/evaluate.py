@@ -60,11 +60,14 @@ class LevelReport:
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> LevelReport:
         """Inverse of to_json after a JSON round trip (which turns the int level keys into strings)."""
-        levels = {key: {int(k): v for k, v in d[key].items()} for key in ("accuracy", "half_width", "prompts",
-                                                                           "per_prompt")}
+        levels = {key: {int(k): v for k, v in d[key].items()} for key in ("accuracy", "half_width", "prompts", "per_prompt")}
         by_family = {fam: {int(k): v for k, v in acc.items()} for fam, acc in d["by_family"].items()}
-        return cls(by_family=by_family, mode_share=dict(d.get("mode_share", {})),
-                   reference_mode_share=dict(d.get("reference_mode_share", {})), **levels)
+        return cls(
+            by_family=by_family,
+            mode_share=dict(d.get("mode_share", {})),
+            reference_mode_share=dict(d.get("reference_mode_share", {})),
+            **levels,
+        )
 
 
 def as_example(row: Example | Mapping[str, Any]) -> Example:
@@ -161,12 +164,19 @@ def evaluate_levels(
         half[level] = 1.96 * float(v.std()) / math.sqrt(v.numel()) if v.numel() > 1 else math.nan
         count[level] = int(v.numel())
     by_family = {f: {lv: sum(v) / len(v) for lv, v in sorted(d.items())} for f, d in sorted(per_family.items())}
+
     def top(c: Counter) -> float:
         return c.most_common(1)[0][1] / sum(c.values())
 
-    return LevelReport(accuracy, half, count, by_family, {lv: list(v) for lv, v in sorted(per_prompt.items())},
-                       {f: top(c) for f, c in sorted(answers.items())},
-                       {f: top(c) for f, c in sorted(references.items())})
+    return LevelReport(
+        accuracy,
+        half,
+        count,
+        by_family,
+        {lv: list(v) for lv, v in sorted(per_prompt.items())},
+        {f: top(c) for f, c in sorted(answers.items())},
+        {f: top(c) for f, c in sorted(references.items())},
+    )
 
 
 def change_half_width(before: LevelReport, after: LevelReport, level: int) -> float:

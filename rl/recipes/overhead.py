@@ -57,9 +57,7 @@ def measure_overhead(
     from rl.trainer import CurriculumGRPOTrainer
 
     if steps < 1 or warmup_steps < 1:
-        raise ValueError(
-            f"measure_overhead needs steps >= 1 and warmup_steps >= 1, got {steps}, {warmup_steps}"
-        )
+        raise ValueError(f"measure_overhead needs steps >= 1 and warmup_steps >= 1, got {steps}, {warmup_steps}")
     if tokenizer is None:
         tokenizer = toy_tokenizer()
     model = model if model is not None else toy_model(tokenizer, hidden=128)
@@ -183,10 +181,24 @@ def default_setup() -> dict[str, Any]:
     model, tokenizer, _ = build_model(cfg, texts)
     args = grpo_args(cfg, Path(tempfile.gettempdir()))  # the run's GRPO and curriculum settings
     args.curriculum_prior_column = "difficulty"  # as `curriculum train` sets it for a pool with level labels
-    shape = ("per_device_train_batch_size", "num_generations", "max_completion_length", "learning_rate",
-             "temperature", "beta", "curriculum_policy", "curriculum_fluke_damping", "curriculum_prior_column")
-    return dict(model=model, tokenizer=tokenizer, train_dataset=train_dataset,
-                reward_funcs=reward_functions(cfg.rewards), **{name: getattr(args, name) for name in shape})
+    shape = (
+        "per_device_train_batch_size",
+        "num_generations",
+        "max_completion_length",
+        "learning_rate",
+        "temperature",
+        "beta",
+        "curriculum_policy",
+        "curriculum_fluke_damping",
+        "curriculum_prior_column",
+    )
+    return dict(
+        model=model,
+        tokenizer=tokenizer,
+        train_dataset=train_dataset,
+        reward_funcs=reward_functions(cfg.rewards),
+        **{name: getattr(args, name) for name in shape},
+    )
 
 
 def _main() -> None:

@@ -60,7 +60,7 @@ def plot_band(rows: list[dict], out: Path) -> Path | None:
         twin = ax.twinx()
         k = max(1, min(10, level.size // 10))
         smooth = np.convolve(level, np.ones(k) / k, mode="valid")
-        twin.plot(xm[k - 1:], smooth, color="tab:red", alpha=0.7, label=f"mean level drawn ({k}-step mean)")
+        twin.plot(xm[k - 1 :], smooth, color="tab:red", alpha=0.7, label=f"mean level drawn ({k}-step mean)")
         twin.set_ylabel("mean difficulty level drawn", color="tab:red")
     ax.legend(loc="upper left")
     ax.set_title("The band drifts with the ability")
@@ -71,8 +71,11 @@ def calibration_bins(pred: np.ndarray, obs: np.ndarray, bins: int = 10) -> list[
     """(mean predicted, mean observed, groups) per equal-width bin of the prediction, empty bins left out."""
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(pred, edges) - 1, 0, bins - 1)
-    return [(float(pred[which == b].mean()), float(obs[which == b].mean()), int((which == b).sum()))
-            for b in range(bins) if (which == b).any()]
+    return [
+        (float(pred[which == b].mean()), float(obs[which == b].mean()), int((which == b).sum()))
+        for b in range(bins)
+        if (which == b).any()
+    ]
 
 
 def calibration_summary(calib: Path, bins: int = 4) -> str | None:
@@ -83,8 +86,9 @@ def calibration_summary(calib: Path, bins: int = 4) -> str | None:
     if data["predicted"].size == 0:
         return None
     parts = [f"{p:.2f} -> {o:.2f} ({n})" for p, o, n in calibration_bins(data["predicted"], data["observed"], bins)]
-    return ("calibration, predicted -> observed pass rate of the next group, binned by prediction "
-            "(groups): " + ", ".join(parts))
+    return "calibration, predicted -> observed pass rate of the next group, binned by prediction (groups): " + ", ".join(
+        parts
+    )
 
 
 def plot_calibration(calib: Path, out: Path, bins: int = 10) -> Path | None:
@@ -113,7 +117,7 @@ def plot_informative(rows: list[dict], out: Path) -> Path | None:
     ax.plot(x, y, alpha=0.4, label="per step")
     if y.size >= 5:
         k = max(y.size // 15, 3)
-        ax.plot(x[k - 1:], np.convolve(y, np.ones(k) / k, mode="valid"), label=f"moving mean ({k})")
+        ax.plot(x[k - 1 :], np.convolve(y, np.ones(k) / k, mode="valid"), label=f"moving mean ({k})")
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("step")
     ax.set_ylabel("share of groups with 0 < successes < G")
@@ -123,8 +127,10 @@ def plot_informative(rows: list[dict], out: Path) -> Path | None:
 
 
 def plot_accuracy(rows: list[dict], out: Path) -> Path | None:
-    keys = sorted({k for r in rows for k in r if k.startswith("eval/accuracy_level_")},
-                  key=lambda k: int(k.rsplit("_", 1)[1]) if k.rsplit("_", 1)[1].isdigit() else k)
+    keys = sorted(
+        {k for r in rows for k in r if k.startswith("eval/accuracy_level_")},
+        key=lambda k: int(k.rsplit("_", 1)[1]) if k.rsplit("_", 1)[1].isdigit() else k,
+    )
     if not keys:
         return None
     plt, fig, ax = _figure()
@@ -149,8 +155,12 @@ def _save(plt, fig, path: Path) -> Path:
 def plot_run(run_dir: str | Path) -> list[Path]:
     run_dir = Path(run_dir)
     rows = read_metrics(run_dir / "metrics.jsonl")
-    made = [plot_band(rows, run_dir), plot_calibration(run_dir / "calibration.npz", run_dir),
-            plot_informative(rows, run_dir), plot_accuracy(rows, run_dir)]
+    made = [
+        plot_band(rows, run_dir),
+        plot_calibration(run_dir / "calibration.npz", run_dir),
+        plot_informative(rows, run_dir),
+        plot_accuracy(rows, run_dir),
+    ]
     return [p for p in made if p is not None]
 
 

@@ -269,8 +269,10 @@ def load_run_config(path: str | Path | None = None, overrides: list[str] | None 
     if not path.exists():
         raise FileNotFoundError(f"config file {path} not found")
     if path.suffix.lower() in (".jsonl", ".json", ".parquet", ".csv", ".arrow"):
-        raise ValueError(f"--config {path} looks like a dataset; give it as dataset={path} and --config a YAML "
-                         "run config (e.g. configs/default.yaml)")
+        raise ValueError(
+            f"--config {path} looks like a dataset; give it as dataset={path} and --config a YAML "
+            "run config (e.g. configs/default.yaml)"
+        )
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:

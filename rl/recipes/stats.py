@@ -147,8 +147,9 @@ MEDIUM_BAND = (0.25, 0.75)
 """The band whose drift is measured: pass rates where a group of 8 is most likely informative."""
 
 
-def band_drift(steps: Sequence[int], rates: Sequence[np.ndarray], every: int,
-               band: tuple[float, float] = MEDIUM_BAND) -> dict[str, float]:
+def band_drift(
+    steps: Sequence[int], rates: Sequence[np.ndarray], every: int, band: tuple[float, float] = MEDIUM_BAND
+) -> dict[str, float]:
     """How fast the set of in-band prompts changes, from pass-rate probes of one fixed sample of prompts.
 
     `steps`/`rates`: probes in order; the first two are both at step 0 (two independent probes of the same model:
@@ -163,8 +164,12 @@ def band_drift(steps: Sequence[int], rates: Sequence[np.ndarray], every: int,
         union = np.count_nonzero(a | b)
         return float(np.count_nonzero(a & b) / union) if union else math.nan
 
-    out = {"band_start": float(inside[0].mean()), "band_end": float(inside[-1].mean()),
-           "rate_start": float(np.mean(rates[0])), "rate_end": float(np.mean(rates[-1]))}
+    out = {
+        "band_start": float(inside[0].mean()),
+        "band_end": float(inside[-1].mean()),
+        "rate_start": float(np.mean(rates[0])),
+        "rate_end": float(np.mean(rates[-1])),
+    }
     out["overlap_noise"] = jaccard(inside[0], inside[1]) if len(rates) > 1 and steps[1] == steps[0] else math.nan
     later = list(range(1, len(rates))) if len(rates) > 1 and steps[1] == steps[0] else list(range(len(rates)))
     pairs = [(i, j) for i, j in zip(later, later[1:], strict=False) if steps[j] - steps[i] == every]

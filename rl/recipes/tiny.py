@@ -115,9 +115,7 @@ def build_char_tokenizer(extra_texts: Iterable[str] = ()) -> PreTrainedTokenizer
 
 
 # ---- model --------------------------------------------------------------------------------------------
-def build_tiny_model(
-    model_config: Mapping[str, Any], tokenizer: PreTrainedTokenizerFast, seed: int = 0
-) -> LlamaForCausalLM:
+def build_tiny_model(model_config: Mapping[str, Any], tokenizer: PreTrainedTokenizerFast, seed: int = 0) -> LlamaForCausalLM:
     """A freshly initialised `LlamaForCausalLM` (seeded, without touching the global RNG)."""
     config = LlamaConfig(
         vocab_size=len(tokenizer),
@@ -239,9 +237,7 @@ def tiny_config(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
             raise ValueError(f"unknown tiny config section {section!r}; sections: {sorted(merged)}")
         unknown = set(values) - set(merged[section])
         if section != "model" and unknown:
-            raise ValueError(
-                f"unknown keys {sorted(unknown)} in tiny config [{section}]; keys: {sorted(merged[section])}"
-            )
+            raise ValueError(f"unknown keys {sorted(unknown)} in tiny config [{section}]; keys: {sorted(merged[section])}")
         merged[section] = deep_merge(merged[section], _str_level_keys(dict(values)))
     for name in ("level_weights", "mistakes"):  # JSON-stable keys
         merged["tasks"][name] = {str(k): float(v) for k, v in (merged["tasks"].get(name) or {}).items()}
@@ -250,8 +246,10 @@ def tiny_config(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
 
 def _str_level_keys(values: dict[str, Any]) -> dict[str, Any]:
     """Level maps keyed by str, as DEFAULT_TINY_CONFIG is ({2: 0.0} and {"2": 0.0} are the same override)."""
-    return {k: ({str(lv): w for lv, w in v.items()} if k in ("level_weights", "mistakes") and isinstance(v, dict)
-                else v) for k, v in values.items()}
+    return {
+        k: ({str(lv): w for lv, w in v.items()} if k in ("level_weights", "mistakes") and isinstance(v, dict) else v)
+        for k, v in values.items()
+    }
 
 
 def cache_root(cache_dir: str | Path | None = None) -> Path:
@@ -271,8 +269,13 @@ def _build(config: dict[str, Any], chars: str, progress: bool) -> tuple[Any, Any
     tokenizer = build_char_tokenizer([chars])
     warm, tasks_cfg, ev = config["warmup"], config["tasks"], config["eval"]
     model = build_tiny_model(config["model"], tokenizer, seed=warm["seed"])
-    examples = warmup_examples(tasks_cfg["families"], tasks_cfg["level_weights"], warm["steps"] * warm["batch_size"],
-                               warm["seed"], tasks_cfg.get("mistakes"))
+    examples = warmup_examples(
+        tasks_cfg["families"],
+        tasks_cfg["level_weights"],
+        warm["steps"] * warm["batch_size"],
+        warm["seed"],
+        tasks_cfg.get("mistakes"),
+    )
     report = warm_up(model, tokenizer, examples, warm["steps"], warm["batch_size"], warm["lr"],
                      warm["warmup_frac"], warm["seed"], progress)  # fmt: skip
     accuracy: dict[str, dict[int, float]] = {}

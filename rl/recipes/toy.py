@@ -37,8 +37,14 @@ def toy_model(tokenizer: Any, hidden: int = 64, seed: int = 0) -> Any:
     """A random-init 2-layer Llama (4 heads) sized for `tokenizer`, seeded without touching the global RNG."""
     from rl.recipes.tiny import build_tiny_model
 
-    config = dict(hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=2, num_attention_heads=4,
-                  num_key_value_heads=4, max_position_embeddings=64)
+    config = dict(
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=64,
+    )
     return build_tiny_model(config, tokenizer, seed=seed)
 
 
@@ -86,5 +92,3 @@ def toy_args(output_dir: str, max_steps: int, **overrides: Any) -> Any:
     )
     kwargs.update(overrides)
     return CurriculumGRPOConfig(**kwargs)
-
-

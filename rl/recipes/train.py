@@ -40,8 +40,13 @@ def build_data(cfg: RunConfig) -> tuple[Any, list[Any]]:
         if cfg.level_counts:
             from datasets import concatenate_datasets
 
-            train = concatenate_datasets([build_pool(cfg.families, [int(lv)], int(n), seed=cfg.seed)
-                                          for lv, n in sorted(cfg.level_counts.items()) if int(n) > 0])
+            train = concatenate_datasets(
+                [
+                    build_pool(cfg.families, [int(lv)], int(n), seed=cfg.seed)
+                    for lv, n in sorted(cfg.level_counts.items())
+                    if int(n) > 0
+                ]
+            )
         else:
             train = build_pool(cfg.families, cfg.levels, cfg.per_level, seed=cfg.seed)
         evals = build_eval(cfg.families, cfg.levels, cfg.eval_per_level, seed=cfg.seed, exclude=train)
@@ -49,8 +54,12 @@ def build_data(cfg: RunConfig) -> tuple[Any, list[Any]]:
     from tasks.data import load_prompts
 
     optional = cfg.difficulty_column in (None, "difficulty")  # the default: used if present
-    ds = load_prompts(cfg.dataset, prompt_column=cfg.prompt_column, answer_column=cfg.answer_column,
-                      difficulty_column=None if optional else cfg.difficulty_column)
+    ds = load_prompts(
+        cfg.dataset,
+        prompt_column=cfg.prompt_column,
+        answer_column=cfg.answer_column,
+        difficulty_column=None if optional else cfg.difficulty_column,
+    )
     split = ds.train_test_split(test_size=min(0.1, 200 / max(len(ds), 1)), seed=cfg.seed)
     return split["train"], split["test"]
 
@@ -60,14 +69,21 @@ def build_model(cfg: RunConfig, texts: list[str]) -> tuple[Any, Any, dict]:
         from .tiny import load_or_build_tiny
 
         seed = (cfg.tiny.get("warmup") or {}).get("seed", cfg.seed)
-        return load_or_build_tiny(cache_dir=cfg.tiny_cache_dir, config=cfg.tiny or None,
-                                  warmup_steps=cfg.tiny_warmup_steps, extra_texts=texts, seed=seed)
+        return load_or_build_tiny(
+            cache_dir=cfg.tiny_cache_dir,
+            config=cfg.tiny or None,
+            warmup_steps=cfg.tiny_warmup_steps,
+            extra_texts=texts,
+            seed=seed,
+        )
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = Path(cfg.model)
     if not (path / "config.json").exists():
-        raise FileNotFoundError(f"model={cfg.model!r}: not 'tiny' and no local Hugging Face model folder "
-                                "(config.json) there; downloads are off (HF_HUB_OFFLINE=1)")
+        raise FileNotFoundError(
+            f"model={cfg.model!r}: not 'tiny' and no local Hugging Face model folder "
+            "(config.json) there; downloads are off (HF_HUB_OFFLINE=1)"
+        )
     tok = AutoTokenizer.from_pretrained(path)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
@@ -79,8 +95,15 @@ def evaluate(model: Any, tokenizer: Any, examples: Any, cfg: RunConfig) -> Any:
     from .evaluate import evaluate_levels
 
     temperature = cfg.temperature if cfg.eval_temperature is None else cfg.eval_temperature
-    return evaluate_levels(model, tokenizer, examples, samples=cfg.eval_samples, temperature=temperature,
-                           max_new_tokens=cfg.max_completion_length, seed=cfg.seed)
+    return evaluate_levels(
+        model,
+        tokenizer,
+        examples,
+        samples=cfg.eval_samples,
+        temperature=temperature,
+        max_new_tokens=cfg.max_completion_length,
+        seed=cfg.seed,
+    )
 
 
 # ---- callbacks ----------------------------------------------------------------------------------------
@@ -123,8 +146,9 @@ def make_callbacks(cfg: RunConfig, out: Path, eval_examples: Any, labels: np.nda
             if cfg.drift_probe_every and state.global_step % cfg.drift_probe_every == 0 and state.is_world_process_zero:
                 self.probe_drift(state.global_step)
             if self.due(state.global_step) and state.is_world_process_zero:
-                self.write_eval(state.global_step, evaluate(self.trainer.model, self.trainer.processing_class,
-                                                            eval_examples, cfg))
+                self.write_eval(
+                    state.global_step, evaluate(self.trainer.model, self.trainer.processing_class, eval_examples, cfg)
+                )
 
         def probe_drift(self, step: int) -> None:
             """Pass rates (16 samples) of a fixed sample of the pool at this step; twice at step 0 (noise floor)."""
@@ -138,8 +162,7 @@ def make_callbacks(cfg: RunConfig, out: Path, eval_examples: Any, labels: np.nda
             for repeat in range(2 if step == 0 else 1):
                 counts = pass_counts(model, tok, self.drift_rows, cfg, 16, seed=cfg.seed + 1000 * step + repeat)
                 self.drift.append((step, counts / 16.0))
-            np.savez(out / "drift.npz", step=np.array([s for s, _ in self.drift]),
-                     rate=np.stack([r for _, r in self.drift]))
+            np.savez(out / "drift.npz", step=np.array([s for s, _ in self.drift]), rate=np.stack([r for _, r in self.drift]))
 
         def drift_summary(self) -> dict[str, Any] | None:
             if not self.drift:
@@ -163,8 +186,10 @@ def make_callbacks(cfg: RunConfig, out: Path, eval_examples: Any, labels: np.nda
             return bool(cfg.eval_every) and step % cfg.eval_every == 0
 
         def write_eval(self, step: int, report: Any) -> None:
-            self.write({"step": step, "rollouts": generated_rollouts(self.trainer), "eval/accuracy": report.mean}
-                       | {f"eval/accuracy_level_{k}": v for k, v in report.accuracy.items()})
+            self.write(
+                {"step": step, "rollouts": generated_rollouts(self.trainer), "eval/accuracy": report.mean}
+                | {f"eval/accuracy_level_{k}": v for k, v in report.accuracy.items()}
+            )
 
         def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
             if not state.is_world_process_zero or not logs:
@@ -205,8 +230,13 @@ def make_callbacks(cfg: RunConfig, out: Path, eval_examples: Any, labels: np.nda
 
             tmp = out / ".calibration.npz.tmp"
             with open(tmp, "wb") as f:
-                np.savez(f, predicted=cat(self.pred, np.float32), observed=cat(self.obs, np.float32),
-                         prompt_id=cat(self.ids, np.int64), step=cat(self.steps, np.int64))
+                np.savez(
+                    f,
+                    predicted=cat(self.pred, np.float32),
+                    observed=cat(self.obs, np.float32),
+                    prompt_id=cat(self.ids, np.int64),
+                    step=cat(self.steps, np.int64),
+                )
             os.replace(tmp, out / "calibration.npz")
 
     return [RunRecorder()]
@@ -236,10 +266,10 @@ def quiet_progress(trainer: Any, cfg: RunConfig) -> None:
 
         def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
             if self.bar is not None and logs:
-                keys = {"reward": "reward", "curriculum/informative_ratio": "informative",
-                        "curriculum/ability": "ability"}
-                self.bar.set_postfix({v: f"{logs[k]:.2f}" for k, v in keys.items() if _is_number(logs.get(k))},
-                                     refresh=False)
+                keys = {"reward": "reward", "curriculum/informative_ratio": "informative", "curriculum/ability": "ability"}
+                self.bar.set_postfix(
+                    {v: f"{logs[k]:.2f}" for k, v in keys.items() if _is_number(logs.get(k))}, refresh=False
+                )
 
         def on_train_end(self, args, state, control, **kwargs):  # noqa: ANN001
             if self.bar is not None:
@@ -289,8 +319,10 @@ def grpo_args(cfg: RunConfig, out: Path) -> Any:
 
     unknown = sorted(set(cfg.grpo) - {f.name for f in dc.fields(CurriculumGRPOConfig)})
     if unknown:
-        raise ValueError(f"grpo.{unknown[0]}: not a CurriculumGRPOConfig (GRPOConfig) field; check the spelling "
-                         "against TRL's GRPOConfig documentation")
+        raise ValueError(
+            f"grpo.{unknown[0]}: not a CurriculumGRPOConfig (GRPOConfig) field; check the spelling "
+            "against TRL's GRPOConfig documentation"
+        )
     kwargs.update(cfg.grpo)
     return CurriculumGRPOConfig(**kwargs)
 
@@ -333,9 +365,14 @@ def run(cfg: RunConfig) -> dict[str, Any]:
     trainer_cls = CurriculumGRPOTrainer
     if cfg.dynamic_sampling:
         from .dynamic_sampling import DynamicSamplingTrainer as trainer_cls
-    trainer = trainer_cls(model=model, reward_funcs=reward_functions(cfg.rewards),
-                          args=args, train_dataset=train_ds,
-                          processing_class=tokenizer, callbacks=callbacks)
+    trainer = trainer_cls(
+        model=model,
+        reward_funcs=reward_functions(cfg.rewards),
+        args=args,
+        train_dataset=train_ds,
+        processing_class=tokenizer,
+        callbacks=callbacks,
+    )
     callbacks[0].trainer = trainer
     quiet_progress(trainer, cfg)
     if resume is None:
@@ -351,29 +388,44 @@ def run(cfg: RunConfig) -> dict[str, Any]:
     tried = cur.tracker.attempts.astype(np.float64)  # [N] rollouts per prompt over the run
     never = float(tried[cur.tracker.succ <= 0].sum() / max(tried.sum(), 1.0))
     draws = callbacks[0].draws if callbacks[0].draws is not None else np.zeros(len(train_ds), dtype=np.int64)
-    result = {"before": before.accuracy, "after": after.accuracy, "before_half_width": before.half_width,
-              "after_half_width": after.half_width, "eval_prompts": after.prompts,
-              "before_by_family": before.by_family, "after_by_family": after.by_family,
-              "eval_metric": metric_name(cfg), "curriculum": stats, "wall_s": time.perf_counter() - t0,
-              "rollouts": stats["observed_rollouts"], "generated_rollouts": generated_rollouts(trainer),
-              "never_solved_share": never, "coverage": coverage(draws), "pool_start": pool_start,
-              "pool_band": band, "mode_share": {"before": before.mode_share, "after": after.mode_share,
-                                                "reference": after.reference_mode_share},
-              "drift": callbacks[0].drift_summary()}
+    result = {
+        "before": before.accuracy,
+        "after": after.accuracy,
+        "before_half_width": before.half_width,
+        "after_half_width": after.half_width,
+        "eval_prompts": after.prompts,
+        "before_by_family": before.by_family,
+        "after_by_family": after.by_family,
+        "eval_metric": metric_name(cfg),
+        "curriculum": stats,
+        "wall_s": time.perf_counter() - t0,
+        "rollouts": stats["observed_rollouts"],
+        "generated_rollouts": generated_rollouts(trainer),
+        "never_solved_share": never,
+        "coverage": coverage(draws),
+        "pool_start": pool_start,
+        "pool_band": band,
+        "mode_share": {"before": before.mode_share, "after": after.mode_share, "reference": after.reference_mode_share},
+        "drift": callbacks[0].drift_summary(),
+    }
     (out / "eval.json").write_text(json.dumps(result, indent=2, default=float))
     (out / "eval.md").write_text(eval_table(before, after, metric_name(cfg)) + "\n")
     from .plots import calibration_summary, plot_run
 
     plots = plot_run(out) if cfg.plots else []
     print("\n" + eval_table(before, after, metric_name(cfg)))
-    print(f"\ncurriculum: ability {stats['ability']:.2f}, excluded {stats['excluded_frac']:.1%}, "
-          f"retired {stats['retired_frac']:.1%}, informative groups {stats['informative_ratio_total']:.1%}")
+    print(
+        f"\ncurriculum: ability {stats['ability']:.2f}, excluded {stats['excluded_frac']:.1%}, "
+        f"retired {stats['retired_frac']:.1%}, informative groups {stats['informative_ratio_total']:.1%}"
+    )
     calibration = calibration_summary(out / "calibration.npz")
     if calibration:
         print(calibration)
     if stats.get("observed_pass_rate", 0.0) == 0.0:
-        print("nothing is learnable yet: no rollout succeeded on any prompt. The curriculum keeps re-probing "
-              "excluded prompts as training goes on; warm the model up (SFT) or add easier prompts.")
+        print(
+            "nothing is learnable yet: no rollout succeeded on any prompt. The curriculum keeps re-probing "
+            "excluded prompts as training goes on; warm the model up (SFT) or add easier prompts."
+        )
     print(f"outputs in {out}/: " + ", ".join(["metrics.jsonl", "eval.md", *(p.name for p in plots)]))
     return result
 
@@ -384,8 +436,15 @@ def pass_counts(model: Any, tokenizer: Any, rows: list[Any], cfg: RunConfig, sam
 
     from .evaluate import generate
 
-    outs = generate(model, tokenizer, [r.prompt for r in rows], samples=samples, temperature=cfg.temperature,
-                    max_new_tokens=cfg.max_completion_length, seed=seed)
+    outs = generate(
+        model,
+        tokenizer,
+        [r.prompt for r in rows],
+        samples=samples,
+        temperature=cfg.temperature,
+        max_new_tokens=cfg.max_completion_length,
+        seed=seed,
+    )
     return np.array([sum(task_for_row(r.family).verify(r, c) for c in o) for r, o in zip(rows, outs, strict=True)])
 
 
@@ -398,11 +457,17 @@ def select_band(model: Any, tokenizer: Any, train_ds: Any, cfg: RunConfig) -> tu
     lo, hi = POOL_BANDS[cfg.pool_band]
     keep = np.flatnonzero((counts >= lo) & (counts <= hi))
     if keep.size < cfg.prompts_per_step:
-        raise ValueError(f"pool_band={cfg.pool_band}: only {keep.size} prompts of {len(train_ds)} are in the band; "
-                         "enlarge the pool (per_level / level_counts)")
+        raise ValueError(
+            f"pool_band={cfg.pool_band}: only {keep.size} prompts of {len(train_ds)} are in the band; "
+            "enlarge the pool (per_level / level_counts)"
+        )
     shares = {band: float(np.mean((counts >= a) & (counts <= b))) for band, (a, b) in POOL_BANDS.items()}
-    print(f"pool_band={cfg.pool_band}: {keep.size} of {len(train_ds)} prompts ("
-          + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()) + ")", flush=True)
+    print(
+        f"pool_band={cfg.pool_band}: {keep.size} of {len(train_ds)} prompts ("
+        + ", ".join(f"{k} {v:.0%}" for k, v in shares.items())
+        + ")",
+        flush=True,
+    )
     return train_ds.select(keep.tolist()), {"band": cfg.pool_band, "prompts": int(keep.size), "shares": shares}
 
 
@@ -416,8 +481,15 @@ def probe_pool(model: Any, tokenizer: Any, train_ds: Any, cfg: RunConfig, sample
     rows = [as_example(r) for r in train_ds]
     prompts = [r.prompt for r in rows]
     greedy = generate(model, tokenizer, prompts, max_new_tokens=cfg.max_completion_length, seed=cfg.seed)
-    sampled = generate(model, tokenizer, prompts, samples=samples, temperature=cfg.temperature,
-                       max_new_tokens=cfg.max_completion_length, seed=cfg.seed)
+    sampled = generate(
+        model,
+        tokenizer,
+        prompts,
+        samples=samples,
+        temperature=cfg.temperature,
+        max_new_tokens=cfg.max_completion_length,
+        seed=cfg.seed,
+    )
     solved = beyond = 0
     for ex, g, s in zip(rows, greedy, sampled, strict=True):
         check = task_for_row(ex.family)
@@ -454,19 +526,25 @@ def prepare_output_dir(cfg: RunConfig, out: Path) -> str | None:
             for why in skipped:
                 print(f"not resuming from an incomplete checkpoint: {why}", flush=True)
             if last is None:
-                raise ValueError(f"resume=true but {out} holds no complete checkpoint-* folder"
-                                 + (f" ({'; '.join(skipped)})" if skipped else "")
-                                 + ": drop resume (and add overwrite=true to start over) or fix output_dir")
+                raise ValueError(
+                    f"resume=true but {out} holds no complete checkpoint-* folder"
+                    + (f" ({'; '.join(skipped)})" if skipped else "")
+                    + ": drop resume (and add overwrite=true to start over) or fix output_dir"
+                )
             resume = str(last)
         _cut_metrics(out, int(Path(resume).name.rsplit("-", 1)[-1]) if Path(resume).parent == out else None)
         return resume
     if out.is_dir() and any(out.iterdir()):
         if not cfg.overwrite:
-            raise ValueError(f"output_dir {out} already holds files: resume=true continues that run, overwrite=true "
-                             "deletes it and starts afresh, or choose another output_dir")
+            raise ValueError(
+                f"output_dir {out} already holds files: resume=true continues that run, overwrite=true "
+                "deletes it and starts afresh, or choose another output_dir"
+            )
         if not is_run:
-            raise ValueError(f"overwrite=true, but {out} does not hold a run (no {', '.join(RUN_FILES)} or "
-                             "checkpoint-*): nothing is deleted; choose another output_dir")
+            raise ValueError(
+                f"overwrite=true, but {out} does not hold a run (no {', '.join(RUN_FILES)} or "
+                "checkpoint-*): nothing is deleted; choose another output_dir"
+            )
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     return None
@@ -517,16 +595,22 @@ def eval_table(before: Any, after: Any, metric: str = "accuracy") -> str:
     prompt by prompt), and the mean."""
     from .evaluate import change_half_width
 
-    lines = [f"Held-out {metric} per level, ± 95% interval of each estimate:", "",
-             "| level | prompts | before | after | change |", "|---|---|---|---|---|"]
+    lines = [
+        f"Held-out {metric} per level, ± 95% interval of each estimate:",
+        "",
+        "| level | prompts | before | after | change |",
+        "|---|---|---|---|---|",
+    ]
     for k in sorted(before.accuracy, key=lambda x: (str(type(x)), x)):
         a, b = before.accuracy[k], after.accuracy.get(k, float("nan"))
         ha, hb = before.half_width.get(k, float("nan")), after.half_width.get(k, float("nan"))
         hc = change_half_width(before, after, k)
-        lines.append(f"| {k} | {before.prompts.get(k, 0)} | {a:.3f} ± {ha:.3f} | {b:.3f} ± {hb:.3f} | "
-                     f"{b - a:+.3f} ± {hc:.3f} |")
-    lines.append(f"| mean | {sum(before.prompts.values())} | {before.mean:.3f} | {after.mean:.3f} | "
-                 f"{after.mean - before.mean:+.3f} |")
+        lines.append(
+            f"| {k} | {before.prompts.get(k, 0)} | {a:.3f} ± {ha:.3f} | {b:.3f} ± {hb:.3f} | {b - a:+.3f} ± {hc:.3f} |"
+        )
+    lines.append(
+        f"| mean | {sum(before.prompts.values())} | {before.mean:.3f} | {after.mean:.3f} | {after.mean - before.mean:+.3f} |"
+    )
     return "\n".join(lines)
 
 
