@@ -282,3 +282,19 @@ def test_the_evidence_studies_figures_get_tables_of_their_own(config, monkeypatc
 def test_the_shipped_ablation_configs_load(name):
     ab = load_ablation(ROOT / "configs/ablations" / name)
     assert ab.reference_arm in ab.arms and ab.pools
+
+
+def test_runs_made_before_a_setting_was_added_still_count_while_it_is_off(config, monkeypatch):
+    from rl.recipes.ablate import ADDED_OFF, config_digest, finished
+
+    monkeypatch.setattr(rl.recipes.train, "run", fake_run([]))
+    assert main(str(config), ["run_pools=[default]"]) == 0
+    ab = load_ablation(config)
+    cfg = arm_config(ab, "uniform", ab.arms["uniform"], 0, "default")
+    path = Path(cfg.output_dir) / "summary.json"
+    summary = json.loads(path.read_text())
+    summary["config_digest"] = config_digest(cfg, tuple(ADDED_OFF))  # as written before those settings existed
+    path.write_text(json.dumps(summary))
+    assert finished(cfg) is not None
+    cfg.pool_band = "easy"
+    assert finished(cfg) is None, "with the new setting on, it is another run"

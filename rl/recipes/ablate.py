@@ -143,10 +143,21 @@ def arm_config(ab: AblationConfig, name: str, diff: dict[str, Any], seed: int, p
 NEUTRAL = ("overwrite",)
 """Run settings that cannot change a run's result, left out of its digest (so adding one keeps finished runs)."""
 
+ADDED_OFF = {"pool_band": None, "drift_probe_every": 0, "drift_probe_prompts": 400}
+"""Settings added after runs were made, at the values that reproduce those runs: a run made before they existed
+is still this config's run while they stay at these values."""
 
-def config_digest(cfg: RunConfig) -> str:
-    settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in NEUTRAL}
+
+def config_digest(cfg: RunConfig, without: tuple[str, ...] = ()) -> str:
+    settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in NEUTRAL and k not in without}
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def config_digests(cfg: RunConfig) -> set[str]:
+    """The digests a finished run of this config may carry: the current one, and the one from before the settings
+    of ADDED_OFF existed, if they are at those values."""
+    older = tuple(k for k, v in ADDED_OFF.items() if getattr(cfg, k) == v)
+    return {config_digest(cfg), config_digest(cfg, older)} if older == tuple(ADDED_OFF) else {config_digest(cfg)}
 
 
 # ---- the driver ---------------------------------------------------------------------------------------
@@ -161,7 +172,7 @@ def finished(cfg: RunConfig) -> dict[str, Any] | None:
     if not path.exists():
         return None
     summary = json.loads(path.read_text())
-    return summary if summary.get("config_digest") == config_digest(cfg) else None
+    return summary if summary.get("config_digest") in config_digests(cfg) else None
 
 
 def run_one(cfg: RunConfig, pool: str, arm: str) -> dict[str, Any]:
