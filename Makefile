@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[trl,dev]"
 	touch $(STAMP)
 
-run: $(STAMP)
-	$(VENV)/bin/curriculum train
+run: $(STAMP)  # each `make run` starts afresh in runs/default (a bare `curriculum train` refuses a used folder)
+	$(VENV)/bin/curriculum train overwrite=true
 
 simulate: $(STAMP)
 	$(VENV)/bin/curriculum simulate

@@ -206,3 +206,12 @@ def test_a_dataset_or_broken_yaml_given_as_config_is_an_error_naming_the_fix(tmp
     (tmp_path / "bad.yaml").write_text("max_steps: [unclosed\n")
     assert main(["train", "--config", str(tmp_path / "bad.yaml")]) == 2
     assert "not valid YAML" in capsys.readouterr().err
+
+
+def test_the_default_config_and_an_ablations_base_are_found_from_any_folder(tmp_path, monkeypatch) -> None:
+    from rl.recipes.ablate import arm_config, load_ablation
+
+    monkeypatch.chdir(tmp_path)  # a user's own folder, not the checkout
+    assert load_run_config(None, []).output_dir == "runs/default"
+    ab = load_ablation(ROOT / "configs/ablations/bands.yaml")
+    assert arm_config(ab, "uniform", ab.arms["uniform"], 0, "default").families == ["digit_sum", "sorting"]

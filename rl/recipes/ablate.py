@@ -40,7 +40,7 @@ import yaml
 from .ablation_stats import pool_table, summarise_run
 from .run_config import RunConfig, apply_overrides, deep_merge, field_names, load_run_config
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass

@@ -25,7 +25,7 @@ from curriculum.config import FLUKE_MODES, POLICIES, attribute_docs
 POOL_BANDS = {"beyond": (0, 0), "hard": (1, 1), "medium": (2, 5), "easy": (6, 8)}
 """pool_band -> successes of 8 samples of the warm model (inclusive range)."""
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "default.yaml"
 
 
 @dataclass
