@@ -249,18 +249,16 @@ class BandPolicy:
         self.fallback_steps = int(sd["fallback_steps"])
 
 
-class AdaptivePolicy:
+class AdaptivePolicy(UniformPolicy):
     """Walk the pool epoch by epoch (each prompt comes up once an epoch, in a fresh shuffled order) and keep each
     prompt that comes up with the probability that its next group is informative at today's predicted pass rate
     (a posterior draw), never below a floor: `keep_floor` for prompts predicted beyond reach, `retention` for
     prompts predicted mastered. Uninformative prompts are mostly skipped, yet every prompt stays reachable, and a
     prompt is drawn at most once an epoch, so revisits are spaced by the pool's own size. O(k) per call: at most
-    `candidate_mult * k` prompts are scanned; if fewer than k are kept, the most informative of the scanned fill up."""
+    `candidate_mult * k` prompts are scanned; if fewer than k are kept, the most informative of the scanned fill up.
+    The epoch order and its cursor (the whole state) are uniform's: it walks the same stream, skipping."""
 
     name = "adaptive"
-
-    def __init__(self, cur: Curriculum) -> None:
-        self.stream = Stream(cur.num_prompts, derive_key(cur.seed, 0x0F))
 
     def propose(self, cur: Curriculum, k: int, rng: np.random.Generator) -> np.ndarray:
         cfg, n, key = cur.config, cur.num_prompts, self.stream.key
@@ -298,18 +296,6 @@ class AdaptivePolicy:
         """Observed prompts go where their verdict says (for the statistics: the walk keeps every pool in reach)."""
         conf = cur.config.confidence
         cur.pools.assign(uniq, np.where(solved.high >= conf, RETIRED, np.where(solved.low >= conf, EXCLUDED, ACTIVE)))
-
-    def band(self, cur: Curriculum) -> tuple[float, float]:
-        return cur.difficulty_band()
-
-    def state_dict(self) -> dict:
-        return {"policy_cursor": self.stream.cursor}
-
-    def check_state(self, sd: Mapping[str, Any]) -> None:
-        read_int(sd, "policy_cursor", high=POSITION_MAX)
-
-    def load_state_dict(self, sd: Mapping[str, Any]) -> None:
-        self.stream.cursor = int(sd["policy_cursor"])
 
 
 def first_occurrence(ids: np.ndarray) -> np.ndarray:
