@@ -5,9 +5,14 @@ from conftest import TOKENIZER, record_chunks, tiny_model
 
 from __future__ import annotations
 
-import numpy as np
+import zlib
 
-from rl.recipes.toy import toy_model, toy_tokenizer
+import numpy as np
+from datasets import Dataset
+
+from rl.recipes.toy import toy_args, toy_model, toy_tokenizer
+
+__all__ = ["TOKENIZER", "lucky_30", "plain_sums", "record_chunks", "tiny_model", "toy_args"]
 
 TOKENIZER = toy_tokenizer("".join(map(chr, range(32, 127))))  # printable ASCII
 
@@ -15,6 +20,23 @@ TOKENIZER = toy_tokenizer("".join(map(chr, range(32, 127))))  # printable ASCII
 def tiny_model(seed: int = 0):
     """A random 64-wide toy Llama over TOKENIZER."""
     return toy_model(TOKENIZER, hidden=64, seed=seed)
+
+
+def plain_sums(n: int = 48) -> Dataset:
+    """n "a+b=" prompts with two-digit operands and their answers (seeded: the same every call)."""
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 100, n), rng.integers(0, 100, n)
+    return Dataset.from_dict(
+        {
+            "prompt": [f"{x}+{y}=" for x, y in zip(a, b, strict=True)],
+            "answer": [str(x + y) for x, y in zip(a, b, strict=True)],
+        }
+    )
+
+
+def lucky_30(completions: list[str], **kwargs) -> list[float]:
+    """A pseudo-verifier passing ~30% of completions, decided by the completion text."""
+    return [float(zlib.crc32(c.encode()) / 2**32 < 0.3) for c in completions]
 
 
 def record_chunks(trainer) -> list[list[int]]:

@@ -11,17 +11,15 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import zlib
 from pathlib import Path
-
-import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from conftest import TOKENIZER, lucky_30, plain_sums, tiny_model, toy_args  # noqa: E402
+
 import rl.checkpoint as ckpt  # noqa: E402
 from curriculum import state_hash  # noqa: E402
-from rl import CurriculumGRPOConfig, CurriculumGRPOTrainer  # noqa: E402
-from rl.recipes.toy import toy_model, toy_tokenizer  # noqa: E402
+from rl import CurriculumGRPOTrainer  # noqa: E402
 
 KILL_POINTS = {
     # mid-training: inside the trainer's observation of a generation chunk
@@ -50,43 +48,10 @@ def arm(point: str, call: int) -> None:
     setattr(owner, name, wrapped)
 
 
-def lucky(completions: list[str], **kwargs) -> list[float]:
-    return [float(zlib.crc32(c.encode()) / 2**32 < 0.3) for c in completions]
-
-
 def main(out: Path) -> None:
-    tokenizer = toy_tokenizer("".join(map(chr, range(32, 127))))
-    rng = np.random.default_rng(0)
-    a, b = rng.integers(0, 100, 48), rng.integers(0, 100, 48)
-    from datasets import Dataset
-
-    data = Dataset.from_dict(
-        {
-            "prompt": [f"{x}+{y}=" for x, y in zip(a, b, strict=True)],
-            "answer": [str(x + y) for x, y in zip(a, b, strict=True)],
-        }
-    )
-    args = CurriculumGRPOConfig(
-        output_dir=str(out),
-        max_steps=MAX_STEPS,
-        per_device_train_batch_size=8,
-        num_generations=4,
-        max_completion_length=4,
-        learning_rate=1e-3,
-        logging_steps=1,
-        report_to=[],
-        use_cpu=True,
-        save_strategy="steps",
-        save_steps=SAVE_STEPS,
-        seed=0,
-        disable_tqdm=True,
-    )
+    args = toy_args(str(out), MAX_STEPS, save_strategy="steps", save_steps=SAVE_STEPS)
     trainer = CurriculumGRPOTrainer(
-        model=toy_model(tokenizer, hidden=64, seed=0),
-        reward_funcs=[lucky],
-        processing_class=tokenizer,
-        args=args,
-        train_dataset=data,
+        model=tiny_model(), reward_funcs=[lucky_30], processing_class=TOKENIZER, args=args, train_dataset=plain_sums()
     )
     resume = ckpt.last_complete_checkpoint(out)[0] is not None
     trainer.train(resume_from_checkpoint=True if resume else None)

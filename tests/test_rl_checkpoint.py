@@ -6,16 +6,15 @@ import json
 import logging
 import math
 import shutil
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TOKENIZER, record_chunks, tiny_model
+from conftest import TOKENIZER, lucky_30, plain_sums, record_chunks, tiny_model, toy_args
 from datasets import Dataset
 
 from curriculum import Curriculum, CurriculumConfig, state_hash
-from rl import CurriculumGRPOConfig, CurriculumGRPOTrainer
+from rl import CurriculumGRPOTrainer
 from rl.checkpoint import (
     COMPLETE,
     STATE_JSON,
@@ -37,44 +36,15 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*(gradient|activation)_checkpoi
 # ---- toy fixture: character tokenizer, random tiny Llama, a+b= prompts ------------------------------------
 
 
-def sums(n: int = 48) -> Dataset:
-    rng = np.random.default_rng(0)
-    a, b = rng.integers(0, 100, n), rng.integers(0, 100, n)
-    return Dataset.from_dict(
-        {
-            "prompt": [f"{x}+{y}=" for x, y in zip(a, b, strict=True)],
-            "answer": [str(x + y) for x, y in zip(a, b, strict=True)],
-        }
-    )
-
-
-def lucky(completions: list[str], **kwargs) -> list[float]:
-    """A pseudo-verifier passing ~30% of completions, decided by the completion text."""
-    return [float(zlib.crc32(c.encode()) / 2**32 < 0.3) for c in completions]
-
-
 def make_trainer(out: Path, dataset: Dataset | None = None, **overrides) -> CurriculumGRPOTrainer:
-    kwargs = dict(
-        output_dir=str(out),
-        max_steps=6,
-        per_device_train_batch_size=8,
-        num_generations=4,
-        max_completion_length=4,
-        learning_rate=1e-3,
-        logging_steps=1,
-        report_to=[],
-        use_cpu=True,
-        save_strategy="steps",
-        save_steps=2,
-        seed=0,
-        disable_tqdm=True,
-    )
+    """The toy run, saving a checkpoint every 2 steps."""
+    settings = {"max_steps": 6, "save_strategy": "steps", "save_steps": 2, **overrides}
     return CurriculumGRPOTrainer(
         model=tiny_model(),
-        reward_funcs=[lucky],
+        reward_funcs=[lucky_30],
         processing_class=TOKENIZER,
-        args=CurriculumGRPOConfig(**{**kwargs, **overrides}),
-        train_dataset=sums() if dataset is None else dataset,
+        args=toy_args(str(out), **settings),
+        train_dataset=plain_sums() if dataset is None else dataset,
     )
 
 
@@ -269,7 +239,7 @@ def test_a_resumed_run_continues_exactly_where_the_uninterrupted_run_went(tmp_pa
 @pytest.mark.slow
 def test_resuming_with_a_different_dataset_size_fails_before_training_naming_the_fix(tmp_path: Path) -> None:
     make_trainer(tmp_path, max_steps=2).train()
-    other = make_trainer(tmp_path, dataset=sums(40), max_steps=4)
+    other = make_trainer(tmp_path, dataset=plain_sums(40), max_steps=4)
     with pytest.raises(ValueError, match="48 prompts but train_dataset has 40.*resume with the dataset"):
         other.train(resume_from_checkpoint=str(tmp_path / "checkpoint-2"))
     assert other.curriculum.step == 0

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TOKENIZER, record_chunks, tiny_model
+from conftest import TOKENIZER, record_chunks, tiny_model, toy_args
 from datasets import Dataset, IterableDataset
 from transformers import HfArgumentParser
 from trl import GRPOConfig, GRPOTrainer, TrlParser
@@ -51,21 +51,8 @@ def lucky(completions: list[str], level: list[int], **kwargs) -> list[float]:
 
 
 def grpo_args(tmp_path: Path, **overrides) -> CurriculumGRPOConfig:
-    kwargs = dict(
-        output_dir=str(tmp_path),
-        max_steps=3,
-        per_device_train_batch_size=8,
-        num_generations=4,
-        max_completion_length=4,
-        learning_rate=1e-3,
-        logging_steps=1,
-        report_to=[],
-        use_cpu=True,
-        save_strategy="no",
-        seed=0,
-        disable_tqdm=True,
-    )
-    return CurriculumGRPOConfig(**{**kwargs, **overrides})
+    """The toy run's settings (3 steps unless overridden)."""
+    return toy_args(str(tmp_path), **{"max_steps": 3, **overrides})
 
 
 def make_trainer(tmp_path: Path, dataset: Dataset | None = None, reward_funcs=None, **overrides):
