@@ -479,24 +479,11 @@ def probe_pool(model: Any, tokenizer: Any, train_ds: Any, cfg: RunConfig, sample
     from .evaluate import as_example, generate
 
     rows = [as_example(r) for r in train_ds]
-    prompts = [r.prompt for r in rows]
-    greedy = generate(model, tokenizer, prompts, max_new_tokens=cfg.max_completion_length, seed=cfg.seed)
-    sampled = generate(
-        model,
-        tokenizer,
-        prompts,
-        samples=samples,
-        temperature=cfg.temperature,
-        max_new_tokens=cfg.max_completion_length,
-        seed=cfg.seed,
-    )
-    solved = beyond = 0
-    for ex, g, s in zip(rows, greedy, sampled, strict=True):
-        check = task_for_row(ex.family)
-        right = check.verify(ex, g[0])
-        solved += right
-        beyond += not right and not any(check.verify(ex, c) for c in s)
-    return {"solved": solved / max(len(rows), 1), "beyond": beyond / max(len(rows), 1), "prompts": len(rows)}
+    greedy = generate(model, tokenizer, [r.prompt for r in rows], max_new_tokens=cfg.max_completion_length, seed=cfg.seed)
+    right = np.array([task_for_row(ex.family).verify(ex, g[0]) for ex, g in zip(rows, greedy, strict=True)], bool)
+    never = pass_counts(model, tokenizer, rows, cfg, samples, cfg.seed) == 0
+    n = max(len(rows), 1)
+    return {"solved": float(right.sum()) / n, "beyond": float((~right & never).sum()) / n, "prompts": len(rows)}
 
 
 RUN_FILES = ("run_config.yaml", "metrics.jsonl", "eval_start.json", "calibration.npz")
