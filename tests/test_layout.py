@@ -48,10 +48,11 @@ def test_the_core_and_its_tools_run_on_numpy_alone() -> None:
         "import curriculum, curriculum.tools.simulator, curriculum.tools.bench, rl.recipes.cli\n"
         "from curriculum import Curriculum\n"
         "cur = Curriculum(100, seed=0); ids = cur.propose(8); cur.observe(ids.repeat(4), [1.0, 0.0] * 16)\n"
-        "print('ok')"
+        "print('ok', rl.recipes.cli.main(['train']))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    assert out.stdout.strip() == "ok", out.stderr[-2000:]
+    assert out.stdout.strip() == "ok 2", out.stderr[-2000:]
+    assert 'pip install "rlvr-curriculum[trl]"' in out.stderr, "train without the extra says what to install"
 
 
 def _module(path: Path) -> str:

@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import argparse
+import functools
+import importlib
 import json
 import math
 import os
@@ -138,26 +140,25 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(args: argparse.Namespace) -> int:
+def _run_app(command: str, args: argparse.Namespace) -> int:
+    """`curriculum train` / `ablate`: the application's main, or a message when the install lacks it (the core alone,
+    `pip install rlvr-curriculum`, has numpy only)."""
+    module = f"rl.recipes.{command}"
     try:
-        from rl.recipes.train import main as train_main
+        app_main = importlib.import_module(module).main
     except ModuleNotFoundError as exc:
-        if exc.name == "rl.recipes.train":
-            print("curriculum train is not available in this build", file=sys.stderr)
+        if exc.name == module:
+            print(f"curriculum {command} is not available in this build", file=sys.stderr)
+            return 2
+        if exc.name and not exc.name.startswith(("rl", "curriculum", "tasks")):
+            print(
+                f"curriculum {command} needs {exc.name}, which the core install leaves out: "
+                'pip install "rlvr-curriculum[trl]"',
+                file=sys.stderr,
+            )
             return 2
         raise
-    return train_main(args.config, args.overrides)
-
-
-def _ablate(args: argparse.Namespace) -> int:
-    try:
-        from rl.recipes.ablate import main as ablate_main
-    except ModuleNotFoundError as exc:
-        if exc.name == "rl.recipes.ablate":
-            print("curriculum ablate is not available in this build", file=sys.stderr)
-            return 2
-        raise
-    return ablate_main(args.config, args.overrides)
+    return app_main(args.config, args.overrides)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -205,11 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="GRPO with the curriculum (default: the embedded tiny model)")
     t.add_argument("--config", default=None, help="YAML run config (default: configs/default.yaml)")
     t.add_argument("overrides", nargs="*", help="key=value overrides, e.g. max_steps=20 output_dir=runs/x")
-    t.set_defaults(func=_train)
+    t.set_defaults(func=functools.partial(_run_app, "train"))
     a = sub.add_parser("ablate", help="uniform vs static vs adaptive bands at an equal rollout budget")
     a.add_argument("--config", default="configs/ablations/bands.yaml")
     a.add_argument("overrides", nargs="*")
-    a.set_defaults(func=_ablate)
+    a.set_defaults(func=functools.partial(_run_app, "ablate"))
     return p
 
 
