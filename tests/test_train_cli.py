@@ -215,3 +215,18 @@ def test_the_default_config_and_an_ablations_base_are_found_from_any_folder(tmp_
     assert load_run_config(None, []).output_dir == "runs/default"
     ab = load_ablation(ROOT / "configs/ablations/bands.yaml")
     assert arm_config(ab, "uniform", ab.arms["uniform"], 0, "default").families == ["digit_sum", "sorting"]
+
+
+@pytest.mark.slow
+def test_drift_probes_run_at_the_start_twice_and_then_every_n_steps(tmp_path) -> None:
+    import numpy as np
+
+    out = tmp_path / "drift"
+    args = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={out}", "drift_probe_every=2",
+            "drift_probe_prompts=20", "plots=false"]  # fmt: skip
+    assert main(args) == 0
+    with np.load(out / "drift.npz") as data:
+        assert data["step"].tolist() == [0, 0, 2, 4] and data["rate"].shape == (4, 20)
+    drift = json.loads((out / "eval.json").read_text())["drift"]
+    assert set(drift) >= {"overlap_noise", "overlap_step", "stale_noise", "static_stale", "rate_start", "rate_end"}
+    assert 0.0 <= drift["rate_start"] <= 1.0 and 0.0 <= drift["rate_end"] <= 1.0  # the rest is nan when no band

@@ -171,10 +171,6 @@ def make_callbacks(cfg: RunConfig, out: Path, eval_examples: Any, labels: np.nda
 
             return band_drift([s for s, _ in self.drift], [r for _, r in self.drift], cfg.drift_probe_every)
 
-        def on_train_begin_drift(self, state: Any) -> None:
-            if cfg.drift_probe_every and state.global_step == 0 and state.is_world_process_zero:
-                self.probe_drift(0)
-
         def due(self, step: int) -> bool:
             """Every eval_every steps, or each time the completions generated pass a multiple of eval_every_rollouts."""
             if cfg.eval_every_rollouts:
@@ -207,7 +203,8 @@ def make_callbacks(cfg: RunConfig, out: Path, eval_examples: Any, labels: np.nda
             """On a resume (the curriculum is restored by now): the history up to the checkpoint continues."""
             cur = self.trainer.curriculum
             if cur.step == 0:
-                self.on_train_begin_drift(state)
+                if cfg.drift_probe_every and state.global_step == 0 and state.is_world_process_zero:  # the start
+                    self.probe_drift(0)
                 return
             self.seen_step = cur.step
             if cfg.eval_every_rollouts:
