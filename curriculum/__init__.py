@@ -12,6 +12,6 @@ Pieces: `tracker` (rolling per-prompt pass rates), `ability` (online IRT ability
 """
 
 from .config import CurriculumConfig
-from .core import FORMAT_VERSION, Curriculum, state_hash
+from .core import FORMAT_VERSION, Curriculum, StepReport, state_hash
 
-__all__ = ["Curriculum", "CurriculumConfig", "FORMAT_VERSION", "state_hash"]
+__all__ = ["Curriculum", "CurriculumConfig", "FORMAT_VERSION", "StepReport", "state_hash"]

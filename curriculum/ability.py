@@ -1,15 +1,28 @@
 """Online ability model: p_i(t) = sigmoid(theta(t) - offset[label_i] - b_i).
 
-A Rasch (1-parameter IRT) model learned online, with Gaussian beliefs in logit space:
+A Rasch (1-parameter IRT) model learned online, with Gaussian beliefs in logit space. Three parts, kept apart
+by how each is anchored:
 
-- `theta`          one global ability; moves every step (process noise `ability_drift`), learned from
-                   revisits of prompts (a prompt's first group places the prompt, not the ability) at
-                   least `revisit_min_gap` steps apart, each down-weighted by `revisit_noise` (a prompt
-                   just trained on improves on its own);
-- `offset[g]`      the difficulty of label g (a level 1..5, a source), learned online, so a label
-                   observed rarely still gets predictions that follow the global ability;
-- `b_i`            each prompt's own difficulty. Its belief is re-solved from scratch whenever the prompt
-                   is observed: the exact mode and curvature of
+- `theta`          one global ability, the pool-wide level: what the model can do now. It moves every step
+                   (process noise `ability_drift`) and learns from **every** group:
+                   - a first visit of a prompt carries evidence about theta - offset[label] through the
+                     likelihood of its successes with the prompt's difficulty integrated over its label's
+                     population (the random-item Rasch model; Glicko's correction for an opponent's
+                     uncertainty is the same idea). The evidence depends on a group only through
+                     (label, rollouts, successes), so a step costs O(observed prompts) plus a table of at
+                     most labels x (G + 1) rows;
+                   - a revisit at least `revisit_min_gap` steps after the last carries its conditional
+                     evidence (free of the prompt's difficulty; down-weighted by `revisit_noise`, since a
+                     prompt just trained on improves on its own).
+- `offset[g]`      the difficulty of label g (a level, a source) relative to the others. theta and the offsets
+                   are one filter: each step's evidence is about eta_g = theta - offset[g] per label, and
+                   Newton steps on the joint posterior (an arrow-shaped system, solved in O(labels)) split
+                   it. Whatever common move the offsets then made, weighted by the information behind it,
+                   goes into theta: `theta` carries the common improvement, the offsets only the differences
+                   between labels, and a label the step said nothing about (all-pass, all-fail) neither
+                   drags theta nor stops following it.
+- `b_i`            each prompt's own difficulty, relative to its label. Its belief is re-solved from scratch
+                   whenever the prompt is observed: the exact mode and curvature of
                        N(b; population prior of its label) x Binomial(s_i; n_i, sigmoid(anchor_i - b))
                    (its moments on a grid when the counts are one-sided: 0/n is a truncated prior,
                    not a bump) where (s_i, n_i) are the tracker's discounted counts and anchor_i the (equally
@@ -19,8 +32,11 @@ A Rasch (1-parameter IRT) model learned online, with Gaussian beliefs in logit s
 - population       each label's distribution of b_i (empirical Bayes): a histogram over B_GRID, the
                    sum of the observed prompts' beliefs plus a pseudo-count of the configured prior,
                    mixed with a flat share so never-solved prompts may sit far beyond any seen so far.
-                   It is the prior of every unseen prompt of that label (its moments where a Gaussian
-                   is needed, the histogram itself on grids).
+                   Its *shape* is learned; its *location* is pinned at 0 (the histogram is used centred on
+                   its mean). That pin is what tells the ability from the population: a shift of theta and
+                   of every b_i are the same model, and without it the population would absorb the model's
+                   progress as if the prompts had got easier. It is the prior of every unseen prompt of that
+                   label; an unseen prompt's predicted pass rate is the mean over the histogram.
 
 Between observations a prompt's variance grows by `prompt_drift` per step, so old verdicts expire
 and get re-checked. A prompt last seen 200 steps ago is predicted at today's theta, not at its
@@ -71,6 +87,15 @@ def tail_masses(
     the logit `now` at each node (U, K); each node moved `slack` (U,) against the verdict (conservative)."""
     slack = np.asarray(slack)[..., None] if np.ndim(slack) else slack
     return np.where(now + slack < logit_low, w, 0.0).sum(axis=1), np.where(now - slack > logit_high, w, 0.0).sum(axis=1)
+
+
+class UnseenTable(NamedTuple):
+    """Per label (L,) each: a never-observed prompt's predicted pass rate, the chance its group is informative, and
+    whether most of the label's population is predicted beyond reach."""
+
+    pass_rate: np.ndarray
+    informativeness: np.ndarray
+    beyond: np.ndarray
 
 
 class Solved(NamedTuple):
@@ -164,6 +189,63 @@ def conditional_moments(
     return s_i - mean, var
 
 
+_LEVEL_ITERS = 8  # at most this many Newton steps a step on theta and the offsets (each clipped to one logit)
+_LEVEL_TOL = 0.01  # ... stopping once no move exceeds this (logits): two or three steps once the levels are known
+_MIN_INFO = 1e-9  # the observed information of a first visit may come out negative (flat likelihood): floored
+
+
+class _FirstVisits(NamedTuple):
+    """First visits as grid rows: (R,) label, rollouts, successes and how many groups share them; (R, K) the nodes
+    of the difficulty prior and their log-weights. The evidence about eta = theta - offset[label] is the marginal
+    likelihood of the successes with the difficulty integrated over that prior."""
+
+    lab: np.ndarray
+    n: np.ndarray
+    s: np.ndarray
+    count: np.ndarray
+    nodes: np.ndarray
+    log_prior: np.ndarray
+
+    def moments(self, level: np.ndarray, num_labels: int) -> tuple[np.ndarray, np.ndarray]:
+        """[L] score and observed information of the marginal log-likelihood in eta_g, at `level` [L]."""
+        x = level[self.lab][:, None] - self.nodes  # (R, K) pass-rate logit at each node
+        p = sigmoid(x)
+        log_w = self.log_prior - (self.n[:, None] * _softplus(-x) + (self.n - self.s)[:, None] * x)
+        w = np.exp(log_w - log_w.max(axis=1, keepdims=True))
+        w /= w.sum(axis=1, keepdims=True)  # (R, K) posterior over the node, given the group
+        g = self.s[:, None] - self.n[:, None] * p  # (R, K) d/d eta of log p(s | node)
+        score = (w * g).sum(axis=1)
+        # Louis: observed information = E[n p (1 - p)] - Var[g] under the node's posterior
+        info = (w * (self.n[:, None] * p * (1.0 - p) - g**2)).sum(axis=1) + score**2
+        info = np.maximum(info, _MIN_INFO)
+        return (
+            np.bincount(self.lab, weights=self.count * score, minlength=num_labels),
+            np.bincount(self.lab, weights=self.count * info, minlength=num_labels),
+        )
+
+
+class _Revisits(NamedTuple):
+    """Revisits as rows of `conditional_table`: (R,) label and the anchor their history was taken at."""
+
+    lab: np.ndarray
+    anchor: np.ndarray
+    table: tuple[np.ndarray, np.ndarray, np.ndarray]
+    noise: float
+
+    def moments(self, level: np.ndarray, num_labels: int) -> tuple[np.ndarray, np.ndarray]:
+        """[L] score and information about eta_g from the revisits' change since their anchor, each shrunk by the
+        prompt's own change (a random effect of variance `noise`)."""
+        score, info = conditional_moments(self.table, level[self.lab] - self.anchor)
+        keep = 1.0 / (1.0 + info * self.noise)
+        return (
+            np.bincount(self.lab, weights=score * keep, minlength=num_labels),
+            np.bincount(self.lab, weights=info * keep, minlength=num_labels),
+        )
+
+
+_Evidence = _FirstVisits | _Revisits
+
+
 class AbilityModel:
     def __init__(
         self,
@@ -177,8 +259,8 @@ class AbilityModel:
         self.labels = labels  # [N] small ints, or None (one label)
         self.num_labels = max(int(num_labels), 1)
         self.theta, self.theta_var = 0.0, 1.0
-        self.offset = np.zeros(self.num_labels, dtype=np.float64)  # [L] label difficulty
-        self.offset_var = np.full(self.num_labels, 1.0 if labels is not None else 0.0)  # [L]
+        self.offset = np.zeros(self.num_labels, dtype=np.float64)  # [L] label difficulty relative to the others
+        self.offset_var = np.full(self.num_labels, config.prompt_prior_sd**2 if labels is not None else 0.0)  # [L]
         self.last_step = 0  # step at which theta/offsets last absorbed process noise
         # pass-rate priors give each prompt its own prior mean; otherwise the label population is the prior
         self.prior_mean = None if prior_logit is None else (-prior_logit).astype(np.float32)  # [N] or None
@@ -187,53 +269,75 @@ class AbilityModel:
         self.var = np.zeros(num_prompts, dtype=np.float32)  # [N] b_i variance at the last observation
         self.anchor = np.zeros(num_prompts, dtype=np.float32)  # [N] discounted mean of theta - offset when observed
         # [L, K] population histogram of b over B_GRID: a pseudo-count of the configured prior, plus the
-        # posterior of every prompt at its first observation (one-pass EM); bimodal pools stay bimodal
+        # posterior of every observed prompt (one-pass EM); bimodal pools stay bimodal. Used centred on its mean.
         start = np.exp(-0.5 * B_GRID**2 / self.prior_var)
         self.hist = np.tile(_POP_PSEUDO * start / start.sum(), (self.num_labels, 1))
-        self._pop_cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # dropped whenever hist changes
+        self._pop_cache: tuple[np.ndarray, ...] | None = None  # dropped whenever hist changes
+        self._unseen_cache: tuple | None = None  # the unseen prompts' grid, keyed on the clock and the state it reads
         self.logit_low = math.log(config.exclude_below / (1.0 - config.exclude_below))
         self.logit_high = math.log(config.retire_above / (1.0 - config.retire_above))
 
     # ---- beliefs ---------------------------------------------------------------------------------
-    def _label(self, ids: np.ndarray) -> np.ndarray:
+    def label_of(self, ids: np.ndarray) -> np.ndarray:
+        """(U,) label index of each prompt (0 for every prompt without labels)."""
         if self.labels is None:
             return np.zeros(ids.shape, dtype=np.intp)
         return self.labels[ids].astype(np.intp)
 
+    def level(self) -> np.ndarray:
+        """[L] eta_g = theta - offset[g]: the pass-rate logit of a prompt of label g at the centre of its population."""
+        return self.theta - self.offset
+
     def population(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per label, (mean, variance) of b over the population (the histogram's moments)."""
-        return self._population()[:2]
+        """Per label, (mean, variance) of b over the population: the mean is pinned at 0 (see the module docstring)."""
+        return np.zeros(self.num_labels), self._population()[1]
 
-    def log_population(self) -> np.ndarray:
-        """[L, K] log-weights of the population histogram over B_GRID."""
-        return self._population()[2]
+    def log_population(self, flat: bool = False) -> np.ndarray:
+        """[L, K] log-weights of the population histogram over its nodes (`population_nodes`); `flat` mixes in a
+        flat share (the verdicts' tails: a never-solved prompt may sit far beyond any seen so far)."""
+        return self._population()[4 if flat else 2]
 
-    def _population(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def population_nodes(self) -> np.ndarray:
+        """[L, K] difficulty nodes of each label's histogram, centred: B_GRID minus the histogram's mean."""
+        return self._population()[3]
+
+    def _population(self) -> tuple[np.ndarray, ...]:
         if self._pop_cache is None:  # read several times a step; every write to self.hist drops it
             p = self.hist / self.hist.sum(axis=1, keepdims=True)  # [L, K]
+            mean = (p * B_GRID).sum(axis=1)  # [L] sums rather than `p @ B_GRID`: no BLAS call for a few dozen numbers
             if self.prior_mean is not None:
-                moments = (np.zeros(self.num_labels), np.full(self.num_labels, self.prior_var))
-            else:  # sums rather than `p @ B_GRID`: no BLAS call for a few dozen numbers
-                mean = (p * B_GRID).sum(axis=1)
-                moments = (mean, np.maximum((p * _B_GRID_SQ).sum(axis=1) - mean**2, 1e-6))
+                var = np.full(self.num_labels, self.prior_var)
+            else:
+                var = np.maximum((p * _B_GRID_SQ).sum(axis=1) - mean**2, 1e-6)
             tail = (1.0 - _FLAT_SHARE) * p + _FLAT_SHARE / B_GRID.size  # a flat share keeps far tails possible
-            self._pop_cache = (*moments, np.log(tail))
+            log_p = np.log(np.maximum(p, 1e-300))
+            self._pop_cache = (mean, var, log_p, B_GRID[None, :] - mean[:, None], np.log(tail), p / tail)
         return self._pop_cache
 
-    def prior_grid(self, ids: np.ndarray, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _unflat(self, lab: np.ndarray) -> np.ndarray | float:
+        """(U, K) or (1, K): the factor turning a posterior under the population with its flat share into one under
+        the population alone (at most 1 / (1 - _FLAT_SHARE): no node blows up); 1 for pass-rate priors."""
+        if self.prior_mean is not None:
+            return 1.0
+        ratio = self._population()[5]
+        return ratio if self.num_labels == 1 else ratio[lab]
+
+    def prior_grid(self, ids: np.ndarray, lab: np.ndarray, flat: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Prior of b_i as grid nodes and log-weights, each (U, K) or (1, K) where shared by every prompt: the
-        label's population histogram, or a Gaussian around a per-prompt pass-rate prior."""
+        label's population histogram (centred; `flat`: with its flat share), or a Gaussian around a per-prompt
+        pass-rate prior."""
         if self.prior_mean is not None:
             nodes = self.prior_mean[ids].astype(np.float64)[:, None] + math.sqrt(self.prior_var) * GRID_Z[None, :]
             return nodes, _GRID_LOGW[None, :]
-        return B_GRID[None, :], self.log_population()[lab]
+        if self.num_labels == 1:
+            return self.population_nodes(), self.log_population(flat)
+        return self.population_nodes()[lab], self.log_population(flat)[lab]
 
     def prior(self, ids: np.ndarray, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Prior (mean, variance) of b_i before any observation."""
         if self.prior_mean is not None:
             return self.prior_mean[ids].astype(np.float64), np.full(ids.size, self.prior_var)
-        pop_mean, pop_var = self.population()
-        return pop_mean[lab], pop_var[lab]
+        return np.zeros(ids.size), self._population()[1][lab]
 
     def _belief(
         self,
@@ -256,9 +360,36 @@ class AbilityModel:
         self, ids: np.ndarray, attempts: np.ndarray, last_seen: np.ndarray, step: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """(mean, variance) of each prompt's pass-rate logit now."""
-        lab = self._label(ids)
+        lab = self.label_of(ids)
         b_mean, b_var = self._belief(*self.prior(ids, lab), self.mu[ids], self.var[ids], attempts, last_seen, step)
         return self._logit(lab, b_mean, b_var, step)
+
+    def predict(self, ids: np.ndarray, attempts: np.ndarray, last_seen: np.ndarray, step: int) -> np.ndarray:
+        """(U,) pass rate now: an observed prompt's from its belief; an unseen one's is its label's mean over the
+        population histogram (a wide or bimodal population is not one Gaussian)."""
+        p = probit(*self.posterior(ids, attempts, last_seen, step))
+        unseen = attempts == 0
+        if self.prior_mean is None and unseen.any():
+            p[unseen] = self.unseen_pass_rate(step)[self.label_of(ids[unseen])]
+        return p
+
+    def unseen_pass_rate(self, step: int) -> np.ndarray:
+        """[L] predicted pass rate of a prompt of each label never observed: the mean over its population."""
+        return self.unseen_table(step).pass_rate
+
+    def unseen_table(self, step: int, group_size: float = 8.0) -> UnseenTable:
+        """Per label, what the walk and the predictions need of a prompt never observed, averaged over the label's
+        population: its pass rate now, the chance that a group of `group_size` is informative, and whether most of
+        the population is below exclude_below. The (L, K) grid behind it is computed once per step and state."""
+        key = (step, self.last_step, self.theta)
+        if self._unseen_cache is None or self._unseen_cache[0] != key:
+            logit = self.level()[:, None] - self.population_nodes()  # (L, K)
+            p = probit(logit, (self._theta_var(step) + self._offset_var(step))[:, None])
+            w = np.exp(self.log_population())  # (L, K) sums to 1 per label
+            self._unseen_cache = (key, p, w, (w * (logit < self.logit_low)).sum(axis=1) >= 0.5)
+        _, p, w, beyond = self._unseen_cache
+        info = 1.0 - p**group_size - (1.0 - p) ** group_size
+        return UnseenTable((w * p).sum(axis=1), (w * info).sum(axis=1), beyond)
 
     def _logit(self, lab: np.ndarray, b_mean: np.ndarray, b_var: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
         """Pass-rate logit (mean, variance) of prompts of labels `lab` with difficulty beliefs N(b_mean, b_var)."""
@@ -266,8 +397,7 @@ class AbilityModel:
 
     def label_posterior(self, step: int) -> tuple[np.ndarray, np.ndarray]:
         """(mean, variance) of the pass-rate logit of an unseen prompt of each label."""
-        pop_mean, pop_var = self.population()
-        return self.theta - self.offset - pop_mean, self._theta_var(step) + self._offset_var(step) + pop_var
+        return self.level(), self._theta_var(step) + self._offset_var(step) + self._population()[1]
 
     def _theta_var(self, step: int) -> float:
         return self.theta_var + self.cfg.ability_drift * (step - self.last_step)
@@ -292,48 +422,98 @@ class AbilityModel:
         (successes, rollouts) of these prompts before this step. Returns their predictions before and after,
         and the posterior tail masses that decide exclusion and retirement (a prompt just observed has drifted
         nowhere since, so these need no slack)."""
-        lab = self._label(uniq)
+        lab = self.label_of(uniq)
         mu0, v0 = self.prior(uniq, lab)  # (U,) prior of b (the population moves only after the solve)
         mu_old, var_old = self.mu[uniq], self.var[uniq]  # (U,) beliefs before this step
-        before = probit(*self._logit(lab, *self._belief(mu0, v0, mu_old, var_old, attempts, last_seen, step), step))
+        before = self.predict(uniq, attempts, last_seen, step)
         self.theta_var, self.offset_var = self._theta_var(step), self._offset_var(step)
         self.last_step = step
         n, s = n.astype(np.float64), s.astype(np.float64)
         seen = attempts > 0
-        # (U,) revisits (a prompt's first group places the prompt, not the ability) that are not saturated
-        # on both occasions (those carry exactly zero conditional information)
-        total = s + past[0]
-        r = seen & (total > 0.5) & (total < n + past[1] - 0.5) & (step - last_seen >= self.cfg.revisit_min_gap)
-        if r.any():
-            table = conditional_table(s[r], n[r], past[0][r], past[1][r])
-            anchor = self.anchor[uniq[r]].astype(np.float64)  # (R,) where the revisits' history was taken
-            self._update_theta(lab[r], anchor, table)
-            if self.labels is not None:
-                self._update_offsets(lab[r], anchor, table)
+        self._learn_levels(self._evidence(uniq, lab, n, s, past, seen, last_seen, step))
         mu, var, low, high = self._solve_prompts(uniq, lab, n, s, past, mu0, v0)
         if self.prior_mean is None:  # the population swaps the revisited prompts' old beliefs for the new ones
             self._population_move(lab[seen], mu_old[seen], var_old[seen], lab, mu, var)
         after = probit(*self._logit(lab, mu, np.minimum(var, v0), step))
         return Solved(before=before, after=after, low=low, high=high)
 
-    def _moments(self, lab: np.ndarray, anchor: np.ndarray, table: tuple) -> tuple[np.ndarray, np.ndarray]:
-        """Per revisit (score, information) for the ability, at its change since the revisit's `anchor` as the model
-        stands now, shrunk by the prompt's own change (random effect)."""
-        score, info = conditional_moments(table, self.theta - self.offset[lab] - anchor)
-        keep = 1.0 / (1.0 + info * self.cfg.revisit_noise)
-        return score * keep, info * keep
+    def _evidence(
+        self,
+        uniq: np.ndarray,
+        lab: np.ndarray,
+        n: np.ndarray,
+        s: np.ndarray,
+        past: tuple[np.ndarray, np.ndarray],
+        seen: np.ndarray,
+        last_seen: np.ndarray,
+        step: int,
+    ) -> list[_Evidence]:
+        """This step's evidence about each label's level eta_g: first visits through the population, revisits
+        through their conditional likelihood."""
+        parts: list[_Evidence] = []
+        first = ~seen
+        if first.any():
+            parts.append(self._first_visits(uniq[first], lab[first], n[first], s[first]))
+        # revisits that are not saturated on both occasions (those carry exactly zero conditional information)
+        total = s + past[0]
+        r = seen & (total > 0.5) & (total < n + past[1] - 0.5) & (step - last_seen >= self.cfg.revisit_min_gap)
+        if r.any():
+            table = conditional_table(s[r], n[r], past[0][r], past[1][r])
+            parts.append(_Revisits(lab[r], self.anchor[uniq[r]].astype(np.float64), table, self.cfg.revisit_noise))
+        return parts
 
-    def _update_theta(self, lab: np.ndarray, anchor: np.ndarray, table: tuple) -> None:
-        score, info = self._moments(lab, anchor, table)  # one Newton step a step: the online filter's update
-        post_var = 1.0 / (1.0 / self.theta_var + float(info.sum()))
-        self.theta += max(-1.0, min(1.0, post_var * float(score.sum())))
-        self.theta_var = post_var
+    def _first_visits(self, ids: np.ndarray, lab: np.ndarray, n: np.ndarray, s: np.ndarray) -> _FirstVisits:
+        if self.prior_mean is not None:  # each prompt its own Gaussian prior: one grid row per prompt
+            nodes, log_prior = self.prior_grid(ids, lab)
+            return _FirstVisits(lab, n, s, np.ones(ids.size), nodes, np.broadcast_to(log_prior, nodes.shape))
+        # the evidence depends on a group only through (label, n, s): one grid row per distinct triple
+        width = int(n.max()) + 1
+        key = (lab * width + n.astype(np.int64)) * width + s.astype(np.int64)
+        _, first, count = np.unique(key, return_index=True, return_counts=True)
+        lab_u = lab[first]
+        return _FirstVisits(
+            lab_u, n[first], s[first], count.astype(np.float64), self.population_nodes()[lab_u], self.log_population()[lab_u]
+        )
 
-    def _update_offsets(self, lab: np.ndarray, anchor: np.ndarray, table: tuple) -> None:
-        score, info = self._moments(lab, anchor, table)
-        post_var = 1.0 / (1.0 / self.offset_var + np.bincount(lab, weights=info, minlength=self.num_labels))
-        self.offset -= _clip(post_var * np.bincount(lab, weights=score, minlength=self.num_labels), -1.0, 1.0)
-        self.offset_var = post_var
+    def _learn_levels(self, parts: list[_Evidence]) -> None:
+        """Newton steps on the joint posterior of theta and the offsets given this step's evidence; then the offsets'
+        common move, weighted by the information behind it, goes into theta (the offsets carry only differences
+        between labels)."""
+        if not parts:
+            return
+        theta0, offset0 = self.theta, self.offset.copy()
+        labelled = self.labels is not None
+        for _ in range(_LEVEL_ITERS):
+            score, info = np.zeros(self.num_labels), np.zeros(self.num_labels)  # [L] d/d eta_g, -d2/d eta_g2
+            for part in parts:
+                sc, inf = part.moments(self.level(), self.num_labels)
+                score += sc
+                info += inf
+            # gradient and (negative) Hessian of the log posterior in (theta, offsets): an arrow matrix
+            r0 = score.sum() - (self.theta - theta0) / self.theta_var
+            a = 1.0 / self.theta_var + info.sum()
+            if labelled:
+                r = -score - (self.offset - offset0) / self.offset_var
+                d = 1.0 / self.offset_var + info  # [L]
+                schur = a - float((info**2 / d).sum())
+                step0 = (r0 + float((info * r / d).sum())) / schur  # the theta row after eliminating the offsets
+                move = _clip((r + info * step0) / d, -1.0, 1.0)
+                self.offset = self.offset + move
+            else:
+                schur = a
+                step0 = r0 / schur
+                move = np.zeros(1)
+            self.theta += max(-1.0, min(1.0, float(step0)))
+            if max(abs(step0), float(np.abs(move).max())) < _LEVEL_TOL:
+                break
+        self.theta_var = 1.0 / float(schur)
+        if labelled:
+            self.offset_var = 1.0 / d + (info / d) ** 2 * self.theta_var
+            # the offsets' common move this step, weighted by the information behind it, belongs to theta: labels the
+            # step said nothing about (all-pass or all-fail) neither drag theta nor follow it less
+            common = float((info * (self.offset - offset0)).sum() / info.sum()) if info.sum() > 0 else 0.0
+            self.offset = self.offset - common
+            self.theta -= common
 
     def _solve_prompts(
         self,
@@ -347,9 +527,10 @@ class AbilityModel:
     ) -> tuple[np.ndarray, ...]:
         """b_i <- mode and curvature of prior x Binomial(all discounted counts; n, sigmoid(anchor - b)), stored.
 
-        One grid posterior serves the one-sided prompts' moments and every verdict-row prompt's tail masses.
-        (mu0, v0): the prompts' prior. Returns (U,) each: the new mean and variance (float64, as stored in
-        float32) and the tail masses below exclude_below / above retire_above (0 outside the verdict rows)."""
+        The one-sided prompts' moments come from a grid posterior over the population, and so do the verdict-row
+        prompts' tail masses, there with its flat share. (mu0, v0): the prompts' prior. Returns (U,) each: the new
+        mean and variance (float64, as stored in float32) and the tail masses below exclude_below / above
+        retire_above (0 outside the verdict rows)."""
         s_old, n_old = past  # float64
         n_tot, s_tot = n_old + n, s_old + s
         now = self.theta - self.offset[lab]
@@ -366,17 +547,21 @@ class AbilityModel:
         one_sided = (s_tot < 0.5) | (s_tot > n_tot - 0.5)  # (U,) all-fail / all-pass: moments on a grid
         verdict = verdict_rows(s_tot, n_tot)  # (U,) where the tails can decide a verdict
         low, high = np.zeros(uniq.size), np.zeros(uniq.size)
-        rows = (one_sided | verdict).nonzero()[0]  # (R,) the grid's rows
+        rows = (one_sided | verdict).nonzero()[0]  # (R,) one grid serves both
         if rows.size:
-            nodes, log_prior = self.prior_grid(uniq[rows], lab[rows])  # (R or 1, K)
+            # the posterior under the population with its flat share decides the verdicts' tails; the one-sided
+            # prompts' beliefs use the population alone (EM-consistent), the same grid reweighted node by node
+            nodes, log_prior = self.prior_grid(uniq[rows], lab[rows], flat=True)  # (R or 1, K)
             w = grid_posterior(s_tot[rows], n_tot[rows], nodes, log_prior, anchor[rows])  # (R, K)
-            mean = (w * nodes).sum(axis=1)
-            one = one_sided[rows]
-            b[rows] = np.where(one, mean, b[rows])
-            var[rows] = np.where(one, (w * (nodes - mean[:, None]) ** 2).sum(axis=1), var[rows])
-            low[rows], high[rows] = tail_masses(w, now[rows, None] - nodes, 0.0, self.logit_low, self.logit_high)
-            low[rows] *= verdict[rows]
-            high[rows] *= verdict[rows]
+            tails = tail_masses(w, now[rows, None] - nodes, 0.0, self.logit_low, self.logit_high)
+            low[rows], high[rows] = tails[0] * verdict[rows], tails[1] * verdict[rows]
+            one = rows[one_sided[rows]]
+            if one.size:
+                w = w[one_sided[rows]] * self._unflat(lab[one])  # (O, K)
+                w /= w.sum(axis=1, keepdims=True)
+                nodes = nodes if nodes.shape[0] == 1 else nodes[one_sided[rows]]
+                b[one] = (w * nodes).sum(axis=1)
+                var[one] = (w * (nodes - b[one, None]) ** 2).sum(axis=1)
         self.mu[uniq] = b
         self.var[uniq] = var
         self.anchor[uniq] = anchor
@@ -406,7 +591,7 @@ class AbilityModel:
             onehot[lab, np.arange(lab.size)] = 1.0
             self.hist += onehot @ w
         np.maximum(self.hist, 0.0, out=self.hist)  # float round-off of add-then-remove
-        self._pop_cache = None
+        self._pop_cache = self._unseen_cache = None
 
     # ---- checkpoint ------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray | float | int]:
@@ -443,6 +628,6 @@ class AbilityModel:
         self.theta, self.theta_var = float(sd["theta"]), float(sd["theta_var"])
         self.last_step = int(sd["ability_last_step"])
         self.hist = np.array(sd["population_hist"], dtype=np.float64)
-        self._pop_cache = None
+        self._pop_cache = self._unseen_cache = None
         for name in ("offset", "offset_var", "mu", "var", "anchor"):
             getattr(self, name)[...] = sd[name]

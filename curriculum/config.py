@@ -29,8 +29,8 @@ class CurriculumConfig:
     group is informative now, with floors) or "band" (the medium band re-evaluated every step; see policies.py)."""
 
     target: float = 0.5
-    """Adaptive: pass rates below it count as heading out of reach (`keep_floor`), above it as heading to mastery
-    (`retention`). Band: the pass rate it aims for (the learning signal of a prompt scales with p(1-p))."""
+    """Adaptive: pass rates above it count as heading to mastery (`retention`). Band: the pass rate it aims for (the
+    learning signal of a prompt scales with p(1-p))."""
     band_low: float = 0.2
     """Band: lower edge of the medium band (pass rate)."""
     band_high: float = 0.8
@@ -41,7 +41,8 @@ class CurriculumConfig:
 
     exclude_below: float = 0.08
     """A prompt is excluded once it is confidently below this pass rate (posterior bound, see `confidence`); the band
-    stops drawing it, the adaptive walk only reports it."""
+    stops drawing it, the adaptive walk only reports it. The walk counts a prompt predicted below it as beyond reach
+    (drawn only within `reprobe_share`)."""
     retire_above: float = 0.95
     """A prompt is retired once it is confidently above this pass rate."""
     confidence: float = 0.8
@@ -62,9 +63,13 @@ class CurriculumConfig:
     revisit_cooldown: int = 0
     """Band: a prompt observed fewer than this many steps ago is not proposed again (spreads training over more
     prompts; the adaptive walk spaces revisits by a whole epoch anyway)."""
-    keep_floor: float = 0.05
-    """Adaptive: least probability of keeping a prompt predicted beyond reach when it comes up (every prompt stays
-    reachable; GRESO's floor is 0.01)."""
+    reprobe_share: float = 0.05
+    """Adaptive: share of every batch re-probing prompts predicted beyond reach (predicted pass rate below
+    `exclude_below`): a budget, not a per-prompt floor, so a pool mostly out of reach cannot flood the batch, yet
+    every such prompt keeps coming back now and then (the walk offers them in turn)."""
+    revisit_gap: int = 0
+    """Adaptive: a prompt observed fewer than this many steps ago is skipped when it comes up (spacing; the walk
+    draws a prompt at most once an epoch anyway, and an epoch is shorter when much of the pool is skipped)."""
     retention: float = 0.2
     """Adaptive: least probability of keeping a prompt predicted mastered when it comes up, so solved skills keep
     being practised."""
@@ -95,6 +100,10 @@ class CurriculumConfig:
     """Process noise per step of each label's difficulty offset (skills improving at different speeds)."""
     prompt_drift: float = 0.002
     """Process noise per step of a prompt's own difficulty; lets stale verdicts expire (the re-probe clock)."""
+
+    max_rollouts_per_prompt: int = 65536
+    """observe refuses more rollouts of one prompt in one step than this (a trainer passing cumulative counts, or a
+    prompt id repeated by a bug); GRPO groups are 4 to a few hundred rollouts."""
 
     tracker_half_life: float = 50.0
     """Half-life, in steps, of the rolling per-prompt success/attempt counts."""
@@ -153,7 +162,8 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "band_cache": (0, _INT_MAX, "[]"),
     "reprobe_scan": (0, _INT_MAX, "[]"),
     "revisit_cooldown": (0, _INT_MAX, "[]"),
-    "keep_floor": (0.0, 1.0, "(]"),
+    "reprobe_share": (0.0, 1.0, "[]"),
+    "revisit_gap": (0, _INT_MAX, "[]"),
     "retention": (0.0, 1.0, "(]"),
     "keep_power": (0.0, math.inf, "()"),
     "thompson_scale": (0.0, math.inf, "[)"),
@@ -165,6 +175,7 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "label_drift": (0.0, _RATE_MAX, "[]"),
     "prompt_drift": (0.0, _RATE_MAX, "[]"),
     "tracker_half_life": (0.01, math.inf, "[)"),
+    "max_rollouts_per_prompt": (1, 2**24, "[]"),
     "calibration_size": (1, _INT_MAX, "[]"),
 }
 """The valid range of every numeric field."""

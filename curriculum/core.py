@@ -3,7 +3,8 @@
     from curriculum import Curriculum, CurriculumConfig
     cur = Curriculum(num_prompts=N, config=CurriculumConfig(policy="adaptive"), seed=0, prior=None)
     ids = cur.propose(64)              # 64 distinct prompt ids, np.int64
-    cur.observe(prompt_ids, rewards)   # flat arrays, one entry per rollout, rewards in [0, 1]
+    report = cur.observe(prompt_ids, rewards)   # flat arrays, one entry per rollout, rewards in [0, 1]
+    report.calibration()               # the predictions made before these groups were seen, scored
     cur.observe_counts(ids, n, s)      # or counted per prompt: distinct ids, rollouts, successes
     cur.predict(ids)                   # pass rate now, also for prompts not seen for a while
     cur.stats()                        # dict[str, float] for logging
@@ -20,8 +21,9 @@ import hashlib
 import json
 import math
 import numbers
+from collections.abc import Callable
 from statistics import NormalDist
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -35,7 +37,7 @@ from .statecheck import INT32_MAX, INT64_MAX, POSITION_MAX, check_keys, read_arr
 from .streams import GroupedStreams
 from .tracker import PassRateTracker, aggregate
 
-FORMAT_VERSION = 3  # 2: generator states in the state dict; 3: the adaptive walk's cursor
+FORMAT_VERSION = 4  # 2: generator states in the state dict; 3: the adaptive walk's cursor; 4: the ability from every group
 _PRIOR_BINS = 16
 _PENDING_CAP = 65536  # proposals awaiting feedback that are remembered (trainers lag one or two chunks)
 _MAX_ROLLOUTS = 2**24  # rollouts of one prompt in one observe_counts call: float32 counts are exact up to here
@@ -53,7 +55,16 @@ _CORE_KEYS = (
     "counters",
     "last",
 )  # and the parts' entries (tracker, ability, ...)
-_LAST_KEYS = ("informative_ratio", "pred_abs_error", "groups")
+CALIBRATION_KEYS = (
+    "calibration_bias",
+    "brier",
+    "calibration_bias_first",
+    "brier_first",
+    "calibration_bias_revisit",
+    "brier_revisit",
+)
+"""The calibration figures of the last step in `stats()` (see `StepReport.calibration`)."""
+_LAST_KEYS = ("informative_ratio", "pred_abs_error", "groups", "first_visits", *CALIBRATION_KEYS)
 
 
 def _resolve_prior(prior: Any, num_prompts: int, prior_type: str) -> tuple[str, np.ndarray | None]:
@@ -81,6 +92,31 @@ def _int_at_least(value: Any, low: int, name: str) -> int:
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral) or value < low:
         raise ValueError(f"{name} must be an int >= {low}, got {type(value).__name__} {value!r}")
     return int(value)
+
+
+class StepReport(NamedTuple):
+    """What one observe learned, per distinct prompt observed (U,), sorted by id: the pass rate predicted *before*
+    the group was seen, the group's observed pass rate, and whether it was the prompt's first visit. The one
+    honest test of the predictions (`calibration`), and what a trainer logs and records."""
+
+    ids: np.ndarray  # (U,) int64
+    predicted: np.ndarray  # (U,) float64
+    observed: np.ndarray  # (U,) float64, successes / rollouts
+    first_visit: np.ndarray  # (U,) bool
+
+    @classmethod
+    def empty(cls) -> StepReport:
+        return cls(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, bool))
+
+    def calibration(self) -> dict[str, float]:
+        """Bias (mean predicted - observed) and Brier score (mean squared difference) over all groups, first
+        visits and revisits (NaN where there were none)."""
+        out: dict[str, float] = {}
+        for suffix, rows in (("", slice(None)), ("_first", self.first_visit), ("_revisit", ~self.first_visit)):
+            diff = (self.predicted - self.observed)[rows]
+            out[f"calibration_bias{suffix}"] = float(diff.mean()) if diff.size else math.nan
+            out[f"brier{suffix}"] = float((diff**2).mean()) if diff.size else math.nan
+        return out
 
 
 class Curriculum:
@@ -120,11 +156,15 @@ class Curriculum:
         self.step = 0  # observe() calls with data: the clock of drift and decay
         self.proposals = 0  # propose() calls: the counter of the random draws
         self.counters = {"rollouts": 0, "successes": 0, "groups": 0, "informative_groups": 0, "prompts_seen": 0}
-        self.last = {"informative_ratio": math.nan, "pred_abs_error": math.nan, "groups": 0}
+        self.last: dict[str, Any] = {k: math.nan for k in _LAST_KEYS} | {"groups": 0, "first_visits": 0}
         self.band_cache = np.zeros(0, dtype=np.int64)  # (<= band_cache,) most recent first
-        self.last_calibration = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0))  # see observe()
+        self.last_report = StepReport.empty()  # what the last observe learned (also returned by it)
         self._scratch = np.zeros(self.num_prompts, dtype=bool)  # [N] all False between calls
         self.pending = np.zeros(0, dtype=np.int64)  # (<= _PENDING_CAP,) proposed, not yet observed
+        self.oracle: Callable[[np.ndarray], np.ndarray] | None = None
+        """For ablations only: ids (U,) -> their true pass rates now. The adaptive walk then keeps prompts by these
+        instead of its predictions, so its gain over its own is the most any better prediction could add. Not part
+        of the state; nothing else reads it."""
         self._propose_rng = SavedRNG(self.seed, 0x9E)  # proposals' draws, in order (state in state_dict)
         self._observe_rng = SavedRNG(self.seed, 0x9F)  # the policies' draws after an observe (re-probes)
 
@@ -144,27 +184,34 @@ class Curriculum:
         self.pending = np.concatenate([self.pending, ids])[-_PENDING_CAP:]
         return shuffled(ids, rng)
 
-    def observe(self, prompt_ids: Any, rewards: Any) -> None:
-        """Fold one step of results in: one entry per rollout (a group of G rollouts = G entries)."""
+    def observe(self, prompt_ids: Any, rewards: Any) -> StepReport:
+        """Fold one step of results in: one entry per rollout (a group of G rollouts = G entries). Returns what the
+        step learned (`StepReport`: the prediction made before each group was seen, and its outcome)."""
         ids, rew = self._check_observation(prompt_ids, rewards)
         if ids.size:
-            self._absorb(*aggregate(ids, rew >= self.config.success_threshold))
+            uniq, n, s = aggregate(ids, rew >= self.config.success_threshold)
+            self._check_rollout_cap(uniq, n)
+            return self._absorb(uniq, n, s)
+        return StepReport.empty()
 
-    def observe_counts(self, prompt_ids: Any, rollouts: Any, successes: Any) -> None:
+    def observe_counts(self, prompt_ids: Any, rollouts: Any, successes: Any) -> StepReport:
         """Fold in one step counted per prompt: distinct ids, with the rollouts and the successes of each (ints,
         0 <= successes <= rollouts; prompts with 0 rollouts are skipped). The same as `observe` with every rollout
         spelled out (a success: reward >= success_threshold), without re-counting what a trainer counted already."""
         uniq, n, s = self._check_counts(prompt_ids, rollouts, successes)
         if uniq.size:
-            self._absorb(uniq, n, s)
+            self._check_rollout_cap(uniq, n)
+            return self._absorb(uniq, n, s)
+        return StepReport.empty()
 
-    def observe_counts_unchecked(self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray) -> None:
+    def observe_counts_unchecked(self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray) -> StepReport:
         """`observe_counts` for a caller that built the counts itself (the trainer): (U,) int64 each, ids sorted,
         distinct and in range, 1 <= n, 0 <= s <= n; nothing is checked (a dozen numpy routines fewer per step)."""
         if uniq.size:
-            self._absorb(uniq, n, s)
+            return self._absorb(uniq, n, s)
+        return StepReport.empty()
 
-    def _absorb(self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray) -> None:
+    def _absorb(self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray) -> StepReport:
         """One step of per-prompt counts: (U,) sorted distinct ids, rollouts >= 1, successes (int64 each)."""
         self.step += 1
         if self.pending.size:
@@ -174,26 +221,31 @@ class Curriculum:
         solved = self.ability.update(uniq, n, s, past, attempts, last_seen, self.step)
         self.tracker.update(uniq, n, s, self.step, past, attempts)
         self.policy.after_observe(self, uniq, solved)  # pools, band cache
-        self._count(uniq, n, s, attempts, solved)
+        return self._count(uniq, n, s, attempts, solved)
 
     def observe_rng(self) -> np.random.Generator:
         """The random generator of the policies' draws after an observe (its state is part of the state dict)."""
         return self._observe_rng.generator
 
-    def _count(self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray, attempts: np.ndarray, solved: Solved) -> None:
+    def _count(self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray, attempts: np.ndarray, solved: Solved) -> StepReport:
         rate = s / n  # (U,) observed pass rate
         informative = int(np.count_nonzero((rate > 0.0) & (rate < 1.0)))
-        self.counters["prompts_seen"] += int(np.count_nonzero(attempts == 0))
+        first = attempts == 0
+        self.counters["prompts_seen"] += int(np.count_nonzero(first))
         self.counters["rollouts"] += int(n.sum())
         self.counters["successes"] += int(s.sum())
         self.counters["groups"] += int(uniq.size)
         self.counters["informative_groups"] += informative
-        self.last_calibration = (uniq, solved.before, rate)  # (U,) sorted ids, pass rate predicted before, observed
+        report = StepReport(ids=uniq, predicted=solved.before, observed=rate, first_visit=first)
+        self.last_report = report
         self.last = {
             "informative_ratio": informative / uniq.size,
             "pred_abs_error": float(np.abs(solved.before - rate).sum() / uniq.size),
             "groups": int(uniq.size),
+            "first_visits": int(np.count_nonzero(first)),
+            **report.calibration(),
         }
+        return report
 
     def predict(self, ids: Any) -> np.ndarray:
         """Estimated pass rate now (float64), for any prompts, seen or not."""
@@ -222,6 +274,7 @@ class Curriculum:
             "informative_ratio": self.last["informative_ratio"],
             "informative_ratio_total": c["informative_groups"] / c["groups"] if c["groups"] else math.nan,
             "pred_abs_error": self.last["pred_abs_error"],
+            **{k: self.last[k] for k in CALIBRATION_KEYS},
             "step": float(self.step),
         }
 
@@ -230,7 +283,7 @@ class Curriculum:
         return self.ability.posterior(ids, self.tracker.attempts[ids], self.tracker.last_step[ids], self.step)
 
     def predict_unchecked(self, ids: np.ndarray) -> np.ndarray:
-        return probit(*self.posterior_unchecked(ids))
+        return self.ability.predict(ids, self.tracker.attempts[ids], self.tracker.last_step[ids], self.step)
 
     def verdicts(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(confidently below exclude_below, confidently above retire_above) for each prompt now.
@@ -245,14 +298,14 @@ class Curriculum:
         if rows.size == 0:
             return excluded, retired
         ids, s, n = ids[rows], s[rows], n[rows]
-        lab = self.ability._label(ids)
-        nodes, log_prior = self.ability.prior_grid(ids, lab)  # (U or 1, K)
+        lab = self.ability.label_of(ids)
+        nodes, log_prior = self.ability.prior_grid(ids, lab, flat=True)  # (U or 1, K)
         dt = (self.step - self.tracker.last_step[ids]).astype(np.float64)
         # uncertainty of the shift since the prompt was seen (not of theta's arbitrary origin): at most the
         # ability's process noise accumulated since, plus the prompt's own drift
         shift_var = np.minimum(self.ability.theta_var, self.config.ability_drift * dt) + self.config.prompt_drift * dt
         w = grid_posterior(s, n, nodes, log_prior, self.ability.anchor[ids].astype(np.float64))  # (U, K)
-        now = (self.ability.theta - self.ability.offset[lab])[:, None] - nodes  # (U, K) pass-rate logit now
+        now = self.ability.level()[lab][:, None] - nodes  # (U, K) pass-rate logit now
         low, high = tail_masses(w, now, self._z * np.sqrt(shift_var), self.ability.logit_low, self.ability.logit_high)
         excluded[rows] = low >= self.config.confidence
         retired[rows] = high >= self.config.confidence
@@ -407,6 +460,16 @@ class Curriculum:
                 )
         return ids, n.astype(np.int64, copy=False), s.astype(np.int64, copy=False)
 
+    def _check_rollout_cap(self, uniq: np.ndarray, n: np.ndarray) -> None:
+        cap = self.config.max_rollouts_per_prompt
+        if n.max() > cap:
+            worst = int(np.argmax(n))
+            raise ValueError(
+                f"prompt {int(uniq[worst])} has {int(n[worst])} rollouts in one step, more than max_rollouts_per_prompt"
+                f"={cap}: pass each step's own rollouts (not cumulative counts), or raise max_rollouts_per_prompt "
+                "if your groups really are that large"
+            )
+
     # ---- checkpoint ------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """Plain numpy arrays and Python scalars/strings: safe to write as npz + JSON, no pickle."""
@@ -515,16 +578,17 @@ class Curriculum:
 
 
 def _check_last(last: dict[str, Any]) -> None:
-    """The last step's statistics: ratios in [0, 1] (NaN before the first observation), a group count."""
+    """The last step's statistics: ratios in [0, 1], biases in [-1, 1] (NaN where nothing was measured), counts."""
     if sorted(last) != sorted(_LAST_KEYS):
         raise ValueError(f"curriculum state entry 'last' must hold {sorted(_LAST_KEYS)}, got {sorted(last)}")
-    for key in ("informative_ratio", "pred_abs_error"):
-        value = last[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not (math.isnan(value) or 0 <= value <= 1):
-            raise ValueError(f"curriculum state entry 'last' has {key}={value!r}, expected a number in [0, 1] or NaN")
-    groups = last["groups"]
-    if isinstance(groups, bool) or not isinstance(groups, int) or not 0 <= groups <= INT64_MAX:
-        raise ValueError(f"curriculum state entry 'last' has groups={groups!r}, expected an int >= 0")
+    for key in ("informative_ratio", "pred_abs_error", *CALIBRATION_KEYS):
+        value, low = last[key], -1.0 if key.startswith("calibration_bias") else 0.0
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (math.isnan(value) or low <= value <= 1):
+            raise ValueError(f"curriculum state entry 'last' has {key}={value!r}, expected a number in [{low:g}, 1] or NaN")
+    for key in ("groups", "first_visits"):
+        count = last[key]
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= INT64_MAX:
+            raise ValueError(f"curriculum state entry 'last' has {key}={count!r}, expected an int >= 0")
 
 
 def state_hash(sd: dict[str, Any]) -> str:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .ability import Solved, sigmoid
-from .permutation import derive_key, walk
+from .permutation import derive_key, domain_size, walk
 from .pools import ACTIVE, EXCLUDED, RETIRED, UNSEEN, distinct_sorted
 from .statecheck import POSITION_MAX, read_array, read_ids, read_int
 from .streams import Stream
@@ -251,12 +251,16 @@ class BandPolicy:
 
 class AdaptivePolicy(UniformPolicy):
     """Walk the pool epoch by epoch (each prompt comes up once an epoch, in a fresh shuffled order) and keep each
-    prompt that comes up with the probability that its next group is informative at today's predicted pass rate
-    (a posterior draw), never below a floor: `keep_floor` for prompts predicted beyond reach, `retention` for
-    prompts predicted mastered. Uninformative prompts are mostly skipped, yet every prompt stays reachable, and a
-    prompt is drawn at most once an epoch, so revisits are spaced by the pool's own size. O(k) per call: at most
-    `candidate_mult * k` prompts are scanned; if fewer than k are kept, the most informative of the scanned fill up.
-    The epoch order and its cursor (the whole state) are uniform's: it walks the same stream, skipping."""
+    prompt that comes up with the probability that its next group is informative at today's predicted pass rate:
+    a posterior draw for an observed prompt, the mean over its label's population for an unseen one. Prompts
+    predicted mastered are kept at least at `retention`, so solved skills keep being practised. Prompts predicted
+    beyond reach (below `exclude_below`) are not kept by that rule: a budget of `reprobe_share` of every batch
+    re-probes them, the first skipped ones in walk order, so a pool mostly out of reach cannot flood the batch and
+    every prompt stays reachable. A prompt is drawn at most once an epoch, and an epoch is as short as the skipping
+    makes it: where much of the pool is skipped, the learnable prompts come back sooner (`revisit_gap` bounds how
+    soon). O(k) per call: at most `_WALK_ROUNDS * candidate_mult * k` prompts are scanned; if fewer than k are taken,
+    the most informative of the scanned fill up. The epoch order and its cursor (the whole state) are uniform's: it
+    walks the same stream, skipping."""
 
     name = "adaptive"
 
@@ -265,29 +269,32 @@ class AdaptivePolicy(UniformPolicy):
         start = self.stream.cursor
         scan = min(n, _WALK_ROUNDS * cfg.candidate_mult * k)
         cand, end = walk(start, scan, n, key)  # (C,) the next prompts to come up
-        usable = first_occurrence(cand)  # a scan across an epoch boundary can meet an id twice
+        m = domain_size(n)  # a scan across an epoch boundary can meet an id twice; within one epoch it cannot
+        usable = first_occurrence(cand) if start // m != (end - 1) // m else np.ones(cand.size, dtype=bool)
         if cur.pending.size:  # a trainer proposes the next chunk before the last one's feedback: no repeats
             usable &= ~cur.is_member(cand, cur.pending)
+        if cfg.revisit_gap:
+            seen = cur.tracker.attempts[cand] > 0
+            usable &= ~seen | (cur.step - cur.tracker.last_step[cand] >= cfg.revisit_gap)
+        quota = int(cfg.reprobe_share * k + rng.random())  # stochastic rounding: the share holds on average
         weight = np.zeros(cand.size)  # (C,) probability of keeping, filled round by round
-        keep = np.zeros(cand.size, dtype=bool)
+        keep, beyond = np.zeros(cand.size, dtype=bool), np.zeros(cand.size, dtype=bool)
         step = cfg.candidate_mult * k
         for lo in range(0, cand.size, step):  # score only as far as needed: most calls stop after one round
             part = slice(lo, lo + step)
-            m, v = cur.posterior_unchecked(cand[part])
-            p = sigmoid(m + cfg.thompson_scale * np.sqrt(v) * rng.standard_normal(m.size))
-            floor = np.where(p < cfg.target, cfg.keep_floor, cfg.retention)
-            weight[part] = np.maximum(informativeness(p, cur.group_size()) ** cfg.keep_power, floor)
-            keep[part] = usable[part] & (rng.random(m.size) < weight[part])
-            if np.count_nonzero(keep) >= k:
+            weight[part], beyond[part] = keep_weights(cur, cand[part], rng)
+            keep[part] = usable[part] & (rng.random(weight[part].size) < weight[part])
+            taken = take_in_order(keep, usable & beyond, quota)
+            if np.count_nonzero(taken) >= k:
                 break
-        kept = np.flatnonzero(keep)
-        if kept.size >= k:  # stop right after the k-th kept prompt: the rest comes up next call
-            self.stream.cursor = walk(start, int(kept[k - 1]) + 1, n, key)[1]
-            return cand[kept[:k]]
+        order = np.flatnonzero(taken)
+        if order.size >= k:  # stop right after the k-th taken prompt: the rest comes up next call
+            self.stream.cursor = walk(start, int(order[k - 1]) + 1, n, key)[1]
+            return cand[order[:k]]
         self.stream.cursor = end
-        rest = np.flatnonzero(usable & ~keep)  # scanned and skipped: the most informative of them fill up
-        fill = rest[np.argsort(-weight[rest], kind="stable")[: k - kept.size]]
-        chosen = cand[np.concatenate([kept, fill])]
+        rest = np.flatnonzero(usable & ~taken)  # scanned and skipped: the most informative of them fill up
+        fill = rest[np.argsort(-weight[rest], kind="stable")[: k - order.size]]
+        chosen = cand[np.concatenate([order, fill])]
         if chosen.size < k:
             chosen = np.concatenate([chosen, cur.any_other(k - chosen.size, chosen, rng)])
         return chosen
@@ -296,6 +303,35 @@ class AdaptivePolicy(UniformPolicy):
         """Observed prompts go where their verdict says (for the statistics: the walk keeps every pool in reach)."""
         conf = cur.config.confidence
         cur.pools.assign(uniq, np.where(solved.high >= conf, RETIRED, np.where(solved.low >= conf, EXCLUDED, ACTIVE)))
+
+
+def keep_weights(cur: Curriculum, ids: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(U,) the walk's probability of keeping each prompt as it comes up, and whether it is predicted beyond reach
+    (those get weight 0: only the re-probe budget draws them)."""
+    cfg, group = cur.config, cur.group_size()
+    if cur.oracle is not None:  # the ablations' ceiling: the same rule at the true pass rates
+        p = np.asarray(cur.oracle(ids), dtype=np.float64)
+        info = informativeness(p, group) ** cfg.keep_power
+        beyond = p < cfg.exclude_below
+        return np.where(beyond, 0.0, np.where(p >= cfg.target, np.maximum(info, cfg.retention), info)), beyond
+    m, v = cur.posterior_unchecked(ids)
+    p = sigmoid(m + cfg.thompson_scale * np.sqrt(v) * rng.standard_normal(ids.size))  # (U,) a posterior draw
+    info = informativeness(p, group)
+    beyond = m < cur.ability.logit_low  # (U,) the posterior median of the pass rate is below exclude_below
+    unseen = cur.tracker.attempts[ids] == 0
+    if cur.prior_type != "pass_rate" and unseen.any():  # an unseen prompt: its label's population decides
+        lab = cur.ability.label_of(ids[unseen])
+        table = cur.ability.unseen_table(cur.step, group)
+        info[unseen], p[unseen], beyond[unseen] = table.informativeness[lab], table.pass_rate[lab], table.beyond[lab]
+    weight = np.where(p >= cfg.target, np.maximum(info**cfg.keep_power, cfg.retention), info**cfg.keep_power)
+    return np.where(beyond, 0.0, weight), beyond
+
+
+def take_in_order(keep: np.ndarray, reprobe: np.ndarray, quota: int) -> np.ndarray:
+    """(C,) the prompts taken, in walk order: every kept one, and the first `quota` re-probe candidates."""
+    if quota <= 0:
+        return keep.copy()
+    return keep | (reprobe & (np.cumsum(reprobe) <= quota))
 
 
 def first_occurrence(ids: np.ndarray) -> np.ndarray:

@@ -422,6 +422,20 @@ def test_counts_that_overflow_or_exceed_the_trackers_range_are_refused(rollouts,
     assert (cur.tracker.attempts >= 0).all()
 
 
+@pytest.mark.parametrize("how", ["counts", "rollouts"])
+def test_more_rollouts_of_one_prompt_in_a_step_than_the_cap_are_refused_naming_the_prompt(how: str) -> None:
+    cur = Curriculum(10, CurriculumConfig(max_rollouts_per_prompt=16), seed=0)
+    before = state_hash(cur.state_dict())
+    with pytest.raises(ValueError, match="prompt 3 has 17 rollouts in one step, more than max_rollouts_per_prompt=16"):
+        if how == "counts":
+            cur.observe_counts([1, 3], [8, 17], [2, 5])
+        else:
+            cur.observe(np.repeat([1, 3], [8, 17]), np.zeros(25))
+    assert state_hash(cur.state_dict()) == before
+    cur.observe_counts([1, 3], [8, 16], [2, 5])  # at the cap: fine
+    assert CurriculumConfig().max_rollouts_per_prompt >= 4096, "the default is beyond any honest group"
+
+
 def test_large_but_sane_counts_are_fine() -> None:
     cur = Curriculum(4, seed=0)
     cur.observe_counts(np.array([1, 2], dtype=np.uint64), np.array([1000, 8], dtype=np.uint16), np.array([3, 8]))
@@ -451,7 +465,9 @@ def test_large_but_sane_counts_are_fine() -> None:
         ("success_threshold", -0.5, "success_threshold"),
         ("success_threshold", math.nan, "success_threshold"),
         ("explore_frac", math.nan, "explore_frac"),
-        ("keep_floor", math.nan, "keep_floor"),
+        ("reprobe_share", math.nan, "reprobe_share"),
+        ("reprobe_share", 1.5, "reprobe_share"),
+        ("revisit_gap", -1, "revisit_gap"),
         ("revisit_min_gap", -1, "revisit_min_gap"),
         ("revisit_min_gap", 2.5, "revisit_min_gap must be an int"),
         ("candidate_mult", 2.5, "candidate_mult must be an int"),

@@ -18,7 +18,7 @@ def test_simulate_prints_a_table_and_writes_json(tmp_path, capsys) -> None:
     table = capsys.readouterr().out
     assert "| mixed | adaptive |" in table and "| mixed | uniform |" in table
     results = json.loads(out.read_text())["results"]["mixed"]
-    assert set(results) == set(POLICIES)
+    assert set(results) == {*POLICIES, "oracle"}
 
 
 def test_an_unknown_scenario_is_an_error_naming_the_valid_ones(capsys) -> None:

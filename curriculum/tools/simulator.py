@@ -16,6 +16,11 @@ Metrics (per policy, averaged over seeds):
 - stale_err_model / stale_err_last / stale_err_rolling: mean |estimate - true p| for draws of prompts
   last drawn >= `stale_gap` steps earlier: the ability model's prediction vs the last observed group
   pass rate vs the rolling tracker's rate
+- first_* / revisit_*: squared error and bias of the prediction made before each group was rolled out, against
+  the true pass rate, on first visits and on revisits, beside the same for a reference anyone would write (each
+  label's mean pass rate over the last 10 steps' groups; `RecentLabelMean`); ability_*_third: the curriculum's
+  ability averaged over the first and the last third of the steps (the true one rises by `ability_gain`)
+- policy "oracle": the adaptive walk told the true pass rates, the bar for what any prediction could reach
 """
 
 from __future__ import annotations
@@ -35,6 +40,9 @@ from curriculum.config import POLICIES, CurriculumConfig
 from curriculum.core import Curriculum
 
 IMPOSSIBLE, MASTERED = 0.05, 0.95
+ORACLE = "oracle"
+"""A policy of the simulator only: the adaptive walk told the true pass rates (`Curriculum.oracle`)."""
+SIM_POLICIES = (*POLICIES, ORACLE)
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,14 @@ SCENARIOS: dict[str, Scenario] = {
             "labels_once", "large mixed pool seen about once, 5 noisy levels", 20000, 300, make_pool=_mixed, labels="level"
         ),
         Scenario(
+            "single_pass",
+            "one pass over 24,000 prompts, ability rising, 5 noisy levels",
+            24000,
+            375,
+            make_pool=_mixed,
+            labels="level",
+        ),
+        Scenario(
             "mostly_hard", "80% of prompts beyond reach, ~5 epochs", 2000, 160, make_pool=_mostly_hard, ability_gain=(4.0,)
         ),
         Scenario(
@@ -113,43 +129,71 @@ def _labels(sc: Scenario, rng: np.random.Generator, d: np.ndarray, skill: np.nda
     return 1 + np.digitize(noisy, np.quantile(noisy, [0.2, 0.4, 0.6, 0.8]))
 
 
+class RecentLabelMean:
+    """The reference a newcomer would write: each label's pass rate predicted as the mean observed pass rate of its
+    groups in the last `window` steps (the pool's, for a label with none; 0.5 before any)."""
+
+    def __init__(self, num_labels: int, window: int = 10) -> None:
+        self.num_labels, self.window = num_labels, window
+        self.steps: list[tuple[np.ndarray, np.ndarray]] = []  # per step: (L,) successes, (L,) rollouts
+
+    def predict(self, labels: np.ndarray) -> np.ndarray:
+        if not self.steps:
+            return np.full(labels.size, 0.5)
+        s = sum(x for x, _ in self.steps)
+        n = sum(y for _, y in self.steps)
+        pool = s.sum() / n.sum()
+        rate = np.where(n > 0, s / np.maximum(n, 1), pool)
+        return rate[labels]
+
+    def observe(self, labels: np.ndarray, successes: np.ndarray, rollouts: int) -> None:
+        s = np.bincount(labels, weights=successes, minlength=self.num_labels)
+        n = np.bincount(labels, minlength=self.num_labels) * float(rollouts)
+        self.steps = [*self.steps, (s, n)][-self.window :]
+
+
+_ACC_KEYS = (
+    "informative", "impossible", "repeat_impossible", "mastered", "draws", "err_all",
+    "stale", "err_model", "err_last", "err_rolling",
+    "pool_stale", "pool_model", "pool_last", "pool_model_sq", "pool_last_sq",
+    "first", "first_sq_model", "first_sq_ref", "first_bias_model", "first_bias_ref",
+    "revisit", "revisit_sq_model", "revisit_sq_ref", "revisit_sq_last", "revisit_bias_model",
+)  # fmt: skip
+
+
 def run_one(sc: Scenario, policy: str, seed: int, config: CurriculumConfig | None = None) -> dict[str, float]:
     rng = np.random.default_rng([seed, 7])
     d, skill = sc.make_pool(rng, sc.num_prompts)
     prior = _labels(sc, rng, d, skill)
-    cfg = (config or CurriculumConfig()).replace(policy=policy)
+    cfg = (config or CurriculumConfig()).replace(policy="adaptive" if policy == ORACLE else policy)
     cur = Curriculum(sc.num_prompts, cfg, seed=seed, prior=prior)
     start, gain = np.asarray(sc.ability_start), np.asarray(sc.ability_gain)
+    clock = [0]  # the step the oracle answers for
+    if policy == ORACLE:  # the walk at the true pass rates: what no prediction can beat
+        cur.oracle = lambda ids: sigmoid((start + gain * clock[0] / sc.steps)[skill[ids]] - d[ids])
+    ref_labels = np.unique(prior, return_inverse=True)[1] if prior is not None else np.zeros(sc.num_prompts, np.int64)
+    reference = RecentLabelMean(int(ref_labels.max()) + 1)
     last_step = np.full(sc.num_prompts, -1, dtype=np.int64)  # simulator bookkeeping, not the curriculum's
     last_rate = np.zeros(sc.num_prompts)
     flagged = np.zeros(sc.num_prompts, dtype=bool)  # drawn before while near-impossible
-    acc = {
-        k: 0.0
-        for k in (
-            "informative",
-            "impossible",
-            "repeat_impossible",
-            "mastered",
-            "draws",
-            "stale",
-            "err_model",
-            "err_last",
-            "err_rolling",
-            "err_all",
-            "pool_stale",
-            "pool_model",
-            "pool_last",
-            "pool_model_sq",
-            "pool_last_sq",
-        )
-    }
+    acc = dict.fromkeys(_ACC_KEYS, 0.0)
+    ability = []  # (steps,) the curriculum's ability after each step
     t0 = time.perf_counter()
     for t in range(sc.steps):
+        clock[0] = t
         ids = cur.propose(sc.batch)
         p = sigmoid((start + gain * t / sc.steps)[skill[ids]] - d[ids])  # (k,) true pass rates now
         succ = rng.binomial(sc.group, p)  # (k,)
+        pred, ref = cur.predict(ids), reference.predict(ref_labels[ids])  # both before the outcome is seen
+        first = last_step[ids] < 0
+        for name, rows in (("first", first), ("revisit", ~first)):
+            acc[name] += int(rows.sum())
+            acc[f"{name}_sq_model"] += float(((pred - p)[rows] ** 2).sum())
+            acc[f"{name}_sq_ref"] += float(((ref - p)[rows] ** 2).sum())
+            acc[f"{name}_bias_model"] += float((pred - p)[rows].sum())
+        acc["first_bias_ref"] += float((ref - p)[first].sum())
+        acc["revisit_sq_last"] += float(((last_rate[ids] - p)[~first] ** 2).sum())
         stale = (last_step[ids] >= 0) & (t - last_step[ids] >= sc.stale_gap)
-        pred = cur.predict(ids)
         acc["err_all"] += float(np.abs(pred - p).sum())
         acc["stale"] += int(stale.sum())
         acc["err_model"] += float(np.abs(pred - p)[stale].sum())
@@ -164,38 +208,66 @@ def run_one(sc: Scenario, policy: str, seed: int, config: CurriculumConfig | Non
         flagged[ids[impossible]] = True
         last_step[ids], last_rate[ids] = t, succ / sc.group
         if t % 10 == 9:  # the whole pool's stale prompts, free of the sampler's selection bias
-            old = np.flatnonzero((last_step >= 0) & (t - last_step >= sc.stale_gap))
-            p_old = sigmoid((start + gain * t / sc.steps)[skill[old]] - d[old])
-            acc["pool_stale"] += old.size
-            err_model, err_last = cur.predict(old) - p_old, last_rate[old] - p_old
-            acc["pool_model"] += float(np.abs(err_model).sum())
-            acc["pool_last"] += float(np.abs(err_last).sum())
-            acc["pool_model_sq"] += float((err_model**2).sum())
-            acc["pool_last_sq"] += float((err_last**2).sum())
+            _pool_stale(acc, cur, t, sc, last_step, last_rate, start, gain, skill, d)
         rewards = (np.arange(sc.group)[None, :] < succ[:, None]).astype(np.float64)  # (k, G)
         cur.observe(np.repeat(ids, sc.group), rewards.ravel())
-    draws, stale_n = acc["draws"], max(acc["stale"], 1.0)
+        reference.observe(ref_labels[ids], succ, sc.group)
+        ability.append(cur.stats()["ability"])
+    return _metrics(acc, ability, sc) | {"seconds": time.perf_counter() - t0}
+
+
+def _pool_stale(acc, cur, t, sc, last_step, last_rate, start, gain, skill, d) -> None:  # noqa: ANN001
+    old = np.flatnonzero((last_step >= 0) & (t - last_step >= sc.stale_gap))
+    p_old = sigmoid((start + gain * t / sc.steps)[skill[old]] - d[old])
+    acc["pool_stale"] += old.size
+    err_model, err_last = cur.predict(old) - p_old, last_rate[old] - p_old
+    acc["pool_model"] += float(np.abs(err_model).sum())
+    acc["pool_last"] += float(np.abs(err_last).sum())
+    acc["pool_model_sq"] += float((err_model**2).sum())
+    acc["pool_last_sq"] += float((err_last**2).sum())
+
+
+def _metrics(acc: dict[str, float], ability: list[float], sc: Scenario) -> dict[str, float]:
+    def ratio(num: str, den: str, root: bool = False) -> float:
+        if not acc[den]:
+            return math.nan
+        value = acc[num] / acc[den]
+        return math.sqrt(value) if root else value
+
+    third = max(len(ability) // 3, 1)
     return {
-        "informative": acc["informative"] / draws,
-        "impossible": acc["impossible"] / draws,
-        "repeat_impossible": acc["repeat_impossible"] / draws,
-        "mastered": acc["mastered"] / draws,
-        "pred_err": acc["err_all"] / draws,
-        "stale_share": acc["stale"] / draws,
-        "stale_err_model": acc["err_model"] / stale_n if acc["stale"] else math.nan,
-        "stale_err_last": acc["err_last"] / stale_n if acc["stale"] else math.nan,
-        "stale_err_rolling": acc["err_rolling"] / stale_n if acc["stale"] else math.nan,
-        "pool_stale_err_model": acc["pool_model"] / acc["pool_stale"] if acc["pool_stale"] else math.nan,
-        "pool_stale_err_last": acc["pool_last"] / acc["pool_stale"] if acc["pool_stale"] else math.nan,
-        "pool_stale_rmse_model": math.sqrt(acc["pool_model_sq"] / acc["pool_stale"]) if acc["pool_stale"] else math.nan,
-        "pool_stale_rmse_last": math.sqrt(acc["pool_last_sq"] / acc["pool_stale"]) if acc["pool_stale"] else math.nan,
-        "seconds": time.perf_counter() - t0,
+        "informative": ratio("informative", "draws"),
+        "impossible": ratio("impossible", "draws"),
+        "repeat_impossible": ratio("repeat_impossible", "draws"),
+        "mastered": ratio("mastered", "draws"),
+        "pred_err": ratio("err_all", "draws"),
+        "stale_share": ratio("stale", "draws"),
+        "stale_err_model": ratio("err_model", "stale"),
+        "stale_err_last": ratio("err_last", "stale"),
+        "stale_err_rolling": ratio("err_rolling", "stale"),
+        "pool_stale_err_model": ratio("pool_model", "pool_stale"),
+        "pool_stale_err_last": ratio("pool_last", "pool_stale"),
+        "pool_stale_rmse_model": ratio("pool_model_sq", "pool_stale", root=True),
+        "pool_stale_rmse_last": ratio("pool_last_sq", "pool_stale", root=True),
+        "first_share": ratio("first", "draws"),
+        "first_mse_model": ratio("first_sq_model", "first"),
+        "first_mse_ref": ratio("first_sq_ref", "first"),
+        "first_mse_ratio": acc["first_sq_model"] / acc["first_sq_ref"] if acc["first_sq_ref"] else math.nan,
+        "first_bias_model": ratio("first_bias_model", "first"),
+        "first_bias_ref": ratio("first_bias_ref", "first"),
+        "revisit_mse_model": ratio("revisit_sq_model", "revisit"),
+        "revisit_mse_ref": ratio("revisit_sq_ref", "revisit"),
+        "revisit_mse_last": ratio("revisit_sq_last", "revisit"),
+        "revisit_bias_model": ratio("revisit_bias_model", "revisit"),
+        "ability_first_third": float(np.mean(ability[:third])),
+        "ability_last_third": float(np.mean(ability[-third:])),
+        "true_ability_gain": float(np.mean(sc.ability_gain)),
     }
 
 
 def simulate(
     scenarios: list[str] | None = None,
-    policies: tuple[str, ...] = POLICIES,
+    policies: tuple[str, ...] = SIM_POLICIES,
     seeds: int = 3,
     config: CurriculumConfig | None = None,
     progress: bool = True,
@@ -240,23 +312,37 @@ COLUMNS = [
     ("impossible", "impossible"),
     ("repeat_impossible", "repeat imposs."),
     ("mastered", "mastered"),
-    ("pred_err", "pred err"),
-    ("stale_err_model", "stale err (model)"),
-    ("stale_err_last", "stale err (last obs)"),
-    ("stale_err_rolling", "stale err (rolling)"),
-    ("pool_stale_err_model", "pool stale err (model)"),
-    ("pool_stale_err_last", "pool stale err (last obs)"),
+    ("first_share", "first visits"),
     ("pool_stale_rmse_model", "pool stale rmse (model)"),
     ("pool_stale_rmse_last", "pool stale rmse (last obs)"),
 ]
+"""What each policy draws."""
+
+PREDICTION_COLUMNS = [
+    ("first_mse_model", "first visits: MSE"),
+    ("first_mse_ref", "MSE of the recent label mean"),
+    ("first_mse_ratio", "ratio"),
+    ("first_bias_model", "bias"),
+    ("first_bias_ref", "bias of the recent label mean"),
+    ("revisit_mse_model", "revisits: MSE"),
+    ("revisit_mse_ref", "MSE of the recent label mean"),
+    ("revisit_mse_last", "MSE of the last observed rate"),
+    ("revisit_bias_model", "bias"),
+    ("ability_first_third", "ability: first third"),
+    ("ability_last_third", "last third"),
+]
+"""How well the curriculum predicts the true pass rate of each group before it is rolled out, against a per-label
+mean of the last 10 steps' groups (the pool's mean without labels)."""
 
 
-def format_table(results: dict[str, dict[str, dict[str, float]]]) -> str:
-    head = "| scenario | policy | " + " | ".join(c[1] for c in COLUMNS) + " |"
-    lines = [head, "|" + "---|" * (len(COLUMNS) + 2)]
+def format_table(results: dict[str, dict[str, dict[str, float]]], columns: list[tuple[str, str]] | None = None) -> str:
+    columns = COLUMNS if columns is None else columns
+    head = "| scenario | policy | " + " | ".join(c[1] for c in columns) + " |"
+    lines = [head, "|" + "---|" * (len(columns) + 2)]
     for s, per_policy in results.items():
         for p, m in per_policy.items():
-            cells = [f"{m[k]:.3f}" if not math.isnan(m[k]) else "-" for k, _ in COLUMNS]
+            cells = [f"{m[k]:+.3f}" if "bias" in k else f"{m[k]:.3f}" if not math.isnan(m[k]) else "-" for k, _ in columns]
+            cells = [c if c not in ("+nan", "nan") else "-" for c in cells]
             lines.append(f"| {s} | {p} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
