@@ -14,17 +14,25 @@ flattened to "/"-joined keys. Scalars keep their exact type and bits (floats as 
 scalars as 0-d arrays) so a reloaded state hashes (`curriculum.state_hash`) exactly like the saved one.
 Files are written to a temporary name and renamed, so a crash never leaves half a state.
 
-    save_state(folder, curriculum, sampler, extra={"global_step": 40})
+    save_state(folder, curriculum, sampler, extra={"global_step": 40, "pool": pool_fingerprint(prompts)})
     mark_complete(folder)                               # after every other file of the checkpoint is written
+    rotate(output_dir, save_total_limit)                # then, and only then, older checkpoints may go
     last_complete_checkpoint(output_dir)                # the newest checkpoint-* that is complete, or None
-    meta = load_state(folder, curriculum, sampler)      # raises naming the fix on any mismatch
+    meta = load_state(folder, curriculum, sampler, pool=pool_fingerprint(prompts))  # raises naming the fix
+
+Under `save_total_limit`, rotation counts complete checkpoints only and runs after the newest is marked complete,
+so a crash at any point of a save leaves the last complete checkpoint in place; incomplete folders (a crash's
+leftovers) are deleted by the next rotation and never count as kept.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
-from collections.abc import Mapping
+import shutil
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +47,15 @@ STATE_JSON = "curriculum_state.json"
 COMPLETE = "checkpoint_complete.json"
 FORMAT = "rlvr-curriculum-state"
 FORMAT_VERSION = 1
+
+log = logging.getLogger(__name__)
+
+
+class CheckpointWriteError(RuntimeError):
+    """A checkpoint could not be written (a full disk, a folder gone); the message names the folder, the cause and the
+    last complete checkpoint to resume from."""
+
+    user_error = True  # the CLI prints it as a one-line error (exit 2), not a traceback
 
 
 # ---- flatten / unflatten -----------------------------------------------------------------------------
@@ -211,6 +228,59 @@ def last_complete_checkpoint(output_dir: str | os.PathLike) -> tuple[Path | None
     return None, skipped
 
 
+def rotate(
+    output_dir: str | os.PathLike, save_total_limit: int | None, protect: Iterable[str | os.PathLike] = ()
+) -> list[Path]:
+    """Keep the newest `save_total_limit` complete checkpoint-* folders of `output_dir` (and `protect`, e.g. the best
+    model's); delete older complete ones and every incomplete one. Call it only after the newest is marked complete.
+    Returns what was deleted. No limit (None or <= 0): nothing is deleted."""
+    if not save_total_limit or save_total_limit <= 0:
+        return []
+    keep = {Path(p).resolve() for p in protect}
+    complete = 0
+    deleted = []
+    for folder in checkpoints(output_dir):  # newest first
+        reason = incomplete_reason(folder)
+        if reason is None:
+            complete += 1
+            if complete <= save_total_limit or folder.resolve() in keep:
+                continue
+        else:
+            log.warning("deleting %s, an incomplete checkpoint (%s)", folder, reason)
+        shutil.rmtree(folder, ignore_errors=True)
+        deleted.append(folder)
+    return deleted
+
+
+def pool_fingerprint(prompts: Iterable[Any]) -> dict[str, Any]:
+    """The identity of a training pool: its size, a digest of its prompts in order, and one of them in any order (to
+    tell a reordered pool from another one). O(N), once."""
+    ordered, unordered, size = hashlib.sha256(), 0, 0
+    for prompt in prompts:
+        data = str(prompt).encode("utf-8", "surrogatepass")
+        ordered.update(len(data).to_bytes(8, "little") + data)
+        unordered = (unordered + int.from_bytes(hashlib.sha256(data).digest()[:8], "little")) % 2**64
+        size += 1
+    return {"prompts": size, "ordered": ordered.hexdigest()[:32], "unordered": f"{unordered:016x}"}
+
+
+def check_pool(saved: Mapping[str, Any] | None, pool: Mapping[str, Any] | None, folder: Path) -> None:
+    """Raise naming the fix when the checkpoint's pool is not this one (a checkpoint without a fingerprint passes)."""
+    if saved is None or pool is None or dict(saved) == dict(pool):
+        return
+    fix = (
+        "resume with the dataset the run started with (the same prompts in the same order), or start a fresh run "
+        "(drop resume / resume_from_checkpoint, or use a new output_dir)"
+    )
+    if saved.get("prompts") != pool.get("prompts"):
+        what = f"{saved.get('prompts')} prompts when saved, {pool.get('prompts')} now"
+    elif saved.get("unordered") == pool.get("unordered"):
+        what = "the same prompts in another order (was the dataset shuffled, sorted or split anew?)"
+    else:
+        what = "other prompts (same size; the curriculum's per-prompt estimates would belong to other prompts)"
+    raise ValueError(f"checkpoint {folder} was made on another training pool: {what}; {fix}")
+
+
 def read_state(folder: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
     """(meta, nested state) from `folder`; the arrays are loaded without pickle."""
     folder = Path(folder)
@@ -233,12 +303,15 @@ def read_state(folder: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Any
         raise ValueError(f"cannot read the curriculum state in {folder} ({type(err).__name__}: {err}); {fix}") from err
 
 
-def load_state(folder: str | os.PathLike, curriculum: Curriculum, sampler: CurriculumSampler) -> dict[str, Any]:
+def load_state(
+    folder: str | os.PathLike, curriculum: Curriculum, sampler: CurriculumSampler, pool: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Restore `curriculum` and `sampler` from `folder`; return the metadata. Raises naming the fix when the
-    checkpoint was made for a different dataset size or config, or when the restored state does not hash
-    like the saved one."""
+    checkpoint was made for another pool (`pool`: this one's `pool_fingerprint`), dataset size or config, or when
+    the restored state does not hash like the saved one."""
     meta, state = read_state(folder)
     folder = Path(folder)
+    check_pool(meta.get("pool"), pool, folder)
     if int(meta["num_prompts"]) != curriculum.num_prompts:
         raise ValueError(
             f"checkpoint {folder} has curriculum state for {meta['num_prompts']} prompts but train_dataset "

@@ -240,7 +240,7 @@ def test_a_resumed_run_continues_exactly_where_the_uninterrupted_run_went(tmp_pa
 def test_resuming_with_a_different_dataset_size_fails_before_training_naming_the_fix(tmp_path: Path) -> None:
     make_trainer(tmp_path, max_steps=2).train()
     other = make_trainer(tmp_path, dataset=plain_sums(40), max_steps=4)
-    with pytest.raises(ValueError, match="48 prompts but train_dataset has 40.*resume with the dataset"):
+    with pytest.raises(ValueError, match="another training pool: 48 prompts when saved, 40 now.*resume with the dataset"):
         other.train(resume_from_checkpoint=str(tmp_path / "checkpoint-2"))
     assert other.curriculum.step == 0
 
@@ -263,3 +263,110 @@ def test_resume_passes_over_an_incomplete_checkpoint_and_refuses_one_named_expli
         resumed.train(resume_from_checkpoint=True)
     assert "checkpoint-4: curriculum_state.npz is missing" in caplog.text
     assert steps == [2], "the curriculum resumed from checkpoint-2, the newest complete one"
+
+
+# ---- crash-safe saves, the pool's identity ---------------------------------------------------------------
+def fake_checkpoint(out: Path, step: int, complete: bool = True) -> Path:
+    folder = out / f"checkpoint-{step}"
+    folder.mkdir(parents=True)
+    cur, sampler = driven(steps=2)
+    save_state(folder, cur, sampler)
+    (folder / "model.safetensors").write_bytes(b"x" * step)
+    if complete:
+        mark_complete(folder)
+    return folder
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_rotation_keeps_the_newest_complete_checkpoints_and_deletes_incomplete_ones(tmp_path: Path, limit: int) -> None:
+    from rl.checkpoint import rotate
+
+    for step, complete in ((2, True), (4, True), (6, False), (8, True), (10, False)):
+        fake_checkpoint(tmp_path, step, complete)
+    deleted = rotate(tmp_path, limit)
+    kept = sorted(int(p.name.split("-")[1]) for p in tmp_path.glob("checkpoint-*"))
+    assert kept == [4, 8][-limit:], "incomplete folders never count as kept, whatever their step"
+    assert {p.name for p in deleted} >= {"checkpoint-6", "checkpoint-10"}
+    assert rotate(tmp_path, None) == [] and rotate(tmp_path, 0) == []
+
+
+def test_a_pool_of_other_prompts_or_in_another_order_is_told_apart(tmp_path: Path) -> None:
+    from rl.checkpoint import check_pool, pool_fingerprint
+
+    base = pool_fingerprint(["1+1=", "2+2=", "3+3="])
+    assert pool_fingerprint(["1+1=", "2+2=", "3+3="]) == base
+    check_pool(base, dict(base), tmp_path)  # the same pool passes
+    check_pool(None, base, tmp_path)  # a checkpoint made before fingerprints passes
+    with pytest.raises(ValueError, match="the same prompts in another order.*resume with the dataset the run started"):
+        check_pool(base, pool_fingerprint(["2+2=", "1+1=", "3+3="]), tmp_path)
+    with pytest.raises(ValueError, match="other prompts \\(same size"):
+        check_pool(base, pool_fingerprint(["1+1=", "2+2=", "3+4="]), tmp_path)
+    with pytest.raises(ValueError, match="3 prompts when saved, 2 now"):
+        check_pool(base, pool_fingerprint(["1+1=", "2+2="]), tmp_path)
+
+
+@pytest.mark.slow
+def test_resuming_onto_other_prompts_of_the_same_size_is_refused_before_training(tmp_path: Path) -> None:
+    make_trainer(tmp_path, max_steps=2).train()
+    ds = plain_sums()
+    other = Dataset.from_dict({"prompt": [p + " " for p in ds["prompt"]], "answer": ds["answer"]})
+    trainer = make_trainer(tmp_path, dataset=other, max_steps=4)
+    with pytest.raises(ValueError, match="another training pool: other prompts"):
+        trainer.train(resume_from_checkpoint=True)
+    assert trainer.curriculum.step == 0
+    shuffled = make_trainer(tmp_path, dataset=ds.select(list(range(len(ds)))[::-1]), max_steps=4)
+    with pytest.raises(ValueError, match="the same prompts in another order"):
+        shuffled.train(resume_from_checkpoint=True)
+
+
+@pytest.mark.slow
+def test_save_total_limit_keeps_only_complete_checkpoints_once_each_save_is_marked(tmp_path: Path) -> None:
+    trainer = make_trainer(tmp_path, save_total_limit=1)
+    trainer.train()
+    assert [p.name for p in tmp_path.glob("checkpoint-*")] == ["checkpoint-6"]
+    assert incomplete_reason(tmp_path / "checkpoint-6") is None
+
+
+@pytest.mark.slow
+def test_a_full_disk_stops_training_naming_the_folder_and_keeps_the_last_complete_checkpoint(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import errno
+
+    import rl.checkpoint as ckpt
+
+    original, calls = ckpt.save_state, {"n": 0}
+
+    def full_disk(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(ckpt, "save_state", full_disk)
+    trainer = make_trainer(tmp_path, save_total_limit=1)
+    with pytest.raises(ckpt.CheckpointWriteError, match=r"saving .*checkpoint-4 failed: No space left on device") as err:
+        trainer.train()
+    assert "checkpoint-2, left as it was" in str(err.value) and "resume" in str(err.value)
+    assert incomplete_reason(tmp_path / "checkpoint-2") is None, "the last complete checkpoint is intact"
+
+
+@pytest.mark.slow
+def test_a_resumed_dynamic_sampling_run_charges_the_rollouts_discarded_before_the_checkpoint(tmp_path: Path) -> None:
+    from rl.recipes.dynamic_sampling import DynamicSamplingTrainer
+
+    def never(completions, **kwargs):  # every group all-wrong: each step draws its extra rounds, all discarded
+        return [0.0] * len(completions)
+
+    def dapo(out: Path, steps: int) -> DynamicSamplingTrainer:
+        args = toy_args(str(out), steps, save_strategy="steps", save_steps=2, curriculum_policy="uniform")
+        return DynamicSamplingTrainer(
+            model=tiny_model(), reward_funcs=[never], processing_class=TOKENIZER, args=args, train_dataset=plain_sums()
+        )
+
+    first = dapo(tmp_path, 2)
+    first.train()
+    assert first.discarded_rollouts > 0
+    resumed = dapo(tmp_path, 4)
+    resumed.restore_curriculum(str(tmp_path / "checkpoint-2"))
+    assert resumed.discarded_rollouts == first.discarded_rollouts and resumed._dyn_step == first._dyn_step

@@ -43,6 +43,16 @@ class DynamicSamplingTrainer(CurriculumGRPOTrainer):
         self._extra_round = False
         self._dyn_step = 0
 
+    def curriculum_extra_state(self) -> dict[str, Any]:
+        """The discarded rollouts and the extra rounds' step counter go into every checkpoint: a resumed run charges
+        its budget, and draws its extra prompts, as the uninterrupted one does."""
+        return super().curriculum_extra_state() | {"discarded_rollouts": self.discarded_rollouts, "dyn_step": self._dyn_step}
+
+    def restore_extra_state(self, meta: dict[str, Any]) -> None:
+        super().restore_extra_state(meta)
+        self.discarded_rollouts = int(meta.get("discarded_rollouts", 0))
+        self._dyn_step = int(meta.get("dyn_step", 0))
+
     def _calculate_rewards(
         self, inputs: list[dict[str, Any]], prompts: list, completions: list, completion_ids_list: list
     ) -> torch.Tensor:
