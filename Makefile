@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test test-fast test-trl-oldest setup simulate bench clean
+.PHONY: run test test-fast test-trl test-trl-oldest test-trl-versions setup simulate bench clean
 
 setup: $(STAMP)
 
@@ -36,17 +36,32 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
 
-# The drop-in against the oldest supported TRL, in a venv of its own (make test covers the newest).
-OLDEST_TRL := 1.14.2
-VENV_OLD   := .venv-trl-$(OLDEST_TRL)
+# The drop-in against each TRL release the range admits, each in a venv of its own (make test covers the newest).
+# A release that cannot train on this machine (1.15.0 without Triton) must be refused up front, naming the fix.
+TRL_VERSIONS  := 1.14.2 1.15.0 1.16.0
 DROP_IN_TESTS := tests/test_rl_sampler.py tests/test_rl_trainer.py tests/test_rl_checkpoint.py tests/test_rl_shaping.py \
-                 tests/test_dynamic_sampling.py tests/test_rl_multiproc.py tests/test_fault_injection.py
+                 tests/test_dynamic_sampling.py tests/test_rl_multiproc.py tests/test_fault_injection.py tests/test_trl_release.py
+TRL ?= 1.14.2
+VENV_TRL := .venv-trl-$(TRL)
+
+test-trl-versions:
+	for v in $(TRL_VERSIONS); do $(MAKE) test-trl TRL=$$v || exit 1; done
 
 test-trl-oldest:
-	test -x $(VENV_OLD)/bin/python || $(PYTHON) -m venv $(VENV_OLD)
-	if ! command -v nvidia-smi >/dev/null 2>&1; then $(VENV_OLD)/bin/python -m pip install -q "torch==2.13.0"; fi
-	$(VENV_OLD)/bin/python -m pip install -q -e ".[trl,dev]" "trl==$(OLDEST_TRL)"
-	$(VENV_OLD)/bin/python -m pytest -q -p no:cacheprovider $(DROP_IN_TESTS)
+	$(MAKE) test-trl TRL=1.14.2
+
+test-trl:
+	test -x $(VENV_TRL)/bin/python || $(PYTHON) -m venv $(VENV_TRL)
+	if ! command -v nvidia-smi >/dev/null 2>&1; then $(VENV_TRL)/bin/python -m pip install -q "torch==2.13.0"; fi
+	$(VENV_TRL)/bin/python -m pip install -q -e ".[trl,dev]" "trl==$(TRL)"
+	if $(VENV_TRL)/bin/python -c "import sys, trl.trainer.utils as u; sys.exit(getattr(u, '_ChunkedLogProbFunction', 0) is None)"; then \
+	  $(VENV_TRL)/bin/python -m pytest -q -p no:cacheprovider $(DROP_IN_TESTS); \
+	else \
+	  echo "TRL $(TRL) cannot train on this machine: checking that it is refused up front"; \
+	  $(VENV_TRL)/bin/python -m pytest -q -p no:cacheprovider tests/test_trl_release.py && \
+	  ! $(VENV_TRL)/bin/curriculum train --config configs/smoke.yaml output_dir=runs/trl-$(TRL)-refused overwrite=true 2>runs/trl-$(TRL).err && \
+	  grep -q 'pip install "trl!=1.15.0"' runs/trl-$(TRL).err && cat runs/trl-$(TRL).err; \
+	fi
 
 clean:
 	rm -rf $(VENV) $(VENV_OLD) runs .pytest_cache .hypothesis

@@ -53,6 +53,7 @@ from trl import GRPOTrainer
 
 import rl.checkpoint as ckpt
 from curriculum import Curriculum, state_hash
+from curriculum.core import CALIBRATION_KEYS
 from rl.config import CurriculumGRPOConfig
 from rl.feedback import (
     ID_COLUMN,
@@ -80,6 +81,28 @@ class _ShapingPlan(NamedTuple):
     group_size: int
 
 
+# ---- the installed TRL ---------------------------------------------------------------------------------
+class TRLCannotTrainHere(RuntimeError):
+    """The installed TRL cannot train on this machine; the message names the release to install instead."""
+
+    user_error = True  # the CLI prints it as a one-line error (exit 2), not a traceback
+
+
+def check_trl() -> None:
+    """Raise, naming the fix, where the installed TRL cannot compute log-probabilities on this machine: TRL 1.15.0
+    imports its chunked log-prob kernel only where Triton imports (not on a CPU-only machine) and leaves
+    `_ChunkedLogProbFunction` as None, so the first training step fails deep inside TRL. 1.14.2 and 1.16.0 work."""
+    import trl
+    import trl.trainer.utils as trl_utils
+
+    if getattr(trl_utils, "_ChunkedLogProbFunction", "absent") is None:
+        raise TRLCannotTrainHere(
+            f"TRL {trl.__version__} cannot compute log-probabilities on this machine: its chunked log-prob kernel "
+            "did not import (no Triton; TRL 1.15.0 on a CPU-only machine), so its first training step would fail. "
+            'Install another TRL release: pip install "trl!=1.15.0" (e.g. trl==1.16.0 or trl==1.14.2)'
+        )
+
+
 # ---- the trainer -------------------------------------------------------------------------------------
 class CurriculumGRPOTrainer(GRPOTrainer):
     """GRPOTrainer whose prompts come from a `Curriculum`; same constructor, `args` a CurriculumGRPOConfig."""
@@ -97,6 +120,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
                 f"args must be a CurriculumGRPOConfig (a GRPOConfig plus curriculum_* fields), got "
                 f"{type(args).__name__}; build it with CurriculumGRPOConfig(output_dir=..., ...)"
             )
+        check_trl()  # before any model work: a TRL that cannot train here says so now, not at the first step
         train_dataset, prior = prepare_train_dataset(train_dataset, args.curriculum_prior_column)
         super().__init__(model=model, reward_funcs=reward_funcs, args=args, train_dataset=train_dataset, **kwargs)
         if args.curriculum_success_reward is not None and args.curriculum_success_reward not in self.reward_func_names:
@@ -114,6 +138,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             repeat_count=self.num_iterations * args.steps_per_generation,
             clock=self.curriculum_clock,
         )
+        self.curriculum_pool = ckpt.pool_fingerprint(train_dataset["prompt"])  # a resume onto other prompts is refused
         self.curriculum_last_lag = 0
         self._shaper = make_shaper(args.curriculum_fluke_damping, args.curriculum_fluke_cap, args.curriculum_fluke_floor)
         self._needs_prediction = args.curriculum_fluke_damping == "posterior"
@@ -203,6 +228,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
                 "informative_ratio",
                 "pred_abs_error",
                 "observed_rollouts",
+                *CALIBRATION_KEYS,
             )
         }
         scored, solved = sum(obs.valid), sum(obs.success)  # success implies valid
@@ -263,15 +289,45 @@ class CurriculumGRPOTrainer(GRPOTrainer):
 
     # ---- checkpoints ------------------------------------------------------------------------------
     def _save_checkpoint(self, model: Any, trial: Any) -> None:
-        folder = os.path.join(self._get_output_dir(trial=trial), f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}")
-        if self.args.should_save:  # a folder saved over is incomplete until it is marked again
-            Path(folder, ckpt.COMPLETE).unlink(missing_ok=True)
-        super()._save_checkpoint(model, trial)
-        if self.args.should_save:
-            ckpt.save_state(folder, self.curriculum, self.curriculum_sampler, extra={"global_step": self.state.global_step})
-        self.accelerator.wait_for_everyone()  # every rank's files (e.g. rng_state_1.pth) are written
-        if self.args.should_save:
-            ckpt.mark_complete(folder)  # last: a crash before this leaves a folder resume passes over
+        """TRL's save, then the curriculum state, then the completion mark, and only then the rotation of older
+        checkpoints (TRL would rotate inside its save, before the mark: a crash there could leave no complete
+        checkpoint under save_total_limit=1). A failed write (a full disk) stops training naming the folder; the
+        last complete checkpoint is left as it was."""
+        run_dir = self._get_output_dir(trial=trial)
+        folder = os.path.join(run_dir, f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}")
+        limit = self.args.save_total_limit
+        try:
+            if self.args.should_save:  # a folder saved over is incomplete until it is marked again
+                Path(folder, ckpt.COMPLETE).unlink(missing_ok=True)
+            self.args.save_total_limit = None  # no rotation inside TRL's save; ours follows the mark
+            try:
+                super()._save_checkpoint(model, trial)
+            finally:
+                self.args.save_total_limit = limit
+            if self.args.should_save:
+                ckpt.save_state(folder, self.curriculum, self.curriculum_sampler, extra=self.curriculum_extra_state())
+            self.accelerator.wait_for_everyone()  # every rank's files (e.g. rng_state_1.pth) are written
+            if self.args.should_save:
+                ckpt.mark_complete(folder)  # last: a crash before this leaves a folder resume passes over
+                ckpt.rotate(
+                    run_dir, limit, protect=[self.state.best_model_checkpoint] if self.state.best_model_checkpoint else []
+                )
+        except OSError as err:
+            last, _ = ckpt.last_complete_checkpoint(run_dir)
+            raise ckpt.CheckpointWriteError(
+                f"saving {folder} failed: {err.strerror or err} ({type(err).__name__}"
+                + (f", errno {err.errno}" if err.errno else "")
+                + f"); training stopped. The last complete checkpoint is {last or 'none'}, left as it was: free "
+                "space (or fix the folder) and resume from it (resume=true / resume_from_checkpoint=True)"
+            ) from err
+
+    def curriculum_extra_state(self) -> dict[str, Any]:
+        """What the checkpoint's curriculum_state.json holds besides the state: the step and the pool's identity. A
+        subclass adds its own counters (and restores them in `restore_extra_state`)."""
+        return {"global_step": self.state.global_step, "pool": self.curriculum_pool}
+
+    def restore_extra_state(self, meta: dict[str, Any]) -> None:
+        """Counterpart of `curriculum_extra_state` on a resume (`meta`: the checkpoint's curriculum_state.json)."""
 
     def train(self, resume_from_checkpoint: str | bool | None = None, **kwargs: Any) -> Any:
         """Trainer.train, restoring the curriculum and the sampler's cursor first when resuming."""
@@ -315,7 +371,8 @@ class CurriculumGRPOTrainer(GRPOTrainer):
                 f"{folder} holds no curriculum state ({ckpt.STATE_JSON}): resuming would start the curriculum "
                 "afresh while the model resumes. Resume from a checkpoint written by CurriculumGRPOTrainer."
             )
-        meta = ckpt.load_state(folder, self.curriculum, self.curriculum_sampler)
+        meta = ckpt.load_state(folder, self.curriculum, self.curriculum_sampler, pool=self.curriculum_pool)
+        self.restore_extra_state(meta)
         logger.info(
             "curriculum restored from %s (step %s, %s pending chunks, hash %s)",
             folder,

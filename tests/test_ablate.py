@@ -284,17 +284,45 @@ def test_the_shipped_ablation_configs_load(name):
     assert ab.reference_arm in ab.arms and ab.pools
 
 
-def test_runs_made_before_a_setting_was_added_still_count_while_it_is_off(config, monkeypatch):
-    from rl.recipes.ablate import ADDED_OFF, config_digest, finished
+def test_runs_of_an_older_results_version_are_redone_and_a_changed_setting_is_another_run(config, monkeypatch):
+    import rl.recipes.ablate as ablate
 
     monkeypatch.setattr(rl.recipes.train, "run", fake_run([]))
     assert main(str(config), ["run_pools=[default]"]) == 0
     ab = load_ablation(config)
     cfg = arm_config(ab, "uniform", ab.arms["uniform"], 0, "default")
-    path = Path(cfg.output_dir) / "summary.json"
-    summary = json.loads(path.read_text())
-    summary["config_digest"] = config_digest(cfg, tuple(ADDED_OFF))  # as written before those settings existed
-    path.write_text(json.dumps(summary))
-    assert finished(cfg) is not None
+    assert ablate.finished(cfg) is not None
+    monkeypatch.setattr(ablate, "RESULTS_VERSION", ablate.RESULTS_VERSION - 1)
+    assert ablate.finished(cfg) is None, "a run of another results version is not this config's"
+    monkeypatch.undo()
     cfg.pool_band = "easy"
-    assert finished(cfg) is None, "with the new setting on, it is another run"
+    assert ablate.finished(cfg) is None, "with the new setting on, it is another run"
+
+
+def test_a_changed_default_of_the_curriculum_is_another_run(config, monkeypatch):
+    import dataclasses
+
+    import curriculum
+    import rl.recipes.ablate as ablate
+
+    monkeypatch.setattr(rl.recipes.train, "run", fake_run([]))
+    assert main(str(config), ["run_pools=[default]"]) == 0
+    cfg = arm_config(load_ablation(config), "adaptive", {"policy": "adaptive"}, 0, "default")
+    assert ablate.finished(cfg) is not None
+    as_changed = lambda self: {**dataclasses.asdict(self), "reprobe_share": 0.5}  # noqa: E731  (another default)
+    monkeypatch.setattr(curriculum.CurriculumConfig, "to_dict", as_changed)
+    assert ablate.finished(cfg) is None
+
+
+def test_the_ceiling_arm_gets_each_arms_share_of_its_gain_and_the_reach_target(config, monkeypatch):
+    monkeypatch.setattr(rl.recipes.train, "run", fake_run([]))
+    assert main(str(config), []) == 0
+    per_arm = read_summaries(load_ablation(config), "default")
+    md, rows = pool_table("default", per_arm, "uniform", 100, ceiling="adaptive", reach_target=0.6)
+    assert "What selection can gain: `adaptive`" in md and "Δ final +0.117" in md
+    head = next(r for r in rows if r and r[0] == "arm" and "target" in r)
+    row = rows[rows.index(head) + 1]
+    assert row[0] == "adaptive" and row[head.index("share of adaptive's Δ final")] == "1.00"
+    assert row[head.index("target")] == "<= 0.60"
+    md, _ = pool_table("default", per_arm, "uniform", 100)
+    assert "What selection can gain" not in md, "no ceiling arm, no such table"

@@ -273,6 +273,23 @@ def test_a_plain_grpo_config_is_rejected(tmp_path: Path) -> None:
         )
 
 
+def test_a_trl_whose_log_prob_kernel_is_missing_is_refused_before_any_model_work(tmp_path: Path, monkeypatch) -> None:
+    import trl.trainer.utils
+
+    from rl.trainer import TRLCannotTrainHere
+
+    monkeypatch.setattr(trl.trainer.utils, "_ChunkedLogProbFunction", None)  # TRL 1.15.0 without Triton
+
+    class Untouchable:  # any model work would fail on this with another error
+        def __getattr__(self, name):
+            raise AssertionError(f"the model was touched ({name}) before the check")
+
+    with pytest.raises(TRLCannotTrainHere, match=r'pip install "trl!=1.15.0" \(e.g. trl==1.16.0 or trl==1.14.2\)'):
+        CurriculumGRPOTrainer(
+            model=Untouchable(), reward_funcs=[correct], args=toy_args(str(tmp_path), 1), train_dataset=sums()
+        )
+
+
 def test_an_unknown_success_reward_is_rejected_listing_the_reward_functions(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"\['lucky', 'correct'\]"):
         make_trainer(tmp_path, curriculum_success_reward="accuracy")

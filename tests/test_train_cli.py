@@ -77,10 +77,11 @@ def test_the_smoke_ablation_writes_a_table_csv_and_plots(tmp_path, capsys) -> No
     assert main(["ablate", "--config", str(ROOT / "configs/ablations/smoke.yaml"), f"output_dir={out}"]) == 0
     for pool in ("default", "too_hard"):
         table = (out / f"{pool}.md").read_text()
-        for arm in ("uniform", "static", "adaptive_damped"):
+        for arm in ("uniform", "static", "adaptive_damped", "oracle"):
             assert f"| {arm} | 1 |" in table
+        assert "What selection can gain: `oracle`" in table, "the oracle arm is the ceiling of the table"
         assert (out / f"{pool}.csv").exists() and (out / f"{pool}_accuracy_vs_completions.png").exists()
-    assert len(list(out.glob("*/*/seed0/summary.json"))) == 6
+    assert len(list(out.glob("*/*/seed0/summary.json"))) == 8
 
 
 @pytest.mark.slow
@@ -230,3 +231,33 @@ def test_drift_probes_run_at_the_start_twice_and_then_every_n_steps(tmp_path) ->
     drift = json.loads((out / "eval.json").read_text())["drift"]
     assert set(drift) >= {"overlap_noise", "overlap_step", "stale_noise", "static_stale", "rate_start", "rate_end"}
     assert 0.0 <= drift["rate_start"] <= 1.0 and 0.0 <= drift["rate_end"] <= 1.0  # the rest is nan when no band
+
+
+def test_a_trl_that_cannot_train_here_stops_the_run_before_anything_loads(tmp_path, monkeypatch, capsys) -> None:
+    import trl.trainer.utils
+
+    import rl.recipes.train
+
+    monkeypatch.setattr(trl.trainer.utils, "_ChunkedLogProbFunction", None)  # TRL 1.15.0 without Triton
+    monkeypatch.setattr(rl.recipes.train, "build_data", lambda cfg: pytest.fail("data loaded before the check"))
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={out}"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot compute log-probabilities" in err and 'pip install "trl!=1.15.0"' in err and "1.16.0" in err
+
+
+@pytest.mark.slow
+def test_resuming_onto_a_dataset_of_other_prompts_is_refused_naming_the_fix(tmp_path, capsys) -> None:
+    def jsonl(name: str, offset: int) -> Path:
+        rows = [{"prompt": f"{i}+{i + offset}=", "answer": str(2 * i + offset), "difficulty": 1 + i % 3} for i in range(40)]
+        path = tmp_path / name
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        return path
+
+    out = tmp_path / "run"
+    base = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={out}", "save_steps=2"]
+    assert main([*base, f"dataset={jsonl('a.jsonl', 1)}", "max_steps=2"]) == 0
+    capsys.readouterr()
+    assert main([*base, f"dataset={jsonl('b.jsonl', 2)}", "max_steps=4", "resume=true"]) == 2
+    err = capsys.readouterr().err
+    assert "another training pool: other prompts" in err and "resume with the dataset the run started with" in err

@@ -66,6 +66,12 @@ class AblationConfig:
     """The arm the others are paired against, and whose final accuracy defines 'completions to reach'."""
     compare_arms: list[str] = field(default_factory=list)
     """More arms every other arm is paired against, in a table of their own (e.g. [dapo_dynamic])."""
+    ceiling_arm: str | None = None
+    """The arm that bounds what selection can gain (the oracle): each arm's share of its gain over the reference arm
+    gets a table of its own."""
+    reach_targets: dict[str, float] = field(default_factory=dict)
+    """Pool -> the share of the reference arm's completions an arm should need to reach its final accuracy (printed
+    beside the measured shares)."""
 
 
 def load_ablation(path: str | Path, overrides: list[str] | None = None) -> AblationConfig:
@@ -99,9 +105,11 @@ def load_ablation(path: str | Path, overrides: list[str] | None = None) -> Ablat
             bad = sorted(set(diff or {}) - set(field_names()))
             if bad:
                 raise ValueError(f"{kind} {name!r}: unknown run key(s) {bad}; valid: {field_names()}")
-    for name in [ab.reference_arm, *ab.compare_arms]:
+    for name in [ab.reference_arm, *ab.compare_arms, *([ab.ceiling_arm] if ab.ceiling_arm else [])]:
         if name not in ab.arms:
-            raise ValueError(f"{name!r} (reference_arm / compare_arms) is not one of the arms {sorted(ab.arms)}")
+            raise ValueError(
+                f"{name!r} (reference_arm / compare_arms / ceiling_arm) is not one of the arms {sorted(ab.arms)}"
+            )
     missing = sorted(set(ab.run_pools or []) - set(ab.pools))
     if missing:
         raise ValueError(f"run_pools {missing} are not pools of this config: {sorted(ab.pools)}")
@@ -143,21 +151,21 @@ def arm_config(ab: AblationConfig, name: str, diff: dict[str, Any], seed: int, p
 NEUTRAL = ("overwrite",)
 """Run settings that cannot change a run's result, left out of its digest (so adding one keeps finished runs)."""
 
-ADDED_OFF = {"pool_band": None, "drift_probe_every": 0, "drift_probe_prompts": 400}
-"""Settings added after runs were made, at the values that reproduce those runs: a run made before they existed
-is still this config's run while they stay at these values."""
+RESULTS_VERSION = 2
+"""Part of every run's digest: raised when the code changes what a run with the same settings gives, so finished
+runs of an older version are redone rather than mixed in. 2: the ability learned from every group, the re-probe
+budget, fp32 training on a CPU."""
 
 
-def config_digest(cfg: RunConfig, without: tuple[str, ...] = ()) -> str:
-    settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in NEUTRAL and k not in without}
-    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
+def config_digest(cfg: RunConfig) -> str:
+    """The run's settings, the curriculum's resolved ones included (a changed default of CurriculumConfig is another
+    run), and the results version."""
+    from curriculum import CurriculumConfig
 
-
-def config_digests(cfg: RunConfig) -> set[str]:
-    """The digests a finished run of this config may carry: the current one, and the one from before the settings
-    of ADDED_OFF existed, if they are at those values."""
-    older = tuple(k for k, v in ADDED_OFF.items() if getattr(cfg, k) == v)
-    return {config_digest(cfg), config_digest(cfg, older)} if older == tuple(ADDED_OFF) else {config_digest(cfg)}
+    settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in NEUTRAL}
+    settings["curriculum_resolved"] = CurriculumConfig.from_dict({"policy": cfg.policy, **cfg.curriculum}).to_dict()
+    payload = json.dumps({"results_version": RESULTS_VERSION, **settings}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 # ---- the driver ---------------------------------------------------------------------------------------
@@ -172,7 +180,7 @@ def finished(cfg: RunConfig) -> dict[str, Any] | None:
     if not path.exists():
         return None
     summary = json.loads(path.read_text())
-    return summary if summary.get("config_digest") in config_digests(cfg) else None
+    return summary if summary.get("config_digest") == config_digest(cfg) else None
 
 
 def run_one(cfg: RunConfig, pool: str, arm: str) -> dict[str, Any]:
@@ -195,6 +203,9 @@ def run_one(cfg: RunConfig, pool: str, arm: str) -> dict[str, Any]:
 
 
 def main(config: str, overrides: list[str]) -> int:
+    from .train import quiet_libraries
+
+    quiet_libraries()
     ab = load_ablation(config, overrides)
     out = Path(ab.output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -248,7 +259,9 @@ def write_pool(ab: AblationConfig, pool: str) -> str:
     if not per_arm:
         return f"pool {pool}: no finished run"
     reference = ab.reference_arm if ab.reference_arm in per_arm else next(iter(per_arm))
-    md, rows = pool_table(pool, per_arm, reference, ab.budget_rollouts, tuple(ab.compare_arms))
+    md, rows = pool_table(
+        pool, per_arm, reference, ab.budget_rollouts, tuple(ab.compare_arms), ab.ceiling_arm, ab.reach_targets.get(pool)
+    )
     (out / f"{pool}.md").write_text(md + "\n")
     import csv
 

@@ -68,7 +68,25 @@ def summarise_run(result: dict[str, Any], out: Path, budget: float | None = None
         "mode_share_start": (result.get("mode_share") or {}).get("before"),
         "reference_mode_share": (result.get("mode_share") or {}).get("reference"),
         "band_prompts": (result.get("pool_band") or {}).get("prompts"), "drift": _drift(result, out),
+        **_calibration(out / "calibration.npz"),
     }  # fmt: skip
+
+
+def _calibration(path: Path) -> dict[str, float]:
+    """Bias (predicted - observed) and Brier score of the predictions made before each group was seen, over the
+    run, for first visits and revisits (NaN where there were none or the run did not record it)."""
+    out = {f"{k}_{part}": math.nan for k in ("calibration_bias", "brier") for part in ("first", "revisit")}
+    if not path.exists():
+        return out
+    with np.load(path) as data:
+        if "first_visit" not in data.files:
+            return out
+        diff, first = data["predicted"].astype(np.float64) - data["observed"], data["first_visit"].astype(bool)
+    for part, rows in (("first", first), ("revisit", ~first)):
+        if rows.any():
+            out[f"calibration_bias_{part}"] = float(diff[rows].mean())
+            out[f"brier_{part}"] = float((diff[rows] ** 2).mean())
+    return out
 
 
 def _drift(result: dict[str, Any], out: Path) -> dict[str, float] | None:
@@ -150,7 +168,13 @@ def pool_header(pool: str, per_arm: dict[str, dict[int, dict]], reference: str, 
 
 
 def pool_table(
-    pool: str, per_arm: dict[str, dict[int, dict]], reference: str, budget: int, compare: tuple[str, ...] = ()
+    pool: str,
+    per_arm: dict[str, dict[int, dict]],
+    reference: str,
+    budget: int,
+    compare: tuple[str, ...] = (),
+    ceiling: str | None = None,
+    reach_target: float | None = None,
 ) -> tuple[str, list[list]]:
     """Markdown (main table, the paired comparisons with `compare` arms, then accuracy per level) and CSV rows for
     one pool; every column but the wall time is a mean with its 95% t-interval over seeds."""
@@ -229,11 +253,71 @@ def pool_table(
         ]
         md += [f"Paired with `{other}` (same seeds):", "", _markdown(cmp_head, cmp_rows), ""]
         extra += [[], cmp_head, *cmp_rows]
+    for title, (table_head, table_rows) in [
+        *_ceiling_table(per_arm, reference, ceiling, reach_target),
+        *_calibration_table(per_arm),
+    ]:
+        md += [title, "", _markdown(table_head, table_rows), ""]
+        extra += [[], table_head, *table_rows]
     md += ["Final held-out accuracy per level:", "", _markdown(level_head, level_rows)]
     for title, (table_head, table_rows) in _study_tables(per_arm, reference):
         md += ["", title, "", _markdown(table_head, table_rows)]
         extra += [[], table_head, *table_rows]
     return "\n".join(md), [head, *body, *extra, [], level_head, *level_rows]
+
+
+def _ceiling_table(
+    per_arm: dict[str, dict[int, dict]], reference: str, ceiling: str | None, reach_target: float | None
+) -> list[tuple[str, tuple[list, list]]]:
+    """Each arm's share of the ceiling arm's gain over the reference (mean paired differences), and its share of the
+    reference's completions to reach the reference's final accuracy against the target."""
+    if ceiling not in per_arm or reference not in per_arm:
+        return []
+    ref = per_arm[reference]
+
+    def gain(runs: dict[int, dict], key: str) -> Interval:
+        return paired_ci({s: r[key] for s, r in runs.items()}, {s: r[key] for s, r in ref.items()})
+
+    top = {key: gain(per_arm[ceiling], key) for key in ("final_mean", "auc")}
+    head = ["arm", f"Δ final vs {reference}", f"share of {ceiling}'s Δ final", f"share of {ceiling}'s Δ AUC",
+            f"share of {reference}'s completions to its final"]  # fmt: skip
+    if reach_target is not None:
+        head.append("target")
+    rows = []
+    for arm, runs in per_arm.items():
+        if arm == reference:
+            continue
+        # a share of a gain the ceiling does not measurably make is no figure: "-"
+        shares = [
+            gain(runs, key).mean / top[key].mean if top[key].significant else math.nan for key in ("final_mean", "auc")
+        ]
+        row = [arm, _delta(runs, ref, "final_mean"), *[f"{x:.2f}" if math.isfinite(x) else "-" for x in shares]]
+        row.append(_reach_cells(runs, ref)[1])
+        rows.append(row + ([f"<= {reach_target:.2f}"] if reach_target is not None else []))
+    title = (
+        f"What selection can gain: `{ceiling}` keeps prompts by their true pass rate under the current model; each "
+        f"arm's gain over `{reference}` as a share of `{ceiling}`'s (ratio of the mean paired differences, where "
+        f"`{ceiling}`'s interval excludes 0; "
+        f"`{ceiling}`: Δ final {top['final_mean'].format(3, signed=True)}, Δ AUC {top['auc'].format(3, signed=True)}):"
+    )
+    return [(title, (head, rows))]
+
+
+def _calibration_table(per_arm: dict[str, dict[int, dict]]) -> list[tuple[str, tuple[list, list]]]:
+    """Per arm: bias and Brier score of the pass rates predicted before each group was seen, first visits and
+    revisits apart."""
+    keys = ["calibration_bias_first", "brier_first", "calibration_bias_revisit", "brier_revisit"]
+    if not any(
+        isinstance(r.get(keys[1]), float) and not math.isnan(r[keys[1]]) for x in per_arm.values() for r in x.values()
+    ):
+        return []
+    head = ["arm", "first visits: bias", "first visits: Brier", "revisits: bias", "revisits: Brier"]
+    rows = [[arm, *[_col(runs, k).format(3) for k in keys]] for arm, runs in per_arm.items()]
+    title = (
+        "The curriculum's predictions, judged before each group was seen: bias (predicted - observed pass rate of the "
+        "group) and Brier score (mean squared difference):"
+    )
+    return [(title, (head, rows))]
 
 
 def _study_tables(per_arm: dict[str, dict[int, dict]], reference: str) -> list[tuple[str, tuple[list, list]]]:

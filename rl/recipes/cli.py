@@ -71,13 +71,20 @@ def _key_value(text: str) -> tuple[str, object]:
 
 def _simulate(args: argparse.Namespace) -> int:
     from curriculum import CurriculumConfig
-    from curriculum.tools.simulator import SCENARIOS, format_table, simulate, write_json
+    from curriculum.tools.simulator import PREDICTION_COLUMNS, SCENARIOS, format_table, simulate, write_json
 
     names = args.scenario or list(SCENARIOS)
     config = CurriculumConfig.from_dict(dict(args.set))  # a bad field or value: ValueError naming it (exit 2)
     results = simulate(names, seeds=args.seeds, progress=not args.quiet, config=config)
     print(f"curriculum simulate: {args.seeds} seed(s) per cell, groups of 8; mean over seeds\n")
+    print("What each policy draws:\n")
     print(format_table(results))
+    print(
+        "\nPredictions made before each group was rolled out, against its true pass rate (the reference: each "
+        "label's mean over the last 10 steps' groups):\n"
+    )
+    predicted = {s: {p: m for p, m in per.items() if p != "oracle"} for s, per in results.items()}  # oracle: no predictions
+    print(format_table(predicted, PREDICTION_COLUMNS))
     write_json(results, args.out, args.seeds, config)
     print(f"\nwrote {args.out}")
     return 0
@@ -220,6 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:
+        if not getattr(exc, "user_error", False):  # a bug: the traceback is what helps
+            raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -2,9 +2,10 @@
 
     python -m rl.recipes.plots runs/default          # re-draw the plots of a finished run
 
-- `band.png`: the ability and the difficulty band (logits) drifting over training, with the mean
-  difficulty level of the prompts drawn;
-- `calibration.png`: predicted vs observed pass rate of every group (binned), with the diagonal;
+- `band.png`: the ability over training (its rise in the title), the difficulties at pass rate 0.2-0.8 now, and
+  the mean difficulty level of the prompts drawn;
+- `calibration.png`: predicted (before the group was seen) vs observed pass rate of every group, binned, first
+  visits and revisits apart, and the bias over the run;
 - `informative.png`: share of informative groups (0 < successes < G) per step;
 - `accuracy_by_level.png`: held-out accuracy per difficulty level over training.
 """
@@ -51,7 +52,7 @@ def plot_band(rows: list[dict], out: Path) -> Path | None:
     xl, low = series(rows, "curriculum/band_low")
     xh, high = series(rows, "curriculum/band_high")
     if xl.size and xl.size == xh.size:
-        ax.fill_between(xl, low, high, alpha=0.25, label="difficulty band (logits)")
+        ax.fill_between(xl, low, high, alpha=0.25, label="difficulty (logits) at which the pass rate is 0.2-0.8 now")
     ax.plot(x, ability, label="ability (theta)")
     ax.set_xlabel("step")
     ax.set_ylabel("logits")
@@ -62,8 +63,10 @@ def plot_band(rows: list[dict], out: Path) -> Path | None:
         smooth = np.convolve(level, np.ones(k) / k, mode="valid")
         twin.plot(xm[k - 1 :], smooth, color="tab:red", alpha=0.7, label=f"mean level drawn ({k}-step mean)")
         twin.set_ylabel("mean difficulty level drawn", color="tab:red")
-    ax.legend(loc="upper left")
-    ax.set_title("The band drifts with the ability")
+    ax.legend(loc="upper left", fontsize=8)
+    third = max(ability.size // 3, 1)
+    first, last = float(ability[:third].mean()), float(ability[-third:].mean())
+    ax.set_title(f"Ability, mean of the first third {first:+.2f} -> of the last third {last:+.2f} logits", fontsize=10)
     return _save(plt, fig, out / "band.png")
 
 
@@ -78,35 +81,118 @@ def calibration_bins(pred: np.ndarray, obs: np.ndarray, bins: int = 10) -> list[
     ]
 
 
-def calibration_summary(calib: Path, bins: int = 4) -> str | None:
-    """One line: binned predicted -> observed group pass rate (what calibration.png shows)."""
+def load_calibration(calib: Path) -> dict[str, np.ndarray] | None:
+    """calibration.npz as arrays, or None when empty. Runs that did not record `first_visit` get no split of first
+    visits and revisits (both masks all False)."""
     if not calib.exists():
         return None
-    data = np.load(calib)
-    if data["predicted"].size == 0:
+    with np.load(calib) as data:
+        out = {k: data[k] for k in data.files}
+    if out["predicted"].size == 0:
+        return None
+    recorded = "first_visit" in out
+    out["first_visit"] = out["first_visit"].astype(bool) if recorded else np.zeros(out["predicted"].size, dtype=bool)
+    out["revisit"] = ~out["first_visit"] if recorded else np.zeros(out["predicted"].size, dtype=bool)
+    return out
+
+
+def calibration_by_third(data: dict[str, np.ndarray]) -> list[dict[str, float]]:
+    """Per third of the run's steps: groups, bias (predicted - observed) and Brier score, over all groups, first
+    visits and revisits (NaN where none)."""
+    steps, diff = data["step"], data["predicted"] - data["observed"]
+    edges = np.linspace(steps.min(), steps.max() + 1, 4)
+    out = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        rows = (steps >= lo) & (steps < hi)
+        part: dict[str, float] = {"from": float(lo), "to": float(hi - 1)}
+        for name, keep in (("all", rows), ("first", rows & data["first_visit"]), ("revisit", rows & data["revisit"])):
+            d = diff[keep]
+            part[f"{name}_groups"] = float(d.size)
+            part[f"{name}_bias"] = float(d.mean()) if d.size else float("nan")
+            part[f"{name}_brier"] = float((d**2).mean()) if d.size else float("nan")
+        out.append(part)
+    return out
+
+
+def calibration_summary(calib: Path, bins: int = 4) -> str | None:
+    """What calibration.png shows, as text: binned predicted -> observed group pass rate, then bias and Brier score
+    per third of the run, first visits and revisits apart."""
+    data = load_calibration(calib)
+    if data is None:
         return None
     parts = [f"{p:.2f} -> {o:.2f} ({n})" for p, o, n in calibration_bins(data["predicted"], data["observed"], bins)]
-    return "calibration, predicted -> observed pass rate of the next group, binned by prediction (groups): " + ", ".join(
-        parts
-    )
+    lines = [
+        "calibration, predicted (before the group was seen) -> observed pass rate, binned (groups): " + ", ".join(parts)
+    ]
+    lines.append("| steps | groups | bias | Brier | first visits: groups, bias, Brier | revisits: groups, bias, Brier |")
+    lines.append("|---|---|---|---|---|---|")
+    for t in calibration_by_third(data):
+        cells = [
+            f"{t['from']:.0f}-{t['to']:.0f}",
+            f"{t['all_groups']:.0f}",
+            f"{t['all_bias']:+.3f}",
+            f"{t['all_brier']:.3f}",
+        ]
+        for name in ("first", "revisit"):
+            if t[f"{name}_groups"]:
+                cells.append(f"{t[f'{name}_groups']:.0f}, {t[f'{name}_bias']:+.3f}, {t[f'{name}_brier']:.3f}")
+            else:
+                cells.append("-")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def plot_calibration(calib: Path, out: Path, bins: int = 10) -> Path | None:
-    if not calib.exists():
+    """Left: predicted vs observed pass rate, binned, first visits and revisits apart. Right: the bias over the run."""
+    data = load_calibration(calib)
+    if data is None:
         return None
-    data = np.load(calib)
-    pred, obs = data["predicted"], data["observed"]
-    if pred.size == 0:
-        return None
-    plt, fig, ax = _figure()
-    centres, means, counts = (list(c) for c in zip(*calibration_bins(pred, obs, bins), strict=True))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax, right) = plt.subplots(1, 2, figsize=(11.0, 4.0), dpi=110)
+    pred, obs, steps = data["predicted"], data["observed"], data["step"]
+    first, revisit = data["first_visit"], data["revisit"]
     ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect")
-    ax.scatter(centres, means, s=12 + 60 * np.sqrt(np.asarray(counts) / max(counts)), label="groups (binned)")
+    parts = (("first visits", first, "C1"), ("revisits", revisit, "C0"))
+    if not (first | revisit).any():  # a run that did not record first visits
+        parts = (("groups", np.ones(pred.size, dtype=bool), "C0"),)
+    for name, keep, colour in parts:
+        if keep.any():
+            centres, means, counts = (list(c) for c in zip(*calibration_bins(pred[keep], obs[keep], bins), strict=True))
+            size = 12 + 60 * np.sqrt(np.asarray(counts) / max(counts))
+            ax.scatter(centres, means, s=size, color=colour, label=f"{name} ({int(keep.sum())} groups)")
     ax.set_xlabel("predicted pass rate (before the group was seen)")
     ax.set_ylabel("observed pass rate")
-    ax.set_title(f"Predicted vs observed pass rate ({pred.size} groups)")
-    ax.legend(loc="upper left")
+    ax.set_title("Predicted vs observed pass rate, binned", fontsize=10)
+    ax.legend(loc="upper left", fontsize=8)
+    window = max(int(np.ptp(steps)) // 15, 5)
+    for name, keep, colour in (("first visits", first, "C1"), ("revisits", revisit, "C0"), ("all", steps >= 0, "k")):
+        x, y = _windowed_bias(steps[keep], (pred - obs)[keep], window)
+        if x.size:
+            right.plot(x, y, color=colour, label=name, lw=1.5 if name == "all" else 1.0)
+    right.axhline(0.0, color="grey", lw=0.8)
+    right.set_xlabel("step")
+    right.set_ylabel(f"bias: predicted - observed ({window}-step windows)")
+    right.set_title("Calibration over the run", fontsize=10)
+    right.legend(fontsize=8)
     return _save(plt, fig, out / "calibration.png")
+
+
+def _windowed_bias(steps: np.ndarray, diff: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of `diff` over consecutive windows of `window` steps: (window centres, means); a last window holding
+    fewer than half as many steps is left out (too few groups to read)."""
+    if steps.size == 0:
+        return np.zeros(0), np.zeros(0)
+    which = (steps - steps.min()) // window
+    counts = np.bincount(which)
+    spans = np.bincount(np.unique(np.stack([which, steps]), axis=1)[0])  # distinct steps in each window
+    keep = (counts > 0) & (spans >= window / 2)
+    means = np.bincount(which, weights=diff)[keep] / counts[keep]
+    centres = steps.min() + (np.flatnonzero(keep) + 0.5) * window
+    return centres.astype(float), means
 
 
 def plot_informative(rows: list[dict], out: Path) -> Path | None:

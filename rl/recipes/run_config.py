@@ -84,10 +84,14 @@ class RunConfig:
 
     # ---- curriculum ---------------------------------------------------------------------------------
     policy: str = "adaptive"
-    """"uniform" (plain GRPO), "static" or "adaptive"."""
+    """"uniform" (plain GRPO), "static", "adaptive" or "band" (curriculum/policies.py)."""
     fluke_damping: str = "none"
     """Advantage shaping of lone successes on near-impossible prompts: "none", "posterior" or "cap" (off by default:
     it did not help in the lucky-success study, docs/evidence.md)."""
+    oracle: bool = False
+    """The ablations' ceiling arm: the adaptive walk keeps prompts by their true pass rate under the current model
+    (computed by one forward pass over the candidates, rl/recipes/oracle.py; neither trained on nor counted in the
+    budget) instead of its predictions. Needs policy=adaptive."""
     dynamic_sampling: bool = False
     """DAPO-style dynamic sampling (over-generate, drop all-equal groups; the extra completions count in the
     budget). The peer baseline of the ablations; use with policy=uniform."""
@@ -149,6 +153,10 @@ class RunConfig:
             raise ValueError("num_generations must be >= 2 (GRPO compares completions within a group)")
         if self.pool_band not in (None, *POOL_BANDS):
             raise ValueError(f"pool_band={self.pool_band!r}: choose one of {', '.join(POOL_BANDS)} (or null)")
+        if self.oracle and self.policy != "adaptive":
+            raise ValueError(
+                f"oracle=true needs policy=adaptive (the walk at the true pass rates), got policy={self.policy}"
+            )
         if self.resume and self.overwrite:
             raise ValueError("resume and overwrite exclude each other: resume continues the run, overwrite deletes it")
         from curriculum import CurriculumConfig

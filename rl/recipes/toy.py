@@ -85,6 +85,7 @@ def toy_args(output_dir: str, max_steps: int, **overrides: Any) -> Any:
         logging_steps=1,
         report_to=[],
         use_cpu=True,
+        bf16=False,  # TRL's default bf16 autocast is emulated, and far slower, on most CPUs
         save_strategy="no",
         seed=0,
         disable_tqdm=True,

@@ -6,7 +6,8 @@ per difficulty level before and after, with metrics, checkpoints and plots in th
     curriculum train dataset=data/my.jsonl model=path/to/hf-model policy=static max_steps=200
 
 Output folder: `run_config.yaml`, `metrics.jsonl` (every logged step, curriculum/* and advantage/*
-included), `calibration.npz` (predicted vs observed pass rate of every group, its prompt and step; saved with
+included), `calibration.npz` (predicted vs observed pass rate of every group, its prompt and step, and whether it
+was the prompt's first visit; saved with
 every checkpoint), `eval_start.json` (the held-out evaluation before training), `eval.md` / `eval.json`
 (accuracy per level before and after), `checkpoint-*` (model + curriculum state), `*.png` plots.
 A new run refuses a folder that already holds files (resume=true continues the run there, overwrite=true
@@ -121,6 +122,7 @@ def make_callbacks(cfg: RunConfig, out: Path, eval_examples: Any, labels: np.nda
             self.obs: list[np.ndarray] = []
             self.ids: list[np.ndarray] = []
             self.steps: list[np.ndarray] = []
+            self.first: list[np.ndarray] = []
             self.levels: list[float] = []
             self.draws: np.ndarray | None = None  # [N] times each prompt was drawn and observed
             self.evals_done = 0  # multiples of eval_every_rollouts passed so far
@@ -131,7 +133,8 @@ def make_callbacks(cfg: RunConfig, out: Path, eval_examples: Any, labels: np.nda
             cur = self.trainer.curriculum
             if cur.step != self.seen_step:
                 self.seen_step = cur.step
-                ids, pred, obs = cur.last_calibration
+                report = cur.last_report
+                ids, pred, obs = report.ids, report.predicted, report.observed
                 if self.draws is None:
                     self.draws = np.zeros(cur.num_prompts, dtype=np.int64)
                 np.add.at(self.draws, ids, 1)
@@ -139,6 +142,7 @@ def make_callbacks(cfg: RunConfig, out: Path, eval_examples: Any, labels: np.nda
                 self.obs.append(obs.astype(np.float32))
                 self.ids.append(np.asarray(ids, dtype=np.int64))
                 self.steps.append(np.full(len(ids), cur.step, dtype=np.int64))
+                self.first.append(report.first_visit.copy())
                 if labels is not None and ids.size:
                     self.levels.append(float(labels[ids].mean()))
             if cfg.budget_rollouts is not None and generated_rollouts(self.trainer) >= cfg.budget_rollouts:
@@ -215,6 +219,7 @@ def make_callbacks(cfg: RunConfig, out: Path, eval_examples: Any, labels: np.nda
                     keep = data["step"] <= cur.step  # later groups were trained by the interrupted run only
                     self.pred, self.obs = [data["predicted"][keep]], [data["observed"][keep]]
                     self.ids, self.steps = [data["prompt_id"][keep]], [data["step"][keep]]
+                    self.first = [data["first_visit"][keep]]
                 self.draws = np.bincount(self.ids[0], minlength=cur.num_prompts).astype(np.int64)
 
         def on_save(self, args, state, control, **kwargs):  # noqa: ANN001
@@ -233,6 +238,7 @@ def make_callbacks(cfg: RunConfig, out: Path, eval_examples: Any, labels: np.nda
                     observed=cat(self.obs, np.float32),
                     prompt_id=cat(self.ids, np.int64),
                     step=cat(self.steps, np.int64),
+                    first_visit=cat(self.first, bool),
                 )
             os.replace(tmp, out / "calibration.npz")
 
@@ -304,6 +310,8 @@ def grpo_args(cfg: RunConfig, out: Path) -> Any:
         save_strategy="steps",
         report_to=[],
         use_cpu=not _has_gpu(),
+        # TRL defaults to bf16 autocast; on a CPU without bf16 units (AVX2) its matmuls run ~50x slower than fp32
+        bf16=_has_gpu(),
         curriculum_policy=cfg.policy,
         curriculum_fluke_damping=cfg.fluke_damping,
         curriculum_success_reward=cfg.success_reward,
@@ -331,8 +339,9 @@ def _has_gpu() -> bool:
 
 
 def run(cfg: RunConfig) -> dict[str, Any]:
-    from rl.trainer import CurriculumGRPOTrainer
+    from rl.trainer import CurriculumGRPOTrainer, check_trl
 
+    check_trl()  # a TRL that cannot train on this machine stops the run before any data or model loads
     t0 = time.perf_counter()
     out = Path(cfg.output_dir)
     args = grpo_args(cfg, out)  # every GRPO and curriculum setting is checked before any data or model loads
@@ -371,6 +380,10 @@ def run(cfg: RunConfig) -> dict[str, Any]:
         callbacks=callbacks,
     )
     callbacks[0].trainer = trainer
+    if cfg.oracle:
+        from .oracle import install_oracle
+
+        install_oracle(trainer, cfg.max_completion_length, cfg.temperature)
     quiet_progress(trainer, cfg)
     if resume is None:
         callbacks[0].write_eval(0, before)
@@ -598,11 +611,20 @@ def eval_table(before: Any, after: Any, metric: str = "accuracy") -> str:
     return "\n".join(lines)
 
 
-def main(config: str | None, overrides: list[str]) -> int:
+def quiet_libraries() -> None:
+    """Offline, and no output of the libraries' own: no FutureWarnings, and no progress bars of checkpoint saves and
+    loads (the GRPO bar and the tables are what a user reads)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import warnings
 
+    from transformers.utils import logging as hf_logging
+
     warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")
+    hf_logging.disable_progress_bar()
+
+
+def main(config: str | None, overrides: list[str]) -> int:
+    quiet_libraries()
     run(load_run_config(config, overrides))
     return 0
