@@ -177,8 +177,8 @@ def predicted_before(cur: Curriculum, group_ids: Sequence[int]) -> list[float]:
     """(B,) the pass rate the curriculum predicted for each group's prompt just before its last `observe` (the
     core's calibration record, computed there anyway); 1.0 for a group it did not observe (no scorable
     rollout: no success to damp)."""
-    uniq, before, _ = cur.last_calibration  # (U,) sorted ids, (U,) predictions
-    lookup = dict(zip(uniq.tolist(), before.tolist(), strict=True))
+    report = cur.last_report  # (U,) sorted ids, (U,) predictions
+    lookup = dict(zip(report.ids.tolist(), report.predicted.tolist(), strict=True))
     return [lookup.get(g, 1.0) for g in group_ids]
 
 
