@@ -57,7 +57,7 @@ test-trl:
 	if $(VENV_TRL)/bin/python -c "import sys, trl.trainer.utils as u; sys.exit(getattr(u, '_ChunkedLogProbFunction', 0) is None)"; then \
 	  $(VENV_TRL)/bin/python -m pytest -q -p no:cacheprovider $(DROP_IN_TESTS); \
 	else \
-	  echo "TRL $(TRL) cannot train on this machine: checking that it is refused up front"; \
+	  echo "TRL $(TRL) cannot train on this machine: checking that it is refused up front"; mkdir -p runs; \
 	  $(VENV_TRL)/bin/python -m pytest -q -p no:cacheprovider tests/test_trl_release.py && \
 	  ! $(VENV_TRL)/bin/curriculum train --config configs/smoke.yaml output_dir=runs/trl-$(TRL)-refused overwrite=true 2>runs/trl-$(TRL).err && \
 	  grep -q 'pip install "trl!=1.15.0"' runs/trl-$(TRL).err && cat runs/trl-$(TRL).err; \
