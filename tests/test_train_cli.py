@@ -36,8 +36,11 @@ def test_a_bad_policy_is_an_error_naming_the_choices(capsys) -> None:
 def test_smoke_train_writes_metrics_eval_table_checkpoints_and_plots(tmp_path, capsys) -> None:
     out = tmp_path / "run"
     assert main(["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={out}"]) == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
     assert "| level | prompts | before | after | change |" in printed and "| mean | 36 |" in printed
+    assert "Writing model shards" not in captured.err, "checkpoint saves draw no progress bars of their own"
+    assert "first visits: groups, bias, Brier" in printed, "the calibration per third of the run"
     for name in (
         "metrics.jsonl",
         "eval.md",
