@@ -231,7 +231,8 @@ class Curriculum:
         rate = s / n  # (U,) observed pass rate
         informative = int(np.count_nonzero((rate > 0.0) & (rate < 1.0)))
         first = attempts == 0
-        self.counters["prompts_seen"] += int(np.count_nonzero(first))
+        first_visits = int(np.count_nonzero(first))
+        self.counters["prompts_seen"] += first_visits
         self.counters["rollouts"] += int(n.sum())
         self.counters["successes"] += int(s.sum())
         self.counters["groups"] += int(uniq.size)
@@ -242,7 +243,7 @@ class Curriculum:
             "informative_ratio": informative / uniq.size,
             "pred_abs_error": float(np.abs(solved.before - rate).sum() / uniq.size),
             "groups": int(uniq.size),
-            "first_visits": int(np.count_nonzero(first)),
+            "first_visits": first_visits,
             **report.calibration(),
         }
         return report

@@ -311,18 +311,17 @@ def keep_weights(cur: Curriculum, ids: np.ndarray, rng: np.random.Generator) -> 
     cfg, group = cur.config, cur.group_size()
     if cur.oracle is not None:  # the ablations' ceiling: the same rule at the true pass rates
         p = np.asarray(cur.oracle(ids), dtype=np.float64)
-        info = informativeness(p, group) ** cfg.keep_power
-        beyond = p < cfg.exclude_below
-        return np.where(beyond, 0.0, np.where(p >= cfg.target, np.maximum(info, cfg.retention), info)), beyond
-    m, v = cur.posterior_unchecked(ids)
-    p = sigmoid(m + cfg.thompson_scale * np.sqrt(v) * rng.standard_normal(ids.size))  # (U,) a posterior draw
-    info = informativeness(p, group)
-    beyond = m < cur.ability.logit_low  # (U,) the posterior median of the pass rate is below exclude_below
-    unseen = cur.tracker.attempts[ids] == 0
-    if cur.prior_type != "pass_rate" and unseen.any():  # an unseen prompt: its label's population decides
-        lab = cur.ability.label_of(ids[unseen])
-        table = cur.ability.unseen_table(cur.step, group)
-        info[unseen], p[unseen], beyond[unseen] = table.informativeness[lab], table.pass_rate[lab], table.beyond[lab]
+        info, beyond = informativeness(p, group), p < cfg.exclude_below
+    else:
+        m, v = cur.posterior_unchecked(ids)
+        p = sigmoid(m + cfg.thompson_scale * np.sqrt(v) * rng.standard_normal(ids.size))  # (U,) a posterior draw
+        info = informativeness(p, group)
+        beyond = m < cur.ability.logit_low  # (U,) the posterior median of the pass rate is below exclude_below
+        unseen = cur.tracker.attempts[ids] == 0
+        if cur.prior_type != "pass_rate" and unseen.any():  # an unseen prompt: its label's population decides
+            lab = cur.ability.label_of(ids[unseen])
+            table = cur.ability.unseen_table(cur.step, group)
+            info[unseen], p[unseen], beyond[unseen] = table.informativeness[lab], table.pass_rate[lab], table.beyond[lab]
     weight = np.where(p >= cfg.target, np.maximum(info**cfg.keep_power, cfg.retention), info**cfg.keep_power)
     return np.where(beyond, 0.0, weight), beyond
 
