@@ -54,6 +54,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .config import CurriculumConfig
+from .features import FeatureModel
 from .statecheck import read_array, read_float, read_int
 
 _NEWTON_ITERS = 3
@@ -274,6 +275,7 @@ class AbilityModel:
         self.hist = np.tile(_POP_PSEUDO * start / start.sum(), (self.num_labels, 1))
         self._pop_cache: tuple[np.ndarray, ...] | None = None  # dropped whenever hist changes
         self._unseen_cache: tuple | None = None  # the unseen prompts' grid, keyed on the clock and the state it reads
+        self.features: FeatureModel | None = None  # set by the curriculum: unseen prompts predicted from features
         self.logit_low = math.log(config.exclude_below / (1.0 - config.exclude_below))
         self.logit_high = math.log(config.retire_above / (1.0 - config.retire_above))
 
@@ -362,14 +364,24 @@ class AbilityModel:
         """(mean, variance) of each prompt's pass-rate logit now."""
         lab = self.label_of(ids)
         b_mean, b_var = self._belief(*self.prior(ids, lab), self.mu[ids], self.var[ids], attempts, last_seen, step)
+        unseen = attempts == 0
+        if self.features_active() and unseen.any():  # unseen prompts: their features' prediction
+            assert self.features is not None
+            b_mean[unseen] = self.features.predict(ids[unseen])
+            b_var[unseen] = self.features.share() * self._population()[1][lab[unseen]]
         return self._logit(lab, b_mean, b_var, step)
 
+    def features_active(self) -> bool:
+        """Whether unseen prompts are predicted from their features now (else from their label's population)."""
+        return self.features is not None and self.features.active()
+
     def predict(self, ids: np.ndarray, attempts: np.ndarray, last_seen: np.ndarray, step: int) -> np.ndarray:
-        """(U,) pass rate now: an observed prompt's from its belief; an unseen one's is its label's mean over the
-        population histogram (a wide or bimodal population is not one Gaussian)."""
+        """(U,) pass rate now: an observed prompt's from its belief; an unseen one's from its features' prediction
+        where they predict (`features_active`), else its label's mean over the population histogram (a wide or
+        bimodal population is not one Gaussian)."""
         p = probit(*self.posterior(ids, attempts, last_seen, step))
         unseen = attempts == 0
-        if self.prior_mean is None and unseen.any():
+        if self.prior_mean is None and unseen.any() and not self.features_active():
             p[unseen] = self.unseen_pass_rate(step)[self.label_of(ids[unseen])]
         return p
 
@@ -434,6 +446,8 @@ class AbilityModel:
         mu, var, low, high = self._solve_prompts(uniq, lab, n, s, past, mu0, v0)
         if self.prior_mean is None:  # the population swaps the revisited prompts' old beliefs for the new ones
             self._population_move(lab[seen], mu_old[seen], var_old[seen], lab, mu, var)
+        if self.features is not None:  # how the features predict these prompts' difficulty (scored first)
+            self.features.learn(uniq, ~seen, mu, var, step)
         after = probit(*self._logit(lab, mu, np.minimum(var, v0), step))
         return Solved(before=before, after=after, low=low, high=high)
 
@@ -595,7 +609,8 @@ class AbilityModel:
 
     # ---- checkpoint ------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray | float | int]:
-        return {
+        features = self.features.state_dict() if self.features is not None else {}
+        return features | {
             "theta": self.theta,
             "theta_var": self.theta_var,
             "offset": self.offset,
@@ -618,6 +633,8 @@ class AbilityModel:
         read_array(sd, "mu", np.float32, prompts, -lim, lim)
         read_array(sd, "var", np.float32, prompts, low=0.0)
         read_array(sd, "anchor", np.float32, prompts, -lim, lim)
+        if self.features is not None:
+            self.features.check_state(sd, step)
         hist = read_array(sd, "population_hist", np.float64, (self.num_labels, B_GRID.size), low=0.0)
         total = hist.sum(axis=1)
         if not (np.isfinite(total) & (total > 0)).all():
@@ -631,3 +648,5 @@ class AbilityModel:
         self._pop_cache = self._unseen_cache = None
         for name in ("offset", "offset_var", "mu", "var", "anchor"):
             getattr(self, name)[...] = sd[name]
+        if self.features is not None:
+            self.features.load_state_dict(sd)

@@ -101,6 +101,16 @@ class CurriculumConfig:
     prompt_drift: float = 0.002
     """Process noise per step of a prompt's own difficulty; lets stale verdicts expire (the re-probe clock)."""
 
+    feature_ridge: float = 10.0
+    """Features: the regression of difficulty on them is shrunk as if by this many prompts at 0 (on standardised
+    features); it fades as observed prompts come in."""
+    feature_half_life: float = 0.0
+    """Features: half-life in steps of the regression's statistics; 0 keeps them forever (fixed features: a revisit
+    replaces its prompt's old contribution). Features that drift (the policy's hidden state) need one, e.g. 50."""
+    feature_warmup: float = 16.0
+    """Features: first visits (weighted by how much each says) scored before the features may predict unseen
+    prompts; they then do only while they predict first visits better than the label alone."""
+
     max_rollouts_per_prompt: int = 65536
     """observe refuses more rollouts of one prompt in one step than this (a trainer passing cumulative counts, or a
     prompt id repeated by a bug); GRPO groups are 4 to a few hundred rollouts."""
@@ -176,6 +186,9 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "prompt_drift": (0.0, _RATE_MAX, "[]"),
     "tracker_half_life": (0.01, math.inf, "[)"),
     "max_rollouts_per_prompt": (1, 2**24, "[]"),
+    "feature_ridge": (0.0, 1e9, "(]"),
+    "feature_half_life": (0.0, math.inf, "[)"),
+    "feature_warmup": (0.0, 1e9, "[]"),
     "calibration_size": (1, _INT_MAX, "[]"),
 }
 """The valid range of every numeric field."""

@@ -29,6 +29,7 @@ import numpy as np
 
 from .ability import AbilityModel, Solved, grid_posterior, probit, tail_masses, verdict_rows
 from .config import CurriculumConfig
+from .features import FeatureModel, FeatureSource, feature_digest, gate_share
 from .permutation import derive_key
 from .policies import POLICY_CLASSES, informativeness
 from .pools import ACTIVE, EXCLUDED, RETIRED, UNSEEN, StatusPools
@@ -37,11 +38,11 @@ from .statecheck import INT32_MAX, INT64_MAX, POSITION_MAX, check_keys, read_arr
 from .streams import GroupedStreams
 from .tracker import PassRateTracker, aggregate
 
-FORMAT_VERSION = 4  # 2: generator states in the state dict; 3: the adaptive walk's cursor; 4: the ability from every group
+FORMAT_VERSION = 5  # 2: generator states; 3: the adaptive walk's cursor; 4: the ability from every group; 5: features
 _PRIOR_BINS = 16
 _PENDING_CAP = 65536  # proposals awaiting feedback that are remembered (trainers lag one or two chunks)
 _MAX_ROLLOUTS = 2**24  # rollouts of one prompt in one observe_counts call: float32 counts are exact up to here
-_IDENTITY_KEYS = ("format_version", "num_prompts", "config", "seed", "prior_type", "prior_digest")
+_IDENTITY_KEYS = ("format_version", "num_prompts", "config", "seed", "prior_type", "prior_digest", "features_digest")
 _CORE_KEYS = (
     *_IDENTITY_KEYS,
     "step",
@@ -120,11 +121,26 @@ class StepReport(NamedTuple):
 
 
 class Curriculum:
-    def __init__(self, num_prompts: int, config: CurriculumConfig | None = None, seed: int = 0, prior: Any = None) -> None:
+    def __init__(
+        self,
+        num_prompts: int,
+        config: CurriculumConfig | None = None,
+        seed: int = 0,
+        prior: Any = None,
+        features: FeatureSource | None = None,
+    ) -> None:
+        """`prior`: difficulty labels (ints) or pass-rate estimates in [0, 1], one per prompt, or None. `features`: an
+        (N, d) float array, or a callable mapping int64 ids (U,) to their (U, d) features (called once on id 0 here to
+        learn d), or None; unseen prompts are then predicted from them (curriculum/features.py)."""
         self.num_prompts = _int_at_least(num_prompts, 1, "num_prompts")
         self.config = config if config is not None else CurriculumConfig()
         self.seed = _int_at_least(seed, 0, "seed")
         self.prior_type, prior_arr = _resolve_prior(prior, self.num_prompts, self.config.prior_type)
+        if features is not None and self.prior_type == "pass_rate":
+            raise ValueError(
+                "features and a pass-rate prior both predict each prompt's pass rate; pass one of them (labels, "
+                "prior_type='label', combine with features)"
+            )
         self._prior_digest = hashlib.sha256(prior_arr.tobytes()).hexdigest()[:16] if prior_arr is not None else ""
         self.labels: np.ndarray | None = None  # [N] label index, only for label priors
         self.label_values = np.zeros(1)
@@ -143,6 +159,9 @@ class Curriculum:
             stream_groups = np.minimum((prior_arr * _PRIOR_BINS).astype(np.int64), _PRIOR_BINS - 1)
         self.tracker = PassRateTracker(self.num_prompts, self.config.tracker_half_life)
         self.ability = AbilityModel(self.num_prompts, self.config, self.labels, self.num_labels, prior_logit)
+        if features is not None:
+            self.ability.features = FeatureModel(self.num_prompts, features, self.config, self.labels, self.num_labels)
+        self._features_digest = feature_digest(features)
         self.pools = StatusPools(self.num_prompts)
         num_groups = _PRIOR_BINS if self.prior_type == "pass_rate" else self.num_labels
         self.streams = GroupedStreams(stream_groups, self.num_prompts, derive_key(self.seed, 0xA5), num_groups)
@@ -276,6 +295,7 @@ class Curriculum:
             "informative_ratio_total": c["informative_groups"] / c["groups"] if c["groups"] else math.nan,
             "pred_abs_error": self.last["pred_abs_error"],
             **{k: self.last[k] for k in CALIBRATION_KEYS},
+            "feature_share": gate_share(self.ability.features),
             "step": float(self.step),
         }
 
@@ -481,6 +501,7 @@ class Curriculum:
             "config": json.dumps(self.config.to_dict(), sort_keys=True),
             "prior_type": self.prior_type,
             "prior_digest": self._prior_digest,
+            "features_digest": self._features_digest,
             "step": self.step,
             "proposals": self.proposals,
             "stream_cursor": self.streams.cursor,
@@ -556,7 +577,13 @@ class Curriculum:
         if differ:
             detail = ", ".join(f"{k}: saved {saved.get(k)!r} vs now {mine.get(k)!r}" for k in differ)
             raise ValueError(f"curriculum state was made with a different config ({detail})")
-        for key, value in (("seed", self.seed), ("prior_type", self.prior_type), ("prior_digest", self._prior_digest)):
+        identity = (
+            ("seed", self.seed),
+            ("prior_type", self.prior_type),
+            ("prior_digest", self._prior_digest),
+            ("features_digest", self._features_digest),
+        )
+        for key, value in identity:
             if str(sd[key]) != str(value):
                 raise ValueError(f"curriculum state has {key}={sd[key]!r} but this curriculum has {value!r}")
 

@@ -318,7 +318,8 @@ def keep_weights(cur: Curriculum, ids: np.ndarray, rng: np.random.Generator) -> 
         info = informativeness(p, group)
         beyond = m < cur.ability.logit_low  # (U,) the posterior median of the pass rate is below exclude_below
         unseen = cur.tracker.attempts[ids] == 0
-        if cur.prior_type != "pass_rate" and unseen.any():  # an unseen prompt: its label's population decides
+        if cur.prior_type != "pass_rate" and unseen.any() and not cur.ability.features_active():
+            # an unseen prompt without features that predict: its label's population decides
             lab = cur.ability.label_of(ids[unseen])
             table = cur.ability.unseen_table(cur.step, group)
             info[unseen], p[unseen], beyond[unseen] = table.informativeness[lab], table.pass_rate[lab], table.beyond[lab]

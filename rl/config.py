@@ -20,6 +20,7 @@ from trl import GRPOConfig
 
 from curriculum import CurriculumConfig
 from curriculum.config import FLUKE_MODES, POLICIES, PRIOR_TYPES, field_help
+from rl.features import FEATURE_MODES, POLICY_HALF_LIFE
 
 _CORE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(CurriculumConfig)}
 _CORE_HELP = field_help()
@@ -91,6 +92,15 @@ class CurriculumGRPOConfig(GRPOConfig):
         default=None,
         metadata={"help": "Dataset column with difficulty labels (ints or strings) or pass-rate estimates in [0, 1]"},
     )
+    curriculum_features: str = field(
+        default="none",
+        metadata={
+            "help": "What the curriculum predicts unseen prompts from besides their label: 'none', 'text' (hashed "
+            "n-grams and length of the prompt), 'policy' (the prompt's mean-pooled hidden state under the current "
+            "policy, for the candidates only) or the name of a dataset column holding one vector per prompt "
+            "(rl/features.py)."
+        },
+    )
     curriculum_seed: int | None = field(
         default=None, metadata={"help": "Seed of the curriculum's draws (None: the run's seed)."}
     )
@@ -118,6 +128,11 @@ class CurriculumGRPOConfig(GRPOConfig):
             raise ValueError(f"curriculum_fluke_cap must be > 0, got {self.curriculum_fluke_cap}")
         if not 0.0 <= self.curriculum_fluke_floor <= 1.0:
             raise ValueError(f"curriculum_fluke_floor must be in [0, 1], got {self.curriculum_fluke_floor}")
+        if not isinstance(self.curriculum_features, str) or not self.curriculum_features:
+            raise ValueError(
+                f"curriculum_features must be one of {FEATURE_MODES} or a dataset column name, got "
+                f"{self.curriculum_features!r}"
+            )
         if not np.isfinite(self.curriculum_success_threshold):
             raise ValueError(f"curriculum_success_threshold must be finite, got {self.curriculum_success_threshold}")
         if self.dataloader_num_workers != 0:
@@ -140,6 +155,8 @@ class CurriculumGRPOConfig(GRPOConfig):
                 "itself; set curriculum_success_threshold instead"
             )
         values = {name: getattr(self, f"curriculum_{name}") for name in _MAPPED}
+        if self.curriculum_features == "policy" and "feature_half_life" not in extra:
+            values["feature_half_life"] = POLICY_HALF_LIFE  # the policy's hidden states drift: the regression forgets
         for name in sorted(set(extra) & set(_MAPPED)):  # band_low in curriculum_extra: the same setting
             if values[name] != _CORE_DEFAULTS[name] and values[name] != extra[name]:
                 raise ValueError(

@@ -43,6 +43,7 @@ import functools
 import logging
 import math
 import os
+import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -55,6 +56,7 @@ import rl.checkpoint as ckpt
 from curriculum import Curriculum, state_hash
 from curriculum.core import CALIBRATION_KEYS
 from rl.config import CurriculumGRPOConfig
+from rl.features import FEATURE_MODES, build_features, column_features
 from rl.feedback import (
     ID_COLUMN,
     Observation,
@@ -122,6 +124,8 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             )
         check_trl()  # before any model work: a TRL that cannot train here says so now, not at the first step
         train_dataset, prior = prepare_train_dataset(train_dataset, args.curriculum_prior_column)
+        if args.curriculum_features not in FEATURE_MODES:  # a column: checked before the model work
+            column_features(train_dataset, args.curriculum_features)
         super().__init__(model=model, reward_funcs=reward_funcs, args=args, train_dataset=train_dataset, **kwargs)
         if args.curriculum_success_reward is not None and args.curriculum_success_reward not in self.reward_func_names:
             raise ValueError(
@@ -129,7 +133,12 @@ class CurriculumGRPOTrainer(GRPOTrainer):
                 f"functions {self.reward_func_names}; pass one of these names or None (sum of rewards)"
             )
         seed = args.seed if args.curriculum_seed is None else args.curriculum_seed
-        self.curriculum = Curriculum(len(train_dataset), config=args.curriculum_config, seed=seed, prior=prior)
+        built = time.perf_counter()
+        self.curriculum_features = build_features(args.curriculum_features, self, train_dataset)
+        self.curriculum_features_build_s = time.perf_counter() - built
+        self.curriculum = Curriculum(
+            len(train_dataset), config=args.curriculum_config, seed=seed, prior=prior, features=self.curriculum_features
+        )
         self.curriculum_clock = Stopwatch()
         self.curriculum_sampler = CurriculumSampler(
             self.curriculum,
@@ -228,6 +237,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
                 "informative_ratio",
                 "pred_abs_error",
                 "observed_rollouts",
+                "feature_share",
                 *CALIBRATION_KEYS,
             )
         }

@@ -61,9 +61,21 @@ def _rollouts(d: np.ndarray, ids: np.ndarray, t: int, group: int, rng: np.random
     return (rng.random((ids.size, group)) < p[:, None]).astype(np.float32).ravel()  # (k*G,)
 
 
-def bench_curriculum(n: int, k: int = 512, group: int = 16, steps: int = 60, warmup: int = 40) -> BenchResult:
+def _features(d: np.ndarray, dim: int) -> np.ndarray:
+    """(N, dim) float32: the difficulty plus noise in the first column, distractors in the rest."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((d.size, dim), dtype=np.float32)
+    x[:, 0] += d
+    return x
+
+
+def bench_curriculum(
+    n: int, k: int = 512, group: int = 16, steps: int = 60, warmup: int = 40, features: int = 0
+) -> BenchResult:
+    """`features` > 0: the curriculum gets an (N, features) float32 table (`Curriculum(features=...)`)."""
     d, rng = _pool(n, 0), np.random.default_rng(1)
-    cur = Curriculum(n, CurriculumConfig(policy="adaptive"), seed=0)
+    table = _features(d, features) if features else None
+    cur = Curriculum(n, CurriculumConfig(policy="adaptive"), seed=0, features=table)
     prop, obs = [], []
     for t in range(warmup + steps):
         gc.disable()
@@ -84,7 +96,7 @@ def bench_curriculum(n: int, k: int = 512, group: int = 16, steps: int = 60, war
         1e3 * float(np.median(total)),
         1e3 * float(np.median(prop)),
         1e3 * float(np.median(obs)),
-        array_bytes(cur) / n,
+        (array_bytes(cur) - (table.nbytes if table is not None else 0)) / n,
         bench_reference(n, k, group),
     )
 

@@ -60,6 +60,9 @@ class Scenario:
     """per skill: A(t) = start + gain * t / steps"""
     labels: str = "none"
     """"none", "level" (5 noisy difficulty levels) or "skill" (the skill id)"""
+    features: str = "none"
+    """"none", "signal" (the difficulty plus unit noise in one column, among 15 distractor columns) or "noise" (16
+    distractor columns): what `Curriculum(features=...)` is given"""
     stale_gap: int = 40
 
 
@@ -95,6 +98,22 @@ SCENARIOS: dict[str, Scenario] = {
             labels="level",
         ),
         Scenario(
+            "features",
+            "one pass over 24,000 prompts, no labels, features: difficulty + noise among 15 distractors",
+            24000,
+            375,
+            make_pool=_mixed,
+            features="signal",
+        ),
+        Scenario(
+            "features_noise",
+            "the same with 16 distractor features only (must not hurt)",
+            24000,
+            375,
+            make_pool=_mixed,
+            features="noise",
+        ),
+        Scenario(
             "mostly_hard", "80% of prompts beyond reach, ~5 epochs", 2000, 160, make_pool=_mostly_hard, ability_gain=(4.0,)
         ),
         Scenario(
@@ -127,6 +146,19 @@ def _labels(sc: Scenario, rng: np.random.Generator, d: np.ndarray, skill: np.nda
         return skill
     noisy = d + rng.normal(0.0, 1.0, d.size)  # levels as datasets ship them: coarse and noisy
     return 1 + np.digitize(noisy, np.quantile(noisy, [0.2, 0.4, 0.6, 0.8]))
+
+
+FEATURE_COLUMNS = 16
+
+
+def _features(sc: Scenario, rng: np.random.Generator, d: np.ndarray) -> np.ndarray | None:
+    """(N, 16) features of the prompts: distractors, the first column the difficulty plus unit noise for "signal"."""
+    if sc.features == "none":
+        return None
+    x = rng.normal(0.0, 1.0, (d.size, FEATURE_COLUMNS))
+    if sc.features == "signal":
+        x[:, 0] = d + rng.normal(0.0, 1.0, d.size)
+    return x
 
 
 class RecentLabelMean:
@@ -165,8 +197,9 @@ def run_one(sc: Scenario, policy: str, seed: int, config: CurriculumConfig | Non
     rng = np.random.default_rng([seed, 7])
     d, skill = sc.make_pool(rng, sc.num_prompts)
     prior = _labels(sc, rng, d, skill)
+    features = _features(sc, rng, d)
     cfg = (config or CurriculumConfig()).replace(policy="adaptive" if policy == ORACLE else policy)
-    cur = Curriculum(sc.num_prompts, cfg, seed=seed, prior=prior)
+    cur = Curriculum(sc.num_prompts, cfg, seed=seed, prior=prior, features=features)
     start, gain = np.asarray(sc.ability_start), np.asarray(sc.ability_gain)
     clock = [0]  # the step the oracle answers for
     if policy == ORACLE:  # the walk at the true pass rates: what no prediction can beat

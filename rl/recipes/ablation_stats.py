@@ -68,8 +68,16 @@ def summarise_run(result: dict[str, Any], out: Path, budget: float | None = None
         "mode_share_start": (result.get("mode_share") or {}).get("before"),
         "reference_mode_share": (result.get("mode_share") or {}).get("reference"),
         "band_prompts": (result.get("pool_band") or {}).get("prompts"), "drift": _drift(result, out),
+        **_feature_cost(result),
         **_calibration(out / "calibration.npz"),
     }  # fmt: skip
+
+
+def _feature_cost(result: dict[str, Any]) -> dict[str, float]:
+    """Seconds the curriculum's features took (built once, or the policy's forward passes) and the training's."""
+    cost = result.get("feature_cost") or {}
+    seconds = float(cost.get("build_s", 0.0)) + float(cost.get("forward_s", 0.0))
+    return {"feature_s": seconds, "train_s": float(result.get("train_s", math.nan))}
 
 
 def _calibration(path: Path) -> dict[str, float]:
@@ -256,6 +264,7 @@ def pool_table(
     for title, (table_head, table_rows) in [
         *_ceiling_table(per_arm, reference, ceiling, reach_target),
         *_calibration_table(per_arm),
+        *_cost_table(per_arm),
     ]:
         md += [title, "", _markdown(table_head, table_rows), ""]
         extra += [[], table_head, *table_rows]
@@ -300,6 +309,20 @@ def _ceiling_table(
         f"`{ceiling}`'s interval excludes 0; "
         f"`{ceiling}`: Δ final {top['final_mean'].format(3, signed=True)}, Δ AUC {top['auc'].format(3, signed=True)}):"
     )
+    return [(title, (head, rows))]
+
+
+def _cost_table(per_arm: dict[str, dict[int, dict]]) -> list[tuple[str, tuple[list, list]]]:
+    """Per arm that uses features: the seconds they took and their share of the training's time."""
+    used = {arm: runs for arm, runs in per_arm.items() if any(r.get("feature_s", 0.0) > 0 for r in runs.values())}
+    if not used:
+        return []
+    head = ["arm", "feature seconds a run", "training seconds a run", "features' share of training"]
+    rows = []
+    for arm, runs in used.items():
+        share = {seed: {"x": r["feature_s"] / r["train_s"]} for seed, r in runs.items() if r.get("train_s", 0) > 0}
+        rows.append([arm, _col(runs, "feature_s").format(2), _col(runs, "train_s").format(0), _col(share, "x").format(3)])
+    title = "What the features cost (a table computed once, or the policy's forward passes over the prompts asked about):"
     return [(title, (head, rows))]
 
 

@@ -104,10 +104,11 @@ def _bench(args: argparse.Namespace) -> int:
     results = []
     for n in sizes:
         print(f"bench: N={n:.0e} ...", file=sys.stderr, flush=True)
-        results.append(bench_curriculum(n, k=args.k, group=args.group, steps=args.steps))
+        results.append(bench_curriculum(n, k=args.k, group=args.group, steps=args.steps, features=args.features))
+    with_features = f", {args.features} features per prompt" if args.features else ""
     print(
-        f"curriculum bench: propose({args.k}) + observe({args.k} x {args.group}) per step, one process, median of "
-        f"{args.steps} steps after warm-up\n"
+        f"curriculum bench: propose({args.k}) + observe({args.k} x {args.group}) per step{with_features}, one process, "
+        f"median of {args.steps} steps after warm-up\n"
     )
     print(format_bench(results))
     if args.trainer:
@@ -190,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--k", type=_at_least_one, default=512, help="prompts proposed per step")
     b.add_argument("--group", type=_at_least_one, default=16, help="rollouts per prompt")
     b.add_argument("--steps", type=_at_least_one, default=60)
+    b.add_argument(
+        "--features", type=int, default=0, help="features per prompt given to the core (0: none; e.g. 64, float32 table)"
+    )
     b.add_argument("--out", default="runs/bench.json")
     b.add_argument("--trainer", action="store_true", help="also time the curriculum inside GRPO steps (imports torch)")
     b.add_argument(

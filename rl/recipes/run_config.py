@@ -88,6 +88,10 @@ class RunConfig:
     fluke_damping: str = "none"
     """Advantage shaping of lone successes on near-impossible prompts: "none", "posterior" or "cap" (off by default:
     it did not help in the lucky-success study, docs/evidence.md)."""
+    features: str = "none"
+    """What the curriculum predicts unseen prompts from besides their label: "none", "text" (hashed n-grams and
+    length), "policy" (the prompt's hidden state under the current policy) or a dataset column of vectors
+    (rl/features.py). Labels are hidden from the curriculum with grpo.curriculum_prior_column=null."""
     oracle: bool = False
     """The ablations' ceiling arm: the adaptive walk keeps prompts by their true pass rate under the current model
     (computed by one forward pass over the candidates, rl/recipes/oracle.py; neither trained on nor counted in the

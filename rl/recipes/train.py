@@ -314,6 +314,7 @@ def grpo_args(cfg: RunConfig, out: Path) -> Any:
         bf16=_has_gpu(),
         curriculum_policy=cfg.policy,
         curriculum_fluke_damping=cfg.fluke_damping,
+        curriculum_features=cfg.features,
         curriculum_success_reward=cfg.success_reward,
         curriculum_prior_column=None,  # set once the data is loaded: its labels are named "difficulty", if any
         disable_tqdm=False,
@@ -389,7 +390,9 @@ def run(cfg: RunConfig) -> dict[str, Any]:
         callbacks[0].write_eval(0, before)
     else:
         print(f"resuming from {resume}", flush=True)
+    train_start = time.perf_counter()
     trainer.train(resume_from_checkpoint=resume)
+    train_s = time.perf_counter() - train_start
     after = evaluate(trainer.model, tokenizer, eval_examples, cfg)
     callbacks[0].write_eval(trainer.state.global_step, after)
     callbacks[0].save_calibration()
@@ -409,6 +412,8 @@ def run(cfg: RunConfig) -> dict[str, Any]:
         "eval_metric": metric_name(cfg),
         "curriculum": stats,
         "wall_s": time.perf_counter() - t0,
+        "train_s": train_s,
+        "feature_cost": feature_cost(trainer),
         "rollouts": stats["observed_rollouts"],
         "generated_rollouts": generated_rollouts(trainer),
         "never_solved_share": never,
@@ -438,6 +443,17 @@ def run(cfg: RunConfig) -> dict[str, Any]:
         )
     print(f"outputs in {out}/: " + ", ".join(["metrics.jsonl", "eval.md", *(p.name for p in plots)]))
     return result
+
+
+def feature_cost(trainer: Any) -> dict[str, float]:
+    """Seconds the curriculum's features took (a table built once, or the policy's forward passes) and over how many
+    prompts."""
+    source = getattr(trainer, "curriculum_features", None)
+    return {
+        "build_s": float(getattr(trainer, "curriculum_features_build_s", 0.0)),
+        "forward_s": float(getattr(source, "seconds", 0.0)),
+        "forward_prompts": float(getattr(source, "prompts", 0)),
+    }
 
 
 def pass_counts(model: Any, tokenizer: Any, rows: list[Any], cfg: RunConfig, samples: int, seed: int) -> np.ndarray:

@@ -1,0 +1,171 @@
+"""The features the drop-in gives the core (`curriculum_features`), so it can predict prompts it has never seen.
+
+    args = CurriculumGRPOConfig(..., curriculum_features="text")     # or "none", "policy", a dataset column
+
+- `"none"`    labels only (the default).
+- `"text"`    hashed character 1-3-grams and words of the prompt, plus its lengths (in characters, in words, of
+              each word) as hashed tokens, so a length can matter on its own, and log-lengths: `TEXT_DIM` numbers a
+              prompt, numpy only, computed once for the whole pool (`text_features`).
+- `"policy"`  the prompt's last hidden state under the current policy, mean-pooled over its tokens and projected
+              to `POLICY_DIM` numbers by a fixed random matrix: one forward pass over the prompts the core asks
+              about (unseen candidates when proposing, observed prompts after a step), nothing else
+              (`PolicyFeatures`). They drift as the policy learns, so the core's regression forgets (a
+              `feature_half_life` of 50 steps unless set). With several processes rank 0's are broadcast, so every
+              rank's curriculum sees the same numbers.
+- a column    the name of a train_dataset column holding one vector per prompt (e.g. precomputed embeddings).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+FEATURE_MODES = ("none", "text", "policy")
+"""Named modes of curriculum_features; any other value names a dataset column."""
+TEXT_DIM = 64
+POLICY_DIM = 64
+POLICY_HALF_LIFE = 50.0
+"""feature_half_life given to the core for "policy" features unless set in curriculum_extra."""
+
+
+def prompt_text(prompt: Any) -> str:
+    """A prompt as one string: a conversational prompt (a list of messages) joins its contents."""
+    if isinstance(prompt, str):
+        return prompt
+    if isinstance(prompt, Sequence) and all(isinstance(m, dict) for m in prompt):
+        return "\n".join(str(m.get("content", "")) for m in prompt)
+    return str(prompt)
+
+
+def _grams(text: str) -> list[str]:
+    grams = [text[i : i + n] for n in (1, 2, 3) for i in range(len(text) - n + 1)]
+    return [*grams, *(f"w:{w}" for w in text.split())]
+
+
+def _lengths(text: str) -> list[str]:
+    words = text.split()
+    return [f"#chars:{len(text)}", f"#words:{len(words)}", *sorted({f"#wlen:{len(w)}" for w in words})]
+
+
+def _hashed(tokens: list[str], buckets: int) -> np.ndarray:
+    """Signed hashed counts of `tokens` in `buckets` columns."""
+    h = np.fromiter((zlib.crc32(t.encode()) for t in tokens), dtype=np.uint32, count=len(tokens))
+    return np.bincount((h >> 1) % buckets, weights=np.where(h & 1, 1.0, -1.0), minlength=buckets)
+
+
+def text_features(prompts: Sequence[Any], dim: int = TEXT_DIM) -> np.ndarray:
+    """(N, dim) float32, numpy only. Five eighths of the columns: signed hashed counts of the prompt's character
+    1-3-grams and words, scaled to unit norm (what it is about); the rest but two: its length tokens, hashed, each
+    counting 1 (its length in characters and in words, and the length of each of its words: how much work it asks
+    for, each length free to matter on its own); the last two: log(1 + characters) and log(1 + words)."""
+    grams = dim * 5 // 8
+    lengths = dim - grams - 2
+    out = np.zeros((len(prompts), dim), dtype=np.float32)
+    for row, prompt in enumerate(prompts):
+        text = prompt_text(prompt)
+        counts = _hashed(_grams(text), grams)
+        out[row, :grams] = counts / max(math.sqrt(float((counts**2).sum())), 1e-12)
+        out[row, grams : grams + lengths] = _hashed(_lengths(text), lengths)
+        out[row, -2] = math.log1p(len(text))
+        out[row, -1] = math.log1p(len(text.split()))
+    return out
+
+
+def column_features(dataset: Any, column: str) -> np.ndarray:
+    """(N, d) float64 from a dataset column of equal-length vectors, or ValueError naming the fix."""
+    if column not in dataset.column_names:
+        raise ValueError(
+            f"curriculum_features={column!r} is neither one of {FEATURE_MODES} nor a train_dataset column "
+            f"({dataset.column_names}); add the column (one vector per prompt) or choose a mode"
+        )
+    try:
+        arr = np.asarray(dataset[column], dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(
+            f"curriculum_features column {column!r} must hold one numeric vector per prompt, all of one length: {err}"
+        ) from err
+    if arr.ndim != 2:
+        raise ValueError(
+            f"curriculum_features column {column!r} must hold one vector per prompt (shape (N, d)), got shape {arr.shape}"
+        )
+    return arr
+
+
+class PolicyFeatures:
+    """ids (U,) -> (U, POLICY_DIM): the prompts' mean-pooled last hidden state under the trainer's model now,
+    projected. `seconds` and `prompts` count what it cost."""
+
+    def __init__(self, trainer: Any, prompts: Sequence[Any], dim: int = POLICY_DIM, batch_size: int = 64) -> None:
+        self.trainer = trainer
+        self.texts = [prompt_text(p) for p in prompts]
+        self.dim, self.batch_size = dim, batch_size
+        self.seconds, self.prompts = 0.0, 0
+        self._projection: np.ndarray | None = None  # (hidden, dim), fixed once the hidden size is known
+
+    def __call__(self, ids: np.ndarray) -> np.ndarray:
+        import torch
+
+        start = time.perf_counter()
+        pooled = self._pooled([self.texts[int(i)] for i in ids])  # (U, hidden) float64
+        if self._projection is None:
+            rng = np.random.default_rng(0x5EED)
+            hidden = pooled.shape[1]
+            self._projection = rng.standard_normal((hidden, self.dim)) / math.sqrt(hidden)
+        out = pooled @ self._projection
+        accelerator = self.trainer.accelerator
+        if accelerator.num_processes > 1:  # every rank's curriculum must see rank 0's numbers, bit for bit
+            from accelerate.utils import broadcast
+
+            out = broadcast(torch.from_numpy(out).to(accelerator.device), from_process=0).cpu().numpy()
+        self.seconds += time.perf_counter() - start
+        self.prompts += len(ids)
+        return out
+
+    def _pooled(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        trainer = self.trainer
+        model = trainer.accelerator.unwrap_model(trainer.model)
+        tokenizer = trainer.processing_class
+        was_training = model.training
+        model.eval()
+        rows: list[np.ndarray] = []
+        try:
+            with torch.inference_mode():
+                for lo in range(0, len(texts), self.batch_size):
+                    enc = [tokenizer(t)["input_ids"] for t in texts[lo : lo + self.batch_size]]
+                    width = max(len(e) for e in enc)
+                    ids = torch.full((len(enc), width), tokenizer.pad_token_id or 0, dtype=torch.long)
+                    mask = torch.zeros((len(enc), width), dtype=torch.long)
+                    for j, e in enumerate(enc):
+                        ids[j, : len(e)], mask[j, : len(e)] = torch.tensor(e), 1
+                    last = _last_hidden(model, ids.to(model.device), mask.to(model.device))  # (B, T, hidden)
+                    m = mask.to(last.device, last.dtype)[:, :, None]
+                    rows.append(((last * m).sum(dim=1) / m.sum(dim=1)).cpu().double().numpy())
+        finally:
+            model.train(was_training)
+        return np.concatenate(rows, axis=0)
+
+
+def _last_hidden(model: Any, ids: Any, mask: Any) -> Any:
+    """(B, T, hidden) float32: the model's last hidden states, through its base model (no LM head) where it has one."""
+    base = getattr(model, getattr(model, "base_model_prefix", "") or "", None)
+    if base is not None and base is not model:
+        return base(input_ids=ids, attention_mask=mask).last_hidden_state.float()
+    return model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states[-1].float()
+
+
+def build_features(mode: str, trainer: Any, dataset: Any) -> Any:
+    """The `features` argument of the core for `curriculum_features=mode` (None for "none")."""
+    if mode == "none":
+        return None
+    if mode == "text":
+        return text_features(dataset["prompt"])
+    if mode == "policy":
+        return PolicyFeatures(trainer, dataset["prompt"])
+    return column_features(dataset, mode)
