@@ -7,6 +7,7 @@
     report.calibration()               # the predictions made before these groups were seen, scored
     cur.observe_counts(ids, n, s)      # or counted per prompt: distinct ids, rollouts, successes
     cur.predict(ids)                   # pass rate now, also for prompts not seen for a while
+    Curriculum(N, config, features=F)  # F (N, d) or ids -> (U, d): unseen prompts predicted from their features
     cur.stats()                        # dict[str, float] for logging
     sd = cur.state_dict(); cur.load_state_dict(sd)   # a bad state: ValueError naming the entry, nothing changed
 

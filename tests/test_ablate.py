@@ -61,6 +61,8 @@ def fake_run(calls: list, fail: set | None = None):
             "coverage": {"pool_drawn": 0.5, "top10_share": 0.2},
             "eval_metric": "greedy accuracy",
             "pool_start": {"solved": 0.5, "beyond": 0.2, "prompts": 24} if cfg.probe_pool else None,
+            "train_s": 10.0,
+            "feature_cost": {"build_s": 0.0, "forward_s": 1.0 if arm == "adaptive" else 0.0, "forward_prompts": 50},
         }
 
     def run_and_write(cfg):  # as rl.recipes.train.run does, the result also goes to eval.json
@@ -277,6 +279,7 @@ def test_the_evidence_studies_figures_get_tables_of_their_own(config, monkeypatc
         "inverted_u.yaml",
         "lucky.yaml",
         "drift.yaml",
+        "features.yaml",
     ],
 )
 def test_the_shipped_ablation_configs_load(name):
@@ -326,3 +329,16 @@ def test_the_ceiling_arm_gets_each_arms_share_of_its_gain_and_the_reach_target(c
     assert row[head.index("target")] == "<= 0.60"
     md, _ = pool_table("default", per_arm, "uniform", 100)
     assert "What selection can gain" not in md, "no ceiling arm, no such table"
+
+
+def test_arms_with_features_get_a_table_of_their_cost(config, monkeypatch):
+    monkeypatch.setattr(rl.recipes.train, "run", fake_run([]))
+    assert main(str(config), []) == 0
+    per_arm = read_summaries(load_ablation(config), "default")
+    md, rows = pool_table("default", per_arm, "uniform", 100)
+    assert "What the features cost" in md
+    head = next(r for r in rows if r and r[0] == "arm" and "features' share of training" in r)
+    row = rows[rows.index(head) + 1]
+    assert row[0] == "adaptive" and row[-1].startswith("0.100"), "1 s of features in 10 s of training"
+    after = rows[rows.index(head) + 2 :]
+    assert not after or not after[0] or after[0][0] != "uniform", "only arms that use features"

@@ -45,6 +45,12 @@ def test_bench_reports_memory_within_budget() -> None:
     assert 0 < r.bytes_per_prompt <= 48 and r.step_ms > 0
 
 
+def test_bench_with_features_counts_the_curriculums_memory_not_the_table() -> None:
+    plain = bench_curriculum(20_000, k=64, group=8, steps=3, warmup=3)
+    r = bench_curriculum(20_000, k=64, group=8, steps=3, warmup=3, features=8)
+    assert plain.bytes_per_prompt < r.bytes_per_prompt <= plain.bytes_per_prompt + 16
+
+
 def test_simulate_takes_config_overrides_and_rejects_unknown_fields(tmp_path, capsys) -> None:
     out = tmp_path / "sim.json"
     args = ["simulate", "--scenario", "mixed", "--seeds", "1", "--quiet", "--out", str(out)]

@@ -304,9 +304,9 @@ def _ceiling_table(
         row.append(_reach_cells(runs, ref)[1])
         rows.append(row + ([f"<= {reach_target:.2f}"] if reach_target is not None else []))
     title = (
-        f"What selection can gain: `{ceiling}` keeps prompts by their true pass rate under the current model; each "
-        f"arm's gain over `{reference}` as a share of `{ceiling}`'s (ratio of the mean paired differences, where "
-        f"`{ceiling}`'s interval excludes 0; "
+        f"What selection can gain: `{ceiling}` (the ceiling arm: for the oracle, prompts kept by their true pass rate "
+        f"under the current model); each arm's gain over `{reference}` as a share of `{ceiling}`'s (ratio of the mean "
+        f"paired differences, where `{ceiling}`'s interval excludes 0; "
         f"`{ceiling}`: Δ final {top['final_mean'].format(3, signed=True)}, Δ AUC {top['auc'].format(3, signed=True)}):"
     )
     return [(title, (head, rows))]
@@ -314,7 +314,7 @@ def _ceiling_table(
 
 def _cost_table(per_arm: dict[str, dict[int, dict]]) -> list[tuple[str, tuple[list, list]]]:
     """Per arm that uses features: the seconds they took and their share of the training's time."""
-    used = {arm: runs for arm, runs in per_arm.items() if any(r.get("feature_s", 0.0) > 0 for r in runs.values())}
+    used = {arm: runs for arm, runs in per_arm.items() if any(r.get("feature_s", 0.0) > 1e-3 for r in runs.values())}
     if not used:
         return []
     head = ["arm", "feature seconds a run", "training seconds a run", "features' share of training"]

@@ -450,7 +450,7 @@ def feature_cost(trainer: Any) -> dict[str, float]:
     prompts."""
     source = getattr(trainer, "curriculum_features", None)
     return {
-        "build_s": float(getattr(trainer, "curriculum_features_build_s", 0.0)),
+        "build_s": float(getattr(trainer, "curriculum_features_build_s", 0.0)) if source is not None else 0.0,
         "forward_s": float(getattr(source, "seconds", 0.0)),
         "forward_prompts": float(getattr(source, "prompts", 0)),
     }
