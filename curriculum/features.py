@@ -228,8 +228,8 @@ def feature_digest(source: FeatureSource | None) -> str:
         return "callable"
     import hashlib
 
-    arr = np.ascontiguousarray(np.asarray(source, dtype=np.float64))
-    return hashlib.sha256(arr.tobytes() + str(arr.shape).encode()).hexdigest()[:16]
+    arr = np.ascontiguousarray(source)  # as given: a float32 table is not copied to float64 to be hashed
+    return hashlib.sha256(arr.tobytes() + f"{arr.dtype.str}{arr.shape}".encode()).hexdigest()[:16]
 
 
 def gate_share(model: FeatureModel | None) -> float:

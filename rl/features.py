@@ -160,12 +160,11 @@ def _last_hidden(model: Any, ids: Any, mask: Any) -> Any:
     return model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states[-1].float()
 
 
-def build_features(mode: str, trainer: Any, dataset: Any) -> Any:
-    """The `features` argument of the core for `curriculum_features=mode` (None for "none")."""
-    if mode == "none":
+def table_features(mode: str, dataset: Any) -> np.ndarray | None:
+    """The (N, d) table of `curriculum_features=mode` where it is one ("text" or a column; None for "none" and
+    "policy", which needs the trainer's model: `PolicyFeatures`). A bad column raises, naming the fix."""
+    if mode in ("none", "policy"):
         return None
     if mode == "text":
         return text_features(dataset["prompt"])
-    if mode == "policy":
-        return PolicyFeatures(trainer, dataset["prompt"])
     return column_features(dataset, mode)

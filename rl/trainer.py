@@ -56,7 +56,7 @@ import rl.checkpoint as ckpt
 from curriculum import Curriculum, state_hash
 from curriculum.core import CALIBRATION_KEYS
 from rl.config import CurriculumGRPOConfig
-from rl.features import FEATURE_MODES, build_features, column_features
+from rl.features import PolicyFeatures, table_features
 from rl.feedback import (
     ID_COLUMN,
     Observation,
@@ -124,8 +124,9 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             )
         check_trl()  # before any model work: a TRL that cannot train here says so now, not at the first step
         train_dataset, prior = prepare_train_dataset(train_dataset, args.curriculum_prior_column)
-        if args.curriculum_features not in FEATURE_MODES:  # a column: checked before the model work
-            column_features(train_dataset, args.curriculum_features)
+        built = time.perf_counter()  # a text or column table: built (and a bad column refused) before the model work
+        features = table_features(args.curriculum_features, train_dataset)
+        build_s = time.perf_counter() - built
         super().__init__(model=model, reward_funcs=reward_funcs, args=args, train_dataset=train_dataset, **kwargs)
         if args.curriculum_success_reward is not None and args.curriculum_success_reward not in self.reward_func_names:
             raise ValueError(
@@ -134,8 +135,10 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             )
         seed = args.seed if args.curriculum_seed is None else args.curriculum_seed
         built = time.perf_counter()
-        self.curriculum_features = build_features(args.curriculum_features, self, train_dataset)
-        self.curriculum_features_build_s = time.perf_counter() - built
+        if args.curriculum_features == "policy":  # needs the model: the prompts' hidden states under it
+            features = PolicyFeatures(self, train_dataset["prompt"])
+        self.curriculum_features = features
+        self.curriculum_features_build_s = build_s + time.perf_counter() - built
         self.curriculum = Curriculum(
             len(train_dataset), config=args.curriculum_config, seed=seed, prior=prior, features=self.curriculum_features
         )
