@@ -69,6 +69,11 @@ class AblationConfig:
     ceiling_arm: str | None = None
     """The arm that bounds what selection can gain (the oracle): each arm's share of its gain over the reference arm
     gets a table of its own."""
+    short_levels: list[int] = field(default_factory=list)
+    long_levels: list[int] = field(default_factory=list)
+    """With both given (the lucky-success study): per family, the accuracy of the short levels over time against the
+    warm model's, the shortcut measures on the long levels, the warm model's lone-success groups and the share of
+    |advantage| they carry, before and after damping."""
     reach_targets: dict[str, float] = field(default_factory=dict)
     """Pool -> the share of the reference arm's completions an arm should need to reach its final accuracy (printed
     beside the measured shares)."""
@@ -260,7 +265,14 @@ def write_pool(ab: AblationConfig, pool: str) -> str:
         return f"pool {pool}: no finished run"
     reference = ab.reference_arm if ab.reference_arm in per_arm else next(iter(per_arm))
     md, rows = pool_table(
-        pool, per_arm, reference, ab.budget_rollouts, tuple(ab.compare_arms), ab.ceiling_arm, ab.reach_targets.get(pool)
+        pool,
+        per_arm,
+        reference,
+        ab.budget_rollouts,
+        tuple(ab.compare_arms),
+        ab.ceiling_arm,
+        ab.reach_targets.get(pool),
+        (ab.short_levels, ab.long_levels),
     )
     (out / f"{pool}.md").write_text(md + "\n")
     import csv

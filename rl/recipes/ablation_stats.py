@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .lucky_stats import lucky_tables
 from .stats import Interval, area_under, band_drift, curve_band, forgetting, mean_ci, paired_ci, reach
 
 
@@ -43,13 +44,20 @@ def summarise_run(result: dict[str, Any], out: Path, budget: float | None = None
     level_curve = [
         {k.rsplit("_", 1)[1]: float(v) for k, v in r.items() if k.startswith("eval/accuracy_level_")} for r in evals
     ]
-    start, final = _levels(result["before"]), _levels(result["after"])
-    lone = [
-        r["advantage/lone_success_share_before"]
-        for r in rows
-        if isinstance(r.get("advantage/lone_success_share_before"), float)
-        and not math.isnan(r["advantage/lone_success_share_before"])
+    family_curve = [
+        {
+            fam: {k.rsplit("_", 1)[1]: float(v) for k, v in r.items() if k.startswith(f"eval/{fam}/accuracy_level_")}
+            for fam in sorted({k.split("/")[1] for k in r if k.count("/") == 2})
+        }
+        for r in evals
     ]
+    start, final = _levels(result["before"]), _levels(result["after"])
+    lone, lone_after = ([
+        r[f"advantage/lone_success_share_{when}"]
+        for r in rows
+        if isinstance(r.get(f"advantage/lone_success_share_{when}"), float)
+        and not math.isnan(r[f"advantage/lone_success_share_{when}"])
+    ] for when in ("before", "after"))  # fmt: skip
     cov = result.get("coverage") or {}
     return {
         "start": start, "final": final,
@@ -58,6 +66,8 @@ def summarise_run(result: dict[str, Any], out: Path, budget: float | None = None
         "informative": result["curriculum"]["informative_ratio_total"],
         "never_solved": result.get("never_solved_share", math.nan),
         "lone_success_share": float(np.mean(lone)) if lone else math.nan,
+        "lone_success_share_after": float(np.mean(lone_after)) if lone_after else math.nan,
+        "family_curve": family_curve, "shortcut": result.get("shortcut"),
         "pool_drawn": cov.get("pool_drawn", math.nan), "top10_share": cov.get("top10_share", math.nan),
         "completions": result.get("generated_rollouts", result["rollouts"]), "wall_s": result["wall_s"],
         "pool_start": result.get("pool_start"), "eval_metric": result.get("eval_metric", "accuracy"),
@@ -183,6 +193,7 @@ def pool_table(
     compare: tuple[str, ...] = (),
     ceiling: str | None = None,
     reach_target: float | None = None,
+    lengths: tuple[list[int], list[int]] = ([], []),
 ) -> tuple[str, list[list]]:
     """Markdown (main table, the paired comparisons with `compare` arms, then accuracy per level) and CSV rows for
     one pool; every column but the wall time is a mean with its 95% t-interval over seeds."""
@@ -269,7 +280,8 @@ def pool_table(
         md += [title, "", _markdown(table_head, table_rows), ""]
         extra += [[], table_head, *table_rows]
     md += ["Final held-out accuracy per level:", "", _markdown(level_head, level_rows)]
-    for title, (table_head, table_rows) in _study_tables(per_arm, reference):
+    studies = [*_study_tables(per_arm, reference), *lucky_tables(per_arm, reference, *lengths, budget)]
+    for title, (table_head, table_rows) in studies:
         md += ["", title, "", _markdown(table_head, table_rows)]
         extra += [[], table_head, *table_rows]
     return "\n".join(md), [head, *body, *extra, [], level_head, *level_rows]

@@ -48,6 +48,12 @@ class LevelReport:
     whatever the input (a shortcut); compare with reference_mode_share."""
     reference_mode_share: dict[str, float] = field(default_factory=dict)
     """{family: share of its held-out prompts whose reference is the most frequent reference answer}."""
+    mode_share_by_level: dict[str, dict[int, float]] = field(default_factory=dict)
+    """{family: {level: share of its completions giving the most frequent answer}}: the shortcut, level by level."""
+    chance_by_level: dict[str, dict[int, float]] = field(default_factory=dict)
+    """{family: {level: accuracy the same answers would get against the references shuffled across the level's
+    prompts}} (sum over answers a of q(a) r(a)): by_family minus this is how much the answers depend on the input
+    (0: a guess from a fixed answer distribution)."""
 
     @property
     def mean(self) -> float:
@@ -61,9 +67,14 @@ class LevelReport:
     def from_json(cls, d: Mapping[str, Any]) -> LevelReport:
         """Inverse of to_json after a JSON round trip (which turns the int level keys into strings)."""
         levels = {key: {int(k): v for k, v in d[key].items()} for key in ("accuracy", "half_width", "prompts", "per_prompt")}
-        by_family = {fam: {int(k): v for k, v in acc.items()} for fam, acc in d["by_family"].items()}
+
+        def by_level(key: str) -> dict[str, dict[int, float]]:
+            return {fam: {int(k): v for k, v in acc.items()} for fam, acc in (d.get(key) or {}).items()}
+
         return cls(
-            by_family=by_family,
+            by_family=by_level("by_family"),
+            mode_share_by_level=by_level("mode_share_by_level"),
+            chance_by_level=by_level("chance_by_level"),
             mode_share=dict(d.get("mode_share", {})),
             reference_mode_share=dict(d.get("reference_mode_share", {})),
             **levels,
@@ -151,12 +162,16 @@ def evaluate_levels(
     per_family: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     answers: dict[str, Counter] = defaultdict(Counter)
     references: dict[str, Counter] = defaultdict(Counter)
+    level_answers: dict[tuple[str, int], Counter] = defaultdict(Counter)
+    level_references: dict[tuple[str, int], Counter] = defaultdict(Counter)
     for ex, outs in zip(rows, completions, strict=True):
         rate = sum(bool(check(ex, c)) for c in outs) / len(outs)
         per_prompt[ex.difficulty].append(rate)
         per_family[ex.family][ex.difficulty].append(rate)
         answers[ex.family].update(extract_answer(c) for c in outs)
         references[ex.family][str(ex.answer).strip()] += 1
+        level_answers[ex.family, ex.difficulty].update(extract_answer(c) for c in outs)
+        level_references[ex.family, ex.difficulty][str(ex.answer).strip()] += 1
     accuracy, half, count = {}, {}, {}
     for level in sorted(per_prompt):
         v = torch.tensor(per_prompt[level], dtype=torch.float64)
@@ -168,6 +183,15 @@ def evaluate_levels(
     def top(c: Counter) -> float:
         return c.most_common(1)[0][1] / sum(c.values())
 
+    def chance(q: Counter, r: Counter) -> float:
+        return sum(q[a] * r[a] for a in r) / (sum(q.values()) * sum(r.values()))
+
+    mode_by_level: dict[str, dict[int, float]] = defaultdict(dict)
+    chance_by_level: dict[str, dict[int, float]] = defaultdict(dict)
+    for (fam, lv), q in sorted(level_answers.items()):
+        mode_by_level[fam][lv] = top(q)
+        chance_by_level[fam][lv] = chance(q, level_references[fam, lv])
+
     return LevelReport(
         accuracy,
         half,
@@ -176,6 +200,8 @@ def evaluate_levels(
         {lv: list(v) for lv, v in sorted(per_prompt.items())},
         {f: top(c) for f, c in sorted(answers.items())},
         {f: top(c) for f, c in sorted(references.items())},
+        dict(mode_by_level),
+        dict(chance_by_level),
     )
 
 

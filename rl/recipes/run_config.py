@@ -129,10 +129,14 @@ class RunConfig:
     """Draw the run's plots at the end (the ablation harness turns them off for its many runs)."""
     probe_pool: bool = False
     """Before training, measure how much of the training pool the warm model solves (greedy) and how much is beyond
-    it (greedy wrong and no success in 4 samples at the training temperature); reported as `pool_start`."""
+    it (greedy wrong and no success in 4 samples at the training temperature), and per level the share of groups holding
+    exactly one success; reported as `pool_start`."""
     pool_band: str | None = None
     """Train only on the pool's prompts in one band of the warm model's pass rate (8 samples at the training
     temperature): easy (6-8 of 8), medium (2-5), hard (1), beyond (0). For the inverted-U study."""
+    pool_levels: list[int] | None = None
+    """Train only on the pool's prompts at these levels; the held-out set stays the whole pool's (the lucky-success
+    study's short-prompts-only arm)."""
     drift_probe_every: int = 0
     """Every this many steps (0: off), measure the pass rate of a fixed sample of the pool (drift_probe_prompts
     prompts, 16 samples each, twice at the start for the noise floor) into drift.npz. For the drift study."""

@@ -189,6 +189,7 @@ def make_callbacks(cfg: RunConfig, out: Path, eval_examples: Any, labels: np.nda
             self.write(
                 {"step": step, "rollouts": generated_rollouts(self.trainer), "eval/accuracy": report.mean}
                 | {f"eval/accuracy_level_{k}": v for k, v in report.accuracy.items()}
+                | {f"eval/{fam}/accuracy_level_{k}": v for fam, acc in report.by_family.items() for k, v in acc.items()}
             )
 
         def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
@@ -364,6 +365,8 @@ def run(cfg: RunConfig) -> dict[str, Any]:
         before = evaluate(model, tokenizer, eval_examples, cfg)
         start_file.write_text(json.dumps(before.to_json()))
     band = None
+    if cfg.pool_levels:
+        train_ds = select_levels(train_ds, cfg.pool_levels)
     if cfg.pool_band:
         train_ds, band = select_band(model, tokenizer, train_ds, cfg)
     pool_start = probe_pool(model, tokenizer, train_ds, cfg) if cfg.probe_pool else None
@@ -421,6 +424,10 @@ def run(cfg: RunConfig) -> dict[str, Any]:
         "pool_start": pool_start,
         "pool_band": band,
         "mode_share": {"before": before.mode_share, "after": after.mode_share, "reference": after.reference_mode_share},
+        "shortcut": {
+            when: {"mode_share": rep.mode_share_by_level, "chance": rep.chance_by_level, "accuracy": rep.by_family}
+            for when, rep in (("before", before), ("after", after))
+        },
         "drift": callbacks[0].drift_summary(),
     }
     (out / "eval.json").write_text(json.dumps(result, indent=2, default=float))
@@ -497,9 +504,21 @@ def select_band(model: Any, tokenizer: Any, train_ds: Any, cfg: RunConfig) -> tu
     return train_ds.select(keep.tolist()), {"band": cfg.pool_band, "prompts": int(keep.size), "shares": shares}
 
 
+def select_levels(train_ds: Any, levels: list[int]) -> Any:
+    """The pool's prompts at `levels` (the held-out set, built from the whole pool, is unchanged)."""
+    if "difficulty" not in train_ds.column_names:
+        raise ValueError("pool_levels needs a difficulty column in the training data; drop pool_levels or add one")
+    keep = [i for i, d in enumerate(train_ds["difficulty"]) if d in set(levels)]
+    if not keep:
+        raise ValueError(f"pool_levels={levels}: no training prompt at those levels")
+    print(f"pool_levels={levels}: {len(keep)} of {len(train_ds)} prompts", flush=True)
+    return train_ds.select(keep)
+
+
 def probe_pool(model: Any, tokenizer: Any, train_ds: Any, cfg: RunConfig, samples: int = 4) -> dict[str, float]:
     """Shares of the training pool the warm model solves (greedy right) and cannot reach (greedy wrong and no
-    success in `samples` draws at the training temperature)."""
+    success in `samples` draws at the training temperature); per family and level (`by_level`), its pass rate and
+    the share of its groups (num_generations draws at the training temperature) holding exactly one success."""
     from tasks import task_for_row
 
     from .evaluate import as_example, generate
@@ -509,7 +528,23 @@ def probe_pool(model: Any, tokenizer: Any, train_ds: Any, cfg: RunConfig, sample
     right = np.array([task_for_row(ex.family).verify(ex, g[0]) for ex, g in zip(rows, greedy, strict=True)], bool)
     never = pass_counts(model, tokenizer, rows, cfg, samples, cfg.seed) == 0
     n = max(len(rows), 1)
-    return {"solved": float(right.sum()) / n, "beyond": float((~right & never).sum()) / n, "prompts": len(rows)}
+    groups = pass_counts(model, tokenizer, rows, cfg, cfg.num_generations, cfg.seed + 1)  # (N,) successes of G
+    keys = np.array([f"{r.family}/{r.difficulty}" for r in rows])
+    by_level: dict[str, dict[str, dict[str, float]]] = {}
+    for key in sorted(set(keys.tolist())):
+        family, level, here = *key.rsplit("/", 1), groups[keys == key]
+        by_level.setdefault(family, {})[level] = {
+            "prompts": int(here.size),
+            "pass_rate": float(here.mean()) / cfg.num_generations,
+            "lone_share": float((here == 1).mean()),
+        }
+    return {
+        "solved": float(right.sum()) / n,
+        "beyond": float((~right & never).sum()) / n,
+        "prompts": len(rows),
+        "lone_share": float((groups == 1).mean()) if len(rows) else math.nan,
+        "by_level": by_level,
+    }
 
 
 RUN_FILES = ("run_config.yaml", "metrics.jsonl", "eval_start.json", "calibration.npz")
