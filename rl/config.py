@@ -78,8 +78,9 @@ class CurriculumGRPOConfig(GRPOConfig):
         metadata={
             "help": "Advantage shaping of lone successes: 'none' (plain GRPO), 'posterior' (scale a lone "
             "success by clip(G * predicted pass rate before the group, floor, 1)) or 'cap' (clip advantages "
-            "to [-curriculum_fluke_cap, curriculum_fluke_cap]). Off by default: on the project's lucky-success study "
-            "neither mode helped (docs/evidence.md).",
+            "to [-curriculum_fluke_cap, curriculum_fluke_cap]). Off by default: in the project's lucky-success study, "
+            "guessed successes on long prompts did corrode the short ones, neither mode prevented it, and the adaptive "
+            "walk did (docs/evidence.md).",
             "choices": list(FLUKE_MODES),
         },
     )

@@ -278,6 +278,7 @@ def test_the_evidence_studies_figures_get_tables_of_their_own(config, monkeypatc
         "adaptive.yaml",
         "inverted_u.yaml",
         "lucky.yaml",
+        "lucky_smoke.yaml",
         "drift.yaml",
         "features.yaml",
     ],
@@ -342,3 +343,56 @@ def test_arms_with_features_get_a_table_of_their_cost(config, monkeypatch):
     assert row[0] == "adaptive" and row[-1].startswith("0.100"), "1 s of features in 10 s of training"
     after = rows[rows.index(head) + 2 :]
     assert not after or not after[0] or after[0][0] != "uniform", "only arms that use features"
+
+
+def test_the_lucky_study_gets_short_levels_over_time_the_long_levels_shortcut_and_the_warm_models_groups(
+    config, monkeypatch
+):
+    plain = fake_run([])
+
+    def run(cfg):
+        result = plain(cfg)
+        out = Path(cfg.output_dir)
+        damped = out.parent.name == "adaptive"  # the short levels fall without damping, hold with it
+        rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+        for i, row in enumerate(rows):
+            short = 0.9 if damped else 0.9 - 0.1 * i - 0.01 * cfg.seed
+            row.update({"eval/last_digit/accuracy_level_1": short, "eval/last_digit/accuracy_level_4": 0.1})
+        rows.insert(1, {"step": 1, "advantage/lone_success_share_before": 0.4, "advantage/lone_success_share_after": 0.1})
+        (out / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        fixed = {"mode_share": {"last_digit": {"4": 0.2}}, "chance": {"last_digit": {"4": 0.1}}}
+        result["shortcut"] = {
+            "before": {**fixed, "accuracy": {"last_digit": {"4": 0.1}}},
+            "after": {"mode_share": {"last_digit": {"4": 1.0 if not damped else 0.2}}, "chance": {"last_digit": {"4": 0.1}},
+                      "accuracy": {"last_digit": {"4": 0.1}}},
+        }  # fmt: skip
+        if cfg.probe_pool:
+            result["pool_start"]["by_level"] = {"last_digit": {"4": {"prompts": 40, "pass_rate": 0.1, "lone_share": 0.3}}}
+        return result
+
+    monkeypatch.setattr(rl.recipes.train, "run", run)
+    config.write_text(config.read_text() + "short_levels: [1]\nlong_levels: [4]\n")
+    assert main(str(config), ["run_pools=[default]"]) == 0
+    md = (Path(load_ablation(config).output_dir) / "default.md").read_text()
+    assert "| last_digit | 4 | 40 | 0.100 ± 0.000 | 0.30 ± 0.00 |" in md, "the warm model's lone-success groups"
+    short = md[md.index("`last_digit`, short levels (1)") :]
+    assert "| uniform | 0.890 ± 0.025 |" in short and "| -0.200 ± 0.000 * | -0.200 ± 0.000 * | - |" in short
+    assert "| adaptive | 0.900 ± 0.000 |" in short and "| +0.000 ± 0.000 | +0.000 ± 0.000 | +0.210 ± 0.025 * |" in short
+    long = md[md.index("Long levels (4)") :]
+    assert "| start (warm model) | - | - | - | 0.100 ± 0.000 | 0.20 ± 0.00 | +0.000 ± 0.000 |" in long
+    assert "| uniform | - | 0.40 ± 0.00 | 0.10 ± 0.00 | 0.100 ± 0.000 | 1.00 ± 0.00 | +0.000 ± 0.000 |" in long
+    md_plain, _ = pool_table("default", read_summaries(load_ablation(config), "default"), "uniform", 100)
+    assert "short levels" not in md_plain, "no lucky tables unless the study names its short and long levels"
+
+
+def test_pool_levels_trains_on_some_levels_and_names_the_fix_when_none_are_there():
+    import datasets
+
+    from rl.recipes.train import select_levels
+
+    ds = datasets.Dataset.from_dict({"prompt": ["a", "b", "c"], "answer": ["1", "2", "3"], "difficulty": [1, 4, 2]})
+    assert select_levels(ds, [1, 2])["prompt"] == ["a", "c"]
+    with pytest.raises(ValueError, match="no training prompt at those levels"):
+        select_levels(ds, [5])
+    with pytest.raises(ValueError, match="difficulty column"):
+        select_levels(ds.remove_columns("difficulty"), [1])

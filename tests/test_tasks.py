@@ -15,6 +15,7 @@ from tasks import (
     DigitParity,
     DigitSum,
     Example,
+    LastDigit,
     SortLetters,
     Task,
     build_eval,
@@ -29,7 +30,7 @@ from tasks import (
 )
 from tasks.math_answers import MathAnswerVerifier, MathReward, extract_math_answer
 
-FAMILIES = [Arithmetic(), DigitSum(), SortLetters(), DigitParity()]
+FAMILIES = [Arithmetic(), DigitSum(), SortLetters(), DigitParity(), LastDigit()]
 
 
 def trainer_kwargs(**columns):
@@ -121,9 +122,11 @@ def test_verify_reads_the_first_line_of_the_completion():
 
 
 def test_an_unknown_family_name_lists_the_known_ones():
-    with pytest.raises(ValueError, match=r"known families: \['arithmetic', 'digit_sum', 'parity', 'sorting'\]"):
+    with pytest.raises(
+        ValueError, match=r"known families: \['arithmetic', 'digit_sum', 'last_digit', 'parity', 'sorting'\]"
+    ):
         get_task("sort")
-    assert task_families() == ["arithmetic", "digit_sum", "parity", "sorting"]
+    assert task_families() == ["arithmetic", "digit_sum", "last_digit", "parity", "sorting"]
 
 
 # ---- pools ---------------------------------------------------------------------------------------------
@@ -301,3 +304,15 @@ def test_string_difficulty_labels_become_ranks_in_natural_order():
     assert difficulty_ranks(["hard", "Easy", "medium"]) == {"Easy": 1, "medium": 2, "hard": 3}
     assert difficulty_ranks([3, 1, 3]) == {1: 1, 3: 3}
     assert difficulty_ranks([0.5, 0.1]) == {0.1: 1, 0.5: 2}
+
+
+def test_last_digit_is_the_digit_sums_last_digit_so_a_guess_is_right_one_time_in_ten():
+    task = LastDigit()
+    ex = task.generate(4, seed=3)
+    digits = ex.prompt.removeprefix("last ").removesuffix("=")
+    assert len(digits) == 6 and ex.answer == str(sum(map(int, digits)) % 10)
+    assert task.verify(Example("last 4721=", "4", 2, "last_digit"), "4\n") and not task.verify("4", "14")
+    assert task.mistake(Example("last 4721=", "4", 2, "last_digit")) == "3"  # 4+7+2 = 13 without the last digit
+    assert task.is_well_formed("7") and not task.is_well_formed("14")
+    answers = {task.generate(5, seed=s).answer for s in range(200)}
+    assert answers == set("0123456789"), "every digit is an answer at the long lengths"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import numpy as np
@@ -237,3 +238,24 @@ def test_grpo_trainer_takes_a_step_with_the_tiny_model_and_the_task_rewards(buil
     trainer.train()
     logged = trainer.state.log_history[0]
     assert "rewards/correctness_reward/mean" in logged and "rewards/format_reward/mean" in logged
+
+
+def test_the_shortcut_measures_per_level_tell_a_fixed_answer_from_one_that_follows_the_input(built, monkeypatch):
+    import rl.recipes.evaluate as evaluate
+
+    model, tok, _ = built
+
+    def answers(model, tok, prompts, *args, **kwargs):  # level 4 ("last 77="): always "3"; level 1: the digit itself
+        return [["3"] if len(p) == 8 else [p[5:-1]] for p in prompts]
+
+    examples = [Example(f"last {d}{d}=", str(d), 4, "last_digit") for d in range(10)]
+    examples += [Example(f"last {d}=", str(d), 1, "last_digit") for d in range(10)]
+    monkeypatch.setattr(evaluate, "generate", answers)
+    report = evaluate.evaluate_levels(model, tok, examples)
+    assert report.mode_share_by_level["last_digit"] == {1: pytest.approx(0.1), 4: 1.0}
+    # the fixed answer scores what it scores against shuffled references: no dependence on the input
+    assert report.by_family["last_digit"][4] == pytest.approx(0.1)
+    assert report.chance_by_level["last_digit"][4] == pytest.approx(0.1)
+    assert report.by_family["last_digit"][1] - report.chance_by_level["last_digit"][1] == pytest.approx(0.9)
+    again = evaluate.LevelReport.from_json(json.loads(json.dumps(report.to_json())))
+    assert again.chance_by_level == report.chance_by_level and again.mode_share_by_level == report.mode_share_by_level

@@ -75,6 +75,19 @@ def test_a_pool_beyond_the_model_completes_and_says_nothing_is_learnable_yet(tmp
 
 
 @pytest.mark.slow
+def test_the_lucky_smoke_ablation_writes_the_lucky_tables_from_real_runs(tmp_path, capsys) -> None:
+    out = tmp_path / "lucky"
+    assert main(["ablate", "--config", str(ROOT / "configs/ablations/lucky_smoke.yaml"), f"output_dir={out}"]) == 0
+    table = (out / "long.md").read_text()
+    for arm in ("uniform", "uniform_dr_grpo", "uniform_short_only", "adaptive_cap"):
+        assert f"| {arm} | 1 |" in table
+    assert "| last_digit | 5 | 12 |" in table, "the warm model's groups on the pool, per family and level"
+    assert "`digit_sum`, short levels (1, 2)" in table and "`last_digit`, short levels (1, 2)" in table
+    assert "Long levels (4, 5) at the end" in table and "last_digit long: input dependence" in table
+    assert "pool_levels=[1, 2]: 16 of 72 prompts" in capsys.readouterr().out, "the short-only arm trains on 16"
+
+
+@pytest.mark.slow
 def test_the_smoke_ablation_writes_a_table_csv_and_plots(tmp_path, capsys) -> None:
     out = tmp_path / "abl"
     assert main(["ablate", "--config", str(ROOT / "configs/ablations/smoke.yaml"), f"output_dir={out}"]) == 0

@@ -120,7 +120,7 @@ def _long_table(per_arm: dict[str, dict[int, dict]], reference: str, long: list[
     ]
     if not families:
         return []
-    head = ["arm", "Δ final vs " + reference, "lone-success share of |advantage|: before damping", "after"]
+    head = ["arm", "Δ final vs " + reference, "lone-success share of the absolute advantage: before damping", "after"]
     for f in families:
         head += [f"{f} long: accuracy", f"{f} long: answer mode share", f"{f} long: input dependence"]
     rows = []
@@ -149,7 +149,7 @@ def _long_table(per_arm: dict[str, dict[int, dict]], reference: str, long: list[
             acc = [figure(r, "after", "accuracy", f) for r in runs.values()]
             mode = [figure(r, "after", "mode_share", f) for r in runs.values()]
             dep = [a - figure(r, "after", "chance", f) for a, r in zip(acc, runs.values(), strict=True)]
-            row += [mean_ci(acc).format(3), mean_ci(mode).format(2), mean_ci(dep).format(3)]
+            row += [mean_ci(acc).format(3), mean_ci(mode).format(2), mean_ci(dep).format(3, signed=True)]
         rows.append(row)
     start = ["start (warm model)", "-", "-", "-"]
     ref_runs = list(per_arm.get(reference, {}).values())
@@ -158,7 +158,9 @@ def _long_table(per_arm: dict[str, dict[int, dict]], reference: str, long: list[
         start += [
             mean_ci(acc).format(3),
             mean_ci([figure(r, "before", "mode_share", f) for r in ref_runs]).format(2),
-            mean_ci([a - figure(r, "before", "chance", f) for a, r in zip(acc, ref_runs, strict=True)]).format(3),
+            mean_ci([a - figure(r, "before", "chance", f) for a, r in zip(acc, ref_runs, strict=True)]).format(
+                3, signed=True
+            ),
         ]
     rows.insert(0, start)
     levels = ", ".join(str(lv) for lv in long)
@@ -166,7 +168,7 @@ def _long_table(per_arm: dict[str, dict[int, dict]], reference: str, long: list[
         f"Long levels ({levels}) at the end: held-out accuracy; the share of completions giving the level's most "
         "frequent answer (the shortcut: one answer whatever the input); input dependence = accuracy minus what the "
         "same answers score against the level's references shuffled (0: a guess). Lone-success share: of the "
-        "batch's |advantage|, the share carried by groups with exactly one success, mean over steps:"
+        "batch's absolute advantage, the share carried by groups with exactly one success, mean over steps:"
     )
     return [(title, (head, rows))]
 

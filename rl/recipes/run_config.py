@@ -87,7 +87,8 @@ class RunConfig:
     """"uniform" (plain GRPO), "static", "adaptive" or "band" (curriculum/policies.py)."""
     fluke_damping: str = "none"
     """Advantage shaping of lone successes on near-impossible prompts: "none", "posterior" or "cap" (off by default:
-    it did not help in the lucky-success study, docs/evidence.md)."""
+    in the lucky-success study it did not prevent the harm lucky successes did; the adaptive walk did,
+    docs/evidence.md)."""
     features: str = "none"
     """What the curriculum predicts unseen prompts from besides their label: "none", "text" (hashed n-grams and
     length), "policy" (the prompt's hidden state under the current policy) or a dataset column of vectors
