@@ -23,23 +23,36 @@ from typing import ClassVar
 from tasks.base import Example, Task
 
 LENGTHS: dict[int, int] = {1: 3, 2: 4, 3: 5, 4: 6, 5: 7}
-"""Level -> number of digits."""
+"""Level -> number of digits (digit_sum's, parity's and last_digit's)."""
 
 _INTEGER = re.compile(r"\d{1,3}")
 
 
-class DigitSum(Task):
-    family: ClassVar[str] = "digit_sum"
+class DigitsTask(Task):
+    """A family over a random number of `LENGTHS[level]` digits: "`prefix` 4721=" -> `answer_of("4721")`. Its common
+    mistake is the answer with the last digit left out. Subclasses set `family`, `prefix` and `answer_of`."""
+
     levels: ClassVar[range] = range(1, len(LENGTHS) + 1)
+    prefix: ClassVar[str] = ""
+
+    def answer_of(self, digits: str) -> str:
+        raise NotImplementedError
 
     def _make(self, difficulty: int, rng: random.Random) -> tuple[str, str]:
         digits = "".join(rng.choice("0123456789") for _ in range(LENGTHS[difficulty]))
-        return f"digits {digits}=", str(sum(int(d) for d in digits))
+        return f"{self.prefix} {digits}=", self.answer_of(digits)
 
     def mistake(self, example: Example) -> str:
-        """The last digit left out of the sum."""
-        digits = example.prompt.removeprefix("digits ").removesuffix("=")
-        return str(sum(int(d) for d in digits[:-1]))
+        """The last digit left out."""
+        return self.answer_of(example.prompt.removeprefix(f"{self.prefix} ").removesuffix("=")[:-1])
+
+
+class DigitSum(DigitsTask):
+    family: ClassVar[str] = "digit_sum"
+    prefix: ClassVar[str] = "digits"
+
+    def answer_of(self, digits: str) -> str:
+        return str(sum(int(d) for d in digits))
 
     def is_well_formed(self, answer: str) -> bool:
         return _INTEGER.fullmatch(answer) is not None

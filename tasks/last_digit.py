@@ -18,32 +18,19 @@ right digit. The common mistake (`mistake`) leaves the last digit out of the sum
 
 from __future__ import annotations
 
-import random
 from typing import ClassVar
 
-from tasks.base import Example, Task
-
-LENGTHS: dict[int, int] = {1: 3, 2: 4, 3: 5, 4: 6, 5: 7}
-"""Level -> number of digits."""
+from tasks.digit_sum import DigitsTask
 
 ANSWERS = tuple("0123456789")
 
 
-def _last(digits: str) -> str:
-    return str(sum(int(d) for d in digits) % 10)
-
-
-class LastDigit(Task):
+class LastDigit(DigitsTask):
     family: ClassVar[str] = "last_digit"
-    levels: ClassVar[range] = range(1, len(LENGTHS) + 1)
+    prefix: ClassVar[str] = "last"
 
-    def _make(self, difficulty: int, rng: random.Random) -> tuple[str, str]:
-        digits = "".join(rng.choice("0123456789") for _ in range(LENGTHS[difficulty]))
-        return f"last {digits}=", _last(digits)
-
-    def mistake(self, example: Example) -> str:
-        """The last digit left out of the sum."""
-        return _last(example.prompt.removeprefix("last ").removesuffix("=")[:-1])
+    def answer_of(self, digits: str) -> str:
+        return str(sum(int(d) for d in digits) % 10)
 
     def is_well_formed(self, answer: str) -> bool:
         return answer in ANSWERS

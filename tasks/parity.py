@@ -14,32 +14,19 @@ The common mistake (`mistake`) leaves the last digit out, as in digit_sum.
 
 from __future__ import annotations
 
-import random
 from typing import ClassVar
 
-from tasks.base import Example, Task
-
-LENGTHS: dict[int, int] = {1: 3, 2: 4, 3: 5, 4: 6, 5: 7}
-"""Level -> number of digits."""
+from tasks.digit_sum import DigitsTask
 
 ANSWERS = ("yes", "no")
 
 
-def _even(digits: str) -> str:
-    return "yes" if sum(int(d) for d in digits) % 2 == 0 else "no"
-
-
-class DigitParity(Task):
+class DigitParity(DigitsTask):
     family: ClassVar[str] = "parity"
-    levels: ClassVar[range] = range(1, len(LENGTHS) + 1)
+    prefix: ClassVar[str] = "even"
 
-    def _make(self, difficulty: int, rng: random.Random) -> tuple[str, str]:
-        digits = "".join(rng.choice("0123456789") for _ in range(LENGTHS[difficulty]))
-        return f"even {digits}=", _even(digits)
-
-    def mistake(self, example: Example) -> str:
-        """The last digit left out."""
-        return _even(example.prompt.removeprefix("even ").removesuffix("=")[:-1])
+    def answer_of(self, digits: str) -> str:
+        return "yes" if sum(int(d) for d in digits) % 2 == 0 else "no"
 
     def is_well_formed(self, answer: str) -> bool:
         return answer in ANSWERS

@@ -67,7 +67,7 @@ def summarise_run(result: dict[str, Any], out: Path, budget: float | None = None
         "never_solved": result.get("never_solved_share", math.nan),
         "lone_success_share": float(np.mean(lone)) if lone else math.nan,
         "lone_success_share_after": float(np.mean(lone_after)) if lone_after else math.nan,
-        "family_curve": family_curve, "shortcut": result.get("shortcut"),
+        "family_curve": family_curve, "shortcut": _shortcut(result.get("shortcut")),
         "pool_drawn": cov.get("pool_drawn", math.nan), "top10_share": cov.get("top10_share", math.nan),
         "completions": result.get("generated_rollouts", result["rollouts"]), "wall_s": result["wall_s"],
         "pool_start": result.get("pool_start"), "eval_metric": result.get("eval_metric", "accuracy"),
@@ -116,6 +116,17 @@ def _drift(result: dict[str, Any], out: Path) -> dict[str, float] | None:
         steps, rates = data["step"].tolist(), list(data["rate"])
     gaps = np.diff(sorted(set(steps)))
     return band_drift(steps, rates, int(gaps.min()) if gaps.size else 0)
+
+
+def _shortcut(shortcut: dict | None) -> dict | None:
+    """The run's shortcut measures ({when: {measure: {family: {level: value}}}}) with str level keys, whether the result
+    came from the run (int keys) or from its eval.json."""
+    if not shortcut:
+        return None
+    return {
+        when: {key: {fam: _levels(by_level) for fam, by_level in fams.items()} for key, fams in measures.items()}
+        for when, measures in shortcut.items()
+    }
 
 
 def _family_means(by_family: dict | None) -> dict[str, float] | None:

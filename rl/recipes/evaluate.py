@@ -160,16 +160,12 @@ def evaluate_levels(
                            max_new_tokens, seed)  # fmt: skip
     per_prompt: dict[int, list[float]] = defaultdict(list)
     per_family: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
-    answers: dict[str, Counter] = defaultdict(Counter)
-    references: dict[str, Counter] = defaultdict(Counter)
     level_answers: dict[tuple[str, int], Counter] = defaultdict(Counter)
     level_references: dict[tuple[str, int], Counter] = defaultdict(Counter)
     for ex, outs in zip(rows, completions, strict=True):
         rate = sum(bool(check(ex, c)) for c in outs) / len(outs)
         per_prompt[ex.difficulty].append(rate)
         per_family[ex.family][ex.difficulty].append(rate)
-        answers[ex.family].update(extract_answer(c) for c in outs)
-        references[ex.family][str(ex.answer).strip()] += 1
         level_answers[ex.family, ex.difficulty].update(extract_answer(c) for c in outs)
         level_references[ex.family, ex.difficulty][str(ex.answer).strip()] += 1
     accuracy, half, count = {}, {}, {}
@@ -186,9 +182,13 @@ def evaluate_levels(
     def chance(q: Counter, r: Counter) -> float:
         return sum(q[a] * r[a] for a in r) / (sum(q.values()) * sum(r.values()))
 
+    answers: dict[str, Counter] = defaultdict(Counter)  # a family's, over its levels
+    references: dict[str, Counter] = defaultdict(Counter)
     mode_by_level: dict[str, dict[int, float]] = defaultdict(dict)
     chance_by_level: dict[str, dict[int, float]] = defaultdict(dict)
     for (fam, lv), q in sorted(level_answers.items()):
+        answers[fam].update(q)
+        references[fam].update(level_references[fam, lv])
         mode_by_level[fam][lv] = top(q)
         chance_by_level[fam][lv] = chance(q, level_references[fam, lv])
 

@@ -24,9 +24,9 @@ from .stats import mean_ci, paired_ci
 Table = tuple[str, tuple[list[str], list[list[str]]]]
 
 
-def _mean_levels(by_level: dict | None, levels: list[int]) -> float:
-    values = [by_level[k] for k in (str(lv) for lv in levels) if by_level and k in by_level]
-    values = values or [by_level[lv] for lv in levels if by_level and lv in by_level]
+def _mean_levels(by_level: dict[str, float] | None, levels: list[int]) -> float:
+    """Mean of `by_level` (str level keys, as every summary has them) over `levels`; NaN if it has none of them."""
+    values = [by_level[str(lv)] for lv in levels if by_level and str(lv) in by_level]
     return float(np.mean(values)) if values else math.nan
 
 
