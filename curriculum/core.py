@@ -300,6 +300,11 @@ class Curriculum:
             "step": float(self.step),
         }
 
+    def never_solved_share(self) -> float:
+        """Share of the rollouts observed so far that went to prompts never solved (no success in any of them)."""
+        tried = self.tracker.attempts.astype(np.float64)
+        return float(tried[self.tracker.succ <= 0].sum() / max(tried.sum(), 1.0))
+
     # ---- helpers the policies use ----------------------------------------------------------------
     def posterior_unchecked(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.ability.posterior(ids, self.tracker.attempts[ids], self.tracker.last_step[ids], self.step)

@@ -40,6 +40,7 @@ import numpy as np
 
 from curriculum import FORMAT_VERSION as CORE_FORMAT_VERSION
 from curriculum import Curriculum, state_hash
+from rl.atomic import write_atomic
 from rl.sampler import CurriculumSampler
 
 STATE_NPZ = "curriculum_state.npz"
@@ -127,13 +128,6 @@ def unflatten_state(arrays: Mapping[str, np.ndarray], entries: list[Mapping[str,
     return root
 
 
-# ---- files -------------------------------------------------------------------------------------------
-def _write_atomic(path: Path, write: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    write(tmp)
-    os.replace(tmp, path)
-
-
 def save_state(
     folder: str | os.PathLike,
     curriculum: Curriculum,
@@ -165,12 +159,8 @@ def save_state(
         "entries": entries,
     }
 
-    def write_npz(tmp: Path) -> None:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-
-    _write_atomic(folder / STATE_NPZ, write_npz)
-    _write_atomic(folder / STATE_JSON, lambda tmp: tmp.write_text(json.dumps(meta, indent=1)))
+    write_atomic(folder / STATE_NPZ, lambda f: np.savez(f, **arrays))
+    write_atomic(folder / STATE_JSON, json.dumps(meta, indent=1))
     return folder / STATE_JSON
 
 
@@ -186,7 +176,7 @@ def mark_complete(folder: str | os.PathLike) -> Path:
         for p in sorted(folder.rglob("*"))
         if p.is_file() and p.name != COMPLETE and not p.name.startswith(".")
     }
-    _write_atomic(folder / COMPLETE, lambda tmp: tmp.write_text(json.dumps({"files": files}, indent=1)))
+    write_atomic(folder / COMPLETE, json.dumps({"files": files}, indent=1))
     return folder / COMPLETE
 
 

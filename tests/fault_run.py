@@ -33,7 +33,7 @@ KILL_POINTS = {
     # the model, optimiser and RNG files are written, the curriculum's not yet
     "before_curriculum_state": (ckpt, "save_state", "before"),
     # inside the curriculum's write: its npz is in place, its JSON not yet (the 2nd atomic write of a save)
-    "between_state_files": (ckpt, "_write_atomic", "before"),
+    "between_state_files": (ckpt, "write_atomic", "before"),
     # every file written, the completion mark not yet
     "before_mark": (ckpt, "mark_complete", "before"),
     # the new checkpoint is complete and the older ones rotated away

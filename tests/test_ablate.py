@@ -388,7 +388,7 @@ def test_the_lucky_study_gets_short_levels_over_time_the_long_levels_shortcut_an
 def test_pool_levels_trains_on_some_levels_and_names_the_fix_when_none_are_there():
     import datasets
 
-    from rl.recipes.train import select_levels
+    from rl.recipes.build import select_levels
 
     ds = datasets.Dataset.from_dict({"prompt": ["a", "b", "c"], "answer": ["1", "2", "3"], "difficulty": [1, 4, 2]})
     assert select_levels(ds, [1, 2])["prompt"] == ["a", "c"]

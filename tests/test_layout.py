@@ -122,3 +122,18 @@ def test_there_is_no_import_circle() -> None:
     for start in sorted(graph):
         if start not in state:
             visit(start, [start])
+
+
+def test_the_recipes_read_in_small_functions_with_no_class_inside_one() -> None:
+    """rl/recipes is read top to bottom: no function over 60 lines, and every class at module level (built with an
+    explicit constructor, not closing over a function's locals)."""
+    too_long, nested = [], []
+    for path in sorted((ROOT / "rl" / "recipes").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > 60:
+                    too_long.append(f"{path.name}:{node.lineno} {node.name} ({lines} lines)")
+                nested += [f"{path.name}:{c.lineno} {c.name}" for c in ast.walk(node) if isinstance(c, ast.ClassDef)]
+    assert not too_long, f"functions over 60 lines: {too_long}"
+    assert not nested, f"classes defined inside a function: {nested}"

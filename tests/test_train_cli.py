@@ -210,7 +210,7 @@ def test_mapped_curriculum_fields_work_as_curriculum_keys() -> None:
         ROOT / "configs/smoke.yaml", ["curriculum.band_low=0.2", "curriculum.policy=uniform", "learning_rate=2e-5"]
     )
     assert (cfg.policy, cfg.curriculum, cfg.learning_rate) == ("uniform", {"band_low": 0.2}, 2e-5)
-    from rl.recipes.train import grpo_args
+    from rl.recipes.build import grpo_args
 
     args = grpo_args(cfg, Path("/tmp/x"))
     assert (args.curriculum_config.band_low, args.curriculum_config.policy) == (0.2, "uniform")

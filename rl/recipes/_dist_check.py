@@ -22,6 +22,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from transformers import TrainerCallback
+
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -39,19 +41,16 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _corrupter(step: int) -> Any:
-    """A callback that nudges the last rank's ability estimate after `step` (the ranks must notice)."""
-    from transformers import TrainerCallback
+class Corrupt(TrainerCallback):
+    """Nudges the last rank's ability estimate after `step` (a negative control: the ranks must notice)."""
 
-    class Corrupt(TrainerCallback):
-        trainer: Any = None
+    def __init__(self, trainer: Any, step: int) -> None:
+        self.trainer, self.step = trainer, step
 
-        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            acc = self.trainer.accelerator
-            if state.global_step == step and acc.process_index == acc.num_processes - 1:
-                self.trainer.curriculum.ability.theta += 0.25
-
-    return Corrupt()
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        acc = self.trainer.accelerator
+        if state.global_step == self.step and acc.process_index == acc.num_processes - 1:
+            self.trainer.curriculum.ability.theta += 0.25
 
 
 def run(argv: list[str] | None = None) -> str:
@@ -72,17 +71,15 @@ def run(argv: list[str] | None = None) -> str:
         save_steps=opts.save_steps,
         per_device_train_batch_size=4,
     )
-    callbacks = [_corrupter(opts.corrupt_at_step)] if opts.corrupt_at_step else []
     trainer = CurriculumGRPOTrainer(
         model=toy_model(tokenizer),
         reward_funcs=[answer_reward],
         args=args,
         train_dataset=toy_dataset(opts.num_prompts),
         processing_class=tokenizer,
-        callbacks=callbacks,
     )
-    for callback in callbacks:
-        callback.trainer = trainer
+    if opts.corrupt_at_step:
+        trainer.add_callback(Corrupt(trainer, opts.corrupt_at_step))
     trainer.train()
     world = trainer.accelerator.num_processes
     if world != opts.expect_world_size:

@@ -24,11 +24,12 @@ coverage of the pool, wall time.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import hashlib
+import io
 import json
 import math
-import os
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -37,8 +38,11 @@ from typing import Any
 
 import yaml
 
-from .ablation_stats import pool_table, summarise_run
+from rl.atomic import write_atomic
+
+from .ablation_stats import pool_table
 from .run_config import RunConfig, apply_overrides, deep_merge, field_names, load_run_config
+from .summary import Runs, RunSummary
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -180,30 +184,29 @@ def planned_runs(ab: AblationConfig) -> list[tuple[str, str, int]]:
     return [(pool, arm, seed) for pool in pools for seed in range(ab.seeds) for arm in ab.arms]
 
 
-def finished(cfg: RunConfig) -> dict[str, Any] | None:
+def finished(cfg: RunConfig) -> RunSummary | None:
+    """The run's summary, if it finished with these settings."""
     path = Path(cfg.output_dir) / "summary.json"
     if not path.exists():
         return None
     summary = json.loads(path.read_text())
-    return summary if summary.get("config_digest") == config_digest(cfg) else None
+    return RunSummary.from_json(summary) if summary.get("config_digest") == config_digest(cfg) else None
 
 
-def run_one(cfg: RunConfig, pool: str, arm: str) -> dict[str, Any]:
+def write_summary(summary: RunSummary, out: Path) -> None:
+    write_atomic(out / "summary.json", json.dumps(summary.to_json(), default=float))  # a crash leaves no half of it
+
+
+def run_one(cfg: RunConfig, pool: str, arm: str) -> RunSummary:
     from .train import run
 
     out = Path(cfg.output_dir)
     (out / "summary.json").unlink(missing_ok=True)
     (out / "error.txt").unlink(missing_ok=True)
     result = run(cfg)
-    summary = summarise_run(result, out, cfg.budget_rollouts) | {
-        "pool": pool,
-        "arm": arm,
-        "seed": cfg.seed,
-        "config_digest": config_digest(cfg),
-    }
-    tmp = out / "summary.json.tmp"
-    tmp.write_text(json.dumps(summary, default=float))
-    os.replace(tmp, out / "summary.json")  # atomic: a crash never leaves half a summary
+    summary = RunSummary.from_run(result, out, cfg.budget_rollouts)
+    summary.pool, summary.arm, summary.seed, summary.config_digest = pool, arm, cfg.seed, config_digest(cfg)
+    write_summary(summary, out)
     return summary
 
 
@@ -274,20 +277,19 @@ def write_pool(ab: AblationConfig, pool: str) -> str:
         ab.reach_targets.get(pool),
         (ab.short_levels, ab.long_levels),
     )
-    (out / f"{pool}.md").write_text(md + "\n")
-    import csv
-
-    with open(out / f"{pool}.csv", "w", newline="") as f:
-        csv.writer(f).writerows(rows)
+    write_atomic(out / f"{pool}.md", md + "\n")
+    table = io.StringIO()
+    csv.writer(table).writerows(rows)
+    write_atomic(out / f"{pool}.csv", table.getvalue())
     plot_curves(per_arm, out / f"{pool}_accuracy_vs_completions.png", f"pool {pool}: held-out accuracy", reference)
     plot_levels(per_arm, out / f"{pool}_accuracy_by_level.png", f"pool {pool}: final accuracy per level")
     return md
 
 
-def read_summaries(ab: AblationConfig, pool: str) -> dict[str, dict[int, dict[str, Any]]]:
+def read_summaries(ab: AblationConfig, pool: str) -> dict[str, Runs]:
     """{arm: {seed: summary}} of this config's finished runs on `pool` (runs of other configs, older seeds or
     budgets left in the folder are not read), arms in config order."""
-    out: dict[str, dict[int, dict[str, Any]]] = {}
+    out: dict[str, Runs] = {}
     for arm, diff in ab.arms.items():
         for seed in range(ab.seeds):
             summary = finished(arm_config(ab, arm, diff, seed, pool))
@@ -306,12 +308,9 @@ def resummarise(ab: AblationConfig) -> int:
         if old is None or not (out / "eval.json").exists():
             continue
         result = json.loads((out / "eval.json").read_text())
-        summary = summarise_run(result, out, cfg.budget_rollouts) | {
-            k: old[k] for k in ("pool", "arm", "seed", "config_digest")
-        }
-        tmp = out / "summary.json.tmp"
-        tmp.write_text(json.dumps(summary, default=float))
-        os.replace(tmp, out / "summary.json")
+        summary = RunSummary.from_run(result, out, cfg.budget_rollouts)
+        summary.pool, summary.arm, summary.seed, summary.config_digest = old.pool, old.arm, old.seed, old.config_digest
+        write_summary(summary, out)
         done += 1
     return done
 

@@ -1,4 +1,5 @@
-"""Held-out evaluation per difficulty level: greedy accuracy, or pass@1 sampled at a temperature.
+"""Every evaluation of a run: held-out accuracy per difficulty level (greedy, or pass@1 sampled at a temperature),
+the pool's pass counts (`pass_counts`, `probe_pool`) and the before/after table.
 
     from rl.recipes.evaluate import evaluate_levels
     report = evaluate_levels(model, tokenizer, held_out, samples=4, temperature=1.0)   # sampled pass@1
@@ -24,12 +25,16 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 
 from tasks import Example, task_for_row
 from tasks.base import extract_answer
+
+if TYPE_CHECKING:
+    from .run_config import RunConfig
 
 
 @dataclass
@@ -175,34 +180,46 @@ def evaluate_levels(
         half[level] = 1.96 * float(v.std()) / math.sqrt(v.numel()) if v.numel() > 1 else math.nan
         count[level] = int(v.numel())
     by_family = {f: {lv: sum(v) / len(v) for lv, v in sorted(d.items())} for f, d in sorted(per_family.items())}
-
-    def top(c: Counter) -> float:
-        return c.most_common(1)[0][1] / sum(c.values())
-
-    def chance(q: Counter, r: Counter) -> float:
-        return sum(q[a] * r[a] for a in r) / (sum(q.values()) * sum(r.values()))
-
-    answers: dict[str, Counter] = defaultdict(Counter)  # a family's, over its levels
-    references: dict[str, Counter] = defaultdict(Counter)
-    mode_by_level: dict[str, dict[int, float]] = defaultdict(dict)
-    chance_by_level: dict[str, dict[int, float]] = defaultdict(dict)
-    for (fam, lv), q in sorted(level_answers.items()):
-        answers[fam].update(q)
-        references[fam].update(level_references[fam, lv])
-        mode_by_level[fam][lv] = top(q)
-        chance_by_level[fam][lv] = chance(q, level_references[fam, lv])
-
     return LevelReport(
         accuracy,
         half,
         count,
         by_family,
         {lv: list(v) for lv, v in sorted(per_prompt.items())},
-        {f: top(c) for f, c in sorted(answers.items())},
-        {f: top(c) for f, c in sorted(references.items())},
-        dict(mode_by_level),
-        dict(chance_by_level),
+        **_shortcut_measures(level_answers, level_references),
     )
+
+
+def _mode_share(c: Counter) -> float:
+    """Share of the counted answers that are the most frequent one."""
+    return c.most_common(1)[0][1] / sum(c.values())
+
+
+def _chance(q: Counter, r: Counter) -> float:
+    """Accuracy of answers drawn as `q` against references drawn as `r`, independently."""
+    return sum(q[a] * r[a] for a in r) / (sum(q.values()) * sum(r.values()))
+
+
+def _shortcut_measures(
+    level_answers: Mapping[tuple[str, int], Counter], level_references: Mapping[tuple[str, int], Counter]
+) -> dict[str, dict]:
+    """LevelReport's mode_share, reference_mode_share, mode_share_by_level and chance_by_level from the answers and
+    references counted per (family, level); a family's counts are the sums of its levels'."""
+    answers: dict[str, Counter] = defaultdict(Counter)
+    references: dict[str, Counter] = defaultdict(Counter)
+    mode_by_level: dict[str, dict[int, float]] = defaultdict(dict)
+    chance_by_level: dict[str, dict[int, float]] = defaultdict(dict)
+    for (fam, lv), q in sorted(level_answers.items()):
+        answers[fam].update(q)
+        references[fam].update(level_references[fam, lv])
+        mode_by_level[fam][lv] = _mode_share(q)
+        chance_by_level[fam][lv] = _chance(q, level_references[fam, lv])
+    return {
+        "mode_share": {f: _mode_share(c) for f, c in sorted(answers.items())},
+        "reference_mode_share": {f: _mode_share(c) for f, c in sorted(references.items())},
+        "mode_share_by_level": dict(mode_by_level),
+        "chance_by_level": dict(chance_by_level),
+    }
 
 
 def change_half_width(before: LevelReport, after: LevelReport, level: int) -> float:
@@ -212,3 +229,92 @@ def change_half_width(before: LevelReport, after: LevelReport, level: int) -> fl
         return math.nan
     d = torch.tensor(b, dtype=torch.float64) - torch.tensor(a, dtype=torch.float64)
     return 1.96 * float(d.std()) / math.sqrt(d.numel())
+
+
+# ---- a run's evaluations: the held-out set, the pool's pass counts, the table -------------------------------
+def evaluate_run(model: Any, tokenizer: Any, examples: Any, cfg: RunConfig) -> LevelReport:
+    """Held-out accuracy per level as the run config asks: greedy, or sampled pass@1 (`eval_samples`)."""
+    return evaluate_levels(
+        model,
+        tokenizer,
+        examples,
+        samples=cfg.eval_samples,
+        temperature=eval_temperature(cfg),
+        max_new_tokens=cfg.max_completion_length,
+        seed=cfg.seed,
+    )
+
+
+def eval_temperature(cfg: RunConfig) -> float:
+    return cfg.temperature if cfg.eval_temperature is None else cfg.eval_temperature
+
+
+def metric_name(cfg: RunConfig) -> str:
+    if cfg.eval_samples <= 0:
+        return "greedy accuracy"
+    return f"pass@1 (mean of {cfg.eval_samples} samples at temperature {eval_temperature(cfg):g})"
+
+
+def pass_counts(model: Any, tokenizer: Any, rows: list[Example], cfg: RunConfig, samples: int, seed: int) -> np.ndarray:
+    """(N,) successes of `samples` completions per example at the training temperature."""
+    outs = generate(
+        model,
+        tokenizer,
+        [r.prompt for r in rows],
+        samples=samples,
+        temperature=cfg.temperature,
+        max_new_tokens=cfg.max_completion_length,
+        seed=seed,
+    )
+    return np.array([sum(task_for_row(r.family).verify(r, c) for c in o) for r, o in zip(rows, outs, strict=True)])
+
+
+def probe_pool(model: Any, tokenizer: Any, train_ds: Any, cfg: RunConfig, samples: int = 4) -> dict[str, Any]:
+    """Shares of the training pool the warm model solves (greedy right) and cannot reach (greedy wrong and no
+    success in `samples` draws at the training temperature); per family and level (`by_level`), its pass rate and
+    the share of its groups (num_generations draws at the training temperature) holding exactly one success."""
+    rows = [as_example(r) for r in train_ds]
+    greedy = generate(model, tokenizer, [r.prompt for r in rows], max_new_tokens=cfg.max_completion_length, seed=cfg.seed)
+    right = np.array([task_for_row(ex.family).verify(ex, g[0]) for ex, g in zip(rows, greedy, strict=True)], bool)
+    never = pass_counts(model, tokenizer, rows, cfg, samples, cfg.seed) == 0
+    n = max(len(rows), 1)
+    groups = pass_counts(model, tokenizer, rows, cfg, cfg.num_generations, cfg.seed + 1)  # (N,) successes of G
+    keys = np.array([f"{r.family}/{r.difficulty}" for r in rows])
+    by_level: dict[str, dict[str, dict[str, float]]] = {}
+    for key in sorted(set(keys.tolist())):
+        family, level, here = *key.rsplit("/", 1), groups[keys == key]
+        by_level.setdefault(family, {})[level] = {
+            "prompts": int(here.size),
+            "pass_rate": float(here.mean()) / cfg.num_generations,
+            "lone_share": float((here == 1).mean()),
+        }
+    return {
+        "solved": float(right.sum()) / n,
+        "beyond": float((~right & never).sum()) / n,
+        "prompts": len(rows),
+        "beyond_samples": samples,
+        "lone_share": float((groups == 1).mean()) if len(rows) else math.nan,
+        "by_level": by_level,
+    }
+
+
+def eval_table(before: LevelReport, after: LevelReport, metric: str = "accuracy") -> str:
+    """Before -> after per level, each with its 95% interval (held-out prompts as the unit; the change paired
+    prompt by prompt), and the mean."""
+    lines = [
+        f"Held-out {metric} per level, ± 95% interval of each estimate:",
+        "",
+        "| level | prompts | before | after | change |",
+        "|---|---|---|---|---|",
+    ]
+    for k in sorted(before.accuracy, key=lambda x: (str(type(x)), x)):
+        a, b = before.accuracy[k], after.accuracy.get(k, float("nan"))
+        ha, hb = before.half_width.get(k, float("nan")), after.half_width.get(k, float("nan"))
+        hc = change_half_width(before, after, k)
+        lines.append(
+            f"| {k} | {before.prompts.get(k, 0)} | {a:.3f} ± {ha:.3f} | {b:.3f} ± {hb:.3f} | {b - a:+.3f} ± {hc:.3f} |"
+        )
+    lines.append(
+        f"| mean | {sum(before.prompts.values())} | {before.mean:.3f} | {after.mean:.3f} | {after.mean - before.mean:+.3f} |"
+    )
+    return "\n".join(lines)

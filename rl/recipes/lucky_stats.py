@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .stats import mean_ci, paired_ci
+from .summary import Runs, RunSummary
 
 Table = tuple[str, tuple[list[str], list[list[str]]]]
 
@@ -30,10 +31,10 @@ def _mean_levels(by_level: dict[str, float] | None, levels: list[int]) -> float:
     return float(np.mean(values)) if values else math.nan
 
 
-def _short_curve(run: dict[str, Any], family: str, short: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def _short_curve(run: RunSummary, family: str, short: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """(completions, mean accuracy of the family's short levels) at each evaluation of the run."""
-    xs = np.array([x for x, _ in run.get("curve", [])], dtype=float)
-    ys = np.array([_mean_levels(point.get(family), short) for point in run.get("family_curve", [])], dtype=float)
+    xs = np.array([x for x, _ in run.curve], dtype=float)
+    ys = np.array([_mean_levels(point.get(family), short) for point in run.family_curve], dtype=float)
     return xs[: ys.size], ys
 
 
@@ -41,16 +42,12 @@ def _signed(interval: Any) -> str:
     return interval.format(3, signed=True) + (" *" if interval.significant else "")
 
 
-def _families(per_arm: dict[str, dict[int, dict]]) -> list[str]:
-    return sorted({f for runs in per_arm.values() for r in runs.values() for p in r.get("family_curve", []) for f in p})
+def _families(per_arm: dict[str, Runs]) -> list[str]:
+    return sorted({f for runs in per_arm.values() for r in runs.values() for p in r.family_curve for f in p})
 
 
-def _probe_table(per_arm: dict[str, dict[int, dict]], reference: str) -> list[Table]:
-    probes = [
-        r["pool_start"]["by_level"]
-        for r in per_arm.get(reference, {}).values()
-        if (r.get("pool_start") or {}).get("by_level")
-    ]
+def _probe_table(per_arm: dict[str, Runs], reference: str) -> list[Table]:
+    probes = [r.pool_start["by_level"] for r in per_arm.get(reference, {}).values() if (r.pool_start or {}).get("by_level")]
     if not probes:
         return []
     keys = sorted({(f, lv) for p in probes for f in p for lv in p[f]}, key=lambda k: (k[0], int(k[1])))
@@ -71,7 +68,7 @@ def _probe_table(per_arm: dict[str, dict[int, dict]], reference: str) -> list[Ta
     return [(title, (["family", "level", "prompts", "pass rate", "lone-success groups"], rows))]
 
 
-def _short_table(per_arm: dict[str, dict[int, dict]], reference: str, short: list[int], budget: float) -> list[Table]:
+def _short_table(per_arm: dict[str, Runs], reference: str, short: list[int], budget: float) -> list[Table]:
     grid = np.linspace(0.0, budget, 4)[1:]
     tables = []
     for family in _families(per_arm):
@@ -108,61 +105,37 @@ def _short_table(per_arm: dict[str, dict[int, dict]], reference: str, short: lis
     return tables
 
 
-def _long_table(per_arm: dict[str, dict[int, dict]], reference: str, long: list[int]) -> list[Table]:
-    families = [
-        f
-        for f in _families(per_arm)
-        if any(
-            (r.get("shortcut") or {}).get("after", {}).get("mode_share", {}).get(f)
-            for runs in per_arm.values()
-            for r in runs.values()
-        )
-    ]
+def _long_figure(r: RunSummary, when: str, key: str, family: str, long: list[int]) -> float:
+    """A shortcut measure (`accuracy`, `mode_share` or `chance`) of the run, before or after, mean over `long`."""
+    return _mean_levels(((r.shortcut or {}).get(when) or {}).get(key, {}).get(family), long)
+
+
+def _long_cells(runs: list[RunSummary], when: str, family: str, long: list[int]) -> list[str]:
+    """The family's long levels: accuracy, answer mode share, input dependence (accuracy minus chance)."""
+    acc = [_long_figure(r, when, "accuracy", family, long) for r in runs]
+    mode = [_long_figure(r, when, "mode_share", family, long) for r in runs]
+    dep = [a - _long_figure(r, when, "chance", family, long) for a, r in zip(acc, runs, strict=True)]
+    return [mean_ci(acc).format(3), mean_ci(mode).format(2), mean_ci(dep).format(3, signed=True)]
+
+
+def _long_table(per_arm: dict[str, Runs], reference: str, long: list[int]) -> list[Table]:
+    shortcut_families = {f for runs in per_arm.values() for r in runs.values()
+                         for f, v in ((r.shortcut or {}).get("after", {}).get("mode_share", {})).items() if v}  # fmt: skip
+    families = [f for f in _families(per_arm) if f in shortcut_families]
     if not families:
         return []
     head = ["arm", "Δ final vs " + reference, "lone-success share of the absolute advantage: before damping", "after"]
     for f in families:
         head += [f"{f} long: accuracy", f"{f} long: answer mode share", f"{f} long: input dependence"]
-    rows = []
-
-    def figure(r: dict, when: str, key: str, family: str) -> float:
-        return _mean_levels(((r.get("shortcut") or {}).get(when) or {}).get(key, {}).get(family), long)
-
+    ref = per_arm.get(reference, {})
+    ref_runs = list(ref.values())
+    rows = [["start (warm model)", "-", "-", "-", *[c for f in families for c in _long_cells(ref_runs, "before", f, long)]]]
     for arm, runs in per_arm.items():
-        ref = per_arm.get(reference, {})
-        delta = (
-            "-"
-            if arm == reference
-            else _signed(
-                paired_ci({s: r["final_mean"] for s, r in runs.items()}, {s: r["final_mean"] for s, r in ref.items()})
-            )
-        )
-        row = [
-            arm,
-            delta,
-            *[
-                mean_ci([r.get(k, math.nan) for r in runs.values()]).format(2)
-                for k in ("lone_success_share", "lone_success_share_after")
-            ],
-        ]
-        for f in families:
-            acc = [figure(r, "after", "accuracy", f) for r in runs.values()]
-            mode = [figure(r, "after", "mode_share", f) for r in runs.values()]
-            dep = [a - figure(r, "after", "chance", f) for a, r in zip(acc, runs.values(), strict=True)]
-            row += [mean_ci(acc).format(3), mean_ci(mode).format(2), mean_ci(dep).format(3, signed=True)]
-        rows.append(row)
-    start = ["start (warm model)", "-", "-", "-"]
-    ref_runs = list(per_arm.get(reference, {}).values())
-    for f in families:
-        acc = [figure(r, "before", "accuracy", f) for r in ref_runs]
-        start += [
-            mean_ci(acc).format(3),
-            mean_ci([figure(r, "before", "mode_share", f) for r in ref_runs]).format(2),
-            mean_ci([a - figure(r, "before", "chance", f) for a, r in zip(acc, ref_runs, strict=True)]).format(
-                3, signed=True
-            ),
-        ]
-    rows.insert(0, start)
+        delta = "-" if arm == reference else _signed(paired_ci({s: r.final_mean for s, r in runs.items()},
+                                                              {s: r.final_mean for s, r in ref.items()}))  # fmt: skip
+        lone = [mean_ci([getattr(r, k) for r in runs.values()]).format(2)
+                for k in ("lone_success_share", "lone_success_share_after")]  # fmt: skip
+        rows.append([arm, delta, *lone, *[c for f in families for c in _long_cells(list(runs.values()), "after", f, long)]])
     levels = ", ".join(str(lv) for lv in long)
     title = (
         f"Long levels ({levels}) at the end: held-out accuracy; the share of completions giving the level's most "
@@ -173,9 +146,7 @@ def _long_table(per_arm: dict[str, dict[int, dict]], reference: str, long: list[
     return [(title, (head, rows))]
 
 
-def lucky_tables(
-    per_arm: dict[str, dict[int, dict]], reference: str, short: list[int], long: list[int], budget: float
-) -> list[Table]:
+def lucky_tables(per_arm: dict[str, Runs], reference: str, short: list[int], long: list[int], budget: float) -> list[Table]:
     """The study's tables (module docstring); none unless both `short` and `long` levels are given."""
     if not short or not long:
         return []

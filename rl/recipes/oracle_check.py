@@ -10,9 +10,10 @@ import sys
 
 import numpy as np
 
+from .build import build_data, build_model
 from .oracle import check_against_sampling
 from .run_config import load_run_config
-from .train import build_data, build_model, quiet_libraries
+from .train import quiet_libraries
 
 
 def main(count: int = 400) -> dict[str, float]:

@@ -52,48 +52,28 @@ def measure_overhead(
     gather + observe + shaping), share (curriculum_s / step_s), lag (mean chunks proposed ahead of the
     feedback, at each observe) and the per-section seconds per step (`<section>_s`)."""
     import torch
-    from transformers import TrainerCallback
 
     from rl.trainer import CurriculumGRPOTrainer
 
+    from .callbacks import StepTimer
+
     if steps < 1 or warmup_steps < 1:
         raise ValueError(f"measure_overhead needs steps >= 1 and warmup_steps >= 1, got {steps}, {warmup_steps}")
-    if tokenizer is None:
-        tokenizer = toy_tokenizer()
+    tokenizer = tokenizer if tokenizer is not None else toy_tokenizer()
     model = model if model is not None else toy_model(tokenizer, hidden=128)
-    config_overrides = {
-        "per_device_train_batch_size": 64,
-        "num_generations": 8,
-        "max_completion_length": 8,
-        **config_overrides,
-    }
+    shape = {"per_device_train_batch_size": 64, "num_generations": 8, "max_completion_length": 8}
+    config_overrides = shape | config_overrides
     train_dataset = train_dataset if train_dataset is not None else toy_dataset(num_prompts)
-    reward_funcs = reward_funcs if reward_funcs is not None else [answer_reward]
-
-    class _Timer(TrainerCallback):
-        def __init__(self) -> None:
-            self.start = self.end = math.nan
-            self.lags: list[int] = []
-
-        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            if state.global_step == warmup_steps:  # start the clocks after compilation / allocator warm-up
-                trainer.curriculum_clock.reset()
-                self.start = time.perf_counter()
-            elif state.global_step > warmup_steps:
-                self.end = time.perf_counter()
-                self.lags.append(trainer.curriculum_last_lag)
-
-    timer = _Timer()
     with tempfile.TemporaryDirectory() as tmp:
-        args = toy_args(output_dir or tmp, warmup_steps + steps, **config_overrides)
         trainer = CurriculumGRPOTrainer(
             model=model,
-            reward_funcs=reward_funcs,
-            args=args,
+            reward_funcs=reward_funcs if reward_funcs is not None else [answer_reward],
+            args=toy_args(output_dir or tmp, warmup_steps + steps, **config_overrides),
             train_dataset=train_dataset,
             processing_class=tokenizer,
-            callbacks=[timer],
         )
+        timer = StepTimer(trainer, warmup_steps)
+        trainer.add_callback(timer)
         trainer.train()
     step_s = (timer.end - timer.start) / steps
     sections = {f"{k}_s": v / steps for k, v in sorted(trainer.curriculum_clock.seconds.items())}
@@ -172,8 +152,8 @@ def default_setup() -> dict[str, Any]:
     prompts with level labels, its reward functions and its GRPO shape."""
     from pathlib import Path
 
+    from rl.recipes.build import build_data, build_model, grpo_args, reward_functions
     from rl.recipes.run_config import load_run_config
-    from rl.recipes.train import build_data, build_model, grpo_args, reward_functions
 
     cfg = load_run_config(None, [])
     train_dataset, _ = build_data(cfg)

@@ -144,6 +144,8 @@ def coverage(draws: np.ndarray) -> dict[str, float]:
 
 
 MEDIUM_BAND = (0.25, 0.75)
+DRIFT_SAMPLES = 16
+"""Completions a prompt in each drift probe (rl.recipes.callbacks.DriftProbe)."""
 """The band whose drift is measured: pass rates where a group of 8 is most likely informative."""
 
 
@@ -165,6 +167,7 @@ def band_drift(
         return float(np.count_nonzero(a & b) / union) if union else math.nan
 
     out = {
+        "every": float(every),
         "band_start": float(inside[0].mean()),
         "band_end": float(inside[-1].mean()),
         "rate_start": float(np.mean(rates[0])),
