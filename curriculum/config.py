@@ -124,10 +124,8 @@ class CurriculumConfig:
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):  # types first: the ranges below compare numbers
             object.__setattr__(self, f.name, _typed(f.name, f.type, getattr(self, f.name)))
-        if self.policy not in POLICIES:
-            raise ValueError(f"policy={self.policy!r} is not one of {POLICIES}")
-        if self.prior_type not in PRIOR_TYPES:
-            raise ValueError(f"prior_type={self.prior_type!r} is not one of {PRIOR_TYPES}")
+        check_choice("policy", self.policy, POLICIES)
+        check_choice("prior_type", self.prior_type, PRIOR_TYPES)
         for name, (low, high, closed) in _RANGES.items():
             _check_range(name, getattr(self, name), low, high, closed)
         if not 0.0 < self.band_low < self.target < self.band_high < 1.0:
@@ -153,6 +151,13 @@ class CurriculumConfig:
 
     def replace(self, **changes: Any) -> CurriculumConfig:
         return dataclasses.replace(self, **changes)
+
+
+def check_choice(key: str, value: Any, choices: tuple[str, ...]) -> None:
+    """The one check of a setting that takes one of `choices` (policy, prior_type, fluke damping), its error naming
+    the key as the caller spells it."""
+    if value not in choices:
+        raise ValueError(f"{key}={value!r}: choose one of {', '.join(choices)}")
 
 
 _INT_MAX = 2**31 - 1  # step clocks and counts are int32; no count setting needs more

@@ -3,8 +3,9 @@
     args = CurriculumGRPOConfig(output_dir="out", curriculum_policy="adaptive", curriculum_fluke_damping="posterior")
     args.curriculum_config     # the core CurriculumConfig built from the curriculum_* fields (checked here)
 
-The most used CurriculumConfig fields are `curriculum_<name>` fields with the core's defaults and help; the rest
-go through `curriculum_extra` (a dict, or a JSON string on the command line). Settings the curriculum cannot
+Every CurriculumConfig field goes in one mapping, `curriculum` (a dict, or a JSON string on the command line); the
+most used also have a flat `curriculum_<name>` field with the core's default and help (`FLAT_FIELDS`: one table
+maps each to its core field; set one setting once, or both alike). Settings the curriculum cannot
 work with (worker processes in the data loader, dropped columns) are refused here, naming the fix.
 """
 
@@ -19,23 +20,17 @@ import numpy as np
 from trl import GRPOConfig
 
 from curriculum import CurriculumConfig
-from curriculum.config import FLUKE_MODES, POLICIES, PRIOR_TYPES, field_help
+from curriculum.config import FLUKE_MODES, POLICIES, PRIOR_TYPES, check_choice, field_help
 from rl.features import FEATURE_MODES, POLICY_HALF_LIFE
 
 _CORE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(CurriculumConfig)}
 _CORE_HELP = field_help()
-_MAPPED = (
-    "policy",
-    "target",
-    "band_low",
-    "band_high",
-    "exclude_below",
-    "retire_above",
-    "confidence",
-    "explore_frac",
-    "prior_type",
-)
-"""CurriculumConfig fields exposed as curriculum_<name>; the rest go through curriculum_extra."""
+FLAT_FIELDS = {
+    f"curriculum_{name}": name
+    for name in ("policy", "target", "band_low", "band_high", "exclude_below", "retire_above", "confidence",
+                 "explore_frac", "prior_type")
+}  # fmt: skip
+"""Flat field -> the CurriculumConfig field it sets (the same setting as that key of `curriculum`)."""
 
 
 def _core(name: str, **metadata: Any) -> Any:
@@ -55,12 +50,15 @@ class CurriculumGRPOConfig(GRPOConfig):
     curriculum_confidence: float = _core("confidence")
     curriculum_explore_frac: float = _core("explore_frac")
     curriculum_prior_type: str = _core("prior_type", choices=list(PRIOR_TYPES))
-    curriculum_extra: dict | str | None = field(
+    curriculum: dict | str | None = field(
         default=None,
         metadata={
-            "help": "Other CurriculumConfig fields as a dict (a JSON string on the command line), e.g. "
-            '\'{"tracker_half_life": 30, "candidate_mult": 8}\'.'
+            "help": "CurriculumConfig fields as a mapping (a JSON string on the command line), e.g. "
+            '\'{"tracker_half_life": 30, "candidate_mult": 8}\'; the most used also have a flat curriculum_<name> field.'
         },
+    )
+    curriculum_extra: dict | str | None = field(
+        default=None, metadata={"help": "Renamed `curriculum` (refused, naming the fix)."}
     )
     curriculum_success_threshold: float = field(
         default=0.5,
@@ -121,10 +119,9 @@ class CurriculumGRPOConfig(GRPOConfig):
         self.ignore_data_skip = True
 
     def _check_curriculum_fields(self) -> None:
-        if self.curriculum_policy not in POLICIES:
-            raise ValueError(f"curriculum_policy={self.curriculum_policy!r} is not one of {POLICIES}")
-        if self.curriculum_fluke_damping not in FLUKE_MODES:
-            raise ValueError(f"curriculum_fluke_damping={self.curriculum_fluke_damping!r} is not one of {FLUKE_MODES}")
+        if self.curriculum_extra is not None:
+            raise ValueError("curriculum_extra is now called curriculum: rename the key (the same mapping)")
+        check_choice("curriculum_fluke_damping", self.curriculum_fluke_damping, FLUKE_MODES)
         if not self.curriculum_fluke_cap > 0:
             raise ValueError(f"curriculum_fluke_cap must be > 0, got {self.curriculum_fluke_cap}")
         if not 0.0 <= self.curriculum_fluke_floor <= 1.0:
@@ -149,42 +146,43 @@ class CurriculumGRPOConfig(GRPOConfig):
             )
 
     def _build_curriculum_config(self) -> CurriculumConfig:
-        extra = parse_curriculum_extra(self.curriculum_extra)
-        if "success_threshold" in extra:  # the core's own threshold: the trainer decides success before the core
+        mapping = parse_curriculum_mapping(self.curriculum)
+        if "success_threshold" in mapping:  # the core's own threshold: the trainer decides success before the core
             raise ValueError(
-                "curriculum_extra sets success_threshold, which the trainer does not use: it labels each rollout "
+                "curriculum sets success_threshold, which the trainer does not use: it labels each rollout "
                 "itself; set curriculum_success_threshold instead"
             )
-        values = {name: getattr(self, f"curriculum_{name}") for name in _MAPPED}
-        if self.curriculum_features == "policy" and "feature_half_life" not in extra:
+        values = {core: getattr(self, flat) for flat, core in FLAT_FIELDS.items()}
+        if self.curriculum_features == "policy" and "feature_half_life" not in mapping:
             values["feature_half_life"] = POLICY_HALF_LIFE  # the policy's hidden states drift: the regression forgets
-        for name in sorted(set(extra) & set(_MAPPED)):  # band_low in curriculum_extra: the same setting
-            if values[name] != _CORE_DEFAULTS[name] and values[name] != extra[name]:
+        for flat, core in FLAT_FIELDS.items():  # curriculum_band_low and curriculum["band_low"]: one setting
+            if core not in mapping:
+                continue
+            if values[core] != _CORE_DEFAULTS[core] and values[core] != mapping[core]:
                 raise ValueError(
-                    f"curriculum_{name}={values[name]!r} and curriculum_extra {{{name!r}: {extra[name]!r}}} "
-                    "disagree; set it once"
+                    f"{flat}={values[core]!r} and curriculum {{{core!r}: {mapping[core]!r}}} disagree; set it once"
                 )
-            setattr(self, f"curriculum_{name}", extra[name])
+            setattr(self, flat, mapping[core])
         try:
-            return CurriculumConfig.from_dict({**values, **extra})
+            return CurriculumConfig.from_dict({**values, **mapping})
         except (ValueError, TypeError) as err:
             raise ValueError(
-                f"invalid curriculum settings: {err} (here as curriculum_<field> or a key of curriculum_extra)"
+                f"invalid curriculum settings: {err} (here as curriculum_<field> or a key of curriculum)"
             ) from err
 
 
-def parse_curriculum_extra(extra: Any) -> dict[str, Any]:
-    """curriculum_extra as a dict: a dict, a JSON object string, or None."""
-    if isinstance(extra, str):
+def parse_curriculum_mapping(mapping: Any) -> dict[str, Any]:
+    """`curriculum` as a dict: a dict, a JSON object string, or None."""
+    if isinstance(mapping, str):
         try:
-            extra = json.loads(extra)
+            mapping = json.loads(mapping)
         except json.JSONDecodeError as err:
-            raise ValueError(f"curriculum_extra must be a JSON object, got {extra!r}: {err}") from err
-    if extra is None:
+            raise ValueError(f"curriculum must be a JSON object, got {mapping!r}: {err}") from err
+    if mapping is None:
         return {}
-    if not isinstance(extra, dict):
+    if not isinstance(mapping, dict):
         raise ValueError(
-            f'curriculum_extra must be a mapping of CurriculumConfig fields, e.g. {{"tracker_half_life": 30}}; '
-            f"got {type(extra).__name__} {extra!r}"
+            f'curriculum must be a mapping of CurriculumConfig fields, e.g. {{"tracker_half_life": 30}}; '
+            f"got {type(mapping).__name__} {mapping!r}"
         )
-    return dict(extra)
+    return dict(mapping)

@@ -30,7 +30,7 @@ FEATURE_MODES = ("none", "text", "policy")
 TEXT_DIM = 64
 POLICY_DIM = 64
 POLICY_HALF_LIFE = 50.0
-"""feature_half_life given to the core for "policy" features unless set in curriculum_extra."""
+"""feature_half_life given to the core for "policy" features unless set in the curriculum mapping."""
 
 
 def prompt_text(prompt: Any) -> str:

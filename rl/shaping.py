@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
-from curriculum.config import FLUKE_MODES
+from curriculum.config import FLUKE_MODES, check_choice
 
 
 def lone_success_weight(group_successes: np.ndarray, pre_pass_rate: np.ndarray, group_size: int, floor: float) -> np.ndarray:
@@ -103,8 +103,7 @@ class Shaper(NamedTuple):
 
 def make_shaper(mode: str, cap: float, floor: float) -> Shaper:
     """The `Shaper` of `mode`, chosen once (the mode string is never checked in the hot loop)."""
-    if mode not in FLUKE_MODES:
-        raise ValueError(f"fluke damping mode {mode!r} is not one of {FLUKE_MODES}")
+    check_choice("fluke damping mode", mode, FLUKE_MODES)
     no_plan = lambda success, group_successes, pre, g: None
     if mode == "none":
         return Shaper(plan=no_plan, apply=lambda adv, factor: adv)

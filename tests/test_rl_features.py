@@ -67,7 +67,7 @@ def test_a_column_of_vectors_is_used_and_a_bad_one_is_refused_before_training(tm
 def test_policy_features_forget_and_are_computed_only_for_the_prompts_asked_about(tmp_path: Path) -> None:
     args = toy_args(str(tmp_path), 3, curriculum_features="policy")
     assert args.curriculum_config.feature_half_life == POLICY_HALF_LIFE
-    kept = toy_args(str(tmp_path), 3, curriculum_features="policy", curriculum_extra={"feature_half_life": 7.0})
+    kept = toy_args(str(tmp_path), 3, curriculum_features="policy", curriculum={"feature_half_life": 7.0})
     assert kept.curriculum_config.feature_half_life == 7.0
     t = trainer(tmp_path, curriculum_features="policy", max_steps=4)
     source = t.curriculum_features

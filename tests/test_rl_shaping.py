@@ -132,7 +132,7 @@ def test_lone_success_share_measures_the_pull_of_lone_success_groups(batch: dict
 
 def test_an_unknown_mode_is_rejected() -> None:
     assert FLUKE_MODES == ("none", "posterior", "cap")
-    with pytest.raises(ValueError, match="not one of"):
+    with pytest.raises(ValueError, match="choose one of none, posterior, cap"):
         make_shaper("clip", cap=1.0, floor=0.1)
 
 

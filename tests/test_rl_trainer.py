@@ -76,7 +76,7 @@ def test_the_config_maps_curriculum_fields_to_a_core_config(tmp_path: Path) -> N
         curriculum_policy="static",
         curriculum_band_low=0.3,
         curriculum_target=0.6,
-        curriculum_extra={"tracker_half_life": 20.0},
+        curriculum={"tracker_half_life": 20.0},
     )
     cfg = args.curriculum_config
     assert (cfg.policy, cfg.band_low, cfg.target, cfg.tracker_half_life) == ("static", 0.3, 0.6, 20.0)
@@ -84,8 +84,8 @@ def test_the_config_maps_curriculum_fields_to_a_core_config(tmp_path: Path) -> N
     assert isinstance(args, GRPOConfig)
 
 
-def test_a_mapped_field_may_also_come_through_curriculum_extra(tmp_path: Path) -> None:
-    args = grpo_args(tmp_path, curriculum_extra={"band_low": 0.3, "policy": "static"})
+def test_a_flat_field_may_also_come_through_the_curriculum_mapping(tmp_path: Path) -> None:
+    args = grpo_args(tmp_path, curriculum={"band_low": 0.3, "policy": "static"})
     assert (args.curriculum_config.band_low, args.curriculum_band_low) == (0.3, 0.3)
     assert args.curriculum_config.policy == args.curriculum_policy == "static"
 
@@ -93,15 +93,16 @@ def test_a_mapped_field_may_also_come_through_curriculum_extra(tmp_path: Path) -
 @pytest.mark.parametrize(
     ("overrides", "match"),
     [
-        ({"curriculum_policy": "greedy"}, "curriculum_policy"),
+        ({"curriculum_policy": "greedy"}, "policy='greedy': choose one of uniform, static, adaptive, band"),
         ({"curriculum_band_low": 0.9}, "band_low"),
         ({"curriculum_fluke_damping": "clip"}, "curriculum_fluke_damping"),
         ({"curriculum_fluke_cap": 0.0}, "curriculum_fluke_cap"),
-        ({"curriculum_extra": {"bogus": 1}}, "unknown CurriculumConfig fields"),
-        ({"curriculum_extra": {"target": 0.4}, "curriculum_target": 0.6}, "curriculum_target=0.6 and .* disagree"),
-        ({"curriculum_extra": [1, 2]}, "curriculum_extra must be a mapping"),
-        ({"curriculum_extra": {"success_threshold": 0.9}}, "set curriculum_success_threshold instead"),
-        ({"curriculum_extra": "{not json"}, "curriculum_extra must be a JSON object"),
+        ({"curriculum": {"bogus": 1}}, "unknown CurriculumConfig fields"),
+        ({"curriculum": {"target": 0.4}, "curriculum_target": 0.6}, "curriculum_target=0.6 and .* disagree"),
+        ({"curriculum": [1, 2]}, "curriculum must be a mapping"),
+        ({"curriculum": {"success_threshold": 0.9}}, "set curriculum_success_threshold instead"),
+        ({"curriculum": "{not json"}, "curriculum must be a JSON object"),
+        ({"curriculum_extra": {"target": 0.4}}, "curriculum_extra is now called curriculum: rename the key"),
         ({"dataloader_num_workers": 2}, "set dataloader_num_workers=0"),
         ({"remove_unused_columns": True}, "set remove_unused_columns=False"),
     ],
@@ -117,7 +118,7 @@ def test_trl_parser_reads_curriculum_fields_from_yaml_and_the_command_line(tmp_p
         f"output_dir: {tmp_path}\nuse_cpu: true\nreport_to: []\nper_device_train_batch_size: 8\n"
         "num_generations: 4\n"
         "curriculum_policy: static\ncurriculum_band_high: 0.7\ncurriculum_fluke_damping: cap\n"
-        "curriculum_extra: {tracker_half_life: 25.0}\ncurriculum_success_reward: correct\n"
+        "curriculum: {tracker_half_life: 25.0}\ncurriculum_success_reward: correct\n"
     )
     (args,) = TrlParser((CurriculumGRPOConfig,)).parse_args_and_config(
         ["--config", str(config), "--curriculum_fluke_cap", "0.5", "--curriculum_prior_column", "level"]
@@ -148,7 +149,7 @@ def test_hf_argument_parser_reads_the_command_line_with_help_for_every_curriculu
             "4",
             "--curriculum_policy",
             "uniform",
-            "--curriculum_extra",
+            "--curriculum",
             '{"candidate_mult": 8}',
             "--curriculum_sync_check",
         ]
@@ -160,7 +161,7 @@ def test_hf_argument_parser_reads_the_command_line_with_help_for_every_curriculu
         "curriculum_policy",
         "curriculum_fluke_damping",
         "curriculum_prior_column",
-        "curriculum_extra",
+        "curriculum",
     ):
         assert f"--{name}" in help_text
     with pytest.raises(SystemExit):
@@ -168,9 +169,9 @@ def test_hf_argument_parser_reads_the_command_line_with_help_for_every_curriculu
 
 
 def test_the_config_serialises_like_any_training_arguments(tmp_path: Path) -> None:
-    args = grpo_args(tmp_path, curriculum_extra={"tracker_half_life": 20.0})
+    args = grpo_args(tmp_path, curriculum={"tracker_half_life": 20.0})
     d = json.loads(args.to_json_string())
-    assert d["curriculum_policy"] == "adaptive" and d["curriculum_extra"] == {"tracker_half_life": 20.0}
+    assert d["curriculum_policy"] == "adaptive" and d["curriculum"] == {"tracker_half_life": 20.0}
     assert "curriculum_config" not in d  # derived, rebuilt by __post_init__
 
 

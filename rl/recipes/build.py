@@ -151,7 +151,7 @@ def grpo_args(cfg: RunConfig, out: Path) -> Any:
         disable_tqdm=False,
     )
     if cfg.curriculum:
-        kwargs["curriculum_extra"] = dict(cfg.curriculum)
+        kwargs["curriculum"] = dict(cfg.curriculum)
     unknown = sorted(set(cfg.grpo) - {f.name for f in dataclasses.fields(CurriculumGRPOConfig)})
     if unknown:
         raise ValueError(

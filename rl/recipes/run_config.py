@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from curriculum.config import FLUKE_MODES, POLICIES, attribute_docs
+from curriculum.config import FLUKE_MODES, attribute_docs, check_choice
 
 POOL_BANDS = {"beyond": (0, 0), "hard": (1, 1), "medium": (2, 5), "easy": (6, 8)}
 """pool_band -> successes of 8 samples of the warm model (inclusive range)."""
@@ -151,10 +151,7 @@ class RunConfig:
             raise ValueError("output_dir is empty: name a folder for the run, e.g. output_dir=runs/my-run")
         if "policy" in self.curriculum:  # curriculum.policy=... is the same setting as policy=...
             self.policy = self.curriculum.pop("policy")
-        if self.policy not in POLICIES:
-            raise ValueError(f"policy={self.policy!r}: choose one of {', '.join(POLICIES)}")
-        if self.fluke_damping not in FLUKE_MODES:
-            raise ValueError(f"fluke_damping={self.fluke_damping!r}: choose one of {', '.join(FLUKE_MODES)}")
+        check_choice("fluke_damping", self.fluke_damping, FLUKE_MODES)
         for name in ("max_steps", "prompts_per_step", "num_generations", "per_level", "eval_per_level"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -173,7 +170,7 @@ class RunConfig:
         try:  # the curriculum's settings are checked now, before any data or model loads
             CurriculumConfig.from_dict({"policy": self.policy, **self.curriculum})
         except (TypeError, ValueError) as err:
-            raise ValueError(f"curriculum settings: {err} (set as curriculum.KEY=value)") from err
+            raise ValueError(f"curriculum settings: {err} (set as policy=... or curriculum.KEY=value)") from err
 
 
 def _matches(value: Any, hint: Any) -> bool:
