@@ -99,7 +99,7 @@ class UnseenTable(NamedTuple):
     beyond: np.ndarray
 
 
-class Solved(NamedTuple):
+class AbilityUpdate(NamedTuple):
     """What `AbilityModel.update` learned about the prompts it absorbed, each (U,) in the order given."""
 
     before: np.ndarray  # pass rate predicted before this step's evidence
@@ -429,7 +429,7 @@ class AbilityModel:
         attempts: np.ndarray,
         last_seen: np.ndarray,
         step: int,
-    ) -> Solved:
+    ) -> AbilityUpdate:
         """Absorb one step: (U,) distinct ids, rollouts n, successes s; `past` = the tracker's discounted
         (successes, rollouts) of these prompts before this step. Returns their predictions before and after,
         and the posterior tail masses that decide exclusion and retirement (a prompt just observed has drifted
@@ -449,7 +449,7 @@ class AbilityModel:
         if self.features is not None:  # how the features predict these prompts' difficulty (scored first)
             self.features.learn(uniq, ~seen, mu, var, step)
         after = probit(*self._logit(lab, mu, np.minimum(var, v0), step))
-        return Solved(before=before, after=after, low=low, high=high)
+        return AbilityUpdate(before=before, after=after, low=low, high=high)
 
     def _evidence(
         self,

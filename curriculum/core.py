@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .ability import AbilityModel, Solved, grid_posterior, probit, tail_masses, verdict_rows
+from .ability import AbilityModel, AbilityUpdate, grid_posterior, probit, tail_masses, verdict_rows
 from .config import CurriculumConfig
 from .features import FeatureModel, FeatureSource, feature_digest, gate_share
 from .permutation import derive_key
@@ -211,7 +211,7 @@ class Curriculum:
         if ids.size:
             uniq, n, s = aggregate(ids, rew >= self.config.success_threshold)
             self._check_rollout_cap(uniq, n)
-            return self._absorb(uniq, n, s)
+            return self._observe_step(uniq, n, s)
         return StepReport.empty()
 
     def observe_counts(self, prompt_ids: Any, rollouts: Any, successes: Any) -> StepReport:
@@ -221,17 +221,17 @@ class Curriculum:
         uniq, n, s = self._check_counts(prompt_ids, rollouts, successes)
         if uniq.size:
             self._check_rollout_cap(uniq, n)
-            return self._absorb(uniq, n, s)
+            return self._observe_step(uniq, n, s)
         return StepReport.empty()
 
     def observe_counts_unchecked(self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray) -> StepReport:
         """`observe_counts` for a caller that built the counts itself (the trainer): (U,) int64 each, ids sorted,
         distinct and in range, 1 <= n, 0 <= s <= n; nothing is checked (a dozen numpy routines fewer per step)."""
         if uniq.size:
-            return self._absorb(uniq, n, s)
+            return self._observe_step(uniq, n, s)
         return StepReport.empty()
 
-    def _absorb(self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray) -> StepReport:
+    def _observe_step(self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray) -> StepReport:
         """One step of per-prompt counts: (U,) sorted distinct ids, rollouts >= 1, successes (int64 each)."""
         self.step += 1
         if self.pending.size:
@@ -247,7 +247,9 @@ class Curriculum:
         """The random generator of the policies' draws after an observe (its state is part of the state dict)."""
         return self._observe_rng.generator
 
-    def _count(self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray, attempts: np.ndarray, solved: Solved) -> StepReport:
+    def _count(
+        self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray, attempts: np.ndarray, solved: AbilityUpdate
+    ) -> StepReport:
         rate = s / n  # (U,) observed pass rate
         informative = int(np.count_nonzero((rate > 0.0) & (rate < 1.0)))
         first = attempts == 0

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .ability import Solved, sigmoid
+from .ability import AbilityUpdate, sigmoid
 from .permutation import derive_key, domain_size, walk
 from .pools import ACTIVE, EXCLUDED, RETIRED, UNSEEN, distinct_sorted
 from .statecheck import POSITION_MAX, read_array, read_ids, read_int
@@ -54,7 +54,7 @@ class UniformPolicy:
     def propose(self, cur: Curriculum, k: int, rng: np.random.Generator) -> np.ndarray:
         return self.stream.take(k)
 
-    def after_observe(self, cur: Curriculum, uniq: np.ndarray, solved: Solved) -> None:
+    def after_observe(self, cur: Curriculum, uniq: np.ndarray, solved: AbilityUpdate) -> None:
         """Nothing to judge: every prompt stays in the draw (prompts observed without a proposal join it)."""
         cur.pools.move(uniq[cur.pools.status[uniq] == UNSEEN], ACTIVE)
 
@@ -185,7 +185,7 @@ class BandPolicy:
             chosen = np.concatenate([chosen, self._fallback(cur, k - chosen.size, chosen, rng)])
         return chosen
 
-    def after_observe(self, cur: Curriculum, uniq: np.ndarray, solved: Solved) -> None:
+    def after_observe(self, cur: Curriculum, uniq: np.ndarray, solved: AbilityUpdate) -> None:
         """Move each prompt just observed (`uniq`, distinct) where its verdict says: confidently out of reach ->
         excluded, mastered -> retired, else active; every `_REPROBE_EVERY` steps a sample of excluded/retired
         prompts is judged too, and doubtful verdicts are lifted (re-probing as the ability grows). Observed
@@ -299,7 +299,7 @@ class AdaptivePolicy(UniformPolicy):
             chosen = np.concatenate([chosen, cur.any_other(k - chosen.size, chosen, rng)])
         return chosen
 
-    def after_observe(self, cur: Curriculum, uniq: np.ndarray, solved: Solved) -> None:
+    def after_observe(self, cur: Curriculum, uniq: np.ndarray, solved: AbilityUpdate) -> None:
         """Observed prompts go where their verdict says (for the statistics: the walk keeps every pool in reach)."""
         conf = cur.config.confidence
         cur.pools.assign(uniq, np.where(solved.high >= conf, RETIRED, np.where(solved.low >= conf, EXCLUDED, ACTIVE)))

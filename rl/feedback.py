@@ -13,7 +13,7 @@ from TRL and gathers the matching prompt ids itself; then, on every rank, in the
     success  (N,)  sum of the weighted rewards >= threshold, or one named verifier reward >= threshold
     valid    (N,)  False where the deciding reward is NaN/None (unscorable rollouts are not observed)
     groups   (B,)  ids[::G]; `pre_pass_rate` (B,) the curriculum's prediction *before* this observation
-                   (`predicted_before`: read from the core's calibration record after the observe)
+                   (`predicted_before`: read from the StepReport the observe returned)
 
 The per-step functions are plain Python over lists, except `gather_ids`, which wraps accelerate's
 `gather_object` (skipped on one process). Success is a 0/1 label; the core receives each prompt's
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from curriculum import Curriculum
+from curriculum import Curriculum, StepReport
 
 ID_COLUMN = "__curriculum_id"
 """Hidden dataset column holding each row's index: how a rollout's prompt id reaches the trainer."""
@@ -173,12 +173,10 @@ def _refuse_infinite(row: Sequence[float], func_names: Sequence[str]) -> None:
     )
 
 
-def predicted_before(cur: Curriculum, group_ids: Sequence[int]) -> list[float]:
-    """(B,) the pass rate the curriculum predicted for each group's prompt just before its last `observe` (the
-    core's calibration record, computed there anyway); 1.0 for a group it did not observe (no scorable
-    rollout: no success to damp)."""
-    report = cur.last_report  # (U,) sorted ids, (U,) predictions
-    lookup = dict(zip(report.ids.tolist(), report.predicted.tolist(), strict=True))
+def predicted_before(report: StepReport, group_ids: Sequence[int]) -> list[float]:
+    """(B,) the pass rate the curriculum predicted for each group's prompt just before the observe that returned
+    `report`; 1.0 for a group it did not observe (no scorable rollout: no success to damp)."""
+    lookup = dict(zip(report.ids.tolist(), report.predicted.tolist(), strict=True))  # (U,) sorted ids -> prediction
     return [lookup.get(g, 1.0) for g in group_ids]
 
 

@@ -41,7 +41,7 @@ def lone_success_weight(group_successes: np.ndarray, pre_pass_rate: np.ndarray, 
     """(B,) factor for the success of each group: clip(G * p, floor, 1) where the group has exactly one
     success, 1 elsewhere."""
     expected = group_size * np.asarray(pre_pass_rate, dtype=np.float64)  # (B,) successes the history expected
-    weight = np.minimum(np.maximum(expected, floor), 1.0)  # clip(expected, floor, 1), without np.clip's dispatch
+    weight = np.clip(expected, floor, 1.0)
     return np.where(np.asarray(group_successes) == 1, weight, 1.0)
 
 
@@ -62,18 +62,6 @@ def scale_positive(advantages: Any, factor: Any) -> Any:
     if isinstance(advantages, torch.Tensor):
         return torch.where(advantages > 0, advantages * factor, advantages)
     return np.where(advantages > 0, advantages * factor, advantages).astype(advantages.dtype)
-
-
-def posterior_damping(
-    advantages: np.ndarray,
-    success: np.ndarray,
-    group_successes: np.ndarray,
-    pre_pass_rate: np.ndarray,
-    group_size: int,
-    floor: float,
-) -> np.ndarray:
-    """Scale the positive advantage of each lone success by `lone_success_weight`."""
-    return scale_positive(advantages, positive_factor(success, group_successes, pre_pass_rate, group_size, floor))
 
 
 def cap_advantages(advantages: Any, cap: float) -> Any:

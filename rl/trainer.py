@@ -209,9 +209,9 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             # from them go to the core unchecked
             self.curriculum_last_lag = self.curriculum_sampler.mark_observed(obs.group_ids)
             group_successes = obs.group_successes()  # (B,)
-            self.curriculum.observe_counts_unchecked(*obs.sorted_counts(group_successes))
+            report = self.curriculum.observe_counts_unchecked(*obs.sorted_counts(group_successes))
             # (B,) predicted pass rate before this step's evidence (only the posterior damping reads it)
-            pre_pass_rate = predicted_before(self.curriculum, obs.group_ids) if self._needs_prediction else None
+            pre_pass_rate = predicted_before(report, obs.group_ids) if self._needs_prediction else None
             self._shaping_plan = self._plan_shaping(obs, group_successes, pre_pass_rate)
             self._log_curriculum(obs)
         self.curriculum_sampler.propose_ahead()  # the next chunk, while the core is warm ("propose" section)

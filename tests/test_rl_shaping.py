@@ -16,7 +16,6 @@ from rl.shaping import (
     lone_success_share,
     lone_success_weight,
     make_shaper,
-    posterior_damping,
 )
 
 G = 4
@@ -106,7 +105,8 @@ def test_posterior_damping_trusts_a_lone_success_the_history_expected() -> None:
 
 
 def test_posterior_damping_only_shrinks_positive_advantages(batch: dict) -> None:
-    shaped = posterior_damping(batch["adv"], batch["success"], batch["group_successes"], np.full(4, 0.01), G, floor=0.0)
+    shaper = make_shaper("posterior", cap=1.0, floor=0.0)
+    shaped = shaper(batch["adv"], batch["success"], batch["group_successes"], np.full(4, 0.01), G)
     assert (shaped <= batch["adv"]).all() and (shaped[batch["adv"] < 0] == batch["adv"][batch["adv"] < 0]).all()
 
 
@@ -121,9 +121,8 @@ def test_posterior_damping_uses_the_curriculums_history_through_predict() -> Non
 
 def test_lone_success_share_measures_the_pull_of_lone_success_groups(batch: dict) -> None:
     before = lone_success_share(batch["adv"], batch["group_successes"], G)
-    damped = posterior_damping(
-        batch["adv"], batch["success"], batch["group_successes"], batch["pre_pass_rate"], G, floor=0.1
-    )
+    shaper = make_shaper("posterior", cap=1.0, floor=0.1)
+    damped = shaper(batch["adv"], batch["success"], batch["group_successes"], batch["pre_pass_rate"], G)
     after = lone_success_share(damped, batch["group_successes"], G)
     assert 0.0 < after < before < 1.0
     assert math.isnan(lone_success_share(np.zeros(8), np.array([0, 0]), G))

@@ -157,7 +157,7 @@ def arm_config(ab: AblationConfig, name: str, diff: dict[str, Any], seed: int, p
     return run
 
 
-NEUTRAL = ("overwrite",)
+DIGEST_EXCLUDED = ("overwrite",)
 """Run settings that cannot change a run's result, left out of its digest (so adding one keeps finished runs)."""
 
 RESULTS_VERSION = 2
@@ -171,7 +171,7 @@ def config_digest(cfg: RunConfig) -> str:
     run), and the results version."""
     from curriculum import CurriculumConfig
 
-    settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in NEUTRAL}
+    settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in DIGEST_EXCLUDED}
     settings["curriculum_resolved"] = CurriculumConfig.from_dict({"policy": cfg.policy, **cfg.curriculum}).to_dict()
     payload = json.dumps({"results_version": RESULTS_VERSION, **settings}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]

@@ -158,7 +158,7 @@ def _below(runs: Runs, ref: Runs, budget: float, points: int = 9) -> str:
     if len(seeds) < 2:
         return "-"
     grid = np.linspace(budget / points, budget, points)
-    diffs = np.asarray([_on(grid, runs[s].curve) - _on(grid, ref[s].curve) for s in seeds])  # (S, P)
+    diffs = np.asarray([_curve_at(grid, runs[s].curve) - _curve_at(grid, ref[s].curve) for s in seeds])  # (S, P)
     below = sum(mean_ci(diffs[:, j].tolist()).high < 0 for j in range(points))
     return f"{below}/{points}"
 
@@ -417,7 +417,10 @@ def plot_curves(per_arm: dict[str, Runs], path: Path, title: str, reference: str
             ref = per_arm[reference]
             seeds = sorted(set(runs) & set(ref))
             diffs = [
-                [(x, a - b) for x, a, b in zip(grid, _on(grid, runs[s].curve), _on(grid, ref[s].curve), strict=True)]
+                [
+                    (x, a - b)
+                    for x, a, b in zip(grid, _curve_at(grid, runs[s].curve), _curve_at(grid, ref[s].curve), strict=True)
+                ]
                 for s in seeds
             ]
             dmean, dhalf = curve_band(diffs, grid)
@@ -439,7 +442,7 @@ def plot_curves(per_arm: dict[str, Runs], path: Path, title: str, reference: str
     plt.close(fig)
 
 
-def _on(grid: np.ndarray, curve: list) -> np.ndarray:
+def _curve_at(grid: np.ndarray, curve: list) -> np.ndarray:
     x, y = zip(*sorted(curve), strict=True)
     return np.interp(grid, x, y)
 

@@ -95,13 +95,22 @@ def extra_chars(texts: Iterable[str]) -> str:
 def build_char_tokenizer(extra_texts: Iterable[str] = ()) -> PreTrainedTokenizerFast:
     """A character-level tokenizer; see the module docstring. Token ids: specials, base chars, extras."""
     chars = list(BASE_CHARS) + list(extra_chars(list(extra_texts)))
+    return char_tokenizer(chars, model_max_length=DEFAULT_TINY_CONFIG["model"]["max_position_embeddings"])
+
+
+def char_tokenizer(
+    chars: Sequence[str], prepend_bos: bool = True, model_max_length: int | None = None
+) -> PreTrainedTokenizerFast:
+    """One token per character of `chars` after the specials (pad, bos, eos, unk: ids 0-3), padding on the left;
+    `prepend_bos` starts every encoding with <bos>. The tiny model's tokenizer and the toy's (rl/recipes/toy.py)."""
     vocab = {tok: i for i, tok in enumerate([*SPECIAL_TOKENS, *chars])}
     tok = Tokenizer(WordLevel(vocab, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), "isolated")
     tok.decoder = decoders.Fuse()
-    tok.post_processor = processors.TemplateProcessing(
-        single="<bos> $A", pair="<bos> $A $B", special_tokens=[("<bos>", vocab["<bos>"])]
-    )
+    if prepend_bos:
+        tok.post_processor = processors.TemplateProcessing(
+            single="<bos> $A", pair="<bos> $A $B", special_tokens=[("<bos>", vocab["<bos>"])]
+        )
     return PreTrainedTokenizerFast(
         tokenizer_object=tok,
         pad_token="<pad>",
@@ -110,7 +119,7 @@ def build_char_tokenizer(extra_texts: Iterable[str] = ()) -> PreTrainedTokenizer
         unk_token="<unk>",
         padding_side="left",
         clean_up_tokenization_spaces=False,
-        model_max_length=DEFAULT_TINY_CONFIG["model"]["max_position_embeddings"],
+        **({"model_max_length": model_max_length} if model_max_length is not None else {}),
     )
 
 

@@ -15,22 +15,9 @@ TOY_CHARS = "0123456789+="
 def toy_tokenizer(chars: str = TOY_CHARS) -> Any:
     """Character tokenizer over `chars` (default digits, '+' and '=': a random model emits digits often),
     plus pad/bos/eos/unk."""
-    from tokenizers import Regex, Tokenizer, decoders, pre_tokenizers
-    from tokenizers.models import WordLevel
-    from transformers import PreTrainedTokenizerFast
+    from .tiny import char_tokenizer
 
-    vocab = {tok: i for i, tok in enumerate(["<pad>", "<bos>", "<eos>", "<unk>", *chars])}
-    tok = Tokenizer(WordLevel(vocab, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), "isolated")
-    tok.decoder = decoders.Fuse()
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        pad_token="<pad>",
-        bos_token="<bos>",
-        eos_token="<eos>",
-        unk_token="<unk>",
-        padding_side="left",
-    )
+    return char_tokenizer(list(chars), prepend_bos=False)
 
 
 def toy_model(tokenizer: Any, hidden: int = 64, seed: int = 0) -> Any:
