@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,64 @@ FLUKE_MODES = ("none", "posterior", "cap")
 """Advantage shaping of lone successes the TRL drop-in offers (rl/shaping.py); kept here, with the policies, so
 every config reads one definition without importing torch."""
 PRIOR_TYPES = ("auto", "label", "pass_rate")
+
+
+@dataclass(frozen=True)
+class AdaptiveSettings:
+    """`CurriculumConfig.adaptive`: the adaptive walk's knobs (curriculum/policies.py AdaptivePolicy)."""
+
+    reprobe_share: float = 0.05
+    """Share of every batch re-probing prompts predicted beyond reach (predicted pass rate below `exclude_below`): a
+    budget, not a per-prompt floor, so a pool mostly out of reach cannot flood the batch, yet every such prompt keeps
+    coming back now and then (the walk offers them in turn)."""
+    revisit_gap: int = 0
+    """A prompt observed fewer than this many steps ago is skipped when it comes up (spacing; the walk draws a
+    prompt at most once an epoch anyway, and an epoch is shorter when much of the pool is skipped)."""
+    retention: float = 0.2
+    """Least probability of keeping a prompt predicted mastered when it comes up, so solved skills keep being
+    practised."""
+    keep_power: float = 1.0
+    """A prompt that comes up is kept with probability informativeness ** keep_power (above the floors); 1 keeps
+    every prompt likely to give an informative group, larger values favour pass rates near 0.5."""
+
+    def __post_init__(self) -> None:
+        _check_fields(self, "adaptive.")
+
+
+@dataclass(frozen=True)
+class BandSettings:
+    """`CurriculumConfig.band`: the band policy's knobs (curriculum/policies.py BandPolicy); the band's edges,
+    `band_low` / `band_high`, are the static policy's too."""
+
+    explore_frac: float = 0.06
+    """Share of every batch reserved for unseen prompts while any remain (more when the band runs dry)."""
+    cache: int = 2048
+    """Observed prompts predicted inside the band are kept (most recent first, up to this many) and re-scored as
+    candidates next step, so a sparse band in a large pool is not lost to random sampling."""
+    reprobe_scan: int = 128
+    """Excluded and retired prompts re-checked per step at today's ability (at most 4k for k prompts a step; every
+    4th step checks four steps' worth at once); those no longer confidently out of reach (or mastered) return to
+    the active pool."""
+    revisit_cooldown: int = 0
+    """A prompt observed fewer than this many steps ago is not proposed again (spreads training over more prompts)."""
+
+    def __post_init__(self) -> None:
+        _check_fields(self, "band.")
+
+
+@dataclass(frozen=True)
+class StaticSettings:
+    """`CurriculumConfig.static`: the static policy's knobs (curriculum/policies.py StaticPolicy)."""
+
+    calibration_size: int = 1024
+    """Without a pass-rate prior: prompts observed once (uniformly) before the band is fixed."""
+
+    def __post_init__(self) -> None:
+        _check_fields(self, "static.")
+
+
+SETTINGS = {"adaptive": AdaptiveSettings, "band": BandSettings, "static": StaticSettings}
+"""CurriculumConfig's nested fields: one a policy, holding the knobs only that policy reads."""
 
 
 @dataclass(frozen=True)
@@ -48,34 +107,9 @@ class CurriculumConfig:
     confidence: float = 0.8
     """Posterior probability needed to exclude or retire (one all-fail group is never enough)."""
 
-    explore_frac: float = 0.06
-    """Band: share of every batch reserved for unseen prompts while any remain (more when the band runs dry)."""
     candidate_mult: int = 4
     """Candidates scored per slot: propose(k) scores about candidate_mult * k prompts (O(k), not O(N)); the adaptive
     walk scans at most four rounds of that when it skips many."""
-    band_cache: int = 2048
-    """Band: observed prompts predicted inside the band are kept (most recent first, up to this many) and
-    re-scored as candidates next step, so a sparse band in a large pool is not lost to random sampling."""
-    reprobe_scan: int = 128
-    """Band: excluded and retired prompts re-checked per step at today's ability (at most 4k for k prompts a step;
-    every 4th step checks four steps' worth at once); those no longer confidently out of reach (or mastered)
-    return to the active pool."""
-    revisit_cooldown: int = 0
-    """Band: a prompt observed fewer than this many steps ago is not proposed again (spreads training over more
-    prompts; the adaptive walk spaces revisits by a whole epoch anyway)."""
-    reprobe_share: float = 0.05
-    """Adaptive: share of every batch re-probing prompts predicted beyond reach (predicted pass rate below
-    `exclude_below`): a budget, not a per-prompt floor, so a pool mostly out of reach cannot flood the batch, yet
-    every such prompt keeps coming back now and then (the walk offers them in turn)."""
-    revisit_gap: int = 0
-    """Adaptive: a prompt observed fewer than this many steps ago is skipped when it comes up (spacing; the walk
-    draws a prompt at most once an epoch anyway, and an epoch is shorter when much of the pool is skipped)."""
-    retention: float = 0.2
-    """Adaptive: least probability of keeping a prompt predicted mastered when it comes up, so solved skills keep
-    being practised."""
-    keep_power: float = 1.0
-    """Adaptive: a prompt that comes up is kept with probability informativeness ** keep_power (above the floors);
-    1 keeps every prompt likely to give an informative group, larger values favour pass rates near 0.5."""
     thompson_scale: float = 0.5
     """Scale of the posterior noise used to rank candidates (0: greedy on the mean; 1: Thompson sampling)."""
 
@@ -118,16 +152,23 @@ class CurriculumConfig:
     tracker_half_life: float = 50.0
     """Half-life, in steps, of the rolling per-prompt success/attempt counts."""
 
-    calibration_size: int = 1024
-    """Static policy without a pass-rate prior: prompts observed once (uniformly) before the band is fixed."""
+    adaptive: AdaptiveSettings = field(default_factory=lambda: AdaptiveSettings())
+    """The adaptive walk's own settings (policy="adaptive")."""
+    band: BandSettings = field(default_factory=lambda: BandSettings())
+    """The band policy's own settings (policy="band")."""
+    static: StaticSettings = field(default_factory=lambda: StaticSettings())
+    """The static policy's own settings (policy="static")."""
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):  # types first: the ranges below compare numbers
-            object.__setattr__(self, f.name, _typed(f.name, f.type, getattr(self, f.name)))
+        for name, kind in SETTINGS.items():  # a mapping given for a policy's settings: its fields, checked there
+            value = getattr(self, name)
+            if isinstance(value, Mapping):
+                object.__setattr__(self, name, _settings_from_dict(kind, value, f"{name}."))
+            elif not isinstance(value, kind):
+                raise ValueError(f"{name} must be a {kind.__name__} or a mapping of its fields, got {value!r}")
+        _check_fields(self, "")
         check_choice("policy", self.policy, POLICIES)
         check_choice("prior_type", self.prior_type, PRIOR_TYPES)
-        for name, (low, high, closed) in _RANGES.items():
-            _check_range(name, getattr(self, name), low, high, closed)
         if not 0.0 < self.band_low < self.target < self.band_high < 1.0:
             raise ValueError(
                 f"need 0 < band_low < target < band_high < 1, got band_low={self.band_low}, "
@@ -142,15 +183,73 @@ class CurriculumConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> CurriculumConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"unknown CurriculumConfig fields {unknown}; valid fields: {sorted(known)}")
-        return cls(**d)
+    def from_dict(cls, d: Mapping[str, Any]) -> CurriculumConfig:
+        """From `to_dict`'s form: the policies' settings as nested mappings (or dotted keys, "adaptive.retention")."""
+        return _settings_from_dict(cls, nest(d), "")
 
     def replace(self, **changes: Any) -> CurriculumConfig:
+        """A copy with `changes`; a mapping for a policy's settings changes only the fields it names."""
+        for name in SETTINGS:
+            if isinstance(changes.get(name), Mapping):
+                changes[name] = dataclasses.replace(getattr(self, name), **changes[name])
         return dataclasses.replace(self, **changes)
+
+
+MOVED = {
+    **{k: f"adaptive.{k}" for k in ("reprobe_share", "revisit_gap", "retention", "keep_power")},
+    **{k: f"band.{k}" for k in ("explore_frac", "reprobe_scan", "revisit_cooldown")},
+    "band_cache": "band.cache",
+    "calibration_size": "static.calibration_size",
+}
+"""Former top-level fields -> where they are now (named in the error a former spelling gets)."""
+
+
+def nest(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Dotted keys ("band.cache": 512) as nested mappings ({"band": {"cache": 512}}), merged with any given nested."""
+    out: dict[str, Any] = {}
+    for key, value in d.items():
+        head, dot, rest = key.partition(".")
+        if dot:
+            node = out.setdefault(head, {})
+            if not isinstance(node, dict):
+                raise ValueError(f"{key}: {head} is not a group of settings")
+            node[rest] = value
+        elif isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key].update(value)
+        else:
+            out[key] = dict(value) if isinstance(value, Mapping) else value
+    return out
+
+
+def flatten(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Nested mappings of settings as dotted keys (the inverse of `nest` on a config's dict)."""
+    return {
+        f"{key}.{k}" if isinstance(value, Mapping) else key: v
+        for key, value in d.items()
+        for k, v in (value.items() if isinstance(value, Mapping) else [(None, value)])
+    }
+
+
+def _settings_from_dict(cls: type, d: Mapping[str, Any], prefix: str) -> Any:
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(d) - known)
+    moved = [f"{k} is now {MOVED[k]}" for k in unknown if not prefix and k in MOVED]
+    if moved:
+        raise ValueError(f"{'; '.join(moved)} (a setting of one policy, nested under its name)")
+    if unknown:
+        where = f"{prefix.rstrip('.')} settings" if prefix else "CurriculumConfig fields"
+        raise ValueError(f"unknown {where} {[prefix + k for k in unknown]}; valid: {sorted(prefix + k for k in known)}")
+    return cls(**d)
+
+
+def _check_fields(obj: Any, prefix: str) -> None:
+    """Each plain field of a frozen settings dataclass typed ("str", "int" or "float"), then in its range."""
+    for f in dataclasses.fields(obj):  # types first: the ranges compare numbers
+        if f.name not in SETTINGS:
+            object.__setattr__(obj, f.name, _typed(prefix + f.name, f.type, getattr(obj, f.name)))
+    for f in dataclasses.fields(obj):
+        if prefix + f.name in _RANGES:
+            _check_range(prefix + f.name, getattr(obj, f.name), *_RANGES[prefix + f.name])
 
 
 def check_choice(key: str, value: Any, choices: tuple[str, ...]) -> None:
@@ -172,15 +271,15 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "exclude_below": (0.0, 1.0, "()"),
     "retire_above": (0.0, 1.0, "()"),
     "confidence": (0.5, 1.0, "[)"),
-    "explore_frac": (0.0, 1.0, "[]"),
+    "band.explore_frac": (0.0, 1.0, "[]"),
     "candidate_mult": (1, _INT_MAX, "[]"),
-    "band_cache": (0, _INT_MAX, "[]"),
-    "reprobe_scan": (0, _INT_MAX, "[]"),
-    "revisit_cooldown": (0, _INT_MAX, "[]"),
-    "reprobe_share": (0.0, 1.0, "[]"),
-    "revisit_gap": (0, _INT_MAX, "[]"),
-    "retention": (0.0, 1.0, "(]"),
-    "keep_power": (0.0, math.inf, "()"),
+    "band.cache": (0, _INT_MAX, "[]"),
+    "band.reprobe_scan": (0, _INT_MAX, "[]"),
+    "band.revisit_cooldown": (0, _INT_MAX, "[]"),
+    "adaptive.reprobe_share": (0.0, 1.0, "[]"),
+    "adaptive.revisit_gap": (0, _INT_MAX, "[]"),
+    "adaptive.retention": (0.0, 1.0, "(]"),
+    "adaptive.keep_power": (0.0, math.inf, "()"),
     "thompson_scale": (0.0, math.inf, "[)"),
     "prompt_prior_sd": (0.0, _SD_MAX, "(]"),
     "pass_rate_prior_sd": (0.0, _SD_MAX, "(]"),
@@ -194,7 +293,7 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "feature_ridge": (0.0, 1e9, "(]"),
     "feature_half_life": (0.0, math.inf, "[)"),
     "feature_warmup": (0.0, 1e9, "[]"),
-    "calibration_size": (1, _INT_MAX, "[]"),
+    "static.calibration_size": (1, _INT_MAX, "[]"),
 }
 """The valid range of every numeric field."""
 
@@ -241,5 +340,14 @@ def attribute_docs(cls: type) -> dict[str, str]:
 
 
 def field_help() -> dict[str, str]:
-    """Attribute docstrings of CurriculumConfig."""
-    return attribute_docs(CurriculumConfig)
+    """Attribute docstrings of CurriculumConfig's fields, a policy's settings as dotted names ("adaptive.retention")."""
+    out = {k: v for k, v in attribute_docs(CurriculumConfig).items() if k not in SETTINGS}
+    for name, kind in SETTINGS.items():
+        out |= {f"{name}.{k}": v for k, v in attribute_docs(kind).items()}
+    return out
+
+
+def field_default(path: str) -> Any:
+    """The default of a field by its dotted name."""
+    head, _, rest = path.partition(".")
+    return getattr(SETTINGS[head](), rest) if rest else getattr(CurriculumConfig(), head)

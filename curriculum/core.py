@@ -39,7 +39,9 @@ from .statecheck import INT32_MAX, INT64_MAX, POSITION_MAX, check_keys, read_arr
 from .streams import GroupedStreams
 from .tracker import PassRateTracker, aggregate
 
-FORMAT_VERSION = 5  # 2: generator states; 3: the adaptive walk's cursor; 4: the ability from every group; 5: features
+FORMAT_VERSION = 6
+"""2: generator states; 3: the adaptive walk's cursor; 4: the ability from every group; 5: features; 6: each
+policy's settings nested in the config."""
 _PRIOR_BINS = 16
 _PENDING_CAP = 65536  # proposals awaiting feedback that are remembered (trainers lag one or two chunks)
 _MAX_ROLLOUTS = 2**24  # rollouts of one prompt in one observe_counts call: float32 counts are exact up to here
@@ -238,17 +240,17 @@ class Curriculum:
             self.pending = self.pending[~self.is_member(self.pending, uniq)]
         attempts, last_seen = self.tracker.attempts[uniq], self.tracker.last_step[uniq]
         past = self.tracker.counts(uniq, self.step)  # discounted counts before this step
-        solved = self.ability.update(uniq, n, s, past, attempts, last_seen, self.step)
+        update = self.ability.update(uniq, n, s, past, attempts, last_seen, self.step)
         self.tracker.update(uniq, n, s, self.step, past, attempts)
-        self.policy.after_observe(self, uniq, solved)  # pools, band cache
-        return self._count(uniq, n, s, attempts, solved)
+        self.policy.after_observe(self, uniq, update)  # pools, band cache
+        return self._count(uniq, n, s, attempts, update)
 
     def observe_rng(self) -> np.random.Generator:
         """The random generator of the policies' draws after an observe (its state is part of the state dict)."""
         return self._observe_rng.generator
 
     def _count(
-        self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray, attempts: np.ndarray, solved: AbilityUpdate
+        self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray, attempts: np.ndarray, update: AbilityUpdate
     ) -> StepReport:
         rate = s / n  # (U,) observed pass rate
         informative = int(np.count_nonzero((rate > 0.0) & (rate < 1.0)))
@@ -259,11 +261,11 @@ class Curriculum:
         self.counters["successes"] += int(s.sum())
         self.counters["groups"] += int(uniq.size)
         self.counters["informative_groups"] += informative
-        report = StepReport(ids=uniq, predicted=solved.before, observed=rate, first_visit=first)
+        report = StepReport(ids=uniq, predicted=update.before, observed=rate, first_visit=first)
         self.last_report = report
         self.last = {
             "informative_ratio": informative / uniq.size,
-            "pred_abs_error": float(np.abs(solved.before - rate).sum() / uniq.size),
+            "pred_abs_error": float(np.abs(update.before - rate).sum() / uniq.size),
             "groups": int(uniq.size),
             "first_visits": first_visits,
             **report.calibration(),
@@ -303,7 +305,7 @@ class Curriculum:
         }
 
     def never_solved_share(self) -> float:
-        """Share of the rollouts observed so far that went to prompts never solved (no success in any of them)."""
+        """Share of the rollouts observed so far that went to prompts never update (no success in any of them)."""
         tried = self.tracker.attempts.astype(np.float64)
         return float(tried[self.tracker.succ <= 0].sum() / max(tried.sum(), 1.0))
 
@@ -352,7 +354,7 @@ class Curriculum:
         first, up to `band_cache` prompts): the adaptive policy re-scores them as candidates."""
         old = self.band_cache[~self.is_member(self.band_cache, fresh)]
         cache = np.concatenate([fresh, old])
-        self.band_cache = cache[: self.config.band_cache]
+        self.band_cache = cache[: self.config.band.cache]
 
     def band_candidates(self, limit: int | None = None) -> np.ndarray:
         """The most recent `limit` cached band prompts that are still in the active pool."""
@@ -558,7 +560,7 @@ class Curriculum:
         read_array(sd, "stream_cursor", np.int64, groups, low=0, high=POSITION_MAX)
         if (read_array(sd, "stream_taken", np.int64, groups, low=0) > self.streams.sizes).any():
             raise ValueError("curriculum state entry 'stream_taken' takes more prompts from a group than it holds")
-        read_ids(sd, "band_cache", self.num_prompts, max_len=self.config.band_cache, distinct=True)
+        read_ids(sd, "band_cache", self.num_prompts, max_len=self.config.band.cache, distinct=True)
         read_ids(sd, "pending", self.num_prompts, max_len=_PENDING_CAP)
         SavedRNG.check_state_array(sd, "rng_propose")
         SavedRNG.check_state_array(sd, "rng_observe")

@@ -11,8 +11,8 @@
                    draw of their pass rate now, keep those inside [band_low, band_high] closest to `target`,
                    spend `explore_frac` on unseen prompts, exclude and retire by verdict, re-probe. O(k) per call.
 
-Each policy's `propose(cur, k, rng)` returns k distinct ids and `after_observe(cur, uniq, solved)`
-reacts to a step's observed prompts (`solved`: what the ability model learned about them; its randomness
+Each policy's `propose(cur, k, rng)` returns k distinct ids and `after_observe(cur, uniq, update)`
+reacts to a step's observed prompts (`update`: what the ability model learned about them; its randomness
 comes from `cur.observe_rng()`); its state is a few ints and arrays (`check_state(sd)` validates them, assigning
 nothing; `load_state_dict(sd)` assigns a state that passed).
 """
@@ -54,7 +54,7 @@ class UniformPolicy:
     def propose(self, cur: Curriculum, k: int, rng: np.random.Generator) -> np.ndarray:
         return self.stream.take(k)
 
-    def after_observe(self, cur: Curriculum, uniq: np.ndarray, solved: AbilityUpdate) -> None:
+    def after_observe(self, cur: Curriculum, uniq: np.ndarray, update: AbilityUpdate) -> None:
         """Nothing to judge: every prompt stays in the draw (prompts observed without a proposal join it)."""
         cur.pools.move(uniq[cur.pools.status[uniq] == UNSEEN], ACTIVE)
 
@@ -110,7 +110,7 @@ class StaticPolicy(UniformPolicy):
 
     def propose(self, cur: Curriculum, k: int, rng: np.random.Generator) -> np.ndarray:
         if self.members is None:
-            if cur.seen_prompts() < min(cur.config.calibration_size, cur.num_prompts):
+            if cur.seen_prompts() < min(cur.config.static.calibration_size, cur.num_prompts):
                 return self.stream.take(k)  # calibration pass: uniform draws whose rollouts count
             self._fix(cur, self._calibrated_members(cur))
         assert self.member_stream is not None and self.members is not None
@@ -170,28 +170,28 @@ class BandPolicy:
         cand = distinct_sorted(np.sort(np.concatenate([cur.band_candidates(2 * m), cur.pools.sample(ACTIVE, m, rng)])))
         if cur.pending.size:  # a trainer proposes the next chunk before the last one's feedback: no repeats
             cand = cand[~cur.is_member(cand, cur.pending)]
-        if cfg.revisit_cooldown > 0:
-            cand = cand[cur.step - cur.tracker.last_step[cand] >= cfg.revisit_cooldown]
+        if cfg.band.revisit_cooldown > 0:
+            cand = cand[cur.step - cur.tracker.last_step[cand] >= cfg.band.revisit_cooldown]
         m, v = cur.posterior_unchecked(cand)  # verdicts were passed when the prompts were observed
         p = sigmoid(m + cfg.thompson_scale * np.sqrt(v) * rng.standard_normal(cand.size))
         in_band = (p >= cfg.band_low) & (p <= cfg.band_high)
         order = np.lexsort((np.abs(p - cfg.target), ~in_band))  # in-band first, then nearest the target
 
         unseen_left = cur.pools.size(UNSEEN)
-        k_explore = min(unseen_left, max(math.ceil(cfg.explore_frac * k), k - int(in_band.sum())))
+        k_explore = min(unseen_left, max(math.ceil(cfg.band.explore_frac * k), k - int(in_band.sum())))
         fresh = cur.take_unseen(k_explore, rng)
         chosen = np.concatenate([fresh, cand[order[: min(k - fresh.size, cand.size)]]])
         if chosen.size < k:
             chosen = np.concatenate([chosen, self._fallback(cur, k - chosen.size, chosen, rng)])
         return chosen
 
-    def after_observe(self, cur: Curriculum, uniq: np.ndarray, solved: AbilityUpdate) -> None:
+    def after_observe(self, cur: Curriculum, uniq: np.ndarray, update: AbilityUpdate) -> None:
         """Move each prompt just observed (`uniq`, distinct) where its verdict says: confidently out of reach ->
         excluded, mastered -> retired, else active; every `_REPROBE_EVERY` steps a sample of excluded/retired
         prompts is judged too, and doubtful verdicts are lifted (re-probing as the ability grows). Observed
         prompts that stay and are predicted inside the band go to the band cache."""
         conf = cur.config.confidence
-        ids, excluded, retired = uniq, solved.low >= conf, solved.high >= conf  # (U,) each
+        ids, excluded, retired = uniq, update.low >= conf, update.high >= conf  # (U,) each
         probe = self._reprobe_sample(cur, uniq.size) if cur.step % _REPROBE_EVERY == 0 else uniq[:0]
         probe = probe[~cur.is_member(probe, uniq)] if probe.size else probe
         if probe.size:
@@ -201,17 +201,17 @@ class BandPolicy:
             retired = np.concatenate([retired, probe_retired])
         stays = ~excluded & ~retired
         cur.pools.assign(ids, np.where(retired, RETIRED, np.where(excluded, EXCLUDED, ACTIVE)))
-        if cur.config.band_cache:
+        if cur.config.band.cache:
             kept = stays[: uniq.size]
-            p = solved.after[kept]
+            p = update.after[kept]
             cur.remember_band(uniq[kept][(p >= cur.config.band_low) & (p <= cur.config.band_high)])
 
     def _reprobe_sample(self, cur: Curriculum, k: int) -> np.ndarray:
         """Up to _REPROBE_EVERY * min(reprobe_scan, 4k) excluded and retired prompts, in proportion to the pools."""
         n_ex, n_re = cur.pools.size(EXCLUDED), cur.pools.size(RETIRED)
-        if n_ex + n_re == 0 or cur.config.reprobe_scan == 0:
+        if n_ex + n_re == 0 or cur.config.band.reprobe_scan == 0:
             return np.zeros(0, dtype=np.int64)
-        scan = _REPROBE_EVERY * min(cur.config.reprobe_scan, 4 * k)
+        scan = _REPROBE_EVERY * min(cur.config.band.reprobe_scan, 4 * k)
         n_scan_ex = round(scan * n_ex / (n_ex + n_re))
         rng = cur.observe_rng()
         return np.concatenate([cur.pools.sample(EXCLUDED, n_scan_ex, rng), cur.pools.sample(RETIRED, scan - n_scan_ex, rng)])
@@ -273,10 +273,10 @@ class AdaptivePolicy(UniformPolicy):
         usable = first_occurrence(cand) if start // m != (end - 1) // m else np.ones(cand.size, dtype=bool)
         if cur.pending.size:  # a trainer proposes the next chunk before the last one's feedback: no repeats
             usable &= ~cur.is_member(cand, cur.pending)
-        if cfg.revisit_gap:
+        if cfg.adaptive.revisit_gap:
             seen = cur.tracker.attempts[cand] > 0
-            usable &= ~seen | (cur.step - cur.tracker.last_step[cand] >= cfg.revisit_gap)
-        quota = int(cfg.reprobe_share * k + rng.random())  # stochastic rounding: the share holds on average
+            usable &= ~seen | (cur.step - cur.tracker.last_step[cand] >= cfg.adaptive.revisit_gap)
+        quota = int(cfg.adaptive.reprobe_share * k + rng.random())  # stochastic rounding: the share holds on average
         weight = np.zeros(cand.size)  # (C,) probability of keeping, filled round by round
         keep, beyond = np.zeros(cand.size, dtype=bool), np.zeros(cand.size, dtype=bool)
         step = cfg.candidate_mult * k
@@ -299,10 +299,10 @@ class AdaptivePolicy(UniformPolicy):
             chosen = np.concatenate([chosen, cur.any_other(k - chosen.size, chosen, rng)])
         return chosen
 
-    def after_observe(self, cur: Curriculum, uniq: np.ndarray, solved: AbilityUpdate) -> None:
+    def after_observe(self, cur: Curriculum, uniq: np.ndarray, update: AbilityUpdate) -> None:
         """Observed prompts go where their verdict says (for the statistics: the walk keeps every pool in reach)."""
         conf = cur.config.confidence
-        cur.pools.assign(uniq, np.where(solved.high >= conf, RETIRED, np.where(solved.low >= conf, EXCLUDED, ACTIVE)))
+        cur.pools.assign(uniq, np.where(update.high >= conf, RETIRED, np.where(update.low >= conf, EXCLUDED, ACTIVE)))
 
 
 def keep_weights(cur: Curriculum, ids: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -323,7 +323,8 @@ def keep_weights(cur: Curriculum, ids: np.ndarray, rng: np.random.Generator) -> 
             lab = cur.ability.label_of(ids[unseen])
             table = cur.ability.unseen_table(cur.step, group)
             info[unseen], p[unseen], beyond[unseen] = table.informativeness[lab], table.pass_rate[lab], table.beyond[lab]
-    weight = np.where(p >= cfg.target, np.maximum(info**cfg.keep_power, cfg.retention), info**cfg.keep_power)
+    keep = info**cfg.adaptive.keep_power
+    weight = np.where(p >= cfg.target, np.maximum(keep, cfg.adaptive.retention), keep)
     return np.where(beyond, 0.0, weight), beyond
 
 

@@ -11,7 +11,6 @@ work with (worker processes in the data loader, dropped columns) are refused her
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,21 +19,23 @@ import numpy as np
 from trl import GRPOConfig
 
 from curriculum import CurriculumConfig
-from curriculum.config import FLUKE_MODES, POLICIES, PRIOR_TYPES, check_choice, field_help
+from curriculum.config import FLUKE_MODES, POLICIES, PRIOR_TYPES, check_choice, field_default, field_help, flatten, nest
 from rl.features import FEATURE_MODES, POLICY_HALF_LIFE
 
-_CORE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(CurriculumConfig)}
 _CORE_HELP = field_help()
 FLAT_FIELDS = {
-    f"curriculum_{name}": name
-    for name in ("policy", "target", "band_low", "band_high", "exclude_below", "retire_above", "confidence",
-                 "explore_frac", "prior_type")
-}  # fmt: skip
-"""Flat field -> the CurriculumConfig field it sets (the same setting as that key of `curriculum`)."""
+    **{
+        f"curriculum_{name}": name
+        for name in ("policy", "target", "band_low", "band_high", "exclude_below", "retire_above", "confidence")
+    },
+    "curriculum_explore_frac": "band.explore_frac",
+    "curriculum_prior_type": "prior_type",
+}
+"""Flat field -> the CurriculumConfig field it sets, by dotted name (the same setting as that key of `curriculum`)."""
 
 
-def _core(name: str, **metadata: Any) -> Any:
-    return field(default=_CORE_DEFAULTS[name], metadata={"help": _CORE_HELP[name], **metadata})
+def _core(path: str, **metadata: Any) -> Any:
+    return field(default=field_default(path), metadata={"help": _CORE_HELP[path], **metadata})
 
 
 @dataclass
@@ -48,7 +49,7 @@ class CurriculumGRPOConfig(GRPOConfig):
     curriculum_exclude_below: float = _core("exclude_below")
     curriculum_retire_above: float = _core("retire_above")
     curriculum_confidence: float = _core("confidence")
-    curriculum_explore_frac: float = _core("explore_frac")
+    curriculum_explore_frac: float = _core("band.explore_frac")
     curriculum_prior_type: str = _core("prior_type", choices=list(PRIOR_TYPES))
     curriculum: dict | str | None = field(
         default=None,
@@ -121,6 +122,7 @@ class CurriculumGRPOConfig(GRPOConfig):
     def _check_curriculum_fields(self) -> None:
         if self.curriculum_extra is not None:
             raise ValueError("curriculum_extra is now called curriculum: rename the key (the same mapping)")
+        check_choice("curriculum_policy", self.curriculum_policy, POLICIES)  # named as set here (the core checks it too)
         check_choice("curriculum_fluke_damping", self.curriculum_fluke_damping, FLUKE_MODES)
         if not self.curriculum_fluke_cap > 0:
             raise ValueError(f"curriculum_fluke_cap must be > 0, got {self.curriculum_fluke_cap}")
@@ -146,7 +148,7 @@ class CurriculumGRPOConfig(GRPOConfig):
             )
 
     def _build_curriculum_config(self) -> CurriculumConfig:
-        mapping = parse_curriculum_mapping(self.curriculum)
+        mapping = flatten(nest(parse_curriculum_mapping(self.curriculum)))  # dotted names: "adaptive.retention"
         if "success_threshold" in mapping:  # the core's own threshold: the trainer decides success before the core
             raise ValueError(
                 "curriculum sets success_threshold, which the trainer does not use: it labels each rollout "
@@ -158,13 +160,13 @@ class CurriculumGRPOConfig(GRPOConfig):
         for flat, core in FLAT_FIELDS.items():  # curriculum_band_low and curriculum["band_low"]: one setting
             if core not in mapping:
                 continue
-            if values[core] != _CORE_DEFAULTS[core] and values[core] != mapping[core]:
+            if values[core] != field_default(core) and values[core] != mapping[core]:
                 raise ValueError(
                     f"{flat}={values[core]!r} and curriculum {{{core!r}: {mapping[core]!r}}} disagree; set it once"
                 )
             setattr(self, flat, mapping[core])
         try:
-            return CurriculumConfig.from_dict({**values, **mapping})
+            return CurriculumConfig.from_dict(values | mapping)
         except (ValueError, TypeError) as err:
             raise ValueError(
                 f"invalid curriculum settings: {err} (here as curriculum_<field> or a key of curriculum)"

@@ -313,7 +313,7 @@ def test_a_changed_default_of_the_curriculum_is_another_run(config, monkeypatch)
     assert main(str(config), ["run_pools=[default]"]) == 0
     cfg = arm_config(load_ablation(config), "adaptive", {"policy": "adaptive"}, 0, "default")
     assert ablate.finished(cfg) is not None
-    as_changed = lambda self: {**dataclasses.asdict(self), "reprobe_share": 0.5}  # noqa: E731  (another default)
+    as_changed = lambda self: {**dataclasses.asdict(self), "tracker_half_life": 7.0}  # noqa: E731  (another default)
     monkeypatch.setattr(curriculum.CurriculumConfig, "to_dict", as_changed)
     assert ablate.finished(cfg) is None
 

@@ -37,7 +37,7 @@ def pool() -> np.ndarray:
 
 @pytest.mark.parametrize("policy", POLICIES)
 def test_propose_returns_k_distinct_int64_ids_in_range(policy: str, pool: np.ndarray) -> None:
-    cur = Curriculum(pool.size, CurriculumConfig(policy=policy, calibration_size=64), seed=1)
+    cur = Curriculum(pool.size, CurriculumConfig(policy=policy, static={"calibration_size": 64}), seed=1)
     for ids in drive(cur, pool, 12, k=40):
         assert ids.dtype == np.int64 and ids.size == 40
         assert np.unique(ids).size == 40 and ids.min() >= 0 and ids.max() < pool.size
@@ -45,7 +45,7 @@ def test_propose_returns_k_distinct_int64_ids_in_range(policy: str, pool: np.nda
 
 @pytest.mark.parametrize("policy", POLICIES)
 def test_two_instances_fed_the_same_observations_propose_the_same_ids(policy: str, pool: np.ndarray) -> None:
-    make = lambda: Curriculum(pool.size, CurriculumConfig(policy=policy, calibration_size=64), seed=7)
+    make = lambda: Curriculum(pool.size, CurriculumConfig(policy=policy, static={"calibration_size": 64}), seed=7)
     a, b = drive(make(), pool, 15), drive(make(), pool, 15)
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
@@ -58,7 +58,7 @@ def test_different_seeds_propose_different_ids(pool: np.ndarray) -> None:
 
 @pytest.mark.parametrize("policy", POLICIES)
 def test_a_reloaded_state_proposes_exactly_what_the_original_would(policy: str, pool: np.ndarray) -> None:
-    cfg = CurriculumConfig(policy=policy, calibration_size=64)
+    cfg = CurriculumConfig(policy=policy, static={"calibration_size": 64})
     cur = Curriculum(pool.size, cfg, seed=5)
     drive(cur, pool, 10)
     sd = cur.state_dict()
@@ -124,7 +124,7 @@ def test_the_whole_pool_can_be_proposed_at_once() -> None:
 
 def test_when_everything_is_excluded_the_band_warns_and_still_fills_the_batch(caplog) -> None:
     n, group = 60, 8
-    cur = Curriculum(n, CurriculumConfig(policy="band", explore_frac=0.5), seed=0)
+    cur = Curriculum(n, CurriculumConfig(policy="band", band={"explore_frac": 0.5}), seed=0)
     for _ in range(12):  # every prompt fails every time: all become confidently out of reach
         ids = cur.propose(20)
         cur.observe(np.repeat(ids, group), np.zeros(ids.size * group))
@@ -309,7 +309,7 @@ def test_a_chunk_proposed_before_the_last_ones_feedback_does_not_repeat_its_prom
 
 
 def test_a_revisit_cooldown_keeps_recently_observed_prompts_out_of_the_bands_proposals(pool: np.ndarray) -> None:
-    cur = Curriculum(pool.size, CurriculumConfig(policy="band", revisit_cooldown=3), seed=0)
+    cur = Curriculum(pool.size, CurriculumConfig(policy="band", band={"revisit_cooldown": 3}), seed=0)
     recent: list[np.ndarray] = []
     for ids in drive(cur, pool, 12):
         assert not np.isin(ids, np.concatenate(recent[-2:]) if recent else []).any()
@@ -319,7 +319,7 @@ def test_a_revisit_cooldown_keeps_recently_observed_prompts_out_of_the_bands_pro
 @pytest.mark.parametrize("top", [0.3, 0.9])
 def test_a_pass_rate_prior_that_leaves_the_top_bins_empty_still_proposes_unseen_prompts(top: float) -> None:
     prior = np.linspace(0.0, top, 200)  # no prompt falls in the prior's highest pass-rate bins
-    cur = Curriculum(prior.size, CurriculumConfig(policy="band", explore_frac=0.5), seed=0, prior=prior)
+    cur = Curriculum(prior.size, CurriculumConfig(policy="band", band={"explore_frac": 0.5}), seed=0, prior=prior)
     seen = np.concatenate(drive(cur, -np.log(np.maximum(prior, 0.01) / (1 - np.minimum(prior, 0.99))), 10))
     assert np.unique(seen).size > 16  # unseen prompts kept coming from the non-empty bins
 
@@ -395,7 +395,7 @@ def test_prompts_beyond_reach_get_the_reprobe_budget_and_no_more_yet_stay_reacha
     n = 400
     labels = np.repeat([0, 1], n // 2)  # level 0: never solved; level 1: half the time
     p_true = np.where(labels == 0, 0.0, 0.5)
-    cur = Curriculum(n, CurriculumConfig(policy="adaptive", reprobe_share=share), seed=1, prior=labels)
+    cur = Curriculum(n, CurriculumConfig(policy="adaptive", adaptive={"reprobe_share": share}), seed=1, prior=labels)
     draws = np.concatenate(walk_rounds(cur, p_true, 150)[50:])  # once level 0 is known to be beyond reach
     hopeless = labels[draws] == 0
     assert 0.0 < hopeless.mean() <= share + 0.02
@@ -408,13 +408,13 @@ def test_a_pool_mostly_beyond_reach_does_not_flood_the_batch() -> None:
     p_true = np.where(labels == 0, 0.0, 0.5)
     cur = Curriculum(n, CurriculumConfig(policy="adaptive"), seed=3, prior=labels)
     draws = np.concatenate(walk_rounds(cur, p_true, 200)[20:])
-    assert (labels[draws] == 0).mean() <= cur.config.reprobe_share + 0.03
+    assert (labels[draws] == 0).mean() <= cur.config.adaptive.reprobe_share + 0.03
 
 
 def test_the_oracle_hook_replaces_the_predictions_of_the_walk() -> None:
     n = 300
     p_true = np.where(np.arange(n) % 3 == 0, 0.5, 0.0)  # a third learnable; the curriculum cannot know which
-    cur = Curriculum(n, CurriculumConfig(policy="adaptive", reprobe_share=0.0), seed=4)
+    cur = Curriculum(n, CurriculumConfig(policy="adaptive", adaptive={"reprobe_share": 0.0}), seed=4)
     cur.oracle = lambda ids: p_true[ids]
     draws = np.concatenate(walk_rounds(cur, p_true, 10))
     assert (p_true[draws] == 0.5).all(), "told the true pass rates, the walk draws only learnable prompts"
@@ -426,7 +426,7 @@ def test_the_walk_keeps_practising_mastered_prompts_at_the_retention_rate() -> N
     p_true = np.where(labels == 0, 1.0, 0.5)
     share = {}
     for retention in (0.05, 0.3):
-        cur = Curriculum(n, CurriculumConfig(policy="adaptive", retention=retention), seed=2, prior=labels)
+        cur = Curriculum(n, CurriculumConfig(policy="adaptive", adaptive={"retention": retention}), seed=2, prior=labels)
         draws = np.concatenate(walk_rounds(cur, p_true, 150)[50:])
         share[retention] = float((labels[draws] == 0).mean())
     assert 0.0 < share[0.05] < share[0.3]

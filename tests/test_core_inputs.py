@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import json
@@ -45,7 +46,7 @@ def pool() -> np.ndarray:
 
 
 def make(policy: str) -> Curriculum:
-    return Curriculum(N, CurriculumConfig(policy=policy, calibration_size=48, band_cache=64), seed=5)
+    return Curriculum(N, CurriculumConfig(policy=policy, static={"calibration_size": 48}, band={"cache": 64}), seed=5)
 
 
 @functools.cache
@@ -454,8 +455,8 @@ def test_large_but_sane_counts_are_fine() -> None:
         ("revisit_noise", math.nan, "revisit_noise"),
         ("revisit_noise", -1.0, "revisit_noise"),
         ("thompson_scale", math.inf, "thompson_scale"),
-        ("keep_power", math.inf, "keep_power"),
-        ("keep_power", math.nan, "keep_power"),
+        ("adaptive.keep_power", math.inf, "adaptive.keep_power"),
+        ("adaptive.keep_power", math.nan, "adaptive.keep_power"),
         ("tracker_half_life", math.inf, "tracker_half_life"),
         ("tracker_half_life", 5e-324, "tracker_half_life"),
         ("prompt_prior_sd", math.inf, "prompt_prior_sd"),
@@ -464,17 +465,17 @@ def test_large_but_sane_counts_are_fine() -> None:
         ("success_threshold", 0.0, r"success_threshold must be in \(0, 1\]"),
         ("success_threshold", -0.5, "success_threshold"),
         ("success_threshold", math.nan, "success_threshold"),
-        ("explore_frac", math.nan, "explore_frac"),
-        ("reprobe_share", math.nan, "reprobe_share"),
-        ("reprobe_share", 1.5, "reprobe_share"),
-        ("revisit_gap", -1, "revisit_gap"),
+        ("band.explore_frac", math.nan, "band.explore_frac"),
+        ("adaptive.reprobe_share", math.nan, "adaptive.reprobe_share"),
+        ("adaptive.reprobe_share", 1.5, "adaptive.reprobe_share"),
+        ("adaptive.revisit_gap", -1, "adaptive.revisit_gap"),
         ("revisit_min_gap", -1, "revisit_min_gap"),
         ("revisit_min_gap", 2.5, "revisit_min_gap must be an int"),
         ("candidate_mult", 2.5, "candidate_mult must be an int"),
         ("candidate_mult", True, "candidate_mult must be an int"),
-        ("band_cache", 1e9, "band_cache must be an int"),
-        ("reprobe_scan", 2**40, "reprobe_scan"),
-        ("calibration_size", "64", "calibration_size must be an int"),
+        ("band.cache", 1e9, "band.cache must be an int"),
+        ("band.reprobe_scan", 2**40, "band.reprobe_scan"),
+        ("static.calibration_size", "64", "static.calibration_size must be an int"),
         ("target", "abc", "target must be a number"),
         ("target", None, "target must be a number"),
         ("target", True, "target must be a number"),
@@ -485,14 +486,29 @@ def test_large_but_sane_counts_are_fine() -> None:
 )
 def test_config_refuses_each_field_of_the_wrong_type_or_out_of_range_naming_it(field: str, value, match: str) -> None:
     with pytest.raises(ValueError, match=match):
-        CurriculumConfig(**{field: value})
+        CurriculumConfig.from_dict({field: value})
 
 
 def test_config_takes_ints_for_float_fields_and_numpy_scalars_as_plain_python() -> None:
-    cfg = CurriculumConfig(tracker_half_life=30, keep_power=np.float32(2.0), candidate_mult=np.int64(8), success_threshold=1)
+    cfg = CurriculumConfig(
+        tracker_half_life=30, adaptive={"keep_power": np.float32(2.0)}, candidate_mult=np.int64(8), success_threshold=1
+    )
     assert cfg.tracker_half_life == 30 and cfg.success_threshold == 1
-    assert type(cfg.keep_power) is float and type(cfg.candidate_mult) is int
+    assert type(cfg.adaptive.keep_power) is float and type(cfg.candidate_mult) is int
     json.dumps(cfg.to_dict())  # numpy scalars would not serialise
+
+
+def test_a_policys_settings_nest_under_its_name_and_a_former_flat_spelling_is_refused_naming_the_new() -> None:
+    cfg = CurriculumConfig.from_dict({"policy": "band", "band.cache": 64, "adaptive": {"retention": 0.3}})
+    assert (cfg.band.cache, cfg.band.explore_frac, cfg.adaptive.retention) == (64, 0.06, 0.3)
+    assert CurriculumConfig.from_dict(cfg.to_dict()) == cfg and cfg.to_dict()["band"]["cache"] == 64
+    assert cfg.replace(adaptive={"keep_power": 2.0}).adaptive == dataclasses.replace(cfg.adaptive, keep_power=2.0)
+    with pytest.raises(ValueError, match=r"reprobe_share is now adaptive\.reprobe_share"):
+        CurriculumConfig.from_dict({"reprobe_share": 0.1})
+    with pytest.raises(ValueError, match=r"unknown band settings \['band.bogus'\]"):
+        CurriculumConfig.from_dict({"band": {"bogus": 1}})
+    with pytest.raises(ValueError, match="static must be a StaticSettings or a mapping"):
+        CurriculumConfig(static=3)
 
 
 def test_a_nan_drift_can_no_longer_make_predictions_nan() -> None:

@@ -84,6 +84,21 @@ def test_the_config_maps_curriculum_fields_to_a_core_config(tmp_path: Path) -> N
     assert isinstance(args, GRPOConfig)
 
 
+def test_a_policys_settings_go_nested_in_the_curriculum_mapping_and_a_flat_field_maps_to_its_nested_one(
+    tmp_path: Path,
+) -> None:
+    args = grpo_args(tmp_path, curriculum={"adaptive": {"retention": 0.3}, "band.cache": 64}, curriculum_explore_frac=0.2)
+    cfg = args.curriculum_config
+    assert (cfg.adaptive.retention, cfg.band.cache, cfg.band.explore_frac) == (0.3, 64, 0.2)
+    assert grpo_args(tmp_path, curriculum={"band": {"explore_frac": 0.1}}).curriculum_explore_frac == 0.1
+    with pytest.raises(
+        ValueError, match=r"curriculum_explore_frac=0.2 and curriculum \{'band.explore_frac': 0.1\} disagree"
+    ):
+        grpo_args(tmp_path, curriculum={"band": {"explore_frac": 0.1}}, curriculum_explore_frac=0.2)
+    with pytest.raises(ValueError, match=r"retention is now adaptive\.retention"):
+        grpo_args(tmp_path, curriculum={"retention": 0.3})
+
+
 def test_a_flat_field_may_also_come_through_the_curriculum_mapping(tmp_path: Path) -> None:
     args = grpo_args(tmp_path, curriculum={"band_low": 0.3, "policy": "static"})
     assert (args.curriculum_config.band_low, args.curriculum_band_low) == (0.3, 0.3)
@@ -93,7 +108,7 @@ def test_a_flat_field_may_also_come_through_the_curriculum_mapping(tmp_path: Pat
 @pytest.mark.parametrize(
     ("overrides", "match"),
     [
-        ({"curriculum_policy": "greedy"}, "policy='greedy': choose one of uniform, static, adaptive, band"),
+        ({"curriculum_policy": "greedy"}, "curriculum_policy='greedy': choose one of uniform, static, adaptive, band"),
         ({"curriculum_band_low": 0.9}, "band_low"),
         ({"curriculum_fluke_damping": "clip"}, "curriculum_fluke_damping"),
         ({"curriculum_fluke_cap": 0.0}, "curriculum_fluke_cap"),

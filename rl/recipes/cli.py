@@ -183,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=VALUE",
         type=_key_value,
-        help="a CurriculumConfig field for every policy, e.g. --set revisit_cooldown=10 (repeatable)",
+        help="a CurriculumConfig field for every policy, e.g. --set target=0.4, --set band.cache=512 (repeatable)",
     )
     s.set_defaults(func=_simulate)
     b = sub.add_parser("bench", help="per-step cost and memory of the core at several pool sizes")

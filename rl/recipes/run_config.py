@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from curriculum.config import FLUKE_MODES, attribute_docs, check_choice
+from curriculum.config import FLUKE_MODES, POLICIES, attribute_docs, check_choice
 
 POOL_BANDS = {"beyond": (0, 0), "hard": (1, 1), "medium": (2, 5), "easy": (6, 8)}
 """pool_band -> successes of 8 samples of the warm model (inclusive range)."""
@@ -101,7 +101,8 @@ class RunConfig:
     """DAPO-style dynamic sampling (over-generate, drop all-equal groups; the extra completions count in the
     budget). The peer baseline of the ablations; use with policy=uniform."""
     curriculum: dict[str, Any] = field(default_factory=dict)
-    """Extra CurriculumConfig fields, e.g. {target: 0.5, band_low: 0.2}."""
+    """CurriculumConfig fields, a policy's own under its name: e.g. {target: 0.5, adaptive: {retention: 0.3}}, or
+    curriculum.adaptive.retention=0.3 on the command line."""
 
     # ---- GRPO ---------------------------------------------------------------------------------------
     max_steps: int = 225
@@ -151,6 +152,7 @@ class RunConfig:
             raise ValueError("output_dir is empty: name a folder for the run, e.g. output_dir=runs/my-run")
         if "policy" in self.curriculum:  # curriculum.policy=... is the same setting as policy=...
             self.policy = self.curriculum.pop("policy")
+        check_choice("policy", self.policy, POLICIES)  # named as set here (the core checks it too)
         check_choice("fluke_damping", self.fluke_damping, FLUKE_MODES)
         for name in ("max_steps", "prompts_per_step", "num_generations", "per_level", "eval_per_level"):
             if getattr(self, name) < 1:
@@ -170,7 +172,7 @@ class RunConfig:
         try:  # the curriculum's settings are checked now, before any data or model loads
             CurriculumConfig.from_dict({"policy": self.policy, **self.curriculum})
         except (TypeError, ValueError) as err:
-            raise ValueError(f"curriculum settings: {err} (set as policy=... or curriculum.KEY=value)") from err
+            raise ValueError(f"curriculum settings: {err} (set as curriculum.KEY=value)") from err
 
 
 def _matches(value: Any, hint: Any) -> bool:
