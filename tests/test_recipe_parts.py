@@ -75,3 +75,16 @@ def test_the_calibration_record_saves_and_resumes_up_to_a_step(tmp_path) -> None
     assert resumed.column("prompt_id").tolist() == [0, 2, 2, 4] and resumed.column("step").tolist() == [1, 1, 2, 2]
     assert resumed.draws.tolist() == [1, 0, 2, 0, 1] and resumed.column("first_visit").dtype == bool
     assert record.draws.tolist() == [1, 1, 2, 0, 1]
+
+
+def test_the_applications_run_offline_even_when_imported_without_the_cli() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
+    code = "import rl.recipes.train, huggingface_hub.constants as c; print(c.HF_HUB_OFFLINE)"
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root, check=True)
+    assert out.stdout.strip() == "True"

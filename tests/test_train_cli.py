@@ -249,6 +249,26 @@ def test_drift_probes_run_at_the_start_twice_and_then_every_n_steps(tmp_path) ->
     assert 0.0 <= drift["rate_start"] <= 1.0 and 0.0 <= drift["rate_end"] <= 1.0  # the rest is nan when no band
 
 
+@pytest.mark.slow
+def test_a_resumed_run_keeps_the_drift_probes_up_to_its_checkpoint(tmp_path) -> None:
+    import shutil
+
+    import numpy as np
+
+    out = tmp_path / "drift"
+    args = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={out}", "drift_probe_every=2",
+            "drift_probe_prompts=20", "plots=false"]  # fmt: skip
+    assert main([*args, "max_steps=4"]) == 0
+    with np.load(out / "drift.npz") as data:
+        start = data["rate"][:2].copy()
+    shutil.rmtree(out / "checkpoint-4")  # as if the run had crashed after its probe at step 4
+    assert main([*args, "max_steps=6", "resume=true"]) == 0
+    with np.load(out / "drift.npz") as data:
+        assert data["step"].tolist() == [0, 0, 2, 4, 6], "the start's probes kept; step 4 probed once, by the resumed run"
+        assert np.array_equal(data["rate"][:2], start)
+    assert json.loads((out / "eval.json").read_text())["drift"]["every"] == 2
+
+
 def test_a_trl_that_cannot_train_here_stops_the_run_before_anything_loads(tmp_path, monkeypatch, capsys) -> None:
     import trl.trainer.utils
 

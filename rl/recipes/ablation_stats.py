@@ -1,8 +1,10 @@
 """What `curriculum ablate` reports per pool: the arms' tables and plots, from the runs' summaries
 (`rl.recipes.summary.RunSummary`: a run's accuracy curve, accuracy per level at every evaluation, sampling figures).
 
-A table is a list of columns (`Column`: a head and a cell for one arm), rendered into markdown and CSV alike
-(`MAIN_COLUMNS`, `COMPARE_COLUMNS`, `CALIBRATION_COLUMNS`, `DRIFT_COLUMNS`); a new column is one entry there.
+Every table is (title, (head, rows)), written into the pool's markdown and CSV alike. The arm tables are lists of
+columns (`Column`: a head and a cell for one arm, `MAIN_COLUMNS`, `COMPARE_COLUMNS`, `CALIBRATION_COLUMNS`): a new
+column is one entry there. The study tables (per level, per family, band, drift, ceiling, cost, lucky) are built
+by a function each.
 Per pool, every column is a mean over seeds with its 95% t-interval (rl/recipes/stats.py):
 
 - final accuracy, and its gain over the warm model's;
@@ -28,12 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .lucky_stats import lucky_tables
-from .stats import DRIFT_SAMPLES, MEDIUM_BAND, Interval, curve_band, mean_ci, paired_ci, reach
+from .lucky_stats import Table, lucky_tables
+from .stats import DRIFT_SAMPLES, MEDIUM_BAND, Interval, curve_band, mean_ci, paired_ci, reach, signed
 from .summary import Runs, RunSummary
-
-Table = tuple[str, tuple[list[str], list[list[str]]]]
-"""(title, (head, rows))."""
 
 
 # ---- the column registry ---------------------------------------------------------------------------------
@@ -52,8 +51,12 @@ class Arm:
         return self.name == self.ref_name
 
     def mean(self, key: str) -> Interval:
-        """Mean over seeds (95% t-interval) of a RunSummary figure, over the runs that have a number for it."""
-        return mean_ci([v for r in self.runs.values() if isinstance(v := getattr(r, key), int | float)])
+        return mean_of(self.runs, key)
+
+
+def mean_of(runs: Runs, key: str) -> Interval:
+    """Mean over seeds (95% t-interval) of a RunSummary figure, over the runs that have a number for it."""
+    return mean_ci([v for r in runs.values() if isinstance(v := getattr(r, key), int | float)])
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ MAIN_COLUMNS = [
     ARM,
     Column("seeds", lambda a: str(len(a.runs))),
     Column("final accuracy", _mean_of("final_mean")),
-    Column("gain over start", lambda a: _signed(mean_ci([r.final_mean - r.start_mean for r in a.runs.values()]))),
+    Column("gain over start", lambda a: signed(mean_ci([r.final_mean - r.start_mean for r in a.runs.values()]))),
     DELTA_FINAL,
     DELTA_AUC,
     REACH,
@@ -118,10 +121,6 @@ def _arms(per_arm: Mapping[str, Runs], against: str, budget: float, skip: str | 
 
 
 # ---- the cells -------------------------------------------------------------------------------------------
-def _signed(interval: Interval) -> str:
-    return interval.format(3, signed=True) + (" *" if interval.significant else "")
-
-
 def _reach_cells(runs: Runs, ref: Runs) -> tuple[str, str]:
     """Completions to reach the reference arm's final accuracy (seed by seed), absolute and as a share of the
     reference arm's own; over the seeds that got there, with "k/n not reached" when some did not."""
@@ -148,7 +147,7 @@ def _paired(runs: Runs, ref: Runs, key: str) -> Interval:
 def _delta(runs: Runs, ref: Runs, key: str) -> str:
     ci = _paired(runs, ref, key)
     pairs = f" ({ci.n} pairs)" if ci.n < max(len(runs), len(ref)) else ""
-    return _signed(ci) + pairs
+    return signed(ci) + pairs
 
 
 def _below(runs: Runs, ref: Runs, budget: float, points: int = 9) -> str:
@@ -280,9 +279,8 @@ def _cost_table(per_arm: dict[str, Runs]) -> list[Table]:
     head = ["arm", "feature seconds a run", "training seconds a run", "features' share of training"]
     rows = []
     for arm, runs in used.items():
-        a = Arm(arm, runs, arm, runs, 0.0)
         share = mean_ci([r.feature_s / r.train_s for r in runs.values() if r.train_s > 0])
-        rows.append([arm, a.mean("feature_s").format(2), a.mean("train_s").format(0), share.format(3)])
+        rows.append([arm, mean_of(runs, "feature_s").format(2), mean_of(runs, "train_s").format(0), share.format(3)])
     title = "What the features cost (a table computed once, or the policy's forward passes over the prompts asked about):"
     return [(title, (head, rows))]
 
@@ -318,7 +316,7 @@ def _family_table(per_arm: dict[str, Runs], reference: str) -> list[Table]:
              *[figure(ref_runs, "mode_share_start", f).format(2) for f in families]]]  # fmt: skip
     for arm, runs in per_arm.items():
         arm_runs = list(runs.values())
-        finals = [f"{figure(arm_runs, 'family_final', f).format()} ({_signed(change(arm_runs, f))})" for f in families]
+        finals = [f"{figure(arm_runs, 'family_final', f).format()} ({signed(change(arm_runs, f))})" for f in families]
         rows.append([arm, *finals, *[figure(arm_runs, "mode_share", f).format(2) for f in families]])
     rows.append(
         [
@@ -340,7 +338,7 @@ def _band_table(per_arm: dict[str, Runs]) -> list[Table]:
     """The training prompts of a pool_band run (the pool's prompts in the arm's band of the warm model's pass rate)."""
     if not any(r.band_prompts for runs in per_arm.values() for r in runs.values()):
         return []
-    rows = [[arm, Arm(arm, runs, arm, runs, 0.0).mean("band_prompts").format(0)] for arm, runs in per_arm.items()]
+    rows = [[arm, mean_of(runs, "band_prompts").format(0)] for arm, runs in per_arm.items()]
     return [
         (
             "Training prompts (the pool's prompts in the arm's band of the warm model's pass rate):",

@@ -172,7 +172,15 @@ class DriftProbe(TrainerCallback):
         self.probes: list[tuple[int, np.ndarray]] = []
 
     def on_train_begin(self, args, state, control, **kwargs):  # noqa: ANN001
-        if self.trainer.curriculum.step == 0 and state.global_step == 0 and state.is_world_process_zero:
+        """The start's probes (twice: the noise floor); on a resume, the probes up to the checkpoint instead."""
+        if not state.is_world_process_zero:
+            return
+        path = self.out / "drift.npz"
+        if self.trainer.curriculum.step > 0 and path.exists():
+            with np.load(path) as data:
+                keep = data["step"] <= state.global_step  # later probes were made by the interrupted run only
+                self.probes = [(int(s), r) for s, r in zip(data["step"][keep], data["rate"][keep], strict=True)]
+        elif self.trainer.curriculum.step == 0 and state.global_step == 0:
             self.probe(0)
 
     def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001

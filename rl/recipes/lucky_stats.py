@@ -15,14 +15,14 @@ Every figure is a mean over seeds with its 95% t-interval (rl/recipes/stats.py).
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
-from .stats import mean_ci, paired_ci
+from .stats import mean_ci, paired_ci, signed
 from .summary import Runs, RunSummary
 
 Table = tuple[str, tuple[list[str], list[list[str]]]]
+"""(title, (head, rows)): one table of a pool's report."""
 
 
 def _mean_levels(by_level: dict[str, float] | None, levels: list[int]) -> float:
@@ -36,10 +36,6 @@ def _short_curve(run: RunSummary, family: str, short: list[int]) -> tuple[np.nda
     xs = np.array([x for x, _ in run.curve], dtype=float)
     ys = np.array([_mean_levels(point.get(family), short) for point in run.family_curve], dtype=float)
     return xs[: ys.size], ys
-
-
-def _signed(interval: Any) -> str:
-    return interval.format(3, signed=True) + (" *" if interval.significant else "")
 
 
 def _families(per_arm: dict[str, Runs]) -> list[str]:
@@ -90,9 +86,9 @@ def _short_table(per_arm: dict[str, Runs], reference: str, short: list[int], bud
             ends[arm] = {s: float(c[1][-1]) for s, c in curves.items()}
             change = mean_ci([c[1][-1] - c[1][0] for c in curves.values()])
             lowest = mean_ci([float(np.min(c[1] - c[1][0])) for c in curves.values()])
-            vs = "-" if arm == reference or reference not in ends else _signed(paired_ci(ends[arm], ends[reference]))
+            vs = "-" if arm == reference or reference not in ends else signed(paired_ci(ends[arm], ends[reference]))
             start = mean_ci([c[1][0] for c in curves.values()])
-            rows.append([arm, start.format(3), *[a.format(3) for a in at], _signed(change), _signed(lowest), vs])
+            rows.append([arm, start.format(3), *[a.format(3) for a in at], signed(change), signed(lowest), vs])
         if rows:
             levels = ", ".join(str(lv) for lv in short)
             tables.append(
@@ -131,7 +127,7 @@ def _long_table(per_arm: dict[str, Runs], reference: str, long: list[int]) -> li
     ref_runs = list(ref.values())
     rows = [["start (warm model)", "-", "-", "-", *[c for f in families for c in _long_cells(ref_runs, "before", f, long)]]]
     for arm, runs in per_arm.items():
-        delta = "-" if arm == reference else _signed(paired_ci({s: r.final_mean for s, r in runs.items()},
+        delta = "-" if arm == reference else signed(paired_ci({s: r.final_mean for s, r in runs.items()},
                                                               {s: r.final_mean for s, r in ref.items()}))  # fmt: skip
         lone = [mean_ci([getattr(r, k) for r in runs.values()]).format(2)
                 for k in ("lone_success_share", "lone_success_share_after")]  # fmt: skip

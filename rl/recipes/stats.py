@@ -67,6 +67,11 @@ class Interval:
         return f"{fmt.format(self.mean)} ± {self.half:.{digits}f}"
 
 
+def signed(interval: Interval) -> str:
+    """A difference as the tables print it: signed, 3 digits, "*" when its interval excludes 0."""
+    return interval.format(3, signed=True) + (" *" if interval.significant else "")
+
+
 def mean_ci(values: Iterable[float]) -> Interval:
     """Mean and 95% t-interval of the finite values."""
     v = np.asarray([x for x in values if x is not None and math.isfinite(x)], dtype=float)
@@ -144,9 +149,9 @@ def coverage(draws: np.ndarray) -> dict[str, float]:
 
 
 MEDIUM_BAND = (0.25, 0.75)
+"""The band whose drift is measured: pass rates where a group of 8 is most likely informative."""
 DRIFT_SAMPLES = 16
 """Completions a prompt in each drift probe (rl.recipes.callbacks.DriftProbe)."""
-"""The band whose drift is measured: pass rates where a group of 8 is most likely informative."""
 
 
 def band_drift(
@@ -155,11 +160,11 @@ def band_drift(
     """How fast the set of in-band prompts changes, from pass-rate probes of one fixed sample of prompts.
 
     `steps`/`rates`: probes in order; the first two are both at step 0 (two independent probes of the same model:
-    their overlap is the noise floor of this measurement). Returns: overlap_noise (Jaccard overlap of the two
-    step-0 probes' bands), overlap_step (mean Jaccard overlap between probes `every` steps apart), static_stale
-    (share of the prompts in band at the start that are out of band at the last probe; stale_noise: the same share
-    at the repeat probe of the start, i.e. what noise alone moves out), band_start/band_end
-    (share of the sample in band), rate_start/rate_end (mean pass rate)."""
+    their overlap is the noise floor of this measurement). Returns: every (the probe interval given), overlap_noise
+    (Jaccard overlap of the two step-0 probes' bands), overlap_step (mean Jaccard overlap between probes `every`
+    steps apart), static_stale (share of the prompts in band at the start that are out of band at the last probe;
+    stale_noise: the same share at the repeat probe of the start, i.e. what noise alone moves out),
+    band_start/band_end (share of the sample in band), rate_start/rate_end (mean pass rate)."""
     inside = [(r >= band[0]) & (r <= band[1]) for r in rates]
 
     def jaccard(a: np.ndarray, b: np.ndarray) -> float:

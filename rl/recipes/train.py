@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import time
 from pathlib import Path
@@ -45,7 +46,23 @@ class TrainRecipe:
     def __init__(self, cfg: RunConfig) -> None:
         self.cfg = cfg
         self.out = Path(cfg.output_dir)
-        self.t0 = time.perf_counter()
+        self.t0 = math.nan  # the run's clock, started once TRL is imported (as eval.json's wall_s always counted)
+        # check
+        self.args: Any = None  # CurriculumGRPOConfig
+        self.resume: str | None = None  # the checkpoint resumed from
+        # setup
+        self.eval_examples: Any = None
+        self.tokenizer: Any = None
+        self.before: LevelReport | None = None  # the warm model's held-out evaluation
+        self.band: dict[str, Any] | None = None  # pool_band's selection
+        self.pool_start: dict[str, Any] | None = None  # probe_pool's figures
+        self.trainer: Any = None
+        self.recorder: Any = None  # callbacks.RunRecorder
+        self.drift: Any = None  # callbacks.DriftProbe, when drift_probe_every
+        # train, evaluate, save
+        self.train_s = math.nan
+        self.after: LevelReport | None = None
+        self.plots: list[Path] = []
 
     def run(self) -> dict[str, Any]:
         self.check()
@@ -61,6 +78,7 @@ class TrainRecipe:
         loads; then the output folder (a resume finds its checkpoint)."""
         from rl.trainer import check_trl
 
+        self.t0 = time.perf_counter()
         check_trl()
         self.args = grpo_args(self.cfg, self.out)
         self.resume = prepare_output_dir(self.cfg, self.out)
@@ -153,7 +171,41 @@ class TrainRecipe:
         self.after = evaluate_run(trainer.model, self.tokenizer, self.eval_examples, self.cfg)
         self.recorder.write_eval(trainer.state.global_step, self.after)
         self.recorder.save_calibration()
-        return run_result(self)
+        return self.result()
+
+    def result(self) -> dict[str, Any]:
+        """What eval.json holds: the evaluations before and after (per level, per family, the shortcut measures), the
+        curriculum's figures, what the run generated and drew, and its costs."""
+        from .callbacks import generated_rollouts
+
+        before, after, trainer = self.before, self.after, self.trainer
+        stats = trainer.curriculum.stats()
+        return {
+            "before": before.accuracy,
+            "after": after.accuracy,
+            "before_half_width": before.half_width,
+            "after_half_width": after.half_width,
+            "eval_prompts": after.prompts,
+            "before_by_family": before.by_family,
+            "after_by_family": after.by_family,
+            "eval_metric": metric_name(self.cfg),
+            "curriculum": stats,
+            "wall_s": time.perf_counter() - self.t0,
+            "train_s": self.train_s,
+            "feature_cost": feature_cost(trainer),
+            "rollouts": stats["observed_rollouts"],
+            "generated_rollouts": generated_rollouts(trainer),
+            "never_solved_share": trainer.curriculum.never_solved_share(),
+            "coverage": coverage(self.recorder.record.draws),
+            "pool_start": self.pool_start,
+            "pool_band": self.band,
+            "mode_share": {"before": before.mode_share, "after": after.mode_share, "reference": after.reference_mode_share},
+            "shortcut": {
+                when: {"mode_share": rep.mode_share_by_level, "chance": rep.chance_by_level, "accuracy": rep.by_family}
+                for when, rep in (("before", before), ("after", after))
+            },
+            "drift": self.drift.summary() if self.drift is not None else None,
+        }
 
     def save(self, result: dict[str, Any]) -> None:
         write_atomic(self.out / "eval.json", json.dumps(result, indent=2, default=float))
@@ -182,41 +234,6 @@ class TrainRecipe:
                 "excluded prompts as training goes on; warm the model up (SFT) or add easier prompts."
             )
         print(f"outputs in {self.out}/: " + ", ".join(["metrics.jsonl", "eval.md", *(p.name for p in self.plots)]))
-
-
-def run_result(recipe: TrainRecipe) -> dict[str, Any]:
-    """What eval.json holds: the evaluations before and after (per level, per family, the shortcut measures), the
-    curriculum's figures, what the run generated and drew, and its costs."""
-    from .callbacks import generated_rollouts
-
-    before, after, trainer = recipe.before, recipe.after, recipe.trainer
-    stats = trainer.curriculum.stats()
-    return {
-        "before": before.accuracy,
-        "after": after.accuracy,
-        "before_half_width": before.half_width,
-        "after_half_width": after.half_width,
-        "eval_prompts": after.prompts,
-        "before_by_family": before.by_family,
-        "after_by_family": after.by_family,
-        "eval_metric": metric_name(recipe.cfg),
-        "curriculum": stats,
-        "wall_s": time.perf_counter() - recipe.t0,
-        "train_s": recipe.train_s,
-        "feature_cost": feature_cost(trainer),
-        "rollouts": stats["observed_rollouts"],
-        "generated_rollouts": generated_rollouts(trainer),
-        "never_solved_share": trainer.curriculum.never_solved_share(),
-        "coverage": coverage(recipe.recorder.record.draws),
-        "pool_start": recipe.pool_start,
-        "pool_band": recipe.band,
-        "mode_share": {"before": before.mode_share, "after": after.mode_share, "reference": after.reference_mode_share},
-        "shortcut": {
-            when: {"mode_share": rep.mode_share_by_level, "chance": rep.chance_by_level, "accuracy": rep.by_family}
-            for when, rep in (("before", before), ("after", after))
-        },
-        "drift": recipe.drift.summary() if recipe.drift is not None else None,
-    }
 
 
 def run(cfg: RunConfig) -> dict[str, Any]:
