@@ -52,7 +52,6 @@ _CORE_KEYS = (
     "proposals",
     "stream_cursor",
     "stream_taken",
-    "band_cache",
     "pending",
     "rng_propose",
     "rng_observe",
@@ -179,7 +178,6 @@ class Curriculum:
         self.proposals = 0  # propose() calls: the counter of the random draws
         self.counters = {"rollouts": 0, "successes": 0, "groups": 0, "informative_groups": 0, "prompts_seen": 0}
         self.last: dict[str, Any] = {k: math.nan for k in _LAST_KEYS} | {"groups": 0, "first_visits": 0}
-        self.band_cache = np.zeros(0, dtype=np.int64)  # (<= band_cache,) most recent first
         self.last_report = StepReport.empty()  # what the last observe learned (also returned by it)
         self._scratch = np.zeros(self.num_prompts, dtype=bool)  # [N] all False between calls
         self.pending = np.zeros(0, dtype=np.int64)  # (<= _PENDING_CAP,) proposed, not yet observed
@@ -349,18 +347,6 @@ class Curriculum:
         self._scratch[members] = False
         return out
 
-    def remember_band(self, fresh: np.ndarray) -> None:
-        """Put distinct observed prompts predicted inside the band at the front of the band cache (most recent
-        first, up to `band_cache` prompts): the adaptive policy re-scores them as candidates."""
-        old = self.band_cache[~self.is_member(self.band_cache, fresh)]
-        cache = np.concatenate([fresh, old])
-        self.band_cache = cache[: self.config.band.cache]
-
-    def band_candidates(self, limit: int | None = None) -> np.ndarray:
-        """The most recent `limit` cached band prompts that are still in the active pool."""
-        cache = self.band_cache if limit is None else self.band_cache[:limit]
-        return cache[self.pools.status[cache] == ACTIVE]
-
     def take_unseen(self, count: int, rng: np.random.Generator) -> np.ndarray:
         """Up to `count` unseen prompts, favouring groups (labels, prior bins) predicted inside the band."""
         out: list[np.ndarray] = []
@@ -516,7 +502,6 @@ class Curriculum:
             "proposals": self.proposals,
             "stream_cursor": self.streams.cursor,
             "stream_taken": self.streams.taken,
-            "band_cache": self.band_cache,
             "pending": self.pending,
             "rng_propose": self._propose_rng.state_array(),
             "rng_observe": self._observe_rng.state_array(),
@@ -538,7 +523,6 @@ class Curriculum:
         self.policy.load_state_dict(sd)
         self.streams.cursor[...] = sd["stream_cursor"]
         self.streams.taken[...] = sd["stream_taken"]
-        self.band_cache = np.asarray(sd["band_cache"], dtype=np.int64).copy()
         self.pending = np.asarray(sd["pending"], dtype=np.int64).copy()
         self._propose_rng.load_state_array(sd["rng_propose"])
         self._observe_rng.load_state_array(sd["rng_observe"])
@@ -560,7 +544,6 @@ class Curriculum:
         read_array(sd, "stream_cursor", np.int64, groups, low=0, high=POSITION_MAX)
         if (read_array(sd, "stream_taken", np.int64, groups, low=0) > self.streams.sizes).any():
             raise ValueError("curriculum state entry 'stream_taken' takes more prompts from a group than it holds")
-        read_ids(sd, "band_cache", self.num_prompts, max_len=self.config.band.cache, distinct=True)
         read_ids(sd, "pending", self.num_prompts, max_len=_PENDING_CAP)
         SavedRNG.check_state_array(sd, "rng_propose")
         SavedRNG.check_state_array(sd, "rng_observe")

@@ -163,11 +163,13 @@ class BandPolicy:
 
     def __init__(self, cur: Curriculum) -> None:
         self.fallback_steps = 0  # proposals that could not be filled from the band and unseen prompts
+        self.cache = np.zeros(0, dtype=np.int64)  # (<= band.cache,) observed prompts predicted in band, newest first
+        self._num_prompts, self._max_cache = cur.num_prompts, cur.config.band.cache  # what a saved cache may hold
 
     def propose(self, cur: Curriculum, k: int, rng: np.random.Generator) -> np.ndarray:
         cfg = cur.config
         m = cfg.candidate_mult * k  # O(k) candidates: the most recent band prompts plus a random active sample
-        cand = distinct_sorted(np.sort(np.concatenate([cur.band_candidates(2 * m), cur.pools.sample(ACTIVE, m, rng)])))
+        cand = distinct_sorted(np.sort(np.concatenate([self._cached(cur, 2 * m), cur.pools.sample(ACTIVE, m, rng)])))
         if cur.pending.size:  # a trainer proposes the next chunk before the last one's feedback: no repeats
             cand = cand[~cur.is_member(cand, cur.pending)]
         if cfg.band.revisit_cooldown > 0:
@@ -204,7 +206,18 @@ class BandPolicy:
         if cur.config.band.cache:
             kept = stays[: uniq.size]
             p = update.after[kept]
-            cur.remember_band(uniq[kept][(p >= cur.config.band_low) & (p <= cur.config.band_high)])
+            self._remember(cur, uniq[kept][(p >= cur.config.band_low) & (p <= cur.config.band_high)])
+
+    def _remember(self, cur: Curriculum, fresh: np.ndarray) -> None:
+        """Put distinct observed prompts predicted inside the band at the front of the cache (most recent first, up
+        to band.cache prompts): the next proposals re-score them as candidates."""
+        old = self.cache[~cur.is_member(self.cache, fresh)]
+        self.cache = np.concatenate([fresh, old])[: cur.config.band.cache]
+
+    def _cached(self, cur: Curriculum, limit: int) -> np.ndarray:
+        """The most recent `limit` cached band prompts that are still in the active pool."""
+        cache = self.cache[:limit]
+        return cache[cur.pools.status[cache] == ACTIVE]
 
     def _reprobe_sample(self, cur: Curriculum, k: int) -> np.ndarray:
         """Up to _REPROBE_EVERY * min(reprobe_scan, 4k) excluded and retired prompts, in proportion to the pools."""
@@ -240,13 +253,15 @@ class BandPolicy:
         return cur.difficulty_band()
 
     def state_dict(self) -> dict:
-        return {"fallback_steps": self.fallback_steps}
+        return {"fallback_steps": self.fallback_steps, "band_cache": self.cache}
 
     def check_state(self, sd: Mapping[str, Any]) -> None:
         read_int(sd, "fallback_steps")
+        read_ids(sd, "band_cache", self._num_prompts, max_len=self._max_cache, distinct=True)
 
     def load_state_dict(self, sd: Mapping[str, Any]) -> None:
         self.fallback_steps = int(sd["fallback_steps"])
+        self.cache = np.asarray(sd["band_cache"], dtype=np.int64).copy()
 
 
 class AdaptivePolicy(UniformPolicy):
