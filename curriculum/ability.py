@@ -49,6 +49,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping
+from statistics import NormalDist
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -420,6 +421,20 @@ class AbilityModel:
         return self.offset_var + self.cfg.label_drift * (step - self.last_step)
 
     # ---- learning --------------------------------------------------------------------------------
+    def verdict_masses(self, ids: np.ndarray, s: np.ndarray, n: np.ndarray, since: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(U,) posterior mass of each prompt's pass rate now below exclude_below and above retire_above, from its
+        discounted counts (s, n: float64) taken at the ability it was observed at, `since` steps ago: shifted to
+        today's ability and made conservative by the uncertainty of that shift (each node moved against the verdict
+        by z(confidence) sd of it: the ability's process noise accumulated since, at most its whole variance, plus
+        the prompt's own drift)."""
+        lab = self.label_of(ids)
+        nodes, log_prior = self.prior_grid(ids, lab, flat=True)  # (U or 1, K)
+        shift_var = np.minimum(self.theta_var, self.cfg.ability_drift * since) + self.cfg.prompt_drift * since
+        w = grid_posterior(s, n, nodes, log_prior, self.anchor[ids].astype(np.float64))  # (U, K)
+        now = self.level()[lab][:, None] - nodes  # (U, K) pass-rate logit now
+        z = NormalDist().inv_cdf(self.cfg.confidence)
+        return tail_masses(w, now, z * np.sqrt(shift_var), self.logit_low, self.logit_high)
+
     def update(
         self,
         uniq: np.ndarray,

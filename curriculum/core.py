@@ -23,12 +23,11 @@ import json
 import math
 import numbers
 from collections.abc import Callable
-from statistics import NormalDist
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from .ability import AbilityModel, AbilityUpdate, grid_posterior, probit, tail_masses, verdict_rows
+from .ability import AbilityModel, AbilityUpdate, probit, verdict_rows
 from .config import CurriculumConfig
 from .features import FeatureModel, FeatureSource, feature_digest, gate_share
 from .permutation import derive_key
@@ -172,7 +171,6 @@ class Curriculum:
             if self.prior_type == "pass_rate"
             else None
         )
-        self._z = NormalDist().inv_cdf(self.config.confidence)
         self.policy = POLICY_CLASSES[self.config.policy](self)
         self.step = 0  # observe() calls with data: the clock of drift and decay
         self.proposals = 0  # propose() calls: the counter of the random draws
@@ -326,16 +324,8 @@ class Curriculum:
         rows = verdict_rows(s, n).nonzero()[0]  # a verdict is possible only here
         if rows.size == 0:
             return excluded, retired
-        ids, s, n = ids[rows], s[rows], n[rows]
-        lab = self.ability.label_of(ids)
-        nodes, log_prior = self.ability.prior_grid(ids, lab, flat=True)  # (U or 1, K)
-        dt = (self.step - self.tracker.last_step[ids]).astype(np.float64)
-        # uncertainty of the shift since the prompt was seen (not of theta's arbitrary origin): at most the
-        # ability's process noise accumulated since, plus the prompt's own drift
-        shift_var = np.minimum(self.ability.theta_var, self.config.ability_drift * dt) + self.config.prompt_drift * dt
-        w = grid_posterior(s, n, nodes, log_prior, self.ability.anchor[ids].astype(np.float64))  # (U, K)
-        now = self.ability.level()[lab][:, None] - nodes  # (U, K) pass-rate logit now
-        low, high = tail_masses(w, now, self._z * np.sqrt(shift_var), self.ability.logit_low, self.ability.logit_high)
+        since = (self.step - self.tracker.last_step[ids[rows]]).astype(np.float64)  # (R,) steps since last seen
+        low, high = self.ability.verdict_masses(ids[rows], s[rows], n[rows], since)
         excluded[rows] = low >= self.config.confidence
         retired[rows] = high >= self.config.confidence
         return excluded, retired
