@@ -27,15 +27,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .ability import AbilityModel, AbilityUpdate, probit, verdict_rows
+from .ability import AbilityModel, AbilityUpdate, verdict_rows
 from .config import CurriculumConfig
 from .features import FeatureModel, FeatureSource, feature_digest, gate_share
-from .permutation import derive_key
-from .policies import POLICY_CLASSES, informativeness
+from .policies import POLICY_CLASSES
 from .pools import ACTIVE, EXCLUDED, RETIRED, UNSEEN, StatusPools
 from .rng import SavedRNG, shuffled
-from .statecheck import INT32_MAX, INT64_MAX, POSITION_MAX, check_keys, read_array, read_ids, read_int, read_json
-from .streams import GroupedStreams
+from .statecheck import INT32_MAX, INT64_MAX, check_keys, read_ids, read_int, read_json
 from .tracker import PassRateTracker, aggregate
 
 FORMAT_VERSION = 6
@@ -49,8 +47,6 @@ _CORE_KEYS = (
     *_IDENTITY_KEYS,
     "step",
     "proposals",
-    "stream_cursor",
-    "stream_taken",
     "pending",
     "rng_propose",
     "rng_observe",
@@ -164,9 +160,11 @@ class Curriculum:
             self.ability.features = FeatureModel(self.num_prompts, features, self.config, self.labels, self.num_labels)
         self._features_digest = feature_digest(features)
         self.pools = StatusPools(self.num_prompts)
-        num_groups = _PRIOR_BINS if self.prior_type == "pass_rate" else self.num_labels
-        self.streams = GroupedStreams(stream_groups, self.num_prompts, derive_key(self.seed, 0xA5), num_groups)
-        self._stream_prior_logit = (  # [G] prior logit of an unseen prompt of each stream group (pass-rate bins)
+        # the prompts grouped by their prior (labels, or pass-rate bins; one group without a prior): the band policy
+        # draws unseen prompts group by group
+        self.prior_groups: np.ndarray | None = stream_groups  # [N] group of each prompt (None: one group)
+        self.num_prior_groups = _PRIOR_BINS if self.prior_type == "pass_rate" else self.num_labels
+        self.prior_group_logit = (  # [G] prior logit of an unseen prompt of each pass-rate bin (None: by label)
             np.log((np.arange(_PRIOR_BINS) + 0.5) / (_PRIOR_BINS - np.arange(_PRIOR_BINS) - 0.5))
             if self.prior_type == "pass_rate"
             else None
@@ -337,42 +335,6 @@ class Curriculum:
         self._scratch[members] = False
         return out
 
-    def take_unseen(self, count: int, rng: np.random.Generator) -> np.ndarray:
-        """Up to `count` unseen prompts, favouring groups (labels, prior bins) predicted inside the band."""
-        out: list[np.ndarray] = []
-        for _ in range(8):  # streams can hold prompts already observed directly; skip those
-            need = count - sum(x.size for x in out)
-            left = self.streams.remaining
-            if need <= 0 or left.sum() == 0:
-                break
-            counts = self._split_by_group(need, left, rng)
-            ids = self.streams.take(counts)
-            out.append(ids[self.pools.status[ids] == UNSEEN])
-        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
-
-    def _split_by_group(self, need: int, left: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        if left.size == 1:  # one group takes it all (and a one-category multinomial draws no randomness)
-            return np.minimum(left, need)
-        p = probit(*self._unseen_group_posterior())
-        weight = (informativeness(p) + 0.05) * left  # favour in-band groups; never starve one entirely
-        counts = np.minimum(rng.multinomial(min(need, int(left.sum())), weight / weight.sum()), left)
-        short = min(need, int(left.sum())) - int(counts.sum())
-        for g in np.argsort(-weight, kind="stable"):  # hand what a full group could not take to the next best
-            if short <= 0:
-                break
-            extra = min(short, int(left[g] - counts[g]))
-            counts[g] += extra
-            short -= extra
-        return counts
-
-    def _unseen_group_posterior(self) -> tuple[np.ndarray, np.ndarray]:
-        if self.prior_type == "label":
-            return self.ability.label_posterior(self.step)
-        m, v = self.ability.label_posterior(self.step)  # one label: the whole pool's population
-        if self._stream_prior_logit is not None:  # pass-rate bins: the bin's prior shifts the pool's
-            return m[0] + self._stream_prior_logit, np.full(_PRIOR_BINS, v[0])
-        return m, v
-
     def any_other(self, count: int, chosen: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """`count` ids not in `chosen`, uniformly (last resort; O(N) only when the pool is nearly drawn)."""
         found = np.zeros(0, dtype=np.int64)
@@ -490,8 +452,6 @@ class Curriculum:
             "features_digest": self._features_digest,
             "step": self.step,
             "proposals": self.proposals,
-            "stream_cursor": self.streams.cursor,
-            "stream_taken": self.streams.taken,
             "pending": self.pending,
             "rng_propose": self._propose_rng.state_array(),
             "rng_observe": self._observe_rng.state_array(),
@@ -511,8 +471,6 @@ class Curriculum:
         self.ability.load_state_dict(sd)
         self.pools.load_state_dict(sd)
         self.policy.load_state_dict(sd)
-        self.streams.cursor[...] = sd["stream_cursor"]
-        self.streams.taken[...] = sd["stream_taken"]
         self.pending = np.asarray(sd["pending"], dtype=np.int64).copy()
         self._propose_rng.load_state_array(sd["rng_propose"])
         self._observe_rng.load_state_array(sd["rng_observe"])
@@ -530,10 +488,6 @@ class Curriculum:
         check_keys(sd, {*_CORE_KEYS, *(key for part in parts for key in part)})
         step = read_int(sd, "step", high=INT32_MAX - 1)  # the tracker stores steps as int32
         read_int(sd, "proposals")
-        groups = self.streams.sizes.shape
-        read_array(sd, "stream_cursor", np.int64, groups, low=0, high=POSITION_MAX)
-        if (read_array(sd, "stream_taken", np.int64, groups, low=0) > self.streams.sizes).any():
-            raise ValueError("curriculum state entry 'stream_taken' takes more prompts from a group than it holds")
         read_ids(sd, "pending", self.num_prompts, max_len=_PENDING_CAP)
         SavedRNG.check_state_array(sd, "rng_propose")
         SavedRNG.check_state_array(sd, "rng_observe")

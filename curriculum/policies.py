@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .ability import AbilityUpdate, sigmoid
+from .ability import AbilityUpdate, probit, sigmoid
 from .permutation import derive_key, domain_size, walk
 from .pools import ACTIVE, EXCLUDED, RETIRED, UNSEEN, distinct_sorted
 from .statecheck import POSITION_MAX, read_array, read_ids, read_int
-from .streams import Stream
+from .streams import GroupedStreams, Stream
 
 if TYPE_CHECKING:
     from .core import Curriculum
@@ -165,6 +165,9 @@ class BandPolicy:
         self.fallback_steps = 0  # proposals that could not be filled from the band and unseen prompts
         self.cache = np.zeros(0, dtype=np.int64)  # (<= band.cache,) observed prompts predicted in band, newest first
         self._num_prompts, self._max_cache = cur.num_prompts, cur.config.band.cache  # what a saved cache may hold
+        # unseen prompts drawn group by group (labels or prior bins), each group in its own seeded order
+        key = derive_key(cur.seed, 0xA5)
+        self.streams = GroupedStreams(cur.prior_groups, cur.num_prompts, key, cur.num_prior_groups)
 
     def propose(self, cur: Curriculum, k: int, rng: np.random.Generator) -> np.ndarray:
         cfg = cur.config
@@ -181,7 +184,7 @@ class BandPolicy:
 
         unseen_left = cur.pools.size(UNSEEN)
         k_explore = min(unseen_left, max(math.ceil(cfg.band.explore_frac * k), k - int(in_band.sum())))
-        fresh = cur.take_unseen(k_explore, rng)
+        fresh = self._take_unseen(cur, k_explore, rng)
         chosen = np.concatenate([fresh, cand[order[: min(k - fresh.size, cand.size)]]])
         if chosen.size < k:
             chosen = np.concatenate([chosen, self._fallback(cur, k - chosen.size, chosen, rng)])
@@ -219,6 +222,44 @@ class BandPolicy:
         cache = self.cache[:limit]
         return cache[cur.pools.status[cache] == ACTIVE]
 
+    def _take_unseen(self, cur: Curriculum, count: int, rng: np.random.Generator) -> np.ndarray:
+        """Up to `count` unseen prompts, favouring groups (labels, prior bins) predicted inside the band."""
+        out: list[np.ndarray] = []
+        for _ in range(8):  # streams can hold prompts already observed directly; skip those
+            need = count - sum(x.size for x in out)
+            left = self.streams.remaining
+            if need <= 0 or left.sum() == 0:
+                break
+            counts = self._split_by_group(cur, need, left, rng)
+            ids = self.streams.take(counts)
+            out.append(ids[cur.pools.status[ids] == UNSEEN])
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+    def _split_by_group(self, cur: Curriculum, need: int, left: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if left.size == 1:  # one group takes it all (and a one-category multinomial draws no randomness)
+            return np.minimum(left, need)
+        p = probit(*self._unseen_group_posterior(cur))
+        weight = (informativeness(p) + 0.05) * left  # favour in-band groups; never starve one entirely
+        counts = np.minimum(rng.multinomial(min(need, int(left.sum())), weight / weight.sum()), left)
+        short = min(need, int(left.sum())) - int(counts.sum())
+        for g in np.argsort(-weight, kind="stable"):  # hand what a full group could not take to the next best
+            if short <= 0:
+                break
+            extra = min(short, int(left[g] - counts[g]))
+            counts[g] += extra
+            short -= extra
+        return counts
+
+    @staticmethod
+    def _unseen_group_posterior(cur: Curriculum) -> tuple[np.ndarray, np.ndarray]:
+        """[G] (mean, variance) of an unseen prompt's pass-rate logit in each prior group."""
+        m, v = cur.ability.label_posterior(cur.step)
+        if cur.prior_type == "label":
+            return m, v
+        if cur.prior_group_logit is not None:  # pass-rate bins: the bin's prior shifts the pool's (one label)
+            return m[0] + cur.prior_group_logit, np.full(cur.prior_group_logit.size, v[0])
+        return m, v
+
     def _reprobe_sample(self, cur: Curriculum, k: int) -> np.ndarray:
         """Up to _REPROBE_EVERY * min(reprobe_scan, 4k) excluded and retired prompts, in proportion to the pools."""
         n_ex, n_re = cur.pools.size(EXCLUDED), cur.pools.size(RETIRED)
@@ -253,15 +294,26 @@ class BandPolicy:
         return cur.difficulty_band()
 
     def state_dict(self) -> dict:
-        return {"fallback_steps": self.fallback_steps, "band_cache": self.cache}
+        return {
+            "fallback_steps": self.fallback_steps,
+            "band_cache": self.cache,
+            "stream_cursor": self.streams.cursor,
+            "stream_taken": self.streams.taken,
+        }
 
     def check_state(self, sd: Mapping[str, Any]) -> None:
         read_int(sd, "fallback_steps")
         read_ids(sd, "band_cache", self._num_prompts, max_len=self._max_cache, distinct=True)
+        groups = self.streams.sizes.shape
+        read_array(sd, "stream_cursor", np.int64, groups, low=0, high=POSITION_MAX)
+        if (read_array(sd, "stream_taken", np.int64, groups, low=0) > self.streams.sizes).any():
+            raise ValueError("curriculum state entry 'stream_taken' takes more prompts from a group than it holds")
 
     def load_state_dict(self, sd: Mapping[str, Any]) -> None:
         self.fallback_steps = int(sd["fallback_steps"])
         self.cache = np.asarray(sd["band_cache"], dtype=np.int64).copy()
+        self.streams.cursor[...] = sd["stream_cursor"]
+        self.streams.taken[...] = sd["stream_taken"]
 
 
 class AdaptivePolicy(UniformPolicy):

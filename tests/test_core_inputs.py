@@ -96,24 +96,13 @@ def test_a_state_with_an_unknown_key_is_refused_naming_it() -> None:
     refused("adaptive", late, "sneaky")
 
 
-@pytest.mark.parametrize("policy", POLICIES)
+SHARED_ARRAYS = ["succ", "tries", "attempts", "last_step", "mu", "var", "anchor", "status", "population_hist", "offset",
+                 "rng_propose"]  # fmt: skip
+
+
 @pytest.mark.parametrize(
-    "key",
-    [
-        "succ",
-        "tries",
-        "attempts",
-        "last_step",
-        "mu",
-        "var",
-        "anchor",
-        "status",
-        "population_hist",
-        "offset",
-        "stream_cursor",
-        "stream_taken",
-        "rng_propose",
-    ],
+    ("policy", "key"),
+    [(p, k) for p in POLICIES for k in SHARED_ARRAYS] + [("band", "stream_cursor"), ("band", "stream_taken")],
 )
 def test_a_truncated_or_extended_array_is_refused_naming_its_shape_and_changes_nothing(policy: str, key: str) -> None:
     late = states(policy)[1]
