@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import rl.recipes.train
-from rl.recipes.ablate import arm_config, load_ablation, main, planned_runs, read_summaries
+from rl.recipes.ablate import arm_config, arm_probes, load_ablation, main, planned_runs, read_summaries
 from rl.recipes.ablation_stats import pool_table
 from rl.recipes.run_config import apply_overrides, deep_merge
 
@@ -34,7 +34,7 @@ def fake_run(calls: list, fail: set | None = None):
     """A stand-in for rl.recipes.train.run: an accuracy curve that rises faster for the adaptive arm (a little more on
     seed 2). `fail`: arms, or (arm, seed) pairs, whose run raises."""
 
-    def run(cfg):
+    def run(cfg, probes):
         out = Path(cfg.output_dir)
         arm = out.parent.name
         calls.append((out.parts[-3], arm, cfg.seed))
@@ -60,13 +60,13 @@ def fake_run(calls: list, fail: set | None = None):
             "never_solved_share": 0.1,
             "coverage": {"pool_drawn": 0.5, "top10_share": 0.2},
             "eval_metric": "greedy accuracy",
-            "pool_start": {"solved": 0.5, "beyond": 0.2, "prompts": 24} if cfg.probe_pool else None,
+            "pool_start": {"solved": 0.5, "beyond": 0.2, "prompts": 24} if probes.pool else None,
             "train_s": 10.0,
             "feature_cost": {"build_s": 0.0, "forward_s": 1.0 if arm == "adaptive" else 0.0, "forward_prompts": 50},
         }
 
-    def run_and_write(cfg):  # as rl.recipes.train.run does, the result also goes to eval.json
-        result = run(cfg)
+    def run_and_write(cfg, probes):  # as rl.recipes.train.run does, the result also goes to eval.json
+        result = run(cfg, probes)
         (Path(cfg.output_dir) / "eval.json").write_text(json.dumps(result))
         return result
 
@@ -87,7 +87,7 @@ def test_every_pool_arm_and_seed_is_planned_seed_by_seed(config):
     cfg = arm_config(ab, "adaptive", ab.arms["adaptive"], 1, "hard")
     assert cfg.level_counts == {1: 4, 2: 4, 3: 16} and cfg.policy == "adaptive" and cfg.seed == 1
     assert cfg.output_dir.endswith("hard/adaptive/seed1") and cfg.budget_rollouts == 100
-    assert cfg.probe_pool is False and arm_config(ab, "uniform", ab.arms["uniform"], 1, "hard").probe_pool
+    assert arm_probes(ab, "adaptive").pool is False and arm_probes(ab, "uniform").pool, "the reference arm probes the pool"
 
 
 def test_a_rerun_skips_the_finished_runs(config, monkeypatch, capsys):
@@ -233,8 +233,8 @@ def test_unknown_keys_and_pools_are_errors_before_any_run(config, tmp_path):
 def test_the_evidence_studies_figures_get_tables_of_their_own(config, monkeypatch):
     plain = fake_run([])
 
-    def run(cfg):
-        result = plain(cfg)
+    def run(cfg, probes):
+        result = plain(cfg, probes)
         lucky = Path(cfg.output_dir).parent.name == "adaptive"
         result.update(
             before_by_family={"digit_sum": {1: 0.5, 2: 0.3}, "parity": {1: 0.6, 2: 0.5}},
@@ -294,13 +294,14 @@ def test_runs_of_an_older_results_version_are_redone_and_a_changed_setting_is_an
     monkeypatch.setattr(rl.recipes.train, "run", fake_run([]))
     assert main(str(config), ["run_pools=[default]"]) == 0
     ab = load_ablation(config)
-    cfg = arm_config(ab, "uniform", ab.arms["uniform"], 0, "default")
-    assert ablate.finished(cfg) is not None
+    cfg, probes = arm_config(ab, "uniform", ab.arms["uniform"], 0, "default"), arm_probes(ab, "uniform")
+    assert ablate.finished(cfg, probes) is not None
+    assert ablate.finished(cfg) is None, "measured otherwise (the reference arm probes the pool), it is another run"
     monkeypatch.setattr(ablate, "RESULTS_VERSION", ablate.RESULTS_VERSION - 1)
-    assert ablate.finished(cfg) is None, "a run of another results version is not this config's"
+    assert ablate.finished(cfg, probes) is None, "a run of another results version is not this config's"
     monkeypatch.undo()
     cfg.pool_band = "easy"
-    assert ablate.finished(cfg) is None, "with the new setting on, it is another run"
+    assert ablate.finished(cfg, probes) is None, "with the new setting on, it is another run"
 
 
 def test_a_changed_default_of_the_curriculum_is_another_run(config, monkeypatch):
@@ -350,8 +351,8 @@ def test_the_lucky_study_gets_short_levels_over_time_the_long_levels_shortcut_an
 ):
     plain = fake_run([])
 
-    def run(cfg):
-        result = plain(cfg)
+    def run(cfg, probes):
+        result = plain(cfg, probes)
         out = Path(cfg.output_dir)
         damped = out.parent.name == "adaptive"  # the short levels fall without damping, hold with it
         rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
@@ -366,7 +367,7 @@ def test_the_lucky_study_gets_short_levels_over_time_the_long_levels_shortcut_an
             "after": {"mode_share": {"last_digit": {"4": 1.0 if not damped else 0.2}}, "chance": {"last_digit": {"4": 0.1}},
                       "accuracy": {"last_digit": {"4": 0.1}}},
         }  # fmt: skip
-        if cfg.probe_pool:
+        if probes.pool:
             result["pool_start"]["by_level"] = {"last_digit": {"4": {"prompts": 40, "pass_rate": 0.1, "lone_share": 0.3}}}
         return result
 

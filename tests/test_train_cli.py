@@ -188,6 +188,7 @@ def test_overwrite_deletes_only_a_runs_folder(tmp_path, capsys) -> None:
         ("curriculum.bogus=1", "unknown CurriculumConfig fields"),
         ("output_dir=", "output_dir is empty"),
         ("curriculum_extra=[1,2]", "unknown config key"),
+        ("drift_probe_every=50", "drift_probe_every: what a study measures, not a run setting"),
     ],
 )
 def test_bad_values_are_refused_before_any_data_or_model_loads(tmp_path, capsys, monkeypatch, override, message) -> None:
@@ -238,10 +239,16 @@ def test_the_default_config_and_an_ablations_base_are_found_from_any_folder(tmp_
 def test_drift_probes_run_at_the_start_twice_and_then_every_n_steps(tmp_path) -> None:
     import numpy as np
 
+    from rl.recipes.run_config import Probes
+    from rl.recipes.train import quiet_libraries, run
+
+    quiet_libraries()  # as the CLI does
+
     out = tmp_path / "drift"
-    args = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={out}", "drift_probe_every=2",
-            "drift_probe_prompts=20", "plots=false"]  # fmt: skip
-    assert main(args) == 0
+    run(
+        load_run_config(ROOT / "configs/smoke.yaml", [f"output_dir={out}", "plots=false"]),
+        Probes(drift_every=2, drift_prompts=20),
+    )
     with np.load(out / "drift.npz") as data:
         assert data["step"].tolist() == [0, 0, 2, 4] and data["rate"].shape == (4, 20)
     drift = json.loads((out / "eval.json").read_text())["drift"]
@@ -255,14 +262,20 @@ def test_a_resumed_run_keeps_the_drift_probes_up_to_its_checkpoint(tmp_path) -> 
 
     import numpy as np
 
-    out = tmp_path / "drift"
-    args = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={out}", "drift_probe_every=2",
-            "drift_probe_prompts=20", "plots=false"]  # fmt: skip
-    assert main([*args, "max_steps=4"]) == 0
+    from rl.recipes.run_config import Probes
+    from rl.recipes.train import quiet_libraries, run
+
+    quiet_libraries()  # as the CLI does
+
+    out, probes = tmp_path / "drift", Probes(drift_every=2, drift_prompts=20)
+    run(load_run_config(ROOT / "configs/smoke.yaml", [f"output_dir={out}", "plots=false", "max_steps=4"]), probes)
     with np.load(out / "drift.npz") as data:
         start = data["rate"][:2].copy()
     shutil.rmtree(out / "checkpoint-4")  # as if the run had crashed after its probe at step 4
-    assert main([*args, "max_steps=6", "resume=true"]) == 0
+    run(
+        load_run_config(ROOT / "configs/smoke.yaml", [f"output_dir={out}", "plots=false", "max_steps=6", "resume=true"]),
+        probes,
+    )
     with np.load(out / "drift.npz") as data:
         assert data["step"].tolist() == [0, 0, 2, 4, 6], "the start's probes kept; step 4 probed once, by the resumed run"
         assert np.array_equal(data["rate"][:2], start)

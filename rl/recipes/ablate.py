@@ -41,7 +41,7 @@ import yaml
 from rl.atomic import write_atomic
 
 from .ablation_stats import pool_table
-from .run_config import RunConfig, apply_overrides, deep_merge, field_names, load_run_config
+from .run_config import Probes, RunConfig, apply_overrides, deep_merge, field_names, load_run_config
 from .summary import Runs, RunSummary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,6 +78,10 @@ class AblationConfig:
     """With both given (the lucky-success study): per family, the accuracy of the short levels over time against the
     warm model's, the shortcut measures on the long levels, the warm model's lone-success groups and the share of
     |advantage| they carry, before and after damping."""
+    drift_probe_every: int = 0
+    """The drift study: every this many steps (0: off), the pass rates of a fixed sample of the pool
+    (`drift_probe_prompts` prompts) are probed in every run (rl.recipes.run_config.Probes)."""
+    drift_probe_prompts: int = 400
     reach_targets: dict[str, float] = field(default_factory=dict)
     """Pool -> the share of the reference arm's completions an arm should need to reach its final accuracy (printed
     beside the measured shares)."""
@@ -102,6 +106,9 @@ def load_ablation(path: str | Path, overrides: list[str] | None = None) -> Ablat
     ab = AblationConfig(**raw)
     if not isinstance(ab.seeds, int) or ab.seeds < 1:
         raise ValueError(f"seeds must be an integer >= 1, got {ab.seeds!r}")
+    for name, low in (("drift_probe_every", 0), ("drift_probe_prompts", 1)):
+        if not isinstance(getattr(ab, name), int) or getattr(ab, name) < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {getattr(ab, name)!r}")
     if not isinstance(ab.budget_rollouts, int) or ab.budget_rollouts < 1:
         raise ValueError(f"budget_rollouts must be an integer >= 1, got {ab.budget_rollouts!r}")
     bad = sorted(set(ab.overrides) - set(field_names()))
@@ -148,7 +155,6 @@ def arm_config(ab: AblationConfig, name: str, diff: dict[str, Any], seed: int, p
     run.grpo = {**run.grpo, "save_strategy": "no"}
     run.plots = False
     run.overwrite = True  # a run not finished (crashed, or made with other settings) is redone from scratch
-    run.probe_pool = name == ab.reference_arm
     run.__post_init__()
     if run.model == "tiny":
         from .tiny import tiny_config
@@ -166,12 +172,18 @@ runs of an older version are redone rather than mixed in. 2: the ability learned
 budget, fp32 training on a CPU."""
 
 
-def config_digest(cfg: RunConfig) -> str:
+def arm_probes(ab: AblationConfig, name: str) -> Probes:
+    """What the study measures of an arm's runs besides training them: the pool (the reference arm's), the drift."""
+    return Probes(pool=name == ab.reference_arm, drift_every=ab.drift_probe_every, drift_prompts=ab.drift_probe_prompts)
+
+
+def config_digest(cfg: RunConfig, probes: Probes = Probes()) -> str:  # noqa: B008 (frozen: one shared default)
     """The run's settings, the curriculum's resolved ones included (a changed default of CurriculumConfig is another
-    run), and the results version."""
+    run), what the study measures of it, and the results version."""
     from curriculum import CurriculumConfig
 
     settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in DIGEST_EXCLUDED}
+    settings["probes"] = dataclasses.asdict(probes)
     settings["curriculum_resolved"] = CurriculumConfig.from_dict({"policy": cfg.policy, **cfg.curriculum}).to_dict()
     payload = json.dumps({"results_version": RESULTS_VERSION, **settings}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
@@ -184,28 +196,28 @@ def planned_runs(ab: AblationConfig) -> list[tuple[str, str, int]]:
     return [(pool, arm, seed) for pool in pools for seed in range(ab.seeds) for arm in ab.arms]
 
 
-def finished(cfg: RunConfig) -> RunSummary | None:
-    """The run's summary, if it finished with these settings."""
+def finished(cfg: RunConfig, probes: Probes = Probes()) -> RunSummary | None:  # noqa: B008
+    """The run's summary, if it finished with these settings and probes."""
     path = Path(cfg.output_dir) / "summary.json"
     if not path.exists():
         return None
     summary = json.loads(path.read_text())
-    return RunSummary.from_json(summary) if summary.get("config_digest") == config_digest(cfg) else None
+    return RunSummary.from_json(summary) if summary.get("config_digest") == config_digest(cfg, probes) else None
 
 
 def write_summary(summary: RunSummary, out: Path) -> None:
     write_atomic(out / "summary.json", json.dumps(summary.to_json(), default=float))  # a crash leaves no half of it
 
 
-def run_one(cfg: RunConfig, pool: str, arm: str) -> RunSummary:
+def run_one(cfg: RunConfig, probes: Probes, pool: str, arm: str) -> RunSummary:
     from .train import run
 
     out = Path(cfg.output_dir)
     (out / "summary.json").unlink(missing_ok=True)
     (out / "error.txt").unlink(missing_ok=True)
-    result = run(cfg)
+    result = run(cfg, probes)
     summary = RunSummary.from_run(result, out, cfg.budget_rollouts)
-    summary.pool, summary.arm, summary.seed, summary.config_digest = pool, arm, cfg.seed, config_digest(cfg)
+    summary.pool, summary.arm, summary.seed, summary.config_digest = pool, arm, cfg.seed, config_digest(cfg, probes)
     write_summary(summary, out)
     return summary
 
@@ -222,15 +234,15 @@ def main(config: str, overrides: list[str]) -> int:
     failed: list[str] = []
     t0, done_here = time.perf_counter(), 0
     for i, (pool, arm, seed) in enumerate(plan, start=1):
-        cfg = arm_config(ab, arm, ab.arms[arm], seed, pool)
+        cfg, probes = arm_config(ab, arm, ab.arms[arm], seed, pool), arm_probes(ab, arm)
         label = f"[{i}/{len(plan)}] pool {pool}, arm {arm}, seed {seed}"
-        if finished(cfg) is not None:
+        if finished(cfg, probes) is not None:
             print(f"{label}: already done ({cfg.output_dir}/summary.json)", flush=True)
             continue
         print(f"\n=== {label} ===", flush=True)
         start = time.perf_counter()
         try:
-            run_one(cfg, pool, arm)
+            run_one(cfg, probes, pool, arm)
         except Exception:  # one broken run must not cost the others: report it and go on
             Path(cfg.output_dir).mkdir(parents=True, exist_ok=True)
             (Path(cfg.output_dir) / "error.txt").write_text(traceback.format_exc())
@@ -238,7 +250,7 @@ def main(config: str, overrides: list[str]) -> int:
             failed.append(label)
             continue
         done_here += 1
-        left = sum(1 for p, a, s in plan[i:] if finished(arm_config(ab, a, ab.arms[a], s, p)) is None)
+        left = sum(1 for p, a, s in plan[i:] if finished(arm_config(ab, a, ab.arms[a], s, p), arm_probes(ab, a)) is None)
         per_run = (time.perf_counter() - t0) / done_here
         print(
             f"{label}: done in {time.perf_counter() - start:.0f} s; {left} run(s) left, about {left * per_run / 60:.0f} min",
@@ -292,7 +304,7 @@ def read_summaries(ab: AblationConfig, pool: str) -> dict[str, Runs]:
     out: dict[str, Runs] = {}
     for arm, diff in ab.arms.items():
         for seed in range(ab.seeds):
-            summary = finished(arm_config(ab, arm, diff, seed, pool))
+            summary = finished(arm_config(ab, arm, diff, seed, pool), arm_probes(ab, arm))
             if summary is not None:
                 out.setdefault(arm, {})[seed] = summary
     return out
@@ -304,7 +316,7 @@ def resummarise(ab: AblationConfig) -> int:
     done = 0
     for pool, arm, seed in planned_runs(ab):
         cfg = arm_config(ab, arm, ab.arms[arm], seed, pool)
-        old, out = finished(cfg), Path(cfg.output_dir)
+        old, out = finished(cfg, arm_probes(ab, arm)), Path(cfg.output_dir)
         if old is None or not (out / "eval.json").exists():
             continue
         result = json.loads((out / "eval.json").read_text())
@@ -328,4 +340,13 @@ if __name__ == "__main__":  # python -m rl.recipes.ablate configs/ablations/band
     print(replot(sys.argv[1]))
 
 
-__all__ = ["AblationConfig", "apply_overrides", "arm_config", "load_ablation", "main", "planned_runs", "replot"]
+__all__ = [
+    "AblationConfig",
+    "apply_overrides",
+    "arm_config",
+    "arm_probes",
+    "load_ablation",
+    "main",
+    "planned_runs",
+    "replot",
+]

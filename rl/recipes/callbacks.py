@@ -3,7 +3,7 @@
 - `RunRecorder`: metrics.jsonl (every log, and every held-out evaluation), the curriculum's step reports
   (`calibration.npz`: each group's pass rate predicted before it was seen, and observed) and the draws per prompt;
 - `RolloutBudget`: stops the run once it has generated `budget_rollouts` completions;
-- `DriftProbe`: the pass rates of a fixed sample of the pool every `drift_probe_every` steps (`drift.npz`);
+- `DriftProbe`: the pass rates of a fixed sample of the pool every few steps (`drift.npz`, the drift study);
 - `CompactProgress`: one progress bar with a short postfix, in place of the Trainer's dict per log;
 - `StepTimer`: the wall clock of the steps after a warm-up, and the curriculum's own seconds (`curriculum bench`).
 
@@ -161,13 +161,13 @@ class RolloutBudget(TrainerCallback):
 
 
 class DriftProbe(TrainerCallback):
-    """Pass rates (DRIFT_SAMPLES completions a prompt) of a fixed sample of the pool (`drift_probe_prompts`) every
-    `drift_probe_every` steps; twice at step 0 (the noise floor). Saved as drift.npz after every probe."""
+    """Pass rates (DRIFT_SAMPLES completions a prompt) of a fixed sample of `prompts` pool prompts every `every`
+    steps; twice at step 0 (the noise floor). Saved as drift.npz after every probe."""
 
-    def __init__(self, trainer: Any, cfg: RunConfig, out: Path) -> None:
-        self.trainer, self.cfg, self.out = trainer, cfg, out
+    def __init__(self, trainer: Any, cfg: RunConfig, out: Path, every: int, prompts: int) -> None:
+        self.trainer, self.cfg, self.out, self.every = trainer, cfg, out, every
         ds = trainer.train_dataset
-        pick = np.random.default_rng(cfg.seed).permutation(len(ds))[: cfg.drift_probe_prompts]
+        pick = np.random.default_rng(cfg.seed).permutation(len(ds))[:prompts]
         self.rows = [as_example(ds[int(i)]) for i in sorted(pick)]
         self.probes: list[tuple[int, np.ndarray]] = []
 
@@ -184,7 +184,7 @@ class DriftProbe(TrainerCallback):
             self.probe(0)
 
     def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001
-        if state.global_step % self.cfg.drift_probe_every == 0 and state.is_world_process_zero:
+        if state.global_step % self.every == 0 and state.is_world_process_zero:
             self.probe(state.global_step)
 
     def probe(self, step: int) -> None:
@@ -198,7 +198,7 @@ class DriftProbe(TrainerCallback):
     def summary(self) -> dict[str, Any] | None:
         if not self.probes:
             return None
-        return band_drift([s for s, _ in self.probes], [r for _, r in self.probes], self.cfg.drift_probe_every)
+        return band_drift([s for s, _ in self.probes], [r for _, r in self.probes], self.every)
 
 
 class CompactProgress(TrainerCallback):

@@ -129,20 +129,12 @@ class RunConfig:
     logging_steps: int = 1
     plots: bool = True
     """Draw the run's plots at the end (the ablation harness turns them off for its many runs)."""
-    probe_pool: bool = False
-    """Before training, measure how much of the training pool the warm model solves (greedy) and how much is beyond
-    it (greedy wrong and no success in 4 samples at the training temperature), and per level the share of groups holding
-    exactly one success; reported as `pool_start`."""
     pool_band: str | None = None
     """Train only on the pool's prompts in one band of the warm model's pass rate (8 samples at the training
     temperature): easy (6-8 of 8), medium (2-5), hard (1), beyond (0). For the inverted-U study."""
     pool_levels: list[int] | None = None
     """Train only on the pool's prompts at these levels; the held-out set stays the whole pool's (the lucky-success
     study's short-prompts-only arm)."""
-    drift_probe_every: int = 0
-    """Every this many steps (0: off), measure the pass rate of a fixed sample of the pool (drift_probe_prompts
-    prompts, 16 samples each, twice at the start for the noise floor) into drift.npz. For the drift study."""
-    drift_probe_prompts: int = 400
     grpo: dict[str, Any] = field(default_factory=dict)
     """Extra CurriculumGRPOConfig keyword arguments (use_vllm, bf16, gradient_accumulation_steps, ...)."""
 
@@ -173,6 +165,26 @@ class RunConfig:
             CurriculumConfig.from_dict({"policy": self.policy, **self.curriculum})
         except (TypeError, ValueError) as err:
             raise ValueError(f"curriculum settings: {err} (set as curriculum.KEY=value)") from err
+
+
+STUDY_PROBES = {"probe_pool": "reference_arm", "drift_probe_every": "drift_probe_every",
+                "drift_probe_prompts": "drift_probe_prompts"}  # fmt: skip
+"""Former run keys -> the ablation config's key that sets them now."""
+
+
+@dataclass(frozen=True)
+class Probes:
+    """What a study measures of a run besides training it: set by `curriculum ablate` (AblationConfig), not part of a
+    run's config."""
+
+    pool: bool = False
+    """Before training, how much of the training pool the warm model solves (greedy) and how much is beyond it (greedy
+    wrong and no success in 4 samples at the training temperature), and per level the share of its groups holding
+    exactly one success; reported as `pool_start` (the reference arm of every study)."""
+    drift_every: int = 0
+    """Every this many steps (0: off), the pass rate of a fixed sample of the pool (`drift_prompts` prompts, 16
+    samples each, twice at the start for the noise floor), into drift.npz (the drift study)."""
+    drift_prompts: int = 400
 
 
 def _matches(value: Any, hint: Any) -> bool:
@@ -297,6 +309,13 @@ def load_run_config(path: str | Path | None = None, overrides: list[str] | None 
         raise ValueError(f"{path}: expected a mapping of key: value at the top level")
     raw = apply_overrides(raw, overrides or [])
     unknown = sorted(set(raw) - set(field_names()))
+    moved = [k for k in unknown if k in STUDY_PROBES]
+    if moved:
+        raise ValueError(
+            f"{', '.join(moved)}: what a study measures, not a run setting; set "
+            f"{', '.join(STUDY_PROBES[k] for k in moved)} in an ablation config (configs/ablations/drift.yaml), "
+            "or pass rl.recipes.run_config.Probes to rl.recipes.train.run"
+        )
     if unknown:
         raise ValueError(f"unknown config key(s) {unknown} in {path} or the overrides; valid keys: {field_names()}")
     return RunConfig(**raw)

@@ -31,7 +31,7 @@ from rl.atomic import write_atomic
 
 from .build import build_data, build_model, grpo_args, reward_functions, select_band, select_levels
 from .evaluate import LevelReport, eval_table, evaluate_run, metric_name, probe_pool
-from .run_config import RunConfig, load_run_config
+from .run_config import Probes, RunConfig, load_run_config
 from .run_dir import prepare_output_dir
 from .stats import coverage
 
@@ -43,8 +43,9 @@ class TrainRecipe:
     build (data, model, settings), evaluate (every evaluation), callbacks (what a run records), run_dir (the
     output folder)."""
 
-    def __init__(self, cfg: RunConfig) -> None:
+    def __init__(self, cfg: RunConfig, probes: Probes | None = None) -> None:
         self.cfg = cfg
+        self.probes = probes or Probes()  # what a study measures besides (curriculum ablate's)
         self.out = Path(cfg.output_dir)
         self.t0 = math.nan  # the run's clock, started once TRL is imported (as eval.json's wall_s always counted)
         # check
@@ -58,7 +59,7 @@ class TrainRecipe:
         self.pool_start: dict[str, Any] | None = None  # probe_pool's figures
         self.trainer: Any = None
         self.recorder: Any = None  # callbacks.RunRecorder
-        self.drift: Any = None  # callbacks.DriftProbe, when drift_probe_every
+        self.drift: Any = None  # callbacks.DriftProbe, when probes.drift_every
         # train, evaluate, save
         self.train_s = math.nan
         self.after: LevelReport | None = None
@@ -99,7 +100,7 @@ class TrainRecipe:
             train_ds = select_levels(train_ds, cfg.pool_levels)
         if cfg.pool_band:
             train_ds, self.band = select_band(model, self.tokenizer, train_ds, cfg)
-        self.pool_start = probe_pool(model, self.tokenizer, train_ds, cfg) if cfg.probe_pool else None
+        self.pool_start = probe_pool(model, self.tokenizer, train_ds, cfg) if self.probes.pool else None
         self.trainer = self.build_trainer(model, train_ds)
 
     def start_evaluation(self, model: Any) -> LevelReport:
@@ -133,7 +134,8 @@ class TrainRecipe:
         trainer.add_callback(self.recorder)
         if cfg.budget_rollouts is not None:
             trainer.add_callback(RolloutBudget(trainer, cfg.budget_rollouts))
-        self.drift = DriftProbe(trainer, cfg, self.out) if cfg.drift_probe_every else None
+        every, prompts = self.probes.drift_every, self.probes.drift_prompts
+        self.drift = DriftProbe(trainer, cfg, self.out, every, prompts) if every else None
         if self.drift is not None:
             trainer.add_callback(self.drift)
         if cfg.oracle:
@@ -236,9 +238,9 @@ class TrainRecipe:
         print(f"outputs in {self.out}/: " + ", ".join(["metrics.jsonl", "eval.md", *(p.name for p in self.plots)]))
 
 
-def run(cfg: RunConfig) -> dict[str, Any]:
-    """Train with `cfg` and return the run's result (also written to eval.json)."""
-    return TrainRecipe(cfg).run()
+def run(cfg: RunConfig, probes: Probes | None = None) -> dict[str, Any]:
+    """Train with `cfg` (measuring `probes` besides) and return the run's result (also written to eval.json)."""
+    return TrainRecipe(cfg, probes).run()
 
 
 def feature_cost(trainer: Any) -> dict[str, float]:
