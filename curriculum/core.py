@@ -236,7 +236,7 @@ class Curriculum:
         past = self.tracker.counts(uniq, self.step)  # discounted counts before this step
         update = self.ability.update(uniq, n, s, past, attempts, last_seen, self.step)
         self.tracker.update(uniq, n, s, self.step, past, attempts)
-        self.policy.after_observe(self, uniq, update)  # pools, band cache
+        self.pools.assign(*self.policy.after_observe(self, uniq, update))  # where the policy judges they go
         return self._count(uniq, n, s, attempts, update)
 
     def observe_rng(self) -> np.random.Generator:

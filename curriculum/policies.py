@@ -11,10 +11,10 @@
                    draw of their pass rate now, keep those inside [band_low, band_high] closest to `target`,
                    spend `explore_frac` on unseen prompts, exclude and retire by verdict, re-probe. O(k) per call.
 
-Each policy's `propose(cur, k, rng)` returns k distinct ids and `after_observe(cur, uniq, update)`
-reacts to a step's observed prompts (`update`: what the ability model learned about them; its randomness
-comes from `cur.observe_rng()`); its state is a few ints and arrays (`check_state(sd)` validates them, assigning
-nothing; `load_state_dict(sd)` assigns a state that passed).
+Each policy's `propose(cur, k, rng)` returns k distinct ids and `after_observe(cur, uniq, update)` judges a
+step's observed prompts (`update`: what the ability model learned about them; its randomness comes from
+`cur.observe_rng()`), returning the pool each goes to (`Assignment`: the core moves them); its state is a few
+ints and arrays (`check_state(sd)` validates them, assigning nothing; `load_state_dict(sd)` assigns a state that passed).
 """
 
 from __future__ import annotations
@@ -40,6 +40,10 @@ _WALK_ROUNDS = 4  # the walk scans at most this many rounds of candidate_mult * 
 _REPROBE_EVERY = 4  # observe steps between re-probes (each re-checks this many steps' worth of prompts at once)
 
 
+Assignment = tuple[np.ndarray, np.ndarray]
+"""(distinct ids, the pool code each goes to: ACTIVE, EXCLUDED or RETIRED)."""
+
+
 def informativeness(p: np.ndarray, group_size: int = 8) -> np.ndarray:
     """Probability that a group of `group_size` rollouts is neither all-correct nor all-wrong."""
     return 1.0 - p**group_size - (1.0 - p) ** group_size
@@ -54,9 +58,10 @@ class UniformPolicy:
     def propose(self, cur: Curriculum, k: int, rng: np.random.Generator) -> np.ndarray:
         return self.stream.take(k)
 
-    def after_observe(self, cur: Curriculum, uniq: np.ndarray, update: AbilityUpdate) -> None:
+    def after_observe(self, cur: Curriculum, uniq: np.ndarray, update: AbilityUpdate) -> Assignment:
         """Nothing to judge: every prompt stays in the draw (prompts observed without a proposal join it)."""
-        cur.pools.move(uniq[cur.pools.status[uniq] == UNSEEN], ACTIVE)
+        joining = uniq[cur.pools.status[uniq] == UNSEEN]
+        return joining, np.full(joining.size, ACTIVE)
 
     def band(self, cur: Curriculum) -> tuple[float, float]:
         return cur.difficulty_band()
@@ -190,8 +195,8 @@ class BandPolicy:
             chosen = np.concatenate([chosen, self._fallback(cur, k - chosen.size, chosen, rng)])
         return chosen
 
-    def after_observe(self, cur: Curriculum, uniq: np.ndarray, update: AbilityUpdate) -> None:
-        """Move each prompt just observed (`uniq`, distinct) where its verdict says: confidently out of reach ->
+    def after_observe(self, cur: Curriculum, uniq: np.ndarray, update: AbilityUpdate) -> Assignment:
+        """Send each prompt just observed (`uniq`, distinct) where its verdict says: confidently out of reach ->
         excluded, mastered -> retired, else active; every `_REPROBE_EVERY` steps a sample of excluded/retired
         prompts is judged too, and doubtful verdicts are lifted (re-probing as the ability grows). Observed
         prompts that stay and are predicted inside the band go to the band cache."""
@@ -205,11 +210,11 @@ class BandPolicy:
             excluded = np.concatenate([excluded, probe_excluded])
             retired = np.concatenate([retired, probe_retired])
         stays = ~excluded & ~retired
-        cur.pools.assign(ids, np.where(retired, RETIRED, np.where(excluded, EXCLUDED, ACTIVE)))
         if cur.config.band.cache:
             kept = stays[: uniq.size]
             p = update.after[kept]
             self._remember(cur, uniq[kept][(p >= cur.config.band_low) & (p <= cur.config.band_high)])
+        return ids, np.where(retired, RETIRED, np.where(excluded, EXCLUDED, ACTIVE))
 
     def _remember(self, cur: Curriculum, fresh: np.ndarray) -> None:
         """Put distinct observed prompts predicted inside the band at the front of the cache (most recent first, up
@@ -366,10 +371,10 @@ class AdaptivePolicy(UniformPolicy):
             chosen = np.concatenate([chosen, cur.any_other(k - chosen.size, chosen, rng)])
         return chosen
 
-    def after_observe(self, cur: Curriculum, uniq: np.ndarray, update: AbilityUpdate) -> None:
+    def after_observe(self, cur: Curriculum, uniq: np.ndarray, update: AbilityUpdate) -> Assignment:
         """Observed prompts go where their verdict says (for the statistics: the walk keeps every pool in reach)."""
         conf = cur.config.confidence
-        cur.pools.assign(uniq, np.where(update.high >= conf, RETIRED, np.where(update.low >= conf, EXCLUDED, ACTIVE)))
+        return uniq, np.where(update.high >= conf, RETIRED, np.where(update.low >= conf, EXCLUDED, ACTIVE))
 
 
 def keep_weights(cur: Curriculum, ids: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

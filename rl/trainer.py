@@ -6,6 +6,9 @@
     trainer.train()              # or trainer.train(resume_from_checkpoint=True)
     trainer.curriculum           # the live core `Curriculum` (identical on every rank)
 
+A callback with a method `on_curriculum_report(report, step)` gets every observe's `StepReport` (the pass rate
+predicted before each group was seen, and observed) as it is made, with the curriculum's step.
+
 This is the only file that touches TRL's private methods; tests/test_rl_trainer.py pins what it relies on:
 
 - `_get_train_sampler`      -> `CurriculumSampler` (rl/sampler.py): RepeatSampler's layout, lazy chunks (the
@@ -214,6 +217,10 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             pre_pass_rate = predicted_before(report, obs.group_ids) if self._needs_prediction else None
             self._shaping_plan = self._plan_shaping(obs, group_successes, pre_pass_rate)
             self._log_curriculum(obs)
+        for callback in self.callback_handler.callbacks:  # the step's report, to the callbacks that take it
+            hook = getattr(callback, "on_curriculum_report", None)
+            if hook is not None:
+                hook(report, self.curriculum.step)
         self.curriculum_sampler.propose_ahead()  # the next chunk, while the core is warm ("propose" section)
         if args.curriculum_sync_check:
             with clock.section("sync_check"):

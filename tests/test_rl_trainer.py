@@ -455,3 +455,23 @@ def test_cold_routine_timings_cover_each_routine_cold_and_warm() -> None:
     routines = {k: v for k, v in result.items() if k != "first call"}
     assert len(routines) >= 5 and all(set(t) == {"cold", "warm"} for t in routines.values())
     assert all(0.0 < t["cold"] < 1.0 and 0.0 < t["warm"] < 1.0 for t in routines.values())
+
+
+def test_a_callback_gets_every_observes_step_report_as_it_is_made(tmp_path: Path) -> None:
+    from transformers import TrainerCallback
+
+    class Reports(TrainerCallback):
+        def __init__(self) -> None:
+            self.seen: list[tuple[int, int, float]] = []
+
+        def on_curriculum_report(self, report, step: int) -> None:
+            self.seen.append((step, report.ids.size, float(report.observed.mean())))
+
+    trainer = make_trainer(tmp_path)
+    reports = Reports()
+    trainer.add_callback(reports)
+    trainer.train()
+    steps = trainer.curriculum_sampler.chunks_observed
+    assert [s for s, _, _ in reports.seen] == list(range(1, steps + 1)) and steps >= 3
+    assert all(n == trainer.args.per_device_train_batch_size // trainer.num_generations for _, n, _ in reports.seen)
+    assert trainer.curriculum.last_report.ids.size == reports.seen[-1][1]

@@ -85,7 +85,6 @@ class RunRecorder(TrainerCallback):
         self.trainer, self.cfg, self.out = trainer, cfg, out
         self.eval_examples, self.labels = eval_examples, labels
         self.record = CalibrationRecord(trainer.curriculum.num_prompts)
-        self.seen_step = 0  # the curriculum step last recorded
         self.levels: list[float] = []  # mean difficulty label drawn, per curriculum step
         self.evals_done = 0  # multiples of eval_every_rollouts passed so far
 
@@ -94,20 +93,18 @@ class RunRecorder(TrainerCallback):
         cur = self.trainer.curriculum
         if cur.step == 0:
             return
-        self.seen_step = cur.step
         if self.cfg.eval_every_rollouts:
             self.evals_done = int(generated_rollouts(self.trainer) // self.cfg.eval_every_rollouts)
         if (self.out / "calibration.npz").exists():
             self.record.load(self.out / "calibration.npz", cur.step)
 
+    def on_curriculum_report(self, report: Any, step: int) -> None:
+        """Every observe's StepReport, as the trainer makes it (rl.trainer: `on_curriculum_report`)."""
+        self.record.add(report, step)
+        if self.labels is not None and report.ids.size:
+            self.levels.append(float(self.labels[report.ids].mean()))
+
     def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001
-        cur = self.trainer.curriculum
-        if cur.step != self.seen_step:  # a new observe since the last step end
-            self.seen_step = cur.step
-            report = cur.last_report
-            self.record.add(report, cur.step)
-            if self.labels is not None and report.ids.size:
-                self.levels.append(float(self.labels[report.ids].mean()))
         if self.due(state.global_step) and state.is_world_process_zero:
             model, tokenizer = self.trainer.model, self.trainer.processing_class
             self.write_eval(state.global_step, evaluate_run(model, tokenizer, self.eval_examples, self.cfg))
