@@ -223,11 +223,13 @@ def nest(d: Mapping[str, Any]) -> dict[str, Any]:
 
 def flatten(d: Mapping[str, Any]) -> dict[str, Any]:
     """Nested mappings of settings as dotted keys (the inverse of `nest` on a config's dict)."""
-    return {
-        f"{key}.{k}" if isinstance(value, Mapping) else key: v
-        for key, value in d.items()
-        for k, v in (value.items() if isinstance(value, Mapping) else [(None, value)])
-    }
+    out: dict[str, Any] = {}
+    for key, value in d.items():
+        if isinstance(value, Mapping):
+            out |= {f"{key}.{k}": v for k, v in value.items()}
+        else:
+            out[key] = value
+    return out
 
 
 def _settings_from_dict(cls: type, d: Mapping[str, Any], prefix: str) -> Any:

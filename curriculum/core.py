@@ -143,17 +143,17 @@ class Curriculum:
         self.label_values = np.zeros(1)
         self.num_labels = 1
         self.prior_pass_rate: np.ndarray | None = None
-        stream_groups, prior_logit = None, None
+        groups, prior_logit = None, None
         if self.prior_type == "label":
             self.label_values, inverse = np.unique(prior_arr, return_inverse=True)
             self.num_labels = self.label_values.size
             self.labels = inverse.astype(np.int16 if self.num_labels < 2**15 else np.int32)
-            stream_groups = self.labels
+            groups = self.labels
         elif self.prior_type == "pass_rate":
             self.prior_pass_rate = prior_arr.astype(np.float32)
             clipped = np.clip(prior_arr, 0.01, 0.99)
             prior_logit = np.log(clipped / (1 - clipped))
-            stream_groups = np.minimum((prior_arr * _PRIOR_BINS).astype(np.int64), _PRIOR_BINS - 1)
+            groups = np.minimum((prior_arr * _PRIOR_BINS).astype(np.int64), _PRIOR_BINS - 1)
         self.tracker = PassRateTracker(self.num_prompts, self.config.tracker_half_life)
         self.ability = AbilityModel(self.num_prompts, self.config, self.labels, self.num_labels, prior_logit)
         if features is not None:
@@ -162,7 +162,7 @@ class Curriculum:
         self.pools = StatusPools(self.num_prompts)
         # the prompts grouped by their prior (labels, or pass-rate bins; one group without a prior): the band policy
         # draws unseen prompts group by group
-        self.prior_groups: np.ndarray | None = stream_groups  # [N] group of each prompt (None: one group)
+        self.prior_groups: np.ndarray | None = groups  # [N] group of each prompt (None: one group)
         self.num_prior_groups = _PRIOR_BINS if self.prior_type == "pass_rate" else self.num_labels
         self.prior_group_logit = (  # [G] prior logit of an unseen prompt of each pass-rate bin (None: by label)
             np.log((np.arange(_PRIOR_BINS) + 0.5) / (_PRIOR_BINS - np.arange(_PRIOR_BINS) - 0.5))
@@ -299,7 +299,7 @@ class Curriculum:
         }
 
     def never_solved_share(self) -> float:
-        """Share of the rollouts observed so far that went to prompts never update (no success in any of them)."""
+        """Share of the rollouts observed so far that went to prompts never solved (no success in any of them)."""
         tried = self.tracker.attempts.astype(np.float64)
         return float(tried[self.tracker.succ <= 0].sum() / max(tried.sum(), 1.0))
 

@@ -258,10 +258,8 @@ class BandPolicy:
     @staticmethod
     def _unseen_group_posterior(cur: Curriculum) -> tuple[np.ndarray, np.ndarray]:
         """[G] (mean, variance) of an unseen prompt's pass-rate logit in each prior group."""
-        m, v = cur.ability.label_posterior(cur.step)
-        if cur.prior_type == "label":
-            return m, v
-        if cur.prior_group_logit is not None:  # pass-rate bins: the bin's prior shifts the pool's (one label)
+        m, v = cur.ability.label_posterior(cur.step)  # [L]: one label without label priors
+        if cur.prior_group_logit is not None:  # pass-rate bins: the bin's prior shifts the pool's
             return m[0] + cur.prior_group_logit, np.full(cur.prior_group_logit.size, v[0])
         return m, v
 

@@ -177,6 +177,11 @@ def arm_probes(ab: AblationConfig, name: str) -> Probes:
     return Probes(pool=name == ab.reference_arm, drift_every=ab.drift_probe_every, drift_prompts=ab.drift_probe_prompts)
 
 
+def planned(ab: AblationConfig, pool: str, arm: str, seed: int) -> tuple[RunConfig, Probes]:
+    """One run of the study: the arm's run config on the pool at the seed, and what the study measures of it."""
+    return arm_config(ab, arm, ab.arms[arm], seed, pool), arm_probes(ab, arm)
+
+
 def config_digest(cfg: RunConfig, probes: Probes = Probes()) -> str:  # noqa: B008 (frozen: one shared default)
     """The run's settings, the curriculum's resolved ones included (a changed default of CurriculumConfig is another
     run), what the study measures of it, and the results version."""
@@ -234,7 +239,7 @@ def main(config: str, overrides: list[str]) -> int:
     failed: list[str] = []
     t0, done_here = time.perf_counter(), 0
     for i, (pool, arm, seed) in enumerate(plan, start=1):
-        cfg, probes = arm_config(ab, arm, ab.arms[arm], seed, pool), arm_probes(ab, arm)
+        cfg, probes = planned(ab, pool, arm, seed)
         label = f"[{i}/{len(plan)}] pool {pool}, arm {arm}, seed {seed}"
         if finished(cfg, probes) is not None:
             print(f"{label}: already done ({cfg.output_dir}/summary.json)", flush=True)
@@ -250,7 +255,7 @@ def main(config: str, overrides: list[str]) -> int:
             failed.append(label)
             continue
         done_here += 1
-        left = sum(1 for p, a, s in plan[i:] if finished(arm_config(ab, a, ab.arms[a], s, p), arm_probes(ab, a)) is None)
+        left = sum(1 for p, a, s in plan[i:] if finished(*planned(ab, p, a, s)) is None)
         per_run = (time.perf_counter() - t0) / done_here
         print(
             f"{label}: done in {time.perf_counter() - start:.0f} s; {left} run(s) left, about {left * per_run / 60:.0f} min",
@@ -302,9 +307,9 @@ def read_summaries(ab: AblationConfig, pool: str) -> dict[str, Runs]:
     """{arm: {seed: summary}} of this config's finished runs on `pool` (runs of other configs, older seeds or
     budgets left in the folder are not read), arms in config order."""
     out: dict[str, Runs] = {}
-    for arm, diff in ab.arms.items():
+    for arm in ab.arms:
         for seed in range(ab.seeds):
-            summary = finished(arm_config(ab, arm, diff, seed, pool), arm_probes(ab, arm))
+            summary = finished(*planned(ab, pool, arm, seed))
             if summary is not None:
                 out.setdefault(arm, {})[seed] = summary
     return out
@@ -315,8 +320,8 @@ def resummarise(ab: AblationConfig) -> int:
     then needs no rerun); returns how many were rewritten."""
     done = 0
     for pool, arm, seed in planned_runs(ab):
-        cfg = arm_config(ab, arm, ab.arms[arm], seed, pool)
-        old, out = finished(cfg, arm_probes(ab, arm)), Path(cfg.output_dir)
+        cfg, probes = planned(ab, pool, arm, seed)
+        old, out = finished(cfg, probes), Path(cfg.output_dir)
         if old is None or not (out / "eval.json").exists():
             continue
         result = json.loads((out / "eval.json").read_text())

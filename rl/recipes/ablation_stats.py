@@ -297,6 +297,17 @@ def _calibration_table(per_arm: dict[str, Runs], reference: str, budget: float) 
     return [(title, render(CALIBRATION_COLUMNS, _arms(per_arm, reference, budget), reference))]
 
 
+def _family_figure(runs: list[RunSummary], key: str, family: str) -> Interval:
+    """Mean over the runs of a per-family figure (`family_final`, `mode_share`, ...) of `family`, where they have it."""
+    return mean_ci([v[family] for r in runs if (v := getattr(r, key)) and v.get(family) is not None])
+
+
+def _family_change(runs: list[RunSummary], family: str) -> Interval:
+    """Mean over the runs of the family's final accuracy minus its start, where they have both."""
+    with_both = [r for r in runs if family in (r.family_final or {}) and family in (r.family_start or {})]
+    return mean_ci([r.family_final[family] - r.family_start[family] for r in with_both])
+
+
 def _family_table(per_arm: dict[str, Runs], reference: str) -> list[Table]:
     """Per family: final accuracy (and its change from the start) and the answer-mode share, the shortcut measure."""
     runs_all = [r for runs in per_arm.values() for r in runs.values()]
@@ -304,25 +315,21 @@ def _family_table(per_arm: dict[str, Runs], reference: str) -> list[Table]:
     if len(families) < 2:
         return []
 
-    def figure(runs: list[RunSummary], key: str, family: str) -> Interval:
-        return mean_ci([v[family] for r in runs if (v := getattr(r, key)) and v.get(family) is not None])
-
-    def change(runs: list[RunSummary], family: str) -> Interval:
-        with_both = [r for r in runs if family in (r.family_final or {}) and family in (r.family_start or {})]
-        return mean_ci([r.family_final[family] - r.family_start[family] for r in with_both])
-
     ref_runs = list(per_arm[reference].values())
-    rows = [["start (warm model)", *[figure(ref_runs, "family_start", f).format() for f in families],
-             *[figure(ref_runs, "mode_share_start", f).format(2) for f in families]]]  # fmt: skip
+    rows = [["start (warm model)", *[_family_figure(ref_runs, "family_start", f).format() for f in families],
+             *[_family_figure(ref_runs, "mode_share_start", f).format(2) for f in families]]]  # fmt: skip
     for arm, runs in per_arm.items():
         arm_runs = list(runs.values())
-        finals = [f"{figure(arm_runs, 'family_final', f).format()} ({signed(change(arm_runs, f))})" for f in families]
-        rows.append([arm, *finals, *[figure(arm_runs, "mode_share", f).format(2) for f in families]])
+        finals = [
+            f"{_family_figure(arm_runs, 'family_final', f).format()} ({signed(_family_change(arm_runs, f))})"
+            for f in families
+        ]
+        rows.append([arm, *finals, *[_family_figure(arm_runs, "mode_share", f).format(2) for f in families]])
     rows.append(
         [
             "(references)",
             *["-" for _ in families],
-            *[figure(runs_all, "reference_mode_share", f).format(2) for f in families],
+            *[_family_figure(runs_all, "reference_mode_share", f).format(2) for f in families],
         ]
     )
     head = ["arm", *[f"{f}: final (change)" for f in families], *[f"{f}: answer mode share" for f in families]]
@@ -360,6 +367,12 @@ DRIFT_COLUMNS = {
 """The drift table's columns: a key of rl.recipes.stats.band_drift's figures, and its head."""
 
 
+def _drift_cell(runs: Runs, key: str) -> str:
+    """Mean over the runs of one band_drift figure, where they have it."""
+    values = [r.drift[key] for r in runs.values() if r.drift and not math.isnan(r.drift.get(key, math.nan))]
+    return mean_ci(values).format(2)
+
+
 def _drift_table(per_arm: dict[str, Runs]) -> list[Table]:
     """How fast the medium band moves: a fixed sample of the pool probed every drift_probe_every steps."""
     drifts = [r.drift for runs in per_arm.values() for r in runs.values() if r.drift]
@@ -368,11 +381,7 @@ def _drift_table(per_arm: dict[str, Runs]) -> list[Table]:
     every = sorted({int(d["every"]) for d in drifts if d.get("every")})
     every_text = str(every[0]) if len(every) == 1 else "drift_probe_every"
 
-    def cell(runs: Runs, key: str) -> str:
-        values = [r.drift[key] for r in runs.values() if r.drift and not math.isnan(r.drift.get(key, math.nan))]
-        return mean_ci(values).format(2)
-
-    rows = [[arm, *[cell(runs, k) for k in DRIFT_COLUMNS]] for arm, runs in per_arm.items()]
+    rows = [[arm, *[_drift_cell(runs, k) for k in DRIFT_COLUMNS]] for arm, runs in per_arm.items()]
     head = ["arm", *[h.format(every=every_text) for h in DRIFT_COLUMNS.values()]]
     low, high = MEDIUM_BAND
     title = (

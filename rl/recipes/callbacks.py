@@ -85,7 +85,7 @@ class RunRecorder(TrainerCallback):
         self.trainer, self.cfg, self.out = trainer, cfg, out
         self.eval_examples, self.labels = eval_examples, labels
         self.record = CalibrationRecord(trainer.curriculum.num_prompts)
-        self.levels: list[float] = []  # mean difficulty label drawn, per curriculum step
+        self.mean_level: float | None = None  # mean difficulty label drawn at the last curriculum step
         self.evals_done = 0  # multiples of eval_every_rollouts passed so far
 
     def on_train_begin(self, args, state, control, **kwargs):  # noqa: ANN001
@@ -102,7 +102,7 @@ class RunRecorder(TrainerCallback):
         """Every observe's StepReport, as the trainer makes it (rl.trainer: `on_curriculum_report`)."""
         self.record.add(report, step)
         if self.labels is not None and report.ids.size:
-            self.levels.append(float(self.labels[report.ids].mean()))
+            self.mean_level = float(self.labels[report.ids].mean())
 
     def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001
         if self.due(state.global_step) and state.is_world_process_zero:
@@ -130,8 +130,8 @@ class RunRecorder(TrainerCallback):
         if not state.is_world_process_zero or not logs:
             return
         row = {"step": state.global_step, **{k: v for k, v in logs.items() if is_number(v)}}
-        if self.levels:
-            row["curriculum/mean_level"] = self.levels[-1]
+        if self.mean_level is not None:
+            row["curriculum/mean_level"] = self.mean_level
         self.write(row)
 
     def write(self, row: dict) -> None:

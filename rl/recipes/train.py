@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -64,6 +63,7 @@ class TrainRecipe:
         self.train_s = math.nan
         self.after: LevelReport | None = None
         self.plots: list[Path] = []
+        self.table = ""  # the before/after table (eval.md)
 
     def run(self) -> dict[str, Any]:
         self.check()
@@ -95,7 +95,6 @@ class TrainRecipe:
         model, self.tokenizer, info = build_model(cfg, texts)
         print(f"model: {info.get('description', cfg.model)}; {len(train_ds)} training prompts", flush=True)
         self.before = self.start_evaluation(model)
-        self.band = None
         if cfg.pool_levels:
             train_ds = select_levels(train_ds, cfg.pool_levels)
         if cfg.pool_band:
@@ -211,8 +210,8 @@ class TrainRecipe:
 
     def save(self, result: dict[str, Any]) -> None:
         write_atomic(self.out / "eval.json", json.dumps(result, indent=2, default=float))
-        table = eval_table(self.before, self.after, metric_name(self.cfg))
-        write_atomic(self.out / "eval.md", table + "\n")
+        self.table = eval_table(self.before, self.after, metric_name(self.cfg))
+        write_atomic(self.out / "eval.md", self.table + "\n")
         from .plots import plot_run
 
         self.plots = plot_run(self.out) if self.cfg.plots else []
@@ -222,7 +221,7 @@ class TrainRecipe:
         from .plots import calibration_summary
 
         stats = result["curriculum"]
-        print("\n" + eval_table(self.before, self.after, metric_name(self.cfg)))
+        print("\n" + self.table)
         print(
             f"\ncurriculum: ability {stats['ability']:.2f}, excluded {stats['excluded_frac']:.1%}, "
             f"retired {stats['retired_frac']:.1%}, informative groups {stats['informative_ratio_total']:.1%}"
@@ -255,10 +254,8 @@ def feature_cost(trainer: Any) -> dict[str, float]:
 
 
 def quiet_libraries() -> None:
-    """Offline, and no output of the libraries' own: no FutureWarnings, and no progress bars of checkpoint saves and
-    loads (the GRPO bar and the tables are what a user reads)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    """No output of the libraries' own: no FutureWarnings, and no progress bars of checkpoint saves and loads (the GRPO
+    bar and the tables are what a user reads). Offline mode is set when rl.recipes is imported."""
     import warnings
 
     from transformers.utils import logging as hf_logging
