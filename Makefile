@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@# CPU-only machine: pin the CPU wheel first so nothing pulls a multi-GB CUDA build.
 	if ! command -v nvidia-smi >/dev/null 2>&1; then $(PY) -m pip install -q "torch==2.13.0"; fi
-	$(PY) -m pip install -q -e ".[trl,dev]"
+	$(PY) -m pip install -q -e ".[trl,gym,dev]"
 	touch $(STAMP)
 
 run: $(STAMP)  # each `make run` starts afresh in runs/default (a bare `curriculum train` refuses a used folder)

@@ -93,11 +93,11 @@ def tail_masses(
 
 class UnseenTable(NamedTuple):
     """Per label (L,) each: a never-observed prompt's predicted pass rate, the chance its group is informative, and
-    whether most of the label's population is predicted beyond reach."""
+    the share of the label's population predicted beyond reach (below exclude_below)."""
 
     pass_rate: np.ndarray
     informativeness: np.ndarray
-    beyond: np.ndarray
+    beyond_share: np.ndarray
 
 
 class AbilityUpdate(NamedTuple):
@@ -392,17 +392,17 @@ class AbilityModel:
 
     def unseen_table(self, step: int, group_size: float = 8.0) -> UnseenTable:
         """Per label, what the walk and the predictions need of a prompt never observed, averaged over the label's
-        population: its pass rate now, the chance that a group of `group_size` is informative, and whether most of
-        the population is below exclude_below. The (L, K) grid behind it is computed once per step and state."""
+        population: its pass rate now, the chance that a group of `group_size` is informative, and the share of the
+        population below exclude_below. The (L, K) grid behind it is computed once per step and state."""
         key = (step, self.last_step, self.theta)
         if self._unseen_cache is None or self._unseen_cache[0] != key:
             logit = self.level()[:, None] - self.population_nodes()  # (L, K)
             p = probit(logit, (self._theta_var(step) + self._offset_var(step))[:, None])
             w = np.exp(self.log_population())  # (L, K) sums to 1 per label
-            self._unseen_cache = (key, p, w, (w * (logit < self.logit_low)).sum(axis=1) >= 0.5)
-        _, p, w, beyond = self._unseen_cache
+            self._unseen_cache = (key, p, w, (w * (logit < self.logit_low)).sum(axis=1))
+        _, p, w, beyond_share = self._unseen_cache
         info = 1.0 - p**group_size - (1.0 - p) ** group_size
-        return UnseenTable((w * p).sum(axis=1), (w * info).sum(axis=1), beyond)
+        return UnseenTable((w * p).sum(axis=1), (w * info).sum(axis=1), beyond_share)
 
     def _logit(self, lab: np.ndarray, b_mean: np.ndarray, b_var: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
         """Pass-rate logit (mean, variance) of prompts of labels `lab` with difficulty beliefs N(b_mean, b_var)."""

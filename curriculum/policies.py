@@ -392,7 +392,8 @@ def keep_weights(cur: Curriculum, ids: np.ndarray, rng: np.random.Generator) -> 
             # an unseen prompt without features that predict: its label's population decides
             lab = cur.ability.label_of(ids[unseen])
             table = cur.ability.unseen_table(cur.step, group)
-            info[unseen], p[unseen], beyond[unseen] = table.informativeness[lab], table.pass_rate[lab], table.beyond[lab]
+            info[unseen], p[unseen] = table.informativeness[lab], table.pass_rate[lab]
+            beyond[unseen] = table.beyond_share[lab] >= cfg.adaptive.hopeless_label_share
     keep = info**cfg.adaptive.keep_power
     weight = np.where(p >= cfg.target, np.maximum(keep, cfg.adaptive.retention), keep)
     return np.where(beyond, 0.0, weight), beyond

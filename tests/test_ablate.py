@@ -268,24 +268,18 @@ def test_the_evidence_studies_figures_get_tables_of_their_own(config, monkeypatc
     assert "| uniform | 0.70 ± 0.00 | 0.60 ± 0.00 | - | 0.30 ± 0.00 |" in md, "the drift table"
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "bands.yaml",
-        "smoke.yaml",
-        "bands_gpu.yaml",
-        "testbed.yaml",
-        "adaptive.yaml",
-        "inverted_u.yaml",
-        "lucky.yaml",
-        "lucky_smoke.yaml",
-        "drift.yaml",
-        "features.yaml",
-    ],
-)
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "configs/ablations").glob("*.yaml")))
 def test_the_shipped_ablation_configs_load(name):
     ab = load_ablation(ROOT / "configs/ablations" / name)
     assert ab.reference_arm in ab.arms and ab.pools
+
+
+def test_every_arm_of_the_gym_study_is_a_valid_run_on_reasoning_gym_tasks():
+    pytest.importorskip("reasoning_gym")
+    ab = load_ablation(ROOT / "configs/ablations/gym.yaml")
+    for arm, diff in ab.arms.items():
+        cfg = arm_config(ab, arm, diff, 0, "gym")
+        assert cfg.dataset.startswith("gym:") and cfg.tiny["warmup"]["seed"] == 0, arm
 
 
 def test_runs_of_an_older_results_version_are_redone_and_a_changed_setting_is_another_run(config, monkeypatch):

@@ -60,6 +60,17 @@ def test_a_column_of_the_registry_is_drawn_into_the_table_and_the_csv_alike() ->
     assert "| " + " | ".join(csv_rows[2]) + " |" in md, "the markdown row is the CSV row"
 
 
+def test_the_study_says_where_each_arm_spent_its_draws_level_by_level() -> None:
+    per_arm = {
+        "uniform": {s: _summary(s, 0.4, draws_by_level={"1": 0.5, "2": 0.5}) for s in range(2)},
+        "adaptive": {s: _summary(s, 0.5, draws_by_level={"1": 0.8 + 0.1 * s, "2": 0.2 - 0.1 * s}) for s in range(2)},
+    }
+    md, _ = pool_table("default", per_arm, "uniform", 100)
+    assert "Share of the draws per level (mean over seeds):" in md
+    assert "| adaptive | 0.850 | 0.150 |" in md and "| start accuracy (warm model) | 0.20 | - |" in md
+    assert "Share of the draws" not in pool_table("default", {"uniform": {0: _summary(0, 0.4)}}, "uniform", 100)[0]
+
+
 def test_the_calibration_record_saves_and_resumes_up_to_a_step(tmp_path) -> None:
     pytest.importorskip("transformers")
     from curriculum.core import StepReport

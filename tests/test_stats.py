@@ -12,6 +12,7 @@ from rl.recipes.stats import (
     area_under,
     coverage,
     curve_band,
+    draws_by_level,
     forgetting,
     mean_ci,
     paired_ci,
@@ -75,6 +76,13 @@ def test_coverage_reads_how_much_of_the_pool_is_drawn_and_how_concentrated():
     piled = np.zeros(100, dtype=int)
     piled[:5] = 20
     assert coverage(piled) == {"pool_drawn": 0.05, "top10_share": 1.0}
+
+
+def test_draws_by_level_reads_where_the_completions_went():
+    draws = np.array([4, 0, 2, 2, 0, 0])  # [N]
+    labels = np.array([1, 1, 2, 2, 3, 3])  # [N]
+    assert draws_by_level(draws, labels) == {"1": 0.5, "2": 0.5, "3": 0.0}
+    assert draws_by_level(draws, None) == {} and draws_by_level(np.zeros(6), labels) == {}
 
 
 def test_curve_band_averages_runs_on_a_common_grid():

@@ -39,6 +39,7 @@ from typing import Any
 import yaml
 
 from rl.atomic import write_atomic
+from tasks.gym import is_gym
 
 from .ablation_stats import pool_table
 from .run_config import Probes, RunConfig, apply_overrides, deep_merge, field_names, load_run_config
@@ -190,6 +191,8 @@ def config_digest(cfg: RunConfig, probes: Probes = Probes()) -> str:  # noqa: B0
     settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in DIGEST_EXCLUDED}
     settings["probes"] = dataclasses.asdict(probes)
     settings["curriculum_resolved"] = CurriculumConfig.from_dict({"policy": cfg.policy, **cfg.curriculum}).to_dict()
+    if is_gym(cfg.dataset):  # the grids as resolved: a change of tasks/gym.py's defaults is another run
+        settings["gym_resolved"] = cfg.gym_spec().to_json()
     payload = json.dumps({"results_version": RESULTS_VERSION, **settings}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 

@@ -208,6 +208,10 @@ def pool_table(
         md += [title, "", _markdown(table_head, table_rows), ""]
         extra += [[], table_head, *table_rows]
     md += ["Final held-out accuracy per level:", "", _markdown(level_head, level_rows)]
+    tables = [*_draws_table(per_arm, reference)]
+    for title, (table_head, table_rows) in tables:
+        md += ["", title, "", _markdown(table_head, table_rows)]
+        extra += [[], table_head, *table_rows]
     studies = [
         *_family_table(per_arm, reference),
         *_band_table(per_arm),
@@ -230,6 +234,21 @@ def _level_table(per_arm: dict[str, Runs], reference: str) -> tuple[list[str], l
         for arm, runs in per_arm.items()
     ]
     return ["arm", *[f"L{k}" for k in levels]], rows
+
+
+def _draws_table(per_arm: dict[str, Runs], reference: str) -> list[Table]:
+    """Share of each arm's draws per level (mean over seeds) under the warm model's accuracy: where the completions
+    went. Only where the runs recorded it (labelled pools)."""
+    levels = sorted({k for runs in per_arm.values() for r in runs.values() for k in r.draws_by_level}, key=int)
+    if not levels:
+        return []
+    start_runs = per_arm[reference].values()
+    starts = [[r.start[k] for r in start_runs if k in r.start] for k in levels]  # the warm model's, per level
+    rows = [["start accuracy (warm model)", *[f"{np.mean(x):.2f}" if x else "-" for x in starts]]]
+    for arm, runs in per_arm.items():
+        shares = [np.mean([r.draws_by_level.get(k, 0.0) for r in runs.values()]) for k in levels]
+        rows.append([arm, *[f"{x:.3f}" for x in shares]])
+    return [("Share of the draws per level (mean over seeds):", (["arm", *[f"L{k}" for k in levels]], rows))]
 
 
 def _compare_tables(per_arm: dict[str, Runs], compare: tuple[str, ...], reference: str, budget: float) -> list[Table]:

@@ -21,7 +21,12 @@ from .run_config import POOL_BANDS, RunConfig
 def build_data(cfg: RunConfig) -> tuple[Any, list[Any]]:
     """(train dataset with prompt/answer/difficulty columns, held-out eval examples)."""
     from tasks import build_eval, build_pool
+    from tasks.gym import gym_families, is_gym
 
+    if is_gym(cfg.dataset):
+        families = gym_families(cfg.gym_spec())
+        train = build_pool(families, None, cfg.per_level, seed=cfg.seed)
+        return train, build_eval(families, None, cfg.eval_per_level, seed=cfg.seed, exclude=train)
     if cfg.dataset is None:
         if cfg.level_counts:
             from datasets import concatenate_datasets
@@ -51,13 +56,16 @@ def build_data(cfg: RunConfig) -> tuple[Any, list[Any]]:
 
 
 def build_model(cfg: RunConfig, texts: list[str]) -> tuple[Any, Any, dict]:
+    from tasks.gym import is_gym
+
     if cfg.model == "tiny":
-        from .tiny import load_or_build_tiny
+        from .tiny import gym_warmup, load_or_build_tiny
 
         seed = (cfg.tiny.get("warmup") or {}).get("seed", cfg.seed)
+        tiny = gym_warmup(cfg.gym_spec(), cfg.tiny) if is_gym(cfg.dataset) else cfg.tiny
         return load_or_build_tiny(
             cache_dir=cfg.tiny_cache_dir,
-            config=cfg.tiny or None,
+            config=tiny or None,
             warmup_steps=cfg.tiny_warmup_steps,
             extra_texts=texts,
             seed=seed,
@@ -115,9 +123,13 @@ def reward_functions(names: list[str]) -> list[Any]:
         from tasks.math_answers import math_reward
 
         known["math_reward"] = math_reward
-    unknown = [n for n in names if n not in known and n != "math_reward"]
+    if "gym_reward" in names:
+        from tasks.gym import gym_reward
+
+        known["gym_reward"] = gym_reward
+    unknown = [n for n in names if n not in known and n not in ("math_reward", "gym_reward")]
     if unknown or not names:
-        raise ValueError(f"rewards={names}: choose from correctness_reward, format_reward, math_reward")
+        raise ValueError(f"rewards={names}: choose from correctness_reward, format_reward, math_reward, gym_reward")
     return [known[n] for n in names]
 
 

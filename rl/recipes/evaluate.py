@@ -298,9 +298,11 @@ def probe_pool(model: Any, tokenizer: Any, train_ds: Any, cfg: RunConfig, sample
     }
 
 
-def eval_table(before: LevelReport, after: LevelReport, metric: str = "accuracy") -> str:
+def eval_table(
+    before: LevelReport, after: LevelReport, metric: str = "accuracy", names: Mapping[int, str] | None = None
+) -> str:
     """Before -> after per level, each with its 95% interval (held-out prompts as the unit; the change paired
-    prompt by prompt), and the mean."""
+    prompt by prompt), and the mean. `names`: a label per level (a gym pool's "task cell")."""
     lines = [
         f"Held-out {metric} per level, ± 95% interval of each estimate:",
         "",
@@ -311,8 +313,9 @@ def eval_table(before: LevelReport, after: LevelReport, metric: str = "accuracy"
         a, b = before.accuracy[k], after.accuracy.get(k, float("nan"))
         ha, hb = before.half_width.get(k, float("nan")), after.half_width.get(k, float("nan"))
         hc = change_half_width(before, after, k)
+        label = f"{k} {names[k]}" if names and k in names else str(k)
         lines.append(
-            f"| {k} | {before.prompts.get(k, 0)} | {a:.3f} ± {ha:.3f} | {b:.3f} ± {hb:.3f} | {b - a:+.3f} ± {hc:.3f} |"
+            f"| {label} | {before.prompts.get(k, 0)} | {a:.3f} ± {ha:.3f} | {b:.3f} ± {hb:.3f} | {b - a:+.3f} ± {hc:.3f} |"
         )
     lines.append(
         f"| mean | {sum(before.prompts.values())} | {before.mean:.3f} | {after.mean:.3f} | {after.mean - before.mean:+.3f} |"

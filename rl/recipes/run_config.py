@@ -25,6 +25,8 @@ from curriculum.config import FLUKE_MODES, POLICIES, attribute_docs, check_choic
 POOL_BANDS = {"beyond": (0, 0), "hard": (1, 1), "medium": (2, 5), "easy": (6, 8)}
 """pool_band -> successes of 8 samples of the warm model (inclusive range)."""
 
+DEFAULT_REWARDS = ("correctness_reward", "format_reward")
+
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "default.yaml"
 
 
@@ -49,8 +51,14 @@ class RunConfig:
 
     # ---- data ---------------------------------------------------------------------------------------
     dataset: str | None = None
-    """A local JSONL / Parquet file or `save_to_disk` folder with prompt and answer columns; None: the
+    """A local JSONL / Parquet file or `save_to_disk` folder with prompt and answer columns; `gym:task1,task2`:
+    reasoning-gym tasks over a grid of their difficulty settings (tasks/gym.py; the [gym] extra); None: the
     embedded pool of generated tasks (families x levels)."""
+    gym: dict[str, Any] = field(default_factory=dict)
+    """With dataset=gym:...: {grids: {task: [cell settings, easiest first]}, trim: false, answer: line}. A grid replaces
+    the task's default five cells (tasks/gym.py DEFAULT_GRIDS); trim=true cuts the tasks' fixed instructions
+    (tasks/gym.py TRIMS); answer=tag reads the answer between <answer> tags (models that reason first) instead of the
+    first line. per_level and eval_per_level count prompts per task and cell."""
     prompt_column: str = "prompt"
     answer_column: str = "answer"
     difficulty_column: str | None = "difficulty"
@@ -76,9 +84,10 @@ class RunConfig:
     """0: greedy held-out accuracy; k > 0: pass@1 sampled at eval_temperature, the mean over k completions a prompt."""
     eval_temperature: float | None = None
     """Sampling temperature of the held-out evaluation when eval_samples > 0 (None: the training temperature)."""
-    rewards: list[str] = field(default_factory=lambda: ["correctness_reward", "format_reward"])
+    rewards: list[str] = field(default_factory=lambda: list(DEFAULT_REWARDS))
     """Reward functions by name: correctness_reward (task verifier), format_reward (small shaping),
-    math_reward (math-verify on \\boxed{} / #### answers, time-limited)."""
+    math_reward (math-verify on \\boxed{} / #### answers, time-limited), gym_reward (reasoning-gym's graded score;
+    the default, with success_reward, on a gym: pool)."""
     success_reward: str | None = "correctness_reward"
     """Name of the verifier reward function whose value decides success (None: sum of rewards vs threshold)."""
 
@@ -159,12 +168,45 @@ class RunConfig:
             )
         if self.resume and self.overwrite:
             raise ValueError("resume and overwrite exclude each other: resume continues the run, overwrite deletes it")
+        self.check_gym()
         from curriculum import CurriculumConfig
 
         try:  # the curriculum's settings are checked now, before any data or model loads
             CurriculumConfig.from_dict({"policy": self.policy, **self.curriculum})
         except (TypeError, ValueError) as err:
             raise ValueError(f"curriculum settings: {err} (set as curriculum.KEY=value)") from err
+
+    def check_gym(self) -> None:
+        """A gym: pool's tasks and grid cells (reasoning-gym's own names), and its rewards: reasoning-gym's graded
+        score, success at a score of 1, unless other rewards were asked for."""
+        from tasks.gym import is_gym
+
+        if not is_gym(self.dataset):
+            if self.gym:
+                raise ValueError(f"gym settings {sorted(self.gym)} need dataset=gym:TASK,...; got dataset={self.dataset}")
+            return
+        if self.level_counts:
+            raise ValueError("level_counts applies to the embedded pool; a gym: pool takes per_level (per task and cell)")
+        self.gym_spec()  # checks names and cells
+        if tuple(self.rewards) == DEFAULT_REWARDS:
+            self.rewards = ["gym_reward"]
+            if self.success_reward == "correctness_reward":
+                self.success_reward = "gym_reward"
+
+    def gym_spec(self) -> Any:
+        """The `tasks.gym.GymSpec` of a gym: dataset, checked (names and cells refused naming the valid ones)."""
+        from tasks.gym import GymSpec, check_spec, parse_dataset
+
+        unknown = sorted(set(self.gym) - {"grids", "trim", "answer"})
+        if unknown:
+            raise ValueError(
+                f"gym.{unknown[0]}: unknown; gym takes grids ({{task: [cells]}}), trim (true/false) and answer (line/tag)"
+            )
+        g = self.gym
+        grids, trim, answer = dict(g.get("grids") or {}), bool(g.get("trim", False)), g.get("answer", "line")
+        spec = GymSpec(parse_dataset(self.dataset), grids, trim, answer)
+        check_spec(spec)
+        return spec
 
 
 STUDY_PROBES = {"probe_pool": "reference_arm", "drift_probe_every": "drift_probe_every",
@@ -256,7 +298,7 @@ def _parse_value(text: str) -> Any:
         return text
 
 
-NESTED = ("grpo", "curriculum", "tiny")
+NESTED = ("grpo", "curriculum", "tiny", "gym")
 """Fields that take dotted overrides: `grpo.KEY=value`, `curriculum.KEY=value`, `tiny.SECTION.KEY=value`."""
 
 

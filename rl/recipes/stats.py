@@ -148,6 +148,17 @@ def coverage(draws: np.ndarray) -> dict[str, float]:
     return {"pool_drawn": float((d > 0).mean()), "top10_share": float(np.sort(d)[-top:].sum() / total)}
 
 
+def draws_by_level(draws: np.ndarray, labels: np.ndarray | None) -> dict[str, float]:
+    """From draws per prompt `[N]` and each prompt's level `[N]`: {level: share of all draws} (empty without labels
+    or draws); the share of the pool each level holds is what uniform draws give."""
+    d = np.asarray(draws, dtype=np.float64)
+    if labels is None or d.size == 0 or d.sum() == 0:
+        return {}
+    levels, inverse = np.unique(np.asarray(labels), return_inverse=True)
+    per_level = np.bincount(inverse, weights=d, minlength=levels.size) / d.sum()  # [L]
+    return {str(int(lv)): float(x) for lv, x in zip(levels, per_level, strict=True)}
+
+
 MEDIUM_BAND = (0.25, 0.75)
 """The band whose drift is measured: pass rates where a group of 8 is most likely informative."""
 DRIFT_SAMPLES = 16

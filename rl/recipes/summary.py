@@ -58,6 +58,8 @@ class RunSummary:
     pool_drawn: float = NAN
     top10_share: float = NAN
     """Share of the pool drawn at least once; share of the draws on the 10% most-drawn prompts."""
+    draws_by_level: dict[str, float] = field(default_factory=dict)
+    """{level: share of the run's draws} (labelled pools)."""
     completions: float = NAN
     """Every completion generated (dynamic sampling's discarded groups included)."""
     wall_s: float = NAN
@@ -119,6 +121,7 @@ class RunSummary:
             shortcut=_shortcut(result.get("shortcut")),
             pool_drawn=cov.get("pool_drawn", NAN),
             top10_share=cov.get("top10_share", NAN),
+            draws_by_level=dict(result.get("draws_by_level") or {}),
             completions=result.get("generated_rollouts", result["rollouts"]),
             wall_s=result["wall_s"],
             pool_start=result.get("pool_start"),

@@ -149,7 +149,8 @@ def warmup_examples(
     seed: int,
     mistakes: Mapping[Any, float] | None = None,
 ) -> list[Example]:
-    """`n` examples, levels in proportion to `level_weights`, families in turn, from a 'warmup' stream.
+    """`n` examples, levels in proportion to `level_weights`, the families that have a level in turn, from a 'warmup'
+    stream.
 
     `mistakes` ({level: rate}): that share of a level's examples carries the answer of the family's common
     mistake (`Task.mistake`) instead of the right one, as fine-tuning data mixes careful and sloppy solutions.
@@ -163,10 +164,11 @@ def warmup_examples(
     coins = torch.rand(n, generator=rng).tolist()  # (n,) whether an example carries the mistake
     rates = {int(k): float(v) for k, v in (mistakes or {}).items()}
     out = []
+    owners = {lv: [t for t in tasks if lv in t.levels] for lv in levels}  # families sharing levels take turns
     for i in range(n):
-        task = tasks[i % len(tasks)]
         level = levels[int(drawn[i])]
-        if level in task.levels:
+        if owners[level]:
+            task = owners[level][i % len(owners[level])]
             ex = task.generate(level, int(seeds[i]))
             if coins[i] < rates.get(level, 0.0):
                 ex = dataclasses.replace(ex, answer=task.mistake(ex))
@@ -244,7 +246,7 @@ def tiny_config(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
     for section, values in (config or {}).items():
         if section not in merged:
             raise ValueError(f"unknown tiny config section {section!r}; sections: {sorted(merged)}")
-        unknown = set(values) - set(merged[section])
+        unknown = set(values) - set(merged[section]) - ({"gym"} if section == "tasks" else set())
         if section != "model" and unknown:
             raise ValueError(f"unknown keys {sorted(unknown)} in tiny config [{section}]; keys: {sorted(merged[section])}")
         merged[section] = deep_merge(merged[section], _str_level_keys(dict(values)))
@@ -259,6 +261,28 @@ def _str_level_keys(values: dict[str, Any]) -> dict[str, Any]:
         k: ({str(lv): w for lv, w in v.items()} if k in ("level_weights", "mistakes") and isinstance(v, dict) else v)
         for k, v in values.items()
     }
+
+
+def gym_warmup(spec: Any, tiny: Mapping[str, Any]) -> dict[str, Any]:
+    """The tiny config for a reasoning-gym pool: warmed up on its tasks' own answers, each task's cells weighted and
+    mixed with wrong answers (`GymTask.mistake`: another item's) as the default levels are (more on the easy cells,
+    none on the last: it stays out of reach); the spec is part of the config, hence of the cache key. `tiny` (the
+    run's) is merged over it."""
+    from tasks.gym import gym_families
+
+    families = gym_families(spec)
+    weights: dict[str, float] = {}
+    mistakes: dict[str, float] = {}
+    default_mistakes = DEFAULT_TINY_CONFIG["tasks"]["mistakes"]
+    offset = 0
+    for task in spec.tasks:
+        n = len(spec.grid(task))
+        for c in range(1, n + 1):
+            weights[str(offset + c)] = (n - c) / max(n * (n - 1) / 2, 1) if n > 1 else 1.0
+            mistakes[str(offset + c)] = default_mistakes.get(str(c), 0.5)
+        offset += n
+    base = {"tasks": {"families": families, "level_weights": weights, "mistakes": mistakes, "gym": spec.to_json()}}
+    return deep_merge(base, dict(tiny))
 
 
 def cache_root(cache_dir: str | Path | None = None) -> Path:
@@ -277,6 +301,10 @@ def _build(config: dict[str, Any], chars: str, progress: bool) -> tuple[Any, Any
 
     tokenizer = build_char_tokenizer([chars])
     warm, tasks_cfg, ev = config["warmup"], config["tasks"], config["eval"]
+    if tasks_cfg.get("gym"):  # register the reasoning-gym families it was built for
+        from tasks.gym import GymSpec, gym_families
+
+        gym_families(GymSpec(**tasks_cfg["gym"]))
     model = build_tiny_model(config["model"], tokenizer, seed=warm["seed"])
     examples = warmup_examples(
         tasks_cfg["families"],

@@ -32,7 +32,7 @@ from .build import build_data, build_model, grpo_args, reward_functions, select_
 from .evaluate import LevelReport, eval_table, evaluate_run, metric_name, probe_pool
 from .run_config import Probes, RunConfig, load_run_config
 from .run_dir import prepare_output_dir
-from .stats import coverage
+from .stats import coverage, draws_by_level
 
 
 class TrainRecipe:
@@ -198,6 +198,7 @@ class TrainRecipe:
             "generated_rollouts": generated_rollouts(trainer),
             "never_solved_share": trainer.curriculum.never_solved_share(),
             "coverage": coverage(self.recorder.record.draws),
+            "draws_by_level": draws_by_level(self.recorder.record.draws, self.recorder.labels),
             "pool_start": self.pool_start,
             "pool_band": self.band,
             "mode_share": {"before": before.mode_share, "after": after.mode_share, "reference": after.reference_mode_share},
@@ -210,7 +211,10 @@ class TrainRecipe:
 
     def save(self, result: dict[str, Any]) -> None:
         write_atomic(self.out / "eval.json", json.dumps(result, indent=2, default=float))
-        self.table = eval_table(self.before, self.after, metric_name(self.cfg))
+        from tasks.gym import is_gym, level_names
+
+        names = level_names(self.cfg.gym_spec()) if is_gym(self.cfg.dataset) else None
+        self.table = eval_table(self.before, self.after, metric_name(self.cfg), names)
         write_atomic(self.out / "eval.md", self.table + "\n")
         from .plots import plot_run
 
