@@ -119,7 +119,7 @@ other tasks' mistake is another item's answer."""
 
 ANSWER_FORMATS = ("line", "tag")
 TAG_PROMPT = "Think step by step, then give only the final answer between <answer> and </answer> tags.\n\n"
-"""answer="tag": put before each question (after reasoning-gym's own "default" system prompt)."""
+"""answer="tag": put before each question (reasoning-gym's prompts ask for the same tags)."""
 
 
 @dataclass(frozen=True)
@@ -179,8 +179,10 @@ def _dataset(task: str, cell_json: str, seed: int) -> Any:
     return _gym().create_dataset(task, size=_SIZE, seed=seed, **json.loads(cell_json))
 
 
-def _cell_seed(task: str, cell: int) -> int:
-    return random.Random(f"gym:{task}:{cell}").randrange(2**31)
+def cell_dataset(task: str, cells: Sequence[Mapping[str, Any]], cell: int) -> Any:
+    """The reasoning-gym dataset of a task's cell `cell` (1-based), seeded per (task, cell), made once."""
+    seed = random.Random(f"gym:{task}:{cell}").randrange(2**31)
+    return _dataset(task, json.dumps(cells[cell - 1], sort_keys=True), seed)
 
 
 def check_spec(spec: GymSpec) -> None:
@@ -204,11 +206,11 @@ def check_spec(spec: GymSpec) -> None:
             if bad:
                 raise ValueError(f"gym.grids.{task} cell {k}: unknown setting(s) {bad}; {task} takes {settings}")
             try:
-                entry = _dataset(task, json.dumps(cell, sort_keys=True), _cell_seed(task, k))[0]
+                ds = cell_dataset(task, cells, k)
+                entry = ds[0]
             except Exception as err:  # reasoning-gym validates its config with asserts and ValueErrors
                 raise ValueError(f"gym.grids.{task} cell {k} ({cell}): reasoning-gym refuses it: {err!r}") from err
-            scorer = _dataset(task, json.dumps(cell, sort_keys=True), _cell_seed(task, k))
-            if scorer.score_answer(entry["answer"], {"answer": entry["answer"], "metadata": {}}) != 1.0:
+            if ds.score_answer(entry["answer"], {"answer": entry["answer"], "metadata": {}}) != 1.0:
                 raise ValueError(
                     f"reasoning-gym task {task!r} cannot be scored from its answer alone (its verifier reads the "
                     "entry's metadata), which this pool does not keep; choose another task"
@@ -227,9 +229,7 @@ class GymTask(Task):
     format_bonus: ClassVar[float] = 0.0
 
     def _make(self, difficulty: int, rng: random.Random) -> tuple[str, str]:
-        cell = difficulty - self.offset
-        ds = _dataset(self.task, json.dumps(self.cells[cell - 1], sort_keys=True), _cell_seed(self.task, cell))
-        entry = ds[rng.randrange(_SIZE)]
+        entry = cell_dataset(self.task, self.cells, difficulty - self.offset)[rng.randrange(_SIZE)]
         return self.question(entry["question"]), str(entry["answer"])
 
     def question(self, text: str) -> str:
@@ -260,8 +260,8 @@ class GymTask(Task):
         reference = reference_text(answer)
         if reference is None:
             return 0.0
-        ds = _dataset(self.task, json.dumps(self.cells[0], sort_keys=True), _cell_seed(self.task, 1))  # scores any cell
-        return float(ds.score_answer(self.answer_of(completion), {"answer": reference, "metadata": {}}))
+        scorer = cell_dataset(self.task, self.cells, 1)  # a task's verifier is the same in every cell
+        return float(scorer.score_answer(self.answer_of(completion), {"answer": reference, "metadata": {}}))
 
     def verify(self, example_or_answer: Any, completion: Any) -> bool:
         answer = getattr(example_or_answer, "answer", example_or_answer)
