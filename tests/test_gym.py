@@ -12,10 +12,20 @@ from rl.recipes.cli import main
 from rl.recipes.run_config import load_run_config
 from rl.recipes.tiny import gym_warmup, tiny_config, warmup_examples
 from tasks import Example, build_eval, build_pool, task_for_row
+from tasks.base import _REGISTRY
 from tasks.gym import TAG_PROMPT, GymSpec, gym_families, gym_reward, level_names
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = GymSpec(["chain_sum", "spell_backward"], trim=True)
+
+
+@pytest.fixture(autouse=True)
+def registry():
+    """The task registry as it was: the gym families a test registers do not outlive it."""
+    saved = dict(_REGISTRY)
+    yield
+    _REGISTRY.clear()
+    _REGISTRY.update(saved)
 
 
 def test_each_task_and_cell_is_one_label_and_the_levels_follow_the_tasks_in_order() -> None:
