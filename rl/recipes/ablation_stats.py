@@ -208,11 +208,8 @@ def pool_table(
         md += [title, "", _markdown(table_head, table_rows), ""]
         extra += [[], table_head, *table_rows]
     md += ["Final held-out accuracy per level:", "", _markdown(level_head, level_rows)]
-    tables = [*_draws_table(per_arm, reference)]
-    for title, (table_head, table_rows) in tables:
-        md += ["", title, "", _markdown(table_head, table_rows)]
-        extra += [[], table_head, *table_rows]
     studies = [
+        *_draws_table(per_arm, reference),
         *_family_table(per_arm, reference),
         *_band_table(per_arm),
         *_drift_table(per_arm),
