@@ -137,6 +137,15 @@ class GymSpec:
     def grid(self, task: str) -> list[dict[str, Any]]:
         return [dict(c) for c in self.grids.get(task, DEFAULT_GRIDS.get(task, [{}]))]
 
+    def levels(self) -> dict[str, range]:
+        """Task -> its levels: its cells numbered on from the previous task's ({"gcd": range(1, 6), "lcm": range(6,
+        11)}); cell c of a task is level levels[task][c - 1]."""
+        out, offset = {}, 0
+        for task in self.tasks:
+            out[task] = range(offset + 1, offset + len(self.grid(task)) + 1)
+            offset += len(out[task])
+        return out
+
     def to_json(self) -> dict[str, Any]:
         return {"tasks": list(self.tasks), "grids": {t: self.grid(t) for t in self.tasks}, "trim": self.trim,
                 "answer": self.answer}  # fmt: skip
@@ -275,26 +284,19 @@ def gym_families(spec: GymSpec) -> list[str]:
     """Register one task family per reasoning-gym task of `spec` (named `gym:<task>`, replacing any earlier
     registration of that name) and return their names, in the spec's order; checks the spec first."""
     check_spec(spec)
-    names, offset = [], 0
-    for task in spec.tasks:
-        cells = spec.grid(task)
+    names = []
+    for task, levels in spec.levels().items():
         family = PREFIX + task
-        attrs = {"family": family, "task": task, "cells": cells, "offset": offset, "trim": spec.trim,
-                 "answer": spec.answer, "levels": range(offset + 1, offset + len(cells) + 1)}  # fmt: skip
+        attrs = {"family": family, "task": task, "cells": spec.grid(task), "offset": levels.start - 1, "trim": spec.trim,
+                 "answer": spec.answer, "levels": levels}  # fmt: skip
         type(f"Gym_{task}", (GymTask,), attrs)  # registers itself under `family` (Task.__init_subclass__)
         names.append(family)
-        offset += len(cells)
     return names
 
 
 def level_names(spec: GymSpec) -> dict[int, str]:
     """Level -> "task cell c" for a spec's levels (for tables)."""
-    out, offset = {}, 0
-    for task in spec.tasks:
-        for c in range(1, len(spec.grid(task)) + 1):
-            out[offset + c] = f"{task} {c}"
-        offset += len(spec.grid(task))
-    return out
+    return {lv: f"{task} {c}" for task, levels in spec.levels().items() for c, lv in enumerate(levels, start=1)}
 
 
 def gym_reward(prompts: list[Any], completions: list[Any], **kwargs: Any) -> list[float]:

@@ -179,7 +179,7 @@ class RunConfig:
     def check_gym(self) -> None:
         """A gym: pool's tasks and grid cells (reasoning-gym's own names), and its rewards: reasoning-gym's graded
         score, success at a score of 1, unless other rewards were asked for."""
-        from tasks.gym import is_gym
+        from tasks.gym import check_spec, is_gym
 
         if not is_gym(self.dataset):
             if self.gym:
@@ -187,15 +187,15 @@ class RunConfig:
             return
         if self.level_counts:
             raise ValueError("level_counts applies to the embedded pool; a gym: pool takes per_level (per task and cell)")
-        self.gym_spec()  # checks names and cells
+        check_spec(self.gym_spec())  # names and cells, once: every later gym_spec() builds the same spec
         if tuple(self.rewards) == DEFAULT_REWARDS:
             self.rewards = ["gym_reward"]
             if self.success_reward == "correctness_reward":
                 self.success_reward = "gym_reward"
 
     def gym_spec(self) -> Any:
-        """The `tasks.gym.GymSpec` of a gym: dataset, checked (names and cells refused naming the valid ones)."""
-        from tasks.gym import GymSpec, check_spec, parse_dataset
+        """The `tasks.gym.GymSpec` of a gym: dataset (its names and cells are checked when the config is made)."""
+        from tasks.gym import GymSpec, parse_dataset
 
         unknown = sorted(set(self.gym) - {"grids", "trim", "answer"})
         if unknown:
@@ -204,9 +204,7 @@ class RunConfig:
             )
         g = self.gym
         grids, trim, answer = dict(g.get("grids") or {}), bool(g.get("trim", False)), g.get("answer", "line")
-        spec = GymSpec(parse_dataset(self.dataset), grids, trim, answer)
-        check_spec(spec)
-        return spec
+        return GymSpec(parse_dataset(self.dataset), grids, trim, answer)
 
 
 STUDY_PROBES = {"probe_pool": "reference_arm", "drift_probe_every": "drift_probe_every",

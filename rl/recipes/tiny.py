@@ -265,22 +265,20 @@ def _str_level_keys(values: dict[str, Any]) -> dict[str, Any]:
 
 def gym_warmup(spec: Any, tiny: Mapping[str, Any]) -> dict[str, Any]:
     """The tiny config for a reasoning-gym pool: warmed up on its tasks' own answers, each task's cells weighted and
-    mixed with wrong answers (`GymTask.mistake`: another item's) as the default levels are (more on the easy cells,
-    none on the last: it stays out of reach); the spec is part of the config, hence of the cache key. `tiny` (the
-    run's) is merged over it."""
+    mixed with wrong answers (`GymTask.mistake`: a common wrong procedure, or another item's answer) as the default
+    levels are (more on the easy cells, none on the last: it stays out of reach); the spec is part of the config,
+    hence of the cache key. `tiny` (the run's) is merged over it."""
     from tasks.gym import gym_families
 
     families = gym_families(spec)
     weights: dict[str, float] = {}
     mistakes: dict[str, float] = {}
     default_mistakes = DEFAULT_TINY_CONFIG["tasks"]["mistakes"]
-    offset = 0
-    for task in spec.tasks:
-        n = len(spec.grid(task))
-        for c in range(1, n + 1):
-            weights[str(offset + c)] = (n - c) / max(n * (n - 1) / 2, 1) if n > 1 else 1.0
-            mistakes[str(offset + c)] = default_mistakes.get(str(c), 0.5)
-        offset += n
+    for levels in spec.levels().values():
+        n = len(levels)
+        for c, lv in enumerate(levels, start=1):
+            weights[str(lv)] = (n - c) / max(n * (n - 1) / 2, 1) if n > 1 else 1.0
+            mistakes[str(lv)] = default_mistakes.get(str(c), 0.5)
     base = {"tasks": {"families": families, "level_weights": weights, "mistakes": mistakes, "gym": spec.to_json()}}
     return deep_merge(base, dict(tiny))
 
