@@ -39,10 +39,11 @@ class AdaptiveSettings:
     keep_power: float = 1.0
     """A prompt that comes up is kept with probability informativeness ** keep_power (above the floors); 1 keeps
     every prompt likely to give an informative group, larger values favour pass rates near 0.5."""
-    hopeless_label_share: float = 0.5
-    """An unseen prompt whose label's population has at least this share below exclude_below is left to the re-probe
-    budget; below it, the prompt is kept, as any other, with the chance that its group is informative averaged over
-    the population. Higher values keep drawing from labels mostly out of reach but partly learnable."""
+    beyond_mass: float = 0.5
+    """How sure the walk must be that a prompt teaches nothing now (its pass rate below `exclude_below`) before it
+    leaves the prompt to the re-probe budget: the posterior mass below exclude_below of an observed prompt, the share
+    of its label's population below it for an unseen one. 0.5 is the median rule; higher values keep drawing prompts
+    that may be partly learnable (a label mostly, not wholly, out of reach; one failed group)."""
 
     def __post_init__(self) -> None:
         _check_fields(self, "adaptive.")
@@ -285,7 +286,7 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "adaptive.reprobe_share": (0.0, 1.0, "[]"),
     "adaptive.revisit_gap": (0, _INT_MAX, "[]"),
     "adaptive.retention": (0.0, 1.0, "(]"),
-    "adaptive.hopeless_label_share": (0.0, 1.0, "(]"),
+    "adaptive.beyond_mass": (0.0, 1.0, "()"),
     "adaptive.keep_power": (0.0, math.inf, "()"),
     "thompson_scale": (0.0, math.inf, "[)"),
     "prompt_prior_sd": (0.0, _SD_MAX, "(]"),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
+from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -386,14 +387,15 @@ def keep_weights(cur: Curriculum, ids: np.ndarray, rng: np.random.Generator) -> 
         m, v = cur.posterior_unchecked(ids)
         p = sigmoid(m + cfg.thompson_scale * np.sqrt(v) * rng.standard_normal(ids.size))  # (U,) a posterior draw
         info = informativeness(p, group)
-        beyond = m < cur.ability.logit_low  # (U,) the posterior median of the pass rate is below exclude_below
+        z = NormalDist().inv_cdf(cfg.adaptive.beyond_mass)
+        beyond = m + z * np.sqrt(v) < cur.ability.logit_low  # (U,) posterior mass below exclude_below >= beyond_mass
         unseen = cur.tracker.attempts[ids] == 0
         if cur.prior_type != "pass_rate" and unseen.any() and not cur.ability.features_active():
             # an unseen prompt without features that predict: its label's population decides
             lab = cur.ability.label_of(ids[unseen])
             table = cur.ability.unseen_table(cur.step, group)
             info[unseen], p[unseen] = table.informativeness[lab], table.pass_rate[lab]
-            beyond[unseen] = table.beyond_share[lab] >= cfg.adaptive.hopeless_label_share
+            beyond[unseen] = table.beyond_share[lab] >= cfg.adaptive.beyond_mass
     keep = info**cfg.adaptive.keep_power
     weight = np.where(p >= cfg.target, np.maximum(keep, cfg.adaptive.retention), keep)
     return np.where(beyond, 0.0, weight), beyond

@@ -402,25 +402,25 @@ def test_prompts_beyond_reach_get_the_reprobe_budget_and_no_more_yet_stay_reacha
     assert np.unique(draws[hopeless]).size > 10, "beyond-reach prompts keep coming up, a few at a time"
 
 
-@pytest.mark.parametrize("hopeless_label_share", [0.5, 0.8, 0.9])
-def test_a_pool_mostly_beyond_reach_does_not_flood_the_batch(hopeless_label_share: float) -> None:
+@pytest.mark.parametrize("beyond_mass", [0.5, 0.8, 0.9])
+def test_a_pool_mostly_beyond_reach_does_not_flood_the_batch(beyond_mass: float) -> None:
     n = 1000
     labels = np.where(np.arange(n) < 900, 0, 1)  # 90% never solved
     p_true = np.where(labels == 0, 0.0, 0.5)
-    config = CurriculumConfig(policy="adaptive", adaptive={"hopeless_label_share": hopeless_label_share})
+    config = CurriculumConfig(policy="adaptive", adaptive={"beyond_mass": beyond_mass})
     cur = Curriculum(n, config, seed=3, prior=labels)
     draws = np.concatenate(walk_rounds(cur, p_true, 200)[20:])
     assert (labels[draws] == 0).mean() <= cur.config.adaptive.reprobe_share + 0.03
 
 
 @pytest.mark.parametrize("share", [0.8, 0.9])
-def test_a_label_mostly_out_of_reach_but_partly_learnable_is_drawn_from_at_a_higher_hopeless_label_share(share) -> None:
+def test_a_label_mostly_out_of_reach_but_partly_learnable_is_drawn_from_at_a_higher_beyond_mass(share) -> None:
     n = 800
     labels = np.repeat([0, 1], n // 2)  # level 0: a quarter learnable, the rest never solved; level 1: half the time
     p_true = np.where((labels == 1) | (np.arange(n) % 4 == 0), 0.5, 0.0)
     learnable, hopeless = {}, {}
     for x in (0.5, share):
-        cur = Curriculum(n, CurriculumConfig(policy="adaptive", adaptive={"hopeless_label_share": x}), seed=5, prior=labels)
+        cur = Curriculum(n, CurriculumConfig(policy="adaptive", adaptive={"beyond_mass": x}), seed=5, prior=labels)
         draws = np.concatenate(walk_rounds(cur, p_true, 150)[30:])
         learnable[x] = float(((labels[draws] == 0) & (p_true[draws] > 0)).mean())
         hopeless[x] = float((p_true[draws] == 0).mean())
