@@ -8,7 +8,9 @@ STAMP  := $(VENV)/.installed-stamp
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test test-fast test-trl test-trl-oldest test-trl-versions setup simulate bench clean
+.PHONY: run test test-fast test-trl test-trl-oldest test-trl-versions test-trl-compat setup simulate bench clean
+
+COMPAT := tests/trl_compat
 
 setup: $(STAMP)
 
@@ -32,6 +34,16 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q
+	@# TRL's own GRPOTrainer tests with the drop-in swapped in: those it once failed (the whole suite: test-trl-compat)
+	TRL_COMPAT_TRAINER=drop_in OMP_NUM_THREADS=1 $(PY) -m pytest -q -p no:cacheprovider $$(cat $(COMPAT)/in_make_test.txt)
+
+# TRL's own GRPOTrainer test suite (tests/trl_compat, vendored, offline): first with GRPOTrainer, whose passing tests
+# are written to runs/trl_compat_passes.txt, then those tests with the drop-in swapped in (over an hour on 2 cores).
+test-trl-compat: $(STAMP)
+	mkdir -p runs
+	TRL_COMPAT_TRAINER=trl OMP_NUM_THREADS=1 $(PY) -m pytest -q -rA -p no:cacheprovider $(COMPAT) | tee runs/trl_compat_trl.log
+	grep '^PASSED ' runs/trl_compat_trl.log | cut -d' ' -f2 > runs/trl_compat_passes.txt
+	TRL_COMPAT_TRAINER=drop_in OMP_NUM_THREADS=1 $(PY) -m pytest -q -rfE -p no:cacheprovider $$(cat runs/trl_compat_passes.txt)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"

@@ -242,16 +242,29 @@ def rotate(
     return deleted
 
 
-def pool_fingerprint(prompts: Iterable[Any]) -> dict[str, Any]:
-    """The identity of a training pool: its size, a digest of its prompts in order, and one of them in any order (to
-    tell a reordered pool from another one). O(N), once."""
-    ordered, unordered, size = hashlib.sha256(), 0, 0
+def prompt_key(prompt: Any) -> int:
+    """A prompt's 64-bit key: the first 8 bytes of the sha256 of its canonical text (JSON, objects such as images by
+    their type name, so a key never depends on where an object sits in memory)."""
+    text = json.dumps(prompt, sort_keys=True, ensure_ascii=False, default=lambda o: type(o).__name__)
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()[:8], "little")
+
+
+def pool_keys(prompts: Iterable[Any]) -> tuple[np.ndarray, dict[str, Any]]:
+    """Each prompt's key (`prompt_key`, (N,) uint64) and the identity of the pool: its size, a digest of its prompts
+    in order, and one of them in any order (to tell a reordered pool from another one). O(N), once."""
+    ordered, unordered, keys = hashlib.sha256(), 0, []
     for prompt in prompts:
         data = str(prompt).encode("utf-8", "surrogatepass")
         ordered.update(len(data).to_bytes(8, "little") + data)
         unordered = (unordered + int.from_bytes(hashlib.sha256(data).digest()[:8], "little")) % 2**64
-        size += 1
-    return {"prompts": size, "ordered": ordered.hexdigest()[:32], "unordered": f"{unordered:016x}"}
+        keys.append(prompt_key(prompt))
+    pool = {"prompts": len(keys), "ordered": ordered.hexdigest()[:32], "unordered": f"{unordered:016x}"}
+    return np.array(keys, dtype=np.uint64), pool
+
+
+def pool_fingerprint(prompts: Iterable[Any]) -> dict[str, Any]:
+    """The identity of a training pool (`pool_keys`)."""
+    return pool_keys(prompts)[1]
 
 
 def check_pool(saved: Mapping[str, Any] | None, pool: Mapping[str, Any] | None, folder: Path) -> None:

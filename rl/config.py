@@ -5,14 +5,15 @@
 
 Every CurriculumConfig field goes in one mapping, `curriculum` (a dict, or a JSON string on the command line); the
 most used also have a flat `curriculum_<name>` field with the core's default and help (`FLAT_FIELDS`: one table
-maps each to its core field; set one setting once, or both alike). Settings the curriculum cannot
-work with (worker processes in the data loader, dropped columns) are refused here, naming the fix.
+maps each to its core field; set one setting once, or both alike). Bad curriculum settings are refused here, naming
+the fix. `CurriculumGRPOConfig.from_grpo_config(args)` takes a plain GRPOConfig (the curriculum at its defaults).
 """
 
 from __future__ import annotations
 
+import copy
 import json
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -114,9 +115,26 @@ class CurriculumGRPOConfig(GRPOConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        self._finish_curriculum()
+
+    @classmethod
+    def from_grpo_config(cls, args: GRPOConfig) -> CurriculumGRPOConfig:
+        """A plain GRPOConfig as a CurriculumGRPOConfig with the curriculum at its defaults (a copy: `args` is left as
+        it is). GRPOConfig's own settings are taken as already resolved, not resolved again."""
+        new = copy.copy(args)
+        new.__class__ = cls
+        for f in fields(cls):
+            if f.name.startswith("curriculum") and f.name not in vars(new):
+                setattr(new, f.name, f.default_factory() if f.default is MISSING else f.default)
+        new._finish_curriculum()
+        return new
+
+    def _finish_curriculum(self) -> None:
         self._check_curriculum_fields()
         self.curriculum_config: CurriculumConfig = self._build_curriculum_config()
-        # TRL's fast-forward would iterate (and so re-propose) the skipped chunks; the sampler resumes instead
+        # TRL's fast-forward would iterate (and so re-propose) the skipped chunks; the sampler resumes instead (a
+        # trainer that falls back to GRPOTrainer's sampling restores the setting as given)
+        self.ignore_data_skip_as_given = self.ignore_data_skip
         self.ignore_data_skip = True
 
     def _check_curriculum_fields(self) -> None:
@@ -135,17 +153,6 @@ class CurriculumGRPOConfig(GRPOConfig):
             )
         if not np.isfinite(self.curriculum_success_threshold):
             raise ValueError(f"curriculum_success_threshold must be finite, got {self.curriculum_success_threshold}")
-        if self.dataloader_num_workers != 0:
-            raise ValueError(
-                f"dataloader_num_workers={self.dataloader_num_workers}: the curriculum sampler proposes "
-                "prompts from the trainer's live state, which worker processes would copy and never update; "
-                "set dataloader_num_workers=0 (GRPO's data loading is a list of rows, not a bottleneck)"
-            )
-        if self.remove_unused_columns:
-            raise ValueError(
-                "remove_unused_columns=True would drop the hidden '__curriculum_id' column (and the columns "
-                "your reward functions read); set remove_unused_columns=False (GRPOConfig's default)"
-            )
 
     def _build_curriculum_config(self) -> CurriculumConfig:
         mapping = flatten(nest(parse_curriculum_mapping(self.curriculum)))  # dotted names: "adaptive.retention"

@@ -1,21 +1,21 @@
 """Feedback: from TRL's gathered rewards to one `Curriculum.observe_counts` call per generation step.
 
-The prompt id reaches the trainer as a hidden dataset column: `prepare_train_dataset` adds
-"__curriculum_id" (the row index) to the train dataset; GRPOConfig keeps unused columns, so every
-input row of `_calculate_rewards` carries it (reward functions see it as one more keyword argument).
-It also rejects what the curriculum cannot sample (no 'prompt' column, an IterableDataset) and reads
-the optional prior column (numbers, or names mapped to label ids).
+The rows reach TRL as the dataset holds them (no bookkeeping column): a generation step's rollouts are the oldest
+chunk the sampler proposed, in RepeatSampler's layout, so their prompt ids are known (`rollout_ids`); each rank
+checks that its rows hold the prompts the sampler put there (`check_rows`, by a 64-bit key of each prompt).
+`prepare_train_dataset` checks the 'prompt' column and reads the optional prior column (numbers, or names mapped
+to label ids).
 
 `CurriculumGRPOTrainer._calculate_rewards` gets the rewards of every rank (`[N_global, F]`, rank order)
-from TRL and gathers the matching prompt ids itself; then, on every rank, in the same order:
+from TRL; then, on every rank, in the same order:
 
-    ids      (N,)  hidden "__curriculum_id" column of each rollout, rank 0's rows first
+    ids      (N,)  the prompt id of each rollout, rank 0's rows first
     success  (N,)  sum of the weighted rewards >= threshold, or one named verifier reward >= threshold
     valid    (N,)  False where the deciding reward is NaN/None (unscorable rollouts are not observed)
     groups   (B,)  ids[::G]; `pre_pass_rate` (B,) the curriculum's prediction *before* this observation
                    (`predicted_before`: read from the StepReport the observe returned)
 
-The per-step functions are plain Python over lists, except `gather_ids`, which wraps accelerate's
+The per-step functions are plain Python over lists, except `gather_checks`, which wraps accelerate's
 `gather_object` (skipped on one process). Success is a 0/1 label; the core receives each prompt's
 counts of scorable rollouts and successes (`Curriculum.observe_counts`).
 """
@@ -31,37 +31,16 @@ import numpy as np
 
 from curriculum import Curriculum, StepReport
 
-ID_COLUMN = "__curriculum_id"
-"""Hidden dataset column holding each row's index: how a rollout's prompt id reaches the trainer."""
-
 
 # ---- the dataset -------------------------------------------------------------------------------------
-def prepare_train_dataset(dataset: Any, prior_column: str | None) -> tuple[Any, np.ndarray | None]:
-    """Check the dataset, add the hidden id column, read the prior column: (dataset, prior or None)."""
-    import datasets
-    import torch
-
-    if dataset is None:
-        raise ValueError("CurriculumGRPOTrainer needs a train_dataset (a datasets.Dataset with a 'prompt' column)")
-    if isinstance(dataset, datasets.IterableDataset | torch.utils.data.IterableDataset):
-        raise TypeError(
-            "train_dataset is an IterableDataset: the curriculum must pick any prompt by index. Load it "
-            "without streaming=True, or materialise it with datasets.Dataset.from_generator(...) / "
-            "Dataset.from_list(...)"
-        )
-    if not isinstance(dataset, datasets.Dataset):
-        raise TypeError(f"train_dataset must be a datasets.Dataset, got {type(dataset).__name__}")
+def prepare_train_dataset(dataset: Any, prior_column: str | None) -> np.ndarray | None:
+    """Check the dataset has prompts; read the prior column (None without one)."""
     if "prompt" not in dataset.column_names:
         raise ValueError(
             f"train_dataset has no 'prompt' column (columns: {dataset.column_names}); rename yours with "
             "dataset.rename_column('question', 'prompt')"
         )
-    if ID_COLUMN in dataset.column_names:
-        if not np.array_equal(np.asarray(dataset[ID_COLUMN]), np.arange(len(dataset))):
-            raise ValueError(f"train_dataset column {ID_COLUMN!r} is reserved for row indices; drop it")
-    else:
-        dataset = dataset.add_column(ID_COLUMN, np.arange(len(dataset), dtype=np.int64))
-    return dataset, read_prior(dataset, prior_column)
+    return read_prior(dataset, prior_column)
 
 
 def read_prior(dataset: Any, column: str | None) -> np.ndarray | None:
@@ -180,25 +159,6 @@ def predicted_before(report: StepReport, group_ids: Sequence[int]) -> list[float
     return [lookup.get(g, 1.0) for g in group_ids]
 
 
-def check_scorable(valid: Sequence[bool], func_names: Sequence[str], success_reward: str | None, step: int) -> None:
-    """Raise when no rollout of a generation step could be scored: a broken verifier, nothing to learn."""
-    if len(valid) and not any(valid):
-        source = f"reward function {success_reward!r}" if success_reward else f"every reward function {list(func_names)}"
-        raise ValueError(
-            f"{source} returned None/NaN for all {len(valid)} completions of generation step {step}; the "
-            "curriculum cannot tell success from failure. Make the verifier return a number (0.0 for a wrong "
-            "answer), or set curriculum_success_reward to a reward function that always scores"
-        )
-
-
-def check_groups(ids: Sequence[int], group_size: int) -> None:
-    """Each run of `group_size` rollouts must share one prompt id (TRL's layout)."""
-    if len(ids) % group_size:
-        raise RuntimeError(f"{len(ids)} rollouts do not split into groups of num_generations={group_size}")
-    if any(ids[i] != ids[i - i % group_size] for i in range(len(ids))):
-        raise RuntimeError("rollouts of one group carry different prompt ids; the sampler layout was not TRL's")
-
-
 def fingerprint(cur: Curriculum, sampler_lag: int) -> str:
     """A cheap digest of the curriculum clock (no O(num_prompts) work) to compare ranks every step."""
     stats = cur.stats()
@@ -206,15 +166,43 @@ def fingerprint(cur: Curriculum, sampler_lag: int) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def gather_ids(local_ids: Sequence[int], local_fingerprint: str, num_processes: int = 2) -> tuple[list[int], list[str]]:
-    """Every rank's prompt ids (ints), in rank order, plus every rank's fingerprint (one collective; none on one
-    process)."""
+def rollout_ids(chunk: Sequence[int], group_size: int) -> list[int]:
+    """(N,) the prompt id of each rollout of a generation step, in TRL's global order (rank 0's rows first): the
+    chunk the sampler proposed, each id `group_size` times in a row (RepeatSampler's layout, which every rank's
+    slice of the generation batch follows)."""
+    return [int(i) for i in chunk for _ in range(group_size)]
+
+
+def check_rows(local_prompts: Sequence[Any], ids: Sequence[int], rank: int, keys: np.ndarray) -> str | None:
+    """Why this rank's rows are not the prompts the sampler put at their places (rows `rank * n` to
+    `(rank + 1) * n` of the step, n = len(local_prompts)), or None; `keys`: every prompt's key (rl/checkpoint.py).
+    Returned, not raised: the ranks exchange it, so all of them stop together."""
+    from rl.checkpoint import prompt_key
+
+    n = len(local_prompts)
+    if n == 0 or len(ids) % n or rank * n >= len(ids):
+        return (
+            f"rank {rank} holds {n} rollouts of a generation step of {len(ids)}; the batch is not the chunk the "
+            "curriculum proposed (do not override get_train_dataloader or _get_train_sampler)"
+        )
+    for j, prompt in enumerate(local_prompts):
+        if prompt_key(prompt) != int(keys[ids[rank * n + j]]):
+            return (
+                f"rollout {rank * n + j} of the generation step holds another prompt than the curriculum proposed "
+                f"(prompt {ids[rank * n + j]}); batches were reordered between the sampler and the trainer (do not "
+                "override get_train_dataloader or _get_train_sampler)"
+            )
+    return None
+
+
+def gather_checks(local_fingerprint: str, local_error: str | None, num_processes: int) -> tuple[list[str], list[str]]:
+    """Every rank's fingerprint, in rank order, and the rank errors (one collective; none on one process)."""
     if num_processes == 1:
-        return [int(i) for i in local_ids], [local_fingerprint]
+        return [local_fingerprint], [local_error] if local_error else []
     from accelerate.utils import gather_object
 
-    gathered: list[Any] = gather_object([([int(i) for i in local_ids], local_fingerprint)])
-    return [i for part, _ in gathered for i in part], [fp for _, fp in gathered]
+    gathered = list(gather_object([(local_fingerprint, local_error)]))
+    return [fp for fp, _ in gathered], [err for _, err in gathered if err]
 
 
 def check_ranks_agree(values: Sequence[str], what: str, step: int) -> None:

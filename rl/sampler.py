@@ -124,6 +124,16 @@ class CurriculumSampler(Sampler[int]):
             self._propose()
 
     # ---- the feedback side ----------------------------------------------------------------------
+    def oldest_pending(self) -> np.ndarray:
+        """(batch_size,) the chunk the trainer observes next: the oldest proposed and not observed yet."""
+        if not self.pending:
+            raise RuntimeError(
+                "the trainer observed a generation batch the curriculum never proposed; the train dataloader "
+                "must use CurriculumGRPOTrainer's sampler (do not override get_train_dataloader or "
+                "_get_train_sampler)"
+            )
+        return self.pending[0]
+
     def mark_observed(self, group_ids: Sequence[int]) -> int:
         """The trainer observed the chunk `group_ids` (one id per group, in sampler order): retire the oldest
         pending chunk and return the lag (chunks the loader has taken but the trainer not observed yet)."""
@@ -138,7 +148,7 @@ class CurriculumSampler(Sampler[int]):
             raise RuntimeError(
                 f"observed prompts {observed[:8]}... are not the oldest proposed chunk "
                 f"{expected[:8]}...; batches were reordered between the sampler and the trainer "
-                "(keep dataloader_num_workers=0 and the default dataloader)"
+                "(do not override get_train_dataloader or _get_train_sampler)"
             )
         self.pending.popleft()
         self._yielded = max(self._yielded - 1, 0)

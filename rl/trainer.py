@@ -13,11 +13,11 @@ This is the only file that touches TRL's private methods; tests/test_rl_trainer.
 
 - `_get_train_sampler`      -> `CurriculumSampler` (rl/sampler.py): RepeatSampler's layout, lazy chunks (the
                                next one drawn right after each observe: the same chunk, drawn warm).
-- `_calculate_rewards`      super(), then: gather the prompt ids of every rank (hidden "__curriculum_id"
-                               column), label successes, check the groups are the oldest proposed chunk,
-                               one `Curriculum.observe_counts_unchecked` per generation step (counts built
-                               here from that chunk), the pass rates predicted *before* it (rl/feedback.py);
-                               curriculum/*.
+- `_calculate_rewards`      super(), then: the prompt ids of the step's rollouts are the oldest proposed
+                               chunk in RepeatSampler's layout (each rank checks its rows hold those prompts),
+                               label successes, one `Curriculum.observe_counts_unchecked` per generation step
+                               (counts built here from that chunk), the pass rates predicted *before* it
+                               (rl/feedback.py); curriculum/*. The rows pass on as the dataset holds them.
 - `_generate_and_score_completions`  super(), then rescale `output["advantages"]` (this rank's slice of the
                                gathered advantages) with the fluke damping of rl/shaping.py; advantage/*.
 - `_save_checkpoint`        super(), then the curriculum state into checkpoint-*/ (rl/checkpoint.py), in the
@@ -31,17 +31,23 @@ This is the only file that touches TRL's private methods; tests/test_rl_trainer.
   `self.reward_func_names`, `self.reward_weights`.
 
 Success for the curriculum: the weighted sum of the rewards (or `curriculum_success_reward`'s) >=
-`curriculum_success_threshold`; rollouts whose deciding reward is None/NaN are not observed, and a
-generation step with none scorable raises. With `curriculum_policy="uniform"` and
+`curriculum_success_threshold`; rollouts whose deciding reward is None/NaN are not observed (a generation step
+with none scorable: nothing is observed, with a warning, and training goes on as TRL's does).
+
+Where the curriculum cannot choose the prompts (no train_dataset, a streaming one, `shuffle_dataset=False`, rows
+without prompts that an environment writes) the trainer is GRPOTrainer, as given, with one warning line saying why
+(`fallback_reason`; `trainer.curriculum` is None). `args` may be a CurriculumGRPOConfig, a plain GRPOConfig (the
+curriculum at its defaults) or None (GRPOTrainer's default args). With `curriculum_policy="uniform"` and
 `curriculum_fluke_damping="none"` the run is plain GRPO (an epoch-wise shuffle, advantages untouched).
 
 Every rank holds its own `Curriculum`, fed the same gathered observations in the same order; a cheap
-fingerprint of its clock rides along with the gathered ids and is compared every step, and
+fingerprint of its clock (and any rank's row-check error) is gathered and compared every step, and
 `curriculum_sync_check=True` compares the full state hash after every observe (rl/recipes/_dist_check.py).
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import math
@@ -53,7 +59,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
-from trl import GRPOTrainer
+from trl import GRPOConfig, GRPOTrainer
 
 import rl.checkpoint as ckpt
 from curriculum import Curriculum, state_hash
@@ -61,15 +67,14 @@ from curriculum.core import CALIBRATION_KEYS
 from rl.config import CurriculumGRPOConfig
 from rl.features import PolicyFeatures, table_features
 from rl.feedback import (
-    ID_COLUMN,
     Observation,
-    check_groups,
     check_ranks_agree,
-    check_scorable,
+    check_rows,
     fingerprint,
-    gather_ids,
+    gather_checks,
     predicted_before,
     prepare_train_dataset,
+    rollout_ids,
     success_labels,
 )
 from rl.sampler import CurriculumSampler
@@ -108,6 +113,43 @@ def check_trl() -> None:
         )
 
 
+# ---- what the trainer is given -----------------------------------------------------------------------
+def curriculum_args(args: Any, model: Any) -> CurriculumGRPOConfig:
+    """The run's CurriculumGRPOConfig: `args` itself; a plain GRPOConfig with the curriculum at its defaults; or, with
+    no args, GRPOTrainer's default (output_dir "<model name>-GRPO")."""
+    if args is None:
+        name = model if isinstance(model, str) else getattr(model.config, "_name_or_path", "")
+        return CurriculumGRPOConfig(f"{name.split('/')[-1]}-GRPO")
+    if isinstance(args, CurriculumGRPOConfig):
+        return args
+    if isinstance(args, GRPOConfig):
+        return CurriculumGRPOConfig.from_grpo_config(args)
+    raise TypeError(
+        f"args must be a CurriculumGRPOConfig or a GRPOConfig, got {type(args).__name__}; build it with "
+        "CurriculumGRPOConfig(output_dir=..., ...)"
+    )
+
+
+def fallback_reason(args: CurriculumGRPOConfig, train_dataset: Any, environment_factory: Any) -> str | None:
+    """Why the curriculum cannot choose this run's prompts (then the trainer is GRPOTrainer, as given), or None."""
+    import datasets
+
+    if train_dataset is None:
+        return "no train_dataset to choose prompts from"
+    if isinstance(train_dataset, datasets.IterableDataset):
+        return (
+            "the train_dataset streams (an IterableDataset) and the curriculum picks prompts by index; load it "
+            "without streaming=True, or with datasets.Dataset.from_generator, to let it choose"
+        )
+    if not isinstance(train_dataset, datasets.Dataset):
+        return f"the train_dataset is a {type(train_dataset).__name__}, not a datasets.Dataset"
+    if not args.shuffle_dataset:
+        return "shuffle_dataset=False asks for the dataset's order; set shuffle_dataset=True to let it choose"
+    if "prompt" not in train_dataset.column_names and environment_factory is not None:
+        return "the rows have no 'prompt' column (the environment writes the prompts)"
+    return None
+
+
 # ---- the trainer -------------------------------------------------------------------------------------
 class CurriculumGRPOTrainer(GRPOTrainer):
     """GRPOTrainer whose prompts come from a `Curriculum`; same constructor, `args` a CurriculumGRPOConfig."""
@@ -115,22 +157,29 @@ class CurriculumGRPOTrainer(GRPOTrainer):
     def __init__(
         self,
         model: Any,
-        reward_funcs: Any,
-        args: CurriculumGRPOConfig | None = None,
+        reward_funcs: Any = None,
+        args: CurriculumGRPOConfig | GRPOConfig | None = None,
         train_dataset: Any = None,
+        *rest: Any,  # GRPOTrainer's further parameters, positional as in its signature (eval_dataset, ...)
         **kwargs: Any,
     ) -> None:
-        if not isinstance(args, CurriculumGRPOConfig):
-            raise TypeError(
-                f"args must be a CurriculumGRPOConfig (a GRPOConfig plus curriculum_* fields), got "
-                f"{type(args).__name__}; build it with CurriculumGRPOConfig(output_dir=..., ...)"
-            )
+        args = curriculum_args(args, model)
         check_trl()  # before any model work: a TRL that cannot train here says so now, not at the first step
-        train_dataset, prior = prepare_train_dataset(train_dataset, args.curriculum_prior_column)
+        self.curriculum: Curriculum | None = None
+        why = self.curriculum_fallback = fallback_reason(args, train_dataset, kwargs.get("environment_factory"))
+        if why is not None:  # GRPOTrainer's behaviour, with one line saying why
+            logger.warning(
+                "CurriculumGRPOTrainer trains as GRPOTrainer does, without the curriculum: %s", self.curriculum_fallback
+            )
+            args = copy.copy(args)  # the caller's args stay as they were
+            args.ignore_data_skip = args.ignore_data_skip_as_given  # TRL's fast-forward on a resume, as given
+            super().__init__(model, reward_funcs, args, train_dataset, *rest, **kwargs)
+            return
+        prior = prepare_train_dataset(train_dataset, args.curriculum_prior_column)
         built = time.perf_counter()  # a text or column table: built (and a bad column refused) before the model work
         features = table_features(args.curriculum_features, train_dataset)
         build_s = time.perf_counter() - built
-        super().__init__(model=model, reward_funcs=reward_funcs, args=args, train_dataset=train_dataset, **kwargs)
+        super().__init__(model, reward_funcs, args, train_dataset, *rest, **kwargs)
         if args.curriculum_success_reward is not None and args.curriculum_success_reward not in self.reward_func_names:
             raise ValueError(
                 f"curriculum_success_reward={args.curriculum_success_reward!r} is not one of the reward "
@@ -153,13 +202,25 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             repeat_count=self.num_iterations * args.steps_per_generation,
             clock=self.curriculum_clock,
         )
-        self.curriculum_pool = ckpt.pool_fingerprint(train_dataset["prompt"])  # a resume onto other prompts is refused
+        # each prompt's key (a rollout's row is checked against the prompt the sampler put there) and the pool's
+        # identity (a resume onto other prompts is refused)
+        self.curriculum_prompt_keys, self.curriculum_pool = ckpt.pool_keys(train_dataset["prompt"])
         self.curriculum_last_lag = 0
         self._shaper = make_shaper(args.curriculum_fluke_damping, args.curriculum_fluke_cap, args.curriculum_fluke_floor)
         self._needs_prediction = args.curriculum_fluke_damping == "posterior"
         self._reward_weights = self.reward_weights.detach().cpu().tolist()  # (F,) TRL's, fixed at construction
         self._shaping_plan: _ShapingPlan | None = None  # this step's, planned at the observe
         self._warn_if_saves_split_chunks(args)
+        if args.dataloader_num_workers > 0:  # the sampler runs here; the loader asks it ahead for its workers
+            ahead = (args.dataloader_prefetch_factor or 2) * args.dataloader_num_workers
+            logger.warning(
+                "dataloader_num_workers=%s: worker processes load the rows the curriculum chooses in this process; "
+                "they prefetch %s batches, so the curriculum chooses with feedback up to about %s chunks old "
+                "(curriculum/lag; 1 without workers)",
+                args.dataloader_num_workers,
+                ahead,
+                -(-ahead // (self.num_iterations * args.steps_per_generation)) + 1,
+            )
 
     @staticmethod
     def _warn_if_saves_split_chunks(args: CurriculumGRPOConfig) -> None:
@@ -175,7 +236,9 @@ class CurriculumGRPOTrainer(GRPOTrainer):
                 )
 
     # ---- sampler ----------------------------------------------------------------------------------
-    def _get_train_sampler(self, dataset: Any = None) -> CurriculumSampler:
+    def _get_train_sampler(self, dataset: Any = None) -> Any:
+        if self.curriculum is None:
+            return super()._get_train_sampler(dataset)
         if dataset is not None and len(dataset) != self.curriculum.num_prompts:
             raise ValueError(f"the train dataset changed size ({len(dataset)} vs {self.curriculum.num_prompts})")
         return self.curriculum_sampler
@@ -185,7 +248,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
         self, inputs: list[dict[str, Any]], prompts: list, completions: list, completion_ids_list: list
     ) -> torch.Tensor:
         rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
-        if self.model.training:
+        if self.curriculum is not None and self.model.training:
             self._observe(inputs, rewards_per_func)
         return rewards_per_func
 
@@ -195,7 +258,17 @@ class CurriculumGRPOTrainer(GRPOTrainer):
         with clock.section("gather"):
             processes = self.accelerator.num_processes
             local_fp = fingerprint(self.curriculum, self.curriculum_sampler.lag) if processes > 1 else ""
-            ids, fingerprints = gather_ids([row[ID_COLUMN] for row in inputs], local_fp, processes)
+            ids = rollout_ids(self.curriculum_sampler.oldest_pending(), self.num_generations)  # (N,) global order
+            rank = self.accelerator.process_index
+            local_error = check_rows([row.get("prompt") for row in inputs], ids, rank, self.curriculum_prompt_keys)
+            fingerprints, errors = gather_checks(local_fp, local_error, processes)
+        if errors:  # every rank raises, none waits on the others
+            raise RuntimeError(errors[0])
+        if len(rewards_per_func) != len(ids):
+            raise RuntimeError(
+                f"TRL scored {len(rewards_per_func)} rollouts of a generation step whose chunk holds {len(ids)} "
+                "(accelerator_config.split_batches=True is not supported: leave it False, GRPOTrainer's default)"
+            )
         check_ranks_agree(fingerprints, "state (fingerprint before the observe)", step)
         with clock.section("observe"):
             success, valid = success_labels(
@@ -205,12 +278,20 @@ class CurriculumGRPOTrainer(GRPOTrainer):
                 args.curriculum_success_threshold,
                 args.curriculum_success_reward,
             )
-            check_scorable(valid, self.reward_func_names, args.curriculum_success_reward, step)
-            check_groups(ids, self.num_generations)
             obs = Observation(ids=ids, success=success, valid=valid, group_size=self.num_generations)
-            # the groups are the oldest proposed chunk (checked here): distinct ids in range, so the counts built
-            # from them go to the core unchecked
+            # the groups are the oldest proposed chunk: distinct ids in range, so the counts built from them go to
+            # the core unchecked
             self.curriculum_last_lag = self.curriculum_sampler.mark_observed(obs.group_ids)
+            if not any(valid):  # every reward None (TRL warned): nothing to learn of this step; train on
+                logger.warning(
+                    "generation step %s: no completion could be scored (every reward None); the curriculum observes "
+                    "nothing of it",
+                    step,
+                )
+                self._metrics["train"]["curriculum/unscorable_frac"].append(1.0)
+                self._metrics["train"]["curriculum/lag"].append(float(self.curriculum_last_lag))
+                self.curriculum_sampler.propose_ahead()
+                return
             group_successes = obs.group_successes()  # (B,)
             report = self.curriculum.observe_counts_unchecked(*obs.sorted_counts(group_successes))
             # (B,) predicted pass rate before this step's evidence (only the posterior damping reads it)
@@ -255,8 +336,9 @@ class CurriculumGRPOTrainer(GRPOTrainer):
         metrics["lag"] = float(self.curriculum_last_lag)
         metrics["batch_pass_rate"] = solved / scored if scored else float("nan")
         metrics["unscorable_frac"] = 1.0 - scored / len(obs.valid)
-        for name, value in metrics.items():
-            self._metrics["train"][f"curriculum/{name}"].append(float(value))
+        for name, value in metrics.items():  # only what is defined this step (TRL would log None for a NaN-only key)
+            if not math.isnan(value):
+                self._metrics["train"][f"curriculum/{name}"].append(float(value))
 
     # ---- advantages -------------------------------------------------------------------------------
     def _plan_shaping(self, obs: Observation, group_successes: list[int], pre_pass_rate: list[float] | None) -> _ShapingPlan:
@@ -271,6 +353,8 @@ class CurriculumGRPOTrainer(GRPOTrainer):
 
     def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
         output = super()._generate_and_score_completions(inputs)
+        if self.curriculum is None:
+            return output
         plan, self._shaping_plan = self._shaping_plan, None
         if plan is not None:
             with self.curriculum_clock.section("shaping"):
@@ -301,7 +385,8 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             "lone_success_groups": plan.lone_success_groups,
         }
         for name, value in metrics.items():
-            self._metrics["train"][f"advantage/{name}"].append(value)
+            if not math.isnan(value):  # the shares are undefined where every advantage is 0
+                self._metrics["train"][f"advantage/{name}"].append(value)
         if after.numel() == local.numel():  # one process: the whole batch is this rank's
             return after.to(local.dtype)
         start = self.accelerator.process_index * local.numel()
@@ -313,6 +398,8 @@ class CurriculumGRPOTrainer(GRPOTrainer):
         checkpoints (TRL would rotate inside its save, before the mark: a crash there could leave no complete
         checkpoint under save_total_limit=1). A failed write (a full disk) stops training naming the folder; the
         last complete checkpoint is left as it was."""
+        if self.curriculum is None:
+            return super()._save_checkpoint(model, trial)
         run_dir = self._get_output_dir(trial=trial)
         folder = os.path.join(run_dir, f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}")
         limit = self.args.save_total_limit
@@ -351,6 +438,8 @@ class CurriculumGRPOTrainer(GRPOTrainer):
 
     def train(self, resume_from_checkpoint: str | bool | None = None, **kwargs: Any) -> Any:
         """Trainer.train, restoring the curriculum and the sampler's cursor first when resuming."""
+        if self.curriculum is None:
+            return super().train(resume_from_checkpoint=resume_from_checkpoint, **kwargs)
         folder = self._resolve_checkpoint(resume_from_checkpoint)
         if folder is not None:
             self.restore_curriculum(folder)

@@ -10,7 +10,7 @@ import torch
 from trl.trainer.utils import nanstd
 
 from curriculum import Curriculum, CurriculumConfig
-from rl.feedback import Observation, check_groups, check_ranks_agree, check_scorable, success_labels
+from rl.feedback import Observation, check_ranks_agree, check_rows, rollout_ids, success_labels
 from rl.shaping import (
     FLUKE_MODES,
     lone_success_share,
@@ -154,18 +154,30 @@ def test_rows_where_every_reward_is_none_are_unscorable() -> None:
     assert valid == [False, True] and success == [False, True]
 
 
-def test_a_step_with_no_scorable_rollout_raises_naming_the_fix() -> None:
-    with pytest.raises(ValueError, match="every reward function .* returned None/NaN.*return a number"):
-        check_scorable(np.zeros(8, dtype=bool), ["a", "b"], None, step=3)
-    with pytest.raises(ValueError, match="reward function 'a'.*curriculum_success_reward"):
-        check_scorable(np.zeros(8, dtype=bool), ["a", "b"], "a", step=3)
-    check_scorable(np.array([False, True]), ["a"], None, step=3)
+def test_a_steps_rollout_ids_are_its_chunk_in_repeat_samplers_layout_and_each_rank_checks_its_rows() -> None:
+    from rl.checkpoint import pool_keys
+
+    keys, _ = pool_keys(["a", "b", "c", "d", "e"])
+    ids = rollout_ids([4, 2], G)
+    assert ids == [4] * G + [2] * G
+    assert check_rows(["e"] * G, ids, 0, keys) is None  # rank 0 of 2 holds the first group
+    assert check_rows(["c"] * G, ids, 1, keys) is None
+    assert check_rows(["e"] * 2, ids, 1, keys) is None  # rank 1 of 4
+    assert "holds another prompt than the curriculum proposed" in check_rows(["c"] * G, ids, 0, keys)
+    assert "holds 3 rollouts of a generation step of 8" in check_rows(["e"] * 3, ids, 0, keys)
 
 
-def test_groups_must_share_a_prompt_id() -> None:
-    check_groups(np.repeat([4, 2], G), G)
-    with pytest.raises(RuntimeError, match="different prompt ids"):
-        check_groups(np.array([4, 4, 2, 2, 2, 2, 4, 4]), G)
+def test_a_prompts_key_does_not_depend_on_where_its_objects_sit_in_memory() -> None:
+    from rl.checkpoint import prompt_key
+
+    class Image:  # str() of such an object names its address
+        pass
+
+    def message() -> list:
+        return [{"role": "user", "content": [{"type": "image", "image": Image()}, {"type": "text", "text": "1+1="}]}]
+
+    assert str(message()) != str(message()) and prompt_key(message()) == prompt_key(message())
+    assert prompt_key("1+1=") != prompt_key("1+2=")
 
 
 def test_observation_counts_successes_per_group() -> None:

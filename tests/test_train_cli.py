@@ -310,3 +310,11 @@ def test_resuming_onto_a_dataset_of_other_prompts_is_refused_naming_the_fix(tmp_
     assert main([*base, f"dataset={jsonl('b.jsonl', 2)}", "max_steps=4", "resume=true"]) == 2
     err = capsys.readouterr().err
     assert "another training pool: other prompts" in err and "resume with the dataset the run started with" in err
+
+
+def test_a_grpo_setting_that_would_turn_the_curriculum_off_is_refused_before_any_model_work(tmp_path) -> None:
+    from rl.recipes.build import grpo_args
+
+    cfg = load_run_config("configs/smoke.yaml", [f"output_dir={tmp_path}", "grpo.shuffle_dataset=false"])
+    with pytest.raises(ValueError, match="grpo.shuffle_dataset=false: curriculum train draws with the curriculum"):
+        grpo_args(cfg, tmp_path)

@@ -170,6 +170,11 @@ def grpo_args(cfg: RunConfig, out: Path) -> Any:
             f"grpo.{unknown[0]}: not a CurriculumGRPOConfig (GRPOConfig) field; check the spelling "
             "against TRL's GRPOConfig documentation"
         )
+    if cfg.grpo.get("shuffle_dataset", True) is False:  # the trainer would fall back to the dataset's order
+        raise ValueError(
+            "grpo.shuffle_dataset=false: curriculum train draws with the curriculum (policy=uniform is plain GRPO's "
+            "shuffled sampling); drop the setting"
+        )
     kwargs.update(cfg.grpo)
     return CurriculumGRPOConfig(**kwargs)
 
