@@ -137,13 +137,7 @@ class CurriculumSampler(Sampler[int]):
     def mark_observed(self, group_ids: Sequence[int]) -> int:
         """The trainer observed the chunk `group_ids` (one id per group, in sampler order): retire the oldest
         pending chunk and return the lag (chunks the loader has taken but the trainer not observed yet)."""
-        if not self.pending:
-            raise RuntimeError(
-                "the trainer observed a generation batch the curriculum never proposed; the train dataloader "
-                "must use CurriculumGRPOTrainer's sampler (do not override get_train_dataloader or "
-                "_get_train_sampler)"
-            )
-        expected, observed = self.pending[0].tolist(), [int(i) for i in group_ids]
+        expected, observed = self.oldest_pending().tolist(), [int(i) for i in group_ids]
         if observed != expected:
             raise RuntimeError(
                 f"observed prompts {observed[:8]}... are not the oldest proposed chunk "

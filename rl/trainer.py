@@ -168,9 +168,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
         self.curriculum: Curriculum | None = None
         why = self.curriculum_fallback = fallback_reason(args, train_dataset, kwargs.get("environment_factory"))
         if why is not None:  # GRPOTrainer's behaviour, with one line saying why
-            logger.warning(
-                "CurriculumGRPOTrainer trains as GRPOTrainer does, without the curriculum: %s", self.curriculum_fallback
-            )
+            logger.warning("CurriculumGRPOTrainer trains as GRPOTrainer does, without the curriculum: %s", why)
             args = copy.copy(args)  # the caller's args stay as they were
             args.ignore_data_skip = args.ignore_data_skip_as_given  # TRL's fast-forward on a resume, as given
             super().__init__(model, reward_funcs, args, train_dataset, *rest, **kwargs)
