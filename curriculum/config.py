@@ -44,6 +44,10 @@ class AdaptiveSettings:
     leaves the prompt to the re-probe budget: the posterior mass below exclude_below of an observed prompt, the share
     of its label's population below it for an unseen one. 0.5 is the median rule; higher values keep drawing prompts
     that may be partly learnable (a label mostly, not wholly, out of reach; one failed group)."""
+    unseen_beyond_share: float | None = None
+    """The same verdict for an unseen prompt judged by its label's population, when it should differ from
+    `beyond_mass`: the share of the population below exclude_below at which the walk leaves the prompt to the re-probe
+    budget (None: `beyond_mass`). Without labels the population is the whole pool."""
 
     def __post_init__(self) -> None:
         _check_fields(self, "adaptive.")
@@ -255,7 +259,7 @@ def _check_fields(obj: Any, prefix: str) -> None:
         if f.name not in SETTINGS:
             object.__setattr__(obj, f.name, _typed(prefix + f.name, f.type, getattr(obj, f.name)))
     for f in dataclasses.fields(obj):
-        if prefix + f.name in _RANGES:
+        if prefix + f.name in _RANGES and getattr(obj, f.name) is not None:
             _check_range(prefix + f.name, getattr(obj, f.name), *_RANGES[prefix + f.name])
 
 
@@ -287,6 +291,7 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "adaptive.revisit_gap": (0, _INT_MAX, "[]"),
     "adaptive.retention": (0.0, 1.0, "(]"),
     "adaptive.beyond_mass": (0.0, 1.0, "()"),
+    "adaptive.unseen_beyond_share": (0.0, 1.0, "()"),
     "adaptive.keep_power": (0.0, math.inf, "()"),
     "thompson_scale": (0.0, math.inf, "[)"),
     "prompt_prior_sd": (0.0, _SD_MAX, "(]"),
@@ -307,10 +312,11 @@ _RANGES: dict[str, tuple[float, float, str]] = {
 
 
 def _typed(name: str, kind: str, value: Any) -> Any:
-    """`value` as a plain Python value of a field annotated `kind` ("str", "int" or "float"; a float field takes ints
-    too, kept as ints); numpy scalars become Python ones (they would not serialise to JSON)."""
-    if kind == "str":
+    """`value` as a plain Python value of a field annotated `kind` ("str", "int", "float" or "float | None"; a float
+    field takes ints too, kept as ints); numpy scalars become Python ones (they would not serialise to JSON)."""
+    if kind == "str" or (value is None and kind.endswith(" | None")):
         return value
+    kind = kind.removesuffix(" | None")
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         expected = "an int" if kind == "int" else "a number"
         raise ValueError(f"{name} must be {expected}, got {type(value).__name__} {value!r}")

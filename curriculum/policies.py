@@ -395,7 +395,8 @@ def keep_weights(cur: Curriculum, ids: np.ndarray, rng: np.random.Generator) -> 
             lab = cur.ability.label_of(ids[unseen])
             table = cur.ability.unseen_table(cur.step, group)
             info[unseen], p[unseen] = table.informativeness[lab], table.pass_rate[lab]
-            beyond[unseen] = table.beyond_share[lab] >= cfg.adaptive.beyond_mass
+            share = cfg.adaptive.unseen_beyond_share
+            beyond[unseen] = table.beyond_share[lab] >= (cfg.adaptive.beyond_mass if share is None else share)
     keep = info**cfg.adaptive.keep_power
     weight = np.where(p >= cfg.target, np.maximum(keep, cfg.adaptive.retention), keep)
     return np.where(beyond, 0.0, weight), beyond

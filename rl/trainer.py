@@ -9,7 +9,9 @@
 A callback with a method `on_curriculum_report(report, step)` gets every observe's `StepReport` (the pass rate
 predicted before each group was seen, and observed) as it is made, with the curriculum's step.
 
-This is the only file that touches TRL's private methods; tests/test_rl_trainer.py pins what it relies on:
+This is the only file that touches TRL's private methods; `trl_contract_problems` lists what the installed TRL
+moved of what it relies on (checked at every construction: where anything moved, the trainer is GRPOTrainer, with
+one line naming it; tests/test_rl_trainer.py fails on such a release):
 
 - `_get_train_sampler`      -> `CurriculumSampler` (rl/sampler.py): RepeatSampler's layout, lazy chunks (the
                                next one drawn right after each observe: the same chunk, drawn warm).
@@ -49,6 +51,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import logging
 import math
 import os
@@ -113,6 +116,49 @@ def check_trl() -> None:
         )
 
 
+TRL_HOOKS = {  # TRL's private methods the drop-in overrides or calls, with the parameters it passes
+    "_get_train_sampler": ["self", "dataset"],
+    "_calculate_rewards": ["self", "inputs", "prompts", "completions", "completion_ids_list"],
+    "_generate_and_score_completions": ["self", "inputs"],
+    "_save_checkpoint": ["self", "model", "trial"],
+    "_load_rng_state": ["self", "checkpoint"],
+    "_get_output_dir": ["self", "trial"],
+}
+TRL_GENERATION_STEP = {  # what `_generate_and_score_completions` must still do, as its source says it
+    "rewards_per_func = self._calculate_rewards(": "compute the rewards through _calculate_rewards (the feedback)",
+    '"advantages": advantages': "return the advantages under 'advantages' (the fluke damping)",
+    "self.accelerator.process_index * len(prompts)": "give each rank a contiguous slice of the batch (row checks)",
+}
+TRL_KNOWN_GOOD = "trl==1.16.0 or trl==1.14.2"
+
+
+@functools.cache
+def trl_contract_problems() -> tuple[str, ...]:
+    """What the drop-in relies on in TRL's private code that the installed release moved (empty: all in place)."""
+    from trl.trainer.utils import RepeatSampler
+
+    problems = []
+    for name, expected in TRL_HOOKS.items():
+        method = getattr(GRPOTrainer, name, None)
+        got = None if method is None else list(inspect.signature(method).parameters)
+        if got != expected:
+            problems.append(f"GRPOTrainer.{name}" + (" is gone" if got is None else f"({', '.join(got)}) changed"))
+    repeat = ["data_source", "mini_repeat_count", "batch_size", "repeat_count", "shuffle", "seed"]
+    if list(inspect.signature(RepeatSampler).parameters) != repeat:
+        problems.append("RepeatSampler's parameters changed (the sampler reproduces its layout)")
+    try:
+        source = inspect.getsource(GRPOTrainer._generate_and_score_completions)
+    except (OSError, TypeError):  # no source installed: the signatures are all that can be checked
+        source = None
+    if source is not None:
+        problems += [
+            f"_generate_and_score_completions no longer seems to {why}"
+            for snippet, why in TRL_GENERATION_STEP.items()
+            if snippet not in source
+        ]
+    return tuple(problems)
+
+
 # ---- what the trainer is given -----------------------------------------------------------------------
 def curriculum_args(args: Any, model: Any) -> CurriculumGRPOConfig:
     """The run's CurriculumGRPOConfig: `args` itself; a plain GRPOConfig with the curriculum at its defaults; or, with
@@ -147,6 +193,11 @@ def fallback_reason(args: CurriculumGRPOConfig, train_dataset: Any, environment_
         return "shuffle_dataset=False asks for the dataset's order; set shuffle_dataset=True to let it choose"
     if "prompt" not in train_dataset.column_names and environment_factory is not None:
         return "the rows have no 'prompt' column (the environment writes the prompts)"
+    moved = trl_contract_problems()
+    if moved:
+        import trl
+
+        return f"TRL {trl.__version__} moved what it hooks into ({'; '.join(moved)}); {TRL_KNOWN_GOOD} has them"
     return None
 
 

@@ -313,6 +313,30 @@ def test_a_changed_default_of_the_curriculum_is_another_run(config, monkeypatch)
     assert ablate.finished(cfg) is None
 
 
+def test_a_setting_added_at_the_value_of_the_finished_runs_keeps_them_and_set_otherwise_is_another_run(config, monkeypatch):
+    import dataclasses
+
+    import curriculum
+    import rl.recipes.ablate as ablate
+
+    def before_the_settings_were_added(self):
+        out = dataclasses.asdict(self)
+        for group, added in ablate.DIGEST_ADDED.items():
+            for key in added:
+                del out[group][key]
+        return out
+
+    monkeypatch.setattr(rl.recipes.train, "run", fake_run([]))
+    with monkeypatch.context() as older:
+        older.setattr(curriculum.CurriculumConfig, "to_dict", before_the_settings_were_added)
+        assert main(str(config), ["run_pools=[default]"]) == 0
+    ab = load_ablation(config)
+    cfg = arm_config(ab, "adaptive", {"policy": "adaptive"}, 0, "default")
+    assert ablate.finished(cfg) is not None, "at their defaults, the added settings keep the finished runs"
+    cfg = dataclasses.replace(cfg, curriculum={"adaptive": {"unseen_beyond_share": 0.5}})
+    assert ablate.finished(cfg) is None, "set, an added setting is another run"
+
+
 def test_the_ceiling_arm_gets_each_arms_share_of_its_gain_and_the_reach_target(config, monkeypatch):
     monkeypatch.setattr(rl.recipes.train, "run", fake_run([]))
     assert main(str(config), []) == 0

@@ -428,6 +428,26 @@ def test_a_label_mostly_out_of_reach_but_partly_learnable_is_drawn_from_at_a_hig
     assert hopeless[share] <= 0.2, "a first visit each, then the re-probe budget"
 
 
+def test_the_unseen_verdict_takes_its_own_threshold_and_follows_beyond_mass_when_unset() -> None:
+    n = 800
+    labels = np.repeat([0, 1], n // 2)  # level 0: a quarter learnable, the rest never solved; level 1: half the time
+    p_true = np.where((labels == 1) | (np.arange(n) % 4 == 0), 0.5, 0.0)
+
+    def first_visits_to_level_0(adaptive: dict) -> int:
+        cur = Curriculum(n, CurriculumConfig(policy="adaptive", adaptive=adaptive), seed=5, prior=labels)
+        draws = np.concatenate(walk_rounds(cur, p_true, 150))
+        return int(np.unique(draws[labels[draws] == 0]).size)
+
+    assert first_visits_to_level_0({"beyond_mass": 0.8}) == first_visits_to_level_0(
+        {"beyond_mass": 0.8, "unseen_beyond_share": None}
+    ), "unset, it is beyond_mass"
+    assert first_visits_to_level_0({"beyond_mass": 0.8, "unseen_beyond_share": 0.5}) < first_visits_to_level_0(
+        {"beyond_mass": 0.8}
+    ), "at 0.5 an unseen prompt of a label 3/4 out of reach is left to the re-probe budget"
+    with pytest.raises(ValueError, match=r"adaptive.unseen_beyond_share must be in \(0, 1\)"):
+        CurriculumConfig(policy="adaptive", adaptive={"unseen_beyond_share": 1.0})
+
+
 def test_the_oracle_hook_replaces_the_predictions_of_the_walk() -> None:
     n = 300
     p_true = np.where(np.arange(n) % 3 == 0, 0.5, 0.0)  # a third learnable; the curriculum cannot know which

@@ -201,26 +201,30 @@ def test_the_shipped_accelerate_configs_load_and_say_how_to_launch(name: str) ->
 
 
 # ---- the TRL contract this package relies on ------------------------------------------------------------
-def test_trl_private_hooks_keep_the_signatures_we_override() -> None:
-    params = lambda name: list(inspect.signature(getattr(GRPOTrainer, name)).parameters)  # noqa: E731
-    assert params("_get_train_sampler") == ["self", "dataset"]
-    assert params("_calculate_rewards") == ["self", "inputs", "prompts", "completions", "completion_ids_list"]
-    assert params("_generate_and_score_completions") == ["self", "inputs"]
-    assert params("_save_checkpoint") == ["self", "model", "trial"]
-    assert params("_load_rng_state") == ["self", "checkpoint"]
-    assert params("_get_output_dir") == ["self", "trial"]
-    assert list(inspect.signature(RepeatSampler).parameters) == [
-        "data_source",
-        "mini_repeat_count",
-        "batch_size",
-        "repeat_count",
-        "shuffle",
-        "seed",
-    ]
-    source = inspect.getsource(GRPOTrainer._generate_and_score_completions)
-    assert "rewards_per_func = self._calculate_rewards(" in source  # our feedback runs before the advantages
-    assert '"advantages": advantages' in source
-    assert "self.accelerator.process_index * len(prompts)" in source  # contiguous per-rank slices
+def test_the_installed_trl_keeps_what_the_drop_in_hooks_into() -> None:
+    from rl.trainer import trl_contract_problems
+
+    assert trl_contract_problems() == (), "a TRL release moved what the drop-in relies on: adapt rl/trainer.py"
+
+
+def test_a_trl_that_moved_a_hook_gets_grpo_trainers_behaviour_with_one_line_naming_it(tmp_path, monkeypatch) -> None:
+    import rl.trainer
+
+    def renamed(self, inputs, prompts, completions, completion_ids):  # a release that renamed a parameter
+        raise AssertionError("never called by the contract check")
+
+    rl.trainer.trl_contract_problems.cache_clear()
+    monkeypatch.setattr(GRPOTrainer, "_calculate_rewards", renamed)
+    try:
+        assert rl.trainer.trl_contract_problems() == (
+            "GRPOTrainer._calculate_rewards(self, inputs, prompts, completions, completion_ids) changed",
+        )
+        why = rl.trainer.fallback_reason(grpo_args(tmp_path), sums(), None)
+        assert why is not None and "moved what it hooks into" in why and "trl==1.16.0" in why
+        trainer = make_trainer(tmp_path)
+        assert trainer.curriculum is None and trainer.curriculum_fallback == why
+    finally:
+        rl.trainer.trl_contract_problems.cache_clear()
 
 
 @pytest.mark.parametrize(

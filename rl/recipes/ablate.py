@@ -167,6 +167,10 @@ def arm_config(ab: AblationConfig, name: str, diff: dict[str, Any], seed: int, p
 DIGEST_EXCLUDED = ("overwrite",)
 """Run settings that cannot change a run's result, left out of its digest (so adding one keeps finished runs)."""
 
+DIGEST_ADDED = {"adaptive": {"unseen_beyond_share": None}}
+"""Curriculum settings added after finished runs were made, left out of a run's digest while at the value that gives
+those runs' behaviour (so a new setting at its default keeps them)."""
+
 RESULTS_VERSION = 2
 """Part of every run's digest: raised when the code changes what a run with the same settings gives, so finished
 runs of an older version are redone rather than mixed in. 2: the ability learned from every group, the re-probe
@@ -190,7 +194,12 @@ def config_digest(cfg: RunConfig, probes: Probes = Probes()) -> str:  # noqa: B0
 
     settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in DIGEST_EXCLUDED}
     settings["probes"] = dataclasses.asdict(probes)
-    settings["curriculum_resolved"] = CurriculumConfig.from_dict({"policy": cfg.policy, **cfg.curriculum}).to_dict()
+    resolved = CurriculumConfig.from_dict({"policy": cfg.policy, **cfg.curriculum}).to_dict()
+    for group, added in DIGEST_ADDED.items():
+        for key, neutral in added.items():
+            if resolved[group].get(key, neutral) == neutral:
+                resolved[group].pop(key, None)
+    settings["curriculum_resolved"] = resolved
     if is_gym(cfg.dataset):  # the grids as resolved: a change of tasks/gym.py's defaults is another run
         settings["gym_resolved"] = cfg.gym_spec().to_json()
     payload = json.dumps({"results_version": RESULTS_VERSION, **settings}, sort_keys=True, default=str)
