@@ -447,6 +447,9 @@ def test_a_step_whose_rewards_are_all_none_is_not_observed_and_training_goes_on(
     trainer.train()
     assert trainer.curriculum_sampler.chunks_observed == 2 and trainer.curriculum.step == 1
     assert any("generation step 1: no completion could be scored" in r.getMessage() for r in caplog.records)
+    from rl.recipes.callbacks import generated_rollouts
+
+    assert generated_rollouts(trainer) == sum(calls), "a rollout budget counts the unscored step's completions too"
 
 
 @pytest.mark.slow

@@ -29,8 +29,11 @@ from .stats import DRIFT_SAMPLES, band_drift
 
 
 def generated_rollouts(trainer: Any) -> float:
-    """Every completion generated so far: observed ones plus any discarded by dynamic sampling."""
-    return float(trainer.curriculum.stats()["observed_rollouts"] + getattr(trainer, "discarded_rollouts", 0))
+    """Every completion generated so far: those of each generation chunk the trainer scored (a chunk whose rewards
+    were all None included: the curriculum observed none of it), plus any discarded by dynamic sampling."""
+    sampler = trainer.curriculum_sampler
+    chunk = sampler.batch_size * sampler.mini_repeat_count  # prompts a chunk x completions a prompt, all ranks
+    return float(sampler.chunks_observed * chunk + getattr(trainer, "discarded_rollouts", 0))
 
 
 def is_number(v: Any) -> bool:
