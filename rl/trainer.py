@@ -149,8 +149,8 @@ def trl_contract_problems() -> tuple[str, ...]:
     try:
         source = inspect.getsource(GRPOTrainer._generate_and_score_completions)
     except (OSError, TypeError):  # no source installed: the signatures are all that can be checked
-        source = None
-    if source is not None:
+        pass
+    else:
         problems += [
             f"_generate_and_score_completions no longer seems to {why}"
             for snippet, why in TRL_GENERATION_STEP.items()
@@ -337,8 +337,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
                     "nothing of it",
                     step,
                 )
-                self._metrics["train"]["curriculum/unscorable_frac"].append(1.0)
-                self._metrics["train"]["curriculum/lag"].append(float(self.curriculum_last_lag))
+                self._log_defined("curriculum", {"unscorable_frac": 1.0, "lag": float(self.curriculum_last_lag)})
                 self.curriculum_sampler.propose_ahead()
                 return
             group_successes = obs.group_successes()  # (B,)
@@ -385,9 +384,14 @@ class CurriculumGRPOTrainer(GRPOTrainer):
         metrics["lag"] = float(self.curriculum_last_lag)
         metrics["batch_pass_rate"] = solved / scored if scored else float("nan")
         metrics["unscorable_frac"] = 1.0 - scored / len(obs.valid)
-        for name, value in metrics.items():  # only what is defined this step (TRL would log None for a NaN-only key)
+        self._log_defined("curriculum", metrics)
+
+    def _log_defined(self, prefix: str, metrics: dict[str, float]) -> None:
+        """This step's metrics into TRL's log as `prefix/name`, leaving out the undefined (NaN) ones: TRL would log
+        None for a key with nothing but NaN at a logging step."""
+        for name, value in metrics.items():
             if not math.isnan(value):
-                self._metrics["train"][f"curriculum/{name}"].append(float(value))
+                self._metrics["train"][f"{prefix}/{name}"].append(float(value))
 
     # ---- advantages -------------------------------------------------------------------------------
     def _plan_shaping(self, obs: Observation, group_successes: list[int], pre_pass_rate: list[float] | None) -> _ShapingPlan:
@@ -433,9 +437,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             "max_abs": max_abs,
             "lone_success_groups": plan.lone_success_groups,
         }
-        for name, value in metrics.items():
-            if not math.isnan(value):  # the shares are undefined where every advantage is 0
-                self._metrics["train"][f"advantage/{name}"].append(value)
+        self._log_defined("advantage", metrics)  # the shares are undefined (NaN) where every advantage is 0
         if after.numel() == local.numel():  # one process: the whole batch is this rank's
             return after.to(local.dtype)
         start = self.accelerator.process_index * local.numel()
