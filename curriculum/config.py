@@ -47,7 +47,8 @@ class AdaptiveSettings:
     unseen_beyond_share: float | None = None
     """The same verdict for an unseen prompt judged by its label's population, when it should differ from
     `beyond_mass`: the share of the population below exclude_below at which the walk leaves the prompt to the re-probe
-    budget (None: `beyond_mass`). Without labels the population is the whole pool."""
+    budget (None: `beyond_mass`; 1: only where the whole population is). Without labels the population is the whole
+    pool."""
 
     def __post_init__(self) -> None:
         _check_fields(self, "adaptive.")
@@ -291,7 +292,7 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "adaptive.revisit_gap": (0, _INT_MAX, "[]"),
     "adaptive.retention": (0.0, 1.0, "(]"),
     "adaptive.beyond_mass": (0.0, 1.0, "()"),
-    "adaptive.unseen_beyond_share": (0.0, 1.0, "()"),
+    "adaptive.unseen_beyond_share": (0.0, 1.0, "(]"),
     "adaptive.keep_power": (0.0, math.inf, "()"),
     "thompson_scale": (0.0, math.inf, "[)"),
     "prompt_prior_sd": (0.0, _SD_MAX, "(]"),

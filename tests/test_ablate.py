@@ -415,3 +415,39 @@ def test_pool_levels_trains_on_some_levels_and_names_the_fix_when_none_are_there
         select_levels(ds, [5])
     with pytest.raises(ValueError, match="difficulty column"):
         select_levels(ds.remove_columns("difficulty"), [1])
+
+
+def test_imported_arms_are_read_from_another_studys_folder_paired_by_seed_and_never_run(config, tmp_path, monkeypatch):
+    calls: list = []
+    monkeypatch.setattr(rl.recipes.train, "run", fake_run(calls))
+    other = tmp_path / "other.yaml"  # another commit's study: its adaptive arm, in a folder of its own
+    other.write_text(config.read_text().replace(str(tmp_path / "out"), str(tmp_path / "old")))
+    assert main(str(other), ["run_pools=[default]"]) == 0
+    text = config.read_text() + f"imported_arms: {{old_walk: '{tmp_path / 'old'}/{{pool}}/adaptive'}}\n"
+    config.write_text(text + "compare_arms: [old_walk]\n")
+    calls.clear()
+    assert main(str(config), ["run_pools=[default]"]) == 0
+    assert all(arm != "old_walk" for _, arm, _ in calls), "an imported arm is never run"
+    per_arm = read_summaries(load_ablation(config), "default")
+    assert sorted(per_arm["old_walk"]) == [0, 1, 2] and per_arm["old_walk"][0].arm == "old_walk"
+    md = (tmp_path / "out" / "default.md").read_text()
+    assert "| old_walk |" in md and "Δ final vs old_walk" in md
+    assert "old_walk" not in read_summaries(load_ablation(config), "hard"), "no runs there, no arm"
+    config.write_text(text.replace("old_walk:", "adaptive:"))
+    with pytest.raises(ValueError, match="share a name"):
+        load_ablation(config)
+    config.write_text(text.replace("/{pool}/adaptive", "/default/adaptive"))
+    with pytest.raises(ValueError, match=r"\{pool\}"):
+        load_ablation(config)
+
+
+def test_run_arms_runs_and_reports_only_those_arms_and_must_hold_the_reference(config, monkeypatch):
+    calls: list = []
+    monkeypatch.setattr(rl.recipes.train, "run", fake_run(calls))
+    assert main(str(config), ["run_pools=[default]", "run_arms=[uniform]", "seeds=2"]) == 0
+    assert {arm for _, arm, _ in calls} == {"uniform"} and len(calls) == 2
+    assert list(read_summaries(load_ablation(config, ["run_arms=[uniform]"]), "default")) == ["uniform"]
+    with pytest.raises(ValueError, match="reference arm"):
+        load_ablation(config, ["run_arms=[adaptive]"])
+    with pytest.raises(ValueError, match="not arms of this config"):
+        load_ablation(config, ["run_arms=[uniform, nope]"])

@@ -60,6 +60,9 @@ class AblationConfig:
     """Pool name -> overrides of the base that change the training pool (e.g. level_counts), shared by all arms."""
     run_pools: list[str] | None = None
     """Which pools to run (None: all)."""
+    run_arms: list[str] | None = None
+    """Which arms to run and report (None: all): more seeds for a few arms, `seeds=10 run_arms=[uniform,adaptive]`
+    with a report_dir of their own."""
     seeds: int = 5
     budget_rollouts: int = 15000
     """Generated completions per run, all of them counted."""
@@ -86,6 +89,11 @@ class AblationConfig:
     reach_targets: dict[str, float] = field(default_factory=dict)
     """Pool -> the share of the reference arm's completions an arm should need to reach its final accuracy (printed
     beside the measured shares)."""
+    imported_arms: dict[str, str] = field(default_factory=dict)
+    """Arm name -> the folder of runs made elsewhere, `{pool}` standing for the pool's name: another commit's study,
+    run from a worktree (`prev_walk: ../old/runs/ablate/{pool}/adaptive`). Its `seed<N>/summary.json` files are read
+    into the tables, paired by seed like any arm, and never run here. Pair only runs of the same warm model, pools
+    and seeds: the reference arm run at both commits should give the same numbers."""
 
 
 def load_ablation(path: str | Path, overrides: list[str] | None = None) -> AblationConfig:
@@ -122,14 +130,26 @@ def load_ablation(path: str | Path, overrides: list[str] | None = None) -> Ablat
             bad = sorted(set(diff or {}) - set(field_names()))
             if bad:
                 raise ValueError(f"{kind} {name!r}: unknown run key(s) {bad}; valid: {field_names()}")
+    clash = sorted(set(ab.imported_arms) & set(ab.arms))
+    if clash:
+        raise ValueError(f"imported_arms {clash} share a name with arms of this config; rename them")
+    for name, folder in ab.imported_arms.items():
+        if not isinstance(folder, str) or "{pool}" not in folder:
+            raise ValueError(f"imported arm {name!r}: expected a folder with {{pool}} in it, got {folder!r}")
     for name in [ab.reference_arm, *ab.compare_arms, *([ab.ceiling_arm] if ab.ceiling_arm else [])]:
-        if name not in ab.arms:
+        if name not in ab.arms and name not in ab.imported_arms:
             raise ValueError(
-                f"{name!r} (reference_arm / compare_arms / ceiling_arm) is not one of the arms {sorted(ab.arms)}"
+                f"{name!r} (reference_arm / compare_arms / ceiling_arm) is not one of the arms "
+                f"{sorted([*ab.arms, *ab.imported_arms])}"
             )
     missing = sorted(set(ab.run_pools or []) - set(ab.pools))
     if missing:
         raise ValueError(f"run_pools {missing} are not pools of this config: {sorted(ab.pools)}")
+    missing = sorted(set(ab.run_arms or []) - set(ab.arms))
+    if missing:
+        raise ValueError(f"run_arms {missing} are not arms of this config: {sorted(ab.arms)}")
+    if ab.run_arms is not None and ab.reference_arm not in ab.run_arms:
+        raise ValueError(f"run_arms {ab.run_arms} must hold the reference arm {ab.reference_arm!r}: the others pair with it")
     for pool in ab.pools:  # every run config must build: fail now, not after an hour of runs
         for arm, diff in ab.arms.items():
             arm_config(ab, arm, diff, 0, pool)
@@ -210,7 +230,12 @@ def config_digest(cfg: RunConfig, probes: Probes = Probes()) -> str:  # noqa: B0
 def planned_runs(ab: AblationConfig) -> list[tuple[str, str, int]]:
     """(pool, arm, seed) in run order: seed by seed, so a partial study already holds paired seeds."""
     pools = [p for p in ab.pools if ab.run_pools is None or p in ab.run_pools]
-    return [(pool, arm, seed) for pool in pools for seed in range(ab.seeds) for arm in ab.arms]
+    return [(pool, arm, seed) for pool in pools for seed in range(ab.seeds) for arm in arms_run(ab)]
+
+
+def arms_run(ab: AblationConfig) -> list[str]:
+    """The arms this invocation runs and reports, in config order."""
+    return [arm for arm in ab.arms if ab.run_arms is None or arm in ab.run_arms]
 
 
 def finished(cfg: RunConfig, probes: Probes = Probes()) -> RunSummary | None:  # noqa: B008
@@ -317,12 +342,19 @@ def write_pool(ab: AblationConfig, pool: str) -> str:
 
 def read_summaries(ab: AblationConfig, pool: str) -> dict[str, Runs]:
     """{arm: {seed: summary}} of this config's finished runs on `pool` (runs of other configs, older seeds or
-    budgets left in the folder are not read), arms in config order."""
+    budgets left in the folder are not read), arms in config order, then the imported arms' runs as found."""
     out: dict[str, Runs] = {}
-    for arm in ab.arms:
+    for arm in arms_run(ab):
         for seed in range(ab.seeds):
             summary = finished(*planned(ab, pool, arm, seed))
             if summary is not None:
+                out.setdefault(arm, {})[seed] = summary
+    for arm, folder in ab.imported_arms.items():
+        for seed in range(ab.seeds):
+            path = Path(folder.format(pool=pool)) / f"seed{seed}" / "summary.json"
+            if path.exists():
+                summary = RunSummary.from_json(json.loads(path.read_text()))
+                summary.arm = arm
                 out.setdefault(arm, {})[seed] = summary
     return out
 
