@@ -444,9 +444,9 @@ def test_the_unseen_verdict_takes_its_own_threshold_and_follows_beyond_mass_when
     assert first_visits_to_level_0({"beyond_mass": 0.8, "unseen_beyond_share": 0.5}) < first_visits_to_level_0(
         {"beyond_mass": 0.8}
     ), "at 0.5 an unseen prompt of a label 3/4 out of reach is left to the re-probe budget"
-    assert first_visits_to_level_0({"unseen_beyond_share": 1.0}) >= first_visits_to_level_0(
-        {"beyond_mass": 0.8}
-    ), "at 1 only a label wholly out of reach is left to the budget"
+    assert first_visits_to_level_0({"unseen_beyond_share": 1.0}) >= first_visits_to_level_0({"beyond_mass": 0.8}), (
+        "at 1 only a label wholly out of reach is left to the budget"
+    )
     with pytest.raises(ValueError, match=r"adaptive.unseen_beyond_share must be in \(0, 1\]"):
         CurriculumConfig(policy="adaptive", adaptive={"unseen_beyond_share": 1.5})
 
