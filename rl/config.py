@@ -103,11 +103,11 @@ class CurriculumGRPOConfig(GRPOConfig):
         },
     )
     curriculum_stream_window: int = field(
-        default=1024,
+        default=4096,
         metadata={
             "help": "With a streamed train_dataset (an IterableDataset): the prompts held at once, from which the "
             "curriculum chooses; a prompt leaves once trained on or judged out of reach, and the stream's next one "
-            "takes its place (rl/stream.py, docs/streaming.md)."
+            "takes its place (rl/stream.py; the default costs per step what 1024 or 16384 do, docs/streaming.md)."
         },
     )
     curriculum_seed: int | None = field(

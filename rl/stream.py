@@ -140,12 +140,11 @@ class StreamWindow:
         if slots.size == 0:
             return
         assert self.curriculum is not None, "attach a curriculum first"
-        for s in slots.tolist():
-            self.positions[s] = self.consumed
-            row = self._next_row()
-            assert row is not None  # a new pass always starts (an empty stream was refused)
-            self.rows[s] = row
-            self.keys[s] = prompt_key(row["prompt"])
+        fresh = [self._next_row() for _ in range(slots.size)]  # never None: an exhausted stream starts again
+        self.positions[slots] = np.arange(self.consumed - slots.size, self.consumed)
+        self.keys[slots] = [prompt_key(row["prompt"]) for row in fresh]  # type: ignore[index]
+        for s, row in zip(slots.tolist(), fresh, strict=True):
+            self.rows[s] = row  # type: ignore[assignment]
         self.refilled += slots.size
         self.curriculum.replace(slots, prior=self.prior(slots))
 

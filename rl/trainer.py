@@ -36,11 +36,16 @@ Success for the curriculum: the weighted sum of the rewards (or `curriculum_succ
 `curriculum_success_threshold`; rollouts whose deciding reward is None/NaN are not observed (a generation step
 with none scorable: nothing is observed, with a warning, and training goes on as TRL's does).
 
-Where the curriculum cannot choose the prompts (no train_dataset, a streaming one, `shuffle_dataset=False`, rows
-without prompts that an environment writes) the trainer is GRPOTrainer, as given, with one warning line saying why
-(`fallback_reason`; `trainer.curriculum` is None). `args` may be a CurriculumGRPOConfig, a plain GRPOConfig (the
-curriculum at its defaults) or None (GRPOTrainer's default args). With `curriculum_policy="uniform"` and
-`curriculum_fluke_damping="none"` the run is plain GRPO (an epoch-wise shuffle, advantages untouched).
+A streamed train_dataset (an `IterableDataset`) is chosen from through a bounded window of its rows
+(`curriculum_stream_window`, rl/stream.py): the data loader reads rows by slot (`get_train_dataloader` builds
+GRPOTrainer's loader over the window's map-style view), the prompts trained on leave the window after each observe.
+
+Where the curriculum cannot choose the prompts (no train_dataset, `shuffle_dataset=False`, a stream with the band
+or static policy, rows without prompts that an environment writes) the trainer is GRPOTrainer, as given, with one
+warning line saying why (`fallback_reason`; `trainer.curriculum` is None). `args` may be a CurriculumGRPOConfig, a
+plain GRPOConfig (the curriculum at its defaults) or None (GRPOTrainer's default args). With
+`curriculum_policy="uniform"` and `curriculum_fluke_damping="none"` the run is plain GRPO (an epoch-wise shuffle,
+advantages untouched).
 
 Every rank holds its own `Curriculum`, fed the same gathered observations in the same order; a cheap
 fingerprint of its clock (and any rank's row-check error) is gathered and compared every step, and
@@ -306,6 +311,12 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             )
             args = copy.copy(args)  # the caller's args stay as they were
             args.curriculum_features = "none"
+        chunk = args.generation_batch_size // args.num_generations
+        if args.curriculum_stream_window < 3 * chunk:
+            raise ValueError(
+                f"curriculum_stream_window={args.curriculum_stream_window} holds fewer than 3 generation chunks of "
+                f"{chunk} prompts (one training, one read ahead, one to choose); set it to at least {3 * chunk}"
+            )
         return args, StreamWindow(train_dataset, args.curriculum_stream_window, args.curriculum_prior_column)
 
     @staticmethod

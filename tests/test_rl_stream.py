@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
@@ -49,6 +50,14 @@ def test_the_first_window_holds_the_first_rows_and_refills_take_the_next_in_the_
     assert prompts(w) == ["5+5=", "1+1=", "4+4=", "3+3="]
     assert w.positions.tolist() == [5, 1, 4, 3] and w.consumed == 6 and w.refilled == 2
     assert w.keys.tolist() == [prompt_key(p) for p in prompts(w)]
+
+
+@pytest.mark.parametrize("prompt", ["12+7=", 'é "q" \\ \n\t\u2028', "\ud800 lone surrogate", ""])
+def test_a_text_prompts_key_is_the_key_of_its_json_text(prompt: str) -> None:
+    """prompt_key's shortcut for text (the window keys every streamed row) gives the key of the canonical JSON."""
+    text = json.dumps(prompt, sort_keys=True, ensure_ascii=False)
+    expected = int.from_bytes(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()[:8], "little")
+    assert prompt_key(prompt) == expected
 
 
 def test_a_refilled_slot_is_a_prompt_the_curriculum_never_saw() -> None:
