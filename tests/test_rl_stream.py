@@ -184,3 +184,8 @@ def test_resuming_a_streaming_run_on_a_map_style_pool_is_refused(tmp_path: Path)
     )
     with pytest.raises(ValueError, match="another training pool|streamed train_dataset"):
         other.train(resume_from_checkpoint=str(tmp_path / "checkpoint-2"))
+
+
+def test_a_window_of_fewer_than_three_chunks_is_refused_naming_the_setting(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="curriculum_stream_window=4 holds fewer than 3 generation chunks of 2 prompts"):
+        make_trainer(tmp_path, curriculum_stream_window=4)
