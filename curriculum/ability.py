@@ -622,6 +622,12 @@ class AbilityModel:
         np.maximum(self.hist, 0.0, out=self.hist)  # float round-off of add-then-remove
         self._pop_cache = self._unseen_cache = None
 
+    def forget(self, ids: np.ndarray) -> None:
+        """Drop the beliefs about `ids` (new prompts take their place); theta, the offsets and the populations, which
+        the departed prompts informed, stay. O(len(ids))."""
+        for arr in (self.mu, self.var, self.anchor):
+            arr[ids] = 0.0
+
     # ---- checkpoint ------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray | float | int]:
         features = self.features.state_dict() if self.features is not None else {}

@@ -9,6 +9,7 @@
     cur.predict(ids)                   # pass rate now, also for prompts not seen for a while
     Curriculum(N, config, features=F)  # F (N, d) or ids -> (U, d): unseen prompts predicted from their features
     cur.stats()                        # dict[str, float] for logging
+    cur.replace(slots, prior=p)        # a window over a stream: new prompts take these ids (rl/stream.py)
     sd = cur.state_dict(); cur.load_state_dict(sd)   # a bad state: ValueError naming the entry, nothing changed
 
 Randomness comes from generators seeded by `seed` whose state is part of the state dict (curriculum/rng.py),
@@ -361,6 +362,82 @@ class Curriculum:
         theta = self.ability.theta
         return theta - logit(self.config.band_high), theta - logit(self.config.band_low)
 
+    # ---- a window of prompts (a stream) ---------------------------------------------------------------
+    def replace(self, slots: Any, prior: Any = None) -> None:
+        """New prompts take the ids `slots` (distinct): each slot's own state is forgotten (tracker counts, beliefs,
+        pool: never observed) and its prior set to `prior` (one value per slot, as the constructor's; required with a
+        prior, refused without one); the ability, the label offsets, the populations, the counters and the walk's
+        order stay. This is how a window of W ids runs over a stream of any length (rl/stream.py): a slot is
+        replaced once its prompt was trained on or judged out of reach. O(len(slots)).
+
+        The caller replaces only slots whose proposals are done with (observed, or never handed out): a replaced
+        slot leaves `pending`. The prior is not in `state_dict` (it is input, like the constructor's): after
+        `load_state_dict`, the window restores it with `set_prior`."""
+        ids = self._check_slots(slots)
+        if self.config.policy not in ("uniform", "adaptive"):
+            raise ValueError(
+                f"replace needs the uniform or adaptive policy (the {self.config.policy} policy keeps per-prompt "
+                "lists built at construction); set policy='adaptive'"
+            )
+        if self.ability.features is not None:
+            raise ValueError("replace does not support features (a slot's features would change); pass features=None")
+        self.set_prior(ids, prior)
+        if self.pending.size:
+            self.pending = self.pending[~self.is_member(self.pending, ids)]
+        self.tracker.forget(ids)
+        self.ability.forget(ids)
+        self.pools.forget(ids)
+
+    def set_prior(self, slots: Any, prior: Any) -> None:
+        """Set the prior of the prompts at `slots` (distinct ids): a label among the constructor's (`label_values`)
+        or a pass rate in [0, 1], one per slot; None where the curriculum has no prior. O(len(slots))."""
+        ids = self._check_slots(slots)
+        if self.prior_type == "none":
+            if prior is not None:
+                raise ValueError("this curriculum was built without a prior; pass prior=None (or build it with one)")
+            return
+        if prior is None:
+            raise ValueError(f"this curriculum has a {self.prior_type} prior: pass prior=, one value per slot")
+        values = np.asarray(prior, dtype=np.float64)
+        if values.shape != ids.shape or not np.isfinite(values).all():
+            raise ValueError(f"prior must hold {ids.size} finite numbers (one per slot), got shape {values.shape}")
+        if self.prior_type == "label":
+            assert self.labels is not None
+            index = np.searchsorted(self.label_values, values).clip(0, self.num_labels - 1)
+            unknown = self.label_values[index] != values
+            if unknown.any():
+                raise ValueError(
+                    f"labels {sorted(set(values[unknown].tolist()))[:5]} are not among the labels this curriculum was "
+                    f"built with ({self.label_values.tolist()[:10]}); its label offsets are fixed at construction"
+                )
+            self.labels[ids] = index
+            return
+        if ((values < 0) | (values > 1)).any():
+            raise ValueError("a pass-rate prior must lie in [0, 1]")
+        assert self.prior_pass_rate is not None and self.prior_groups is not None
+        clipped = np.clip(values, 0.01, 0.99)
+        self.prior_pass_rate[ids] = values
+        self.ability.prior_mean[ids] = -np.log(clipped / (1 - clipped))  # type: ignore[index]
+        self.prior_groups[ids] = np.minimum((values * _PRIOR_BINS).astype(np.int64), _PRIOR_BINS - 1)
+
+    def judged_out_of_reach(self) -> np.ndarray:
+        """(J,) ids the last `propose` passed over as beyond reach (adaptive walk), judged on their own evidence: an
+        observed prompt, or an unseen one whose prior (a label among several, a pass rate) or features tell it apart
+        from the pool. Without those every unseen prompt is predicted alike, and passing over it says nothing of it.
+        A window drops these (`replace`); the map-style walk meets them again next epoch."""
+        passed = getattr(self.policy, "passed_beyond", None)
+        if passed is None or passed.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        if self.prior_type == "pass_rate" or self.num_labels > 1 or self.ability.features_active():
+            return passed.copy()
+        return passed[self.tracker.attempts[passed] > 0]
+
+    def _check_slots(self, slots: Any) -> np.ndarray:
+        ids = self._check_ids(slots, "slots")
+        if ids.size and np.unique(ids).size != ids.size:
+            raise ValueError("slots must be distinct ids")
+        return ids
+
     # ---- validation ------------------------------------------------------------------------------
     def _check_ids(self, ids: Any, what: str) -> np.ndarray:
         arr = np.asarray(ids)
@@ -534,11 +611,11 @@ class Curriculum:
         if not (
             c["successes"] <= c["rollouts"]
             and c["informative_groups"] <= c["groups"] <= c["rollouts"]
-            and c["prompts_seen"] <= min(c["groups"], self.num_prompts)
+            and c["prompts_seen"] <= c["groups"]  # not <= num_prompts: a window's slots take many prompts in turn
         ):
             raise ValueError(
                 f"curriculum state entry 'counters' is inconsistent: {c} (need successes <= rollouts, "
-                f"informative_groups <= groups <= rollouts, prompts_seen <= groups and <= {self.num_prompts})"
+                "informative_groups <= groups <= rollouts, prompts_seen <= groups)"
             )
 
 

@@ -335,6 +335,10 @@ class AdaptivePolicy(UniformPolicy):
 
     name = "adaptive"
 
+    def __init__(self, cur: Curriculum) -> None:
+        super().__init__(cur)
+        self.passed_beyond = np.zeros(0, dtype=np.int64)  # (J,) the last call's, not state: read right after it
+
     def propose(self, cur: Curriculum, k: int, rng: np.random.Generator) -> np.ndarray:
         cfg, n, key = cur.config, cur.num_prompts, self.stream.key
         start = self.stream.cursor
@@ -359,12 +363,16 @@ class AdaptivePolicy(UniformPolicy):
             if np.count_nonzero(taken) >= k:
                 break
         order = np.flatnonzero(taken)
+        passed = usable & beyond & ~taken  # (C,) passed over as beyond reach (`Curriculum.judged_out_of_reach`)
         if order.size >= k:  # stop right after the k-th taken prompt: the rest comes up next call
             self.stream.cursor = walk(start, int(order[k - 1]) + 1, n, key)[1]
+            self.passed_beyond = cand[: int(order[k - 1])][passed[: int(order[k - 1])]]
             return cand[order[:k]]
         self.stream.cursor = end
         rest = np.flatnonzero(usable & ~taken)  # scanned and skipped: the most informative of them fill up
         fill = rest[np.argsort(-weight[rest], kind="stable")[: k - order.size]]
+        passed[fill] = False
+        self.passed_beyond = cand[passed]
         chosen = cand[np.concatenate([order, fill])]
         if chosen.size < k:
             chosen = np.concatenate([chosen, cur.any_other(k - chosen.size, chosen, rng)])

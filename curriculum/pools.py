@@ -98,6 +98,12 @@ class StatusPools:
         for code in (EXCLUDED, RETIRED, ACTIVE):
             self.move(ids[codes == code], code)
 
+    def forget(self, ids: np.ndarray) -> None:
+        """Send distinct `ids` back to UNSEEN from whatever pool holds them (new prompts take their place)."""
+        status = self.status[ids]
+        for old in np.bincount(status, minlength=4)[1:].nonzero()[0] + 1:
+            self._remove(ids[status == old], int(old))
+
     def _remove(self, ids: np.ndarray, code: int) -> None:
         """Drop distinct members `ids`: vacated slots in the kept prefix are refilled from the tail."""
         pool = self.pools[code]

@@ -81,6 +81,11 @@ class PassRateTracker:
         s, n = self.counts(ids, step)
         return (s + 1.0) / (n + 2.0)
 
+    def forget(self, ids: np.ndarray) -> None:
+        """Make `ids` never observed (a new prompt takes their place): O(len(ids))."""
+        for arr in (self.succ, self.tries, self.attempts, self.last_step):
+            arr[ids] = 0
+
     def state_dict(self) -> dict[str, np.ndarray]:
         return {"succ": self.succ, "tries": self.tries, "attempts": self.attempts, "last_step": self.last_step}
 

@@ -102,6 +102,14 @@ class CurriculumGRPOConfig(GRPOConfig):
             "(rl/features.py)."
         },
     )
+    curriculum_stream_window: int = field(
+        default=4096,
+        metadata={
+            "help": "With a streamed train_dataset (an IterableDataset): the prompts held at once, from which the "
+            "curriculum chooses; a prompt leaves once trained on or judged out of reach, and the stream's next one "
+            "takes its place (rl/stream.py; the default costs per step what 1024 or 16384 do, docs/streaming.md)."
+        },
+    )
     curriculum_seed: int | None = field(
         default=None, metadata={"help": "Seed of the curriculum's draws (None: the run's seed)."}
     )
@@ -151,6 +159,9 @@ class CurriculumGRPOConfig(GRPOConfig):
                 f"curriculum_features must be one of {FEATURE_MODES} or a dataset column name, got "
                 f"{self.curriculum_features!r}"
             )
+        window = self.curriculum_stream_window
+        if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+            raise ValueError(f"curriculum_stream_window must be an int >= 1, got {window!r}")
         if not np.isfinite(self.curriculum_success_threshold):
             raise ValueError(f"curriculum_success_threshold must be finite, got {self.curriculum_success_threshold}")
 

@@ -39,13 +39,16 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from torch.utils.data import Sampler
 
 from curriculum import Curriculum
 from rl.stopwatch import Stopwatch
+
+if TYPE_CHECKING:
+    from rl.stream import StreamWindow
 
 
 class CurriculumSampler(Sampler[int]):
@@ -58,7 +61,10 @@ class CurriculumSampler(Sampler[int]):
         batch_size: int,
         repeat_count: int,
         clock: Stopwatch | None = None,
+        window: StreamWindow | None = None,
     ) -> None:
+        """`window`: a streamed pool (rl/stream.py) whose slots are the curriculum's ids; the prompts each proposal
+        judges out of reach leave it right after the proposal (its state is part of this sampler's)."""
         for name, value in (
             ("mini_repeat_count", mini_repeat_count),
             ("batch_size", batch_size),
@@ -77,6 +83,7 @@ class CurriculumSampler(Sampler[int]):
         self.batch_size = int(batch_size)
         self.repeat_count = int(repeat_count)
         self.clock = clock if clock is not None else Stopwatch()
+        self.window = window
         # chunks proposed but not observed yet, oldest first; each (batch_size,) int64
         self.pending: deque[np.ndarray] = deque()
         self.chunks_proposed = 0
@@ -115,6 +122,8 @@ class CurriculumSampler(Sampler[int]):
     def _propose(self) -> None:
         with self.clock.section("propose"):
             chunk = self.curriculum.propose(self.batch_size)  # (batch_size,) int64
+            if self.window is not None:  # never pending, never in this chunk: no row handed out changes
+                self.window.refill(self.curriculum.judged_out_of_reach())
         self.pending.append(chunk)
         self.chunks_proposed += 1
 
@@ -157,7 +166,8 @@ class CurriculumSampler(Sampler[int]):
     # ---- checkpoint -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         pending = np.stack(list(self.pending)) if self.pending else np.zeros((0, self.batch_size), np.int64)
-        return {
+        window = {} if self.window is None else {"window": self.window.state_dict()}
+        return window | {
             "pending": pending.astype(np.int64),  # [P, batch_size] proposed, not observed, oldest first
             "chunks_proposed": self.chunks_proposed,
             "chunks_observed": self.chunks_observed,
@@ -195,6 +205,14 @@ class CurriculumSampler(Sampler[int]):
                 f"sampler state: {int(sd['chunks_proposed'])} chunks proposed and {int(sd['chunks_observed'])} "
                 f"observed, but {pending.shape[0]} pending"
             )
+        if ("window" in sd) != (self.window is not None):
+            raise ValueError(
+                "the checkpoint was made on a "
+                + ("streamed" if "window" in sd else "map-style")
+                + " train_dataset and this run's is not; resume with the dataset the run started with"
+            )
+        if self.window is not None:
+            self.window.check_state(sd["window"])
 
     def load_state_dict(self, sd: dict[str, Any]) -> None:
         self.check_state(sd)
@@ -203,3 +221,5 @@ class CurriculumSampler(Sampler[int]):
         self.chunks_proposed = int(sd["chunks_proposed"])
         self.chunks_observed = int(sd["chunks_observed"])
         self._yielded = 0
+        if self.window is not None:
+            self.window.load_state_dict(sd["window"])  # re-reads the stream to where it was

@@ -36,11 +36,16 @@ Success for the curriculum: the weighted sum of the rewards (or `curriculum_succ
 `curriculum_success_threshold`; rollouts whose deciding reward is None/NaN are not observed (a generation step
 with none scorable: nothing is observed, with a warning, and training goes on as TRL's does).
 
-Where the curriculum cannot choose the prompts (no train_dataset, a streaming one, `shuffle_dataset=False`, rows
-without prompts that an environment writes) the trainer is GRPOTrainer, as given, with one warning line saying why
-(`fallback_reason`; `trainer.curriculum` is None). `args` may be a CurriculumGRPOConfig, a plain GRPOConfig (the
-curriculum at its defaults) or None (GRPOTrainer's default args). With `curriculum_policy="uniform"` and
-`curriculum_fluke_damping="none"` the run is plain GRPO (an epoch-wise shuffle, advantages untouched).
+A streamed train_dataset (an `IterableDataset`) is chosen from through a bounded window of its rows
+(`curriculum_stream_window`, rl/stream.py): the data loader reads rows by slot (`get_train_dataloader` builds
+GRPOTrainer's loader over the window's map-style view), the prompts trained on leave the window after each observe.
+
+Where the curriculum cannot choose the prompts (no train_dataset, `shuffle_dataset=False`, a stream with the band
+or static policy, rows without prompts that an environment writes) the trainer is GRPOTrainer, as given, with one
+warning line saying why (`fallback_reason`; `trainer.curriculum` is None). `args` may be a CurriculumGRPOConfig, a
+plain GRPOConfig (the curriculum at its defaults) or None (GRPOTrainer's default args). With
+`curriculum_policy="uniform"` and `curriculum_fluke_damping="none"` the run is plain GRPO (an epoch-wise shuffle,
+advantages untouched).
 
 Every rank holds its own `Curriculum`, fed the same gathered observations in the same order; a cheap
 fingerprint of its clock (and any rank's row-check error) is gathered and compared every step, and
@@ -83,6 +88,7 @@ from rl.feedback import (
 from rl.sampler import CurriculumSampler
 from rl.shaping import lone_success_share, make_shaper
 from rl.stopwatch import Stopwatch
+from rl.stream import StreamWindow
 
 logger = logging.getLogger(__name__)
 
@@ -182,17 +188,18 @@ def fallback_reason(args: CurriculumGRPOConfig, train_dataset: Any, environment_
 
     if train_dataset is None:
         return "no train_dataset to choose prompts from"
-    if isinstance(train_dataset, datasets.IterableDataset):
-        return (
-            "the train_dataset streams (an IterableDataset) and the curriculum picks prompts by index; load it "
-            "without streaming=True, or with datasets.Dataset.from_generator, to let it choose"
-        )
-    if not isinstance(train_dataset, datasets.Dataset):
+    streams = isinstance(train_dataset, datasets.IterableDataset)
+    if not streams and not isinstance(train_dataset, datasets.Dataset):
         return f"the train_dataset is a {type(train_dataset).__name__}, not a datasets.Dataset"
     if not args.shuffle_dataset:
         return "shuffle_dataset=False asks for the dataset's order; set shuffle_dataset=True to let it choose"
-    if "prompt" not in train_dataset.column_names and environment_factory is not None:
+    if environment_factory is not None and "prompt" not in (train_dataset.column_names or []):
         return "the rows have no 'prompt' column (the environment writes the prompts)"
+    if streams and args.curriculum_policy not in ("adaptive", "uniform"):
+        return (
+            f"the train_dataset streams and the {args.curriculum_policy} policy keeps lists of the whole pool; set "
+            "curriculum_policy='adaptive' (or 'uniform') to choose from a window of the stream"
+        )
     moved = trl_contract_problems()
     if moved:
         import trl
@@ -217,6 +224,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
         args = curriculum_args(args, model)
         check_trl()  # before any model work: a TRL that cannot train here says so now, not at the first step
         self.curriculum: Curriculum | None = None
+        self.curriculum_window: StreamWindow | None = None  # a streamed pool's window (rl/stream.py)
         why = self.curriculum_fallback = fallback_reason(args, train_dataset, kwargs.get("environment_factory"))
         if why is not None:  # GRPOTrainer's behaviour, with one line saying why
             logger.warning("CurriculumGRPOTrainer trains as GRPOTrainer does, without the curriculum: %s", why)
@@ -224,9 +232,13 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             args.ignore_data_skip = args.ignore_data_skip_as_given  # TRL's fast-forward on a resume, as given
             super().__init__(model, reward_funcs, args, train_dataset, *rest, **kwargs)
             return
-        prior = prepare_train_dataset(train_dataset, args.curriculum_prior_column)
+        args, self.curriculum_window = self._stream_window(args, train_dataset)  # None: a map-style pool
         built = time.perf_counter()  # a text or column table: built (and a bad column refused) before the model work
-        features = table_features(args.curriculum_features, train_dataset)
+        if self.curriculum_window is None:
+            prior = prepare_train_dataset(train_dataset, args.curriculum_prior_column)
+            features = table_features(args.curriculum_features, train_dataset)
+        else:
+            prior, features = self.curriculum_window.prior(), None
         build_s = time.perf_counter() - built
         super().__init__(model, reward_funcs, args, train_dataset, *rest, **kwargs)
         if args.curriculum_success_reward is not None and args.curriculum_success_reward not in self.reward_func_names:
@@ -240,8 +252,13 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             features = PolicyFeatures(self, train_dataset["prompt"])
         self.curriculum_features = features
         self.curriculum_features_build_s = build_s + time.perf_counter() - built
+        window = self.curriculum_window
         self.curriculum = Curriculum(
-            len(train_dataset), config=args.curriculum_config, seed=seed, prior=prior, features=self.curriculum_features
+            len(train_dataset) if window is None else window.size,
+            config=args.curriculum_config,
+            seed=seed,
+            prior=prior,
+            features=self.curriculum_features,
         )
         self.curriculum_clock = Stopwatch()
         self.curriculum_sampler = CurriculumSampler(
@@ -250,10 +267,17 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             batch_size=args.generation_batch_size // self.num_generations,
             repeat_count=self.num_iterations * args.steps_per_generation,
             clock=self.curriculum_clock,
+            window=window,
         )
         # each prompt's key (a rollout's row is checked against the prompt the sampler put there) and the pool's
-        # identity (a resume onto other prompts is refused)
-        self.curriculum_prompt_keys, self.curriculum_pool = ckpt.pool_keys(train_dataset["prompt"])
+        # identity (a resume onto other prompts is refused); a window: its slots' keys, updated as they refill, and
+        # the first window's identity (the resume re-reads the stream and checks every slot)
+        if window is None:
+            self.curriculum_prompt_keys, self.curriculum_pool = ckpt.pool_keys(train_dataset["prompt"])
+        else:
+            window.attach(self.curriculum)
+            self.curriculum_prompt_keys = window.keys
+            self.curriculum_pool = ckpt.pool_keys(row["prompt"] for row in window.rows)[1] | {"stream": True}
         self.curriculum_last_lag = 0
         self._shaper = make_shaper(args.curriculum_fluke_damping, args.curriculum_fluke_cap, args.curriculum_fluke_floor)
         self._needs_prediction = args.curriculum_fluke_damping == "posterior"
@@ -272,6 +296,30 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             )
 
     @staticmethod
+    def _stream_window(args: CurriculumGRPOConfig, train_dataset: Any) -> tuple[CurriculumGRPOConfig, StreamWindow | None]:
+        """A streamed train_dataset's window (its first rows read now, before the model work), or None; and the args
+        (a copy without features where a stream leaves them out)."""
+        import datasets
+
+        if not isinstance(train_dataset, datasets.IterableDataset):
+            return args, None
+        if args.curriculum_features != "none":
+            logger.warning(
+                "curriculum_features=%r is left out with a streamed train_dataset (the features of a window's slots "
+                "would change as they refill); the curriculum predicts unseen prompts from their label",
+                args.curriculum_features,
+            )
+            args = copy.copy(args)  # the caller's args stay as they were
+            args.curriculum_features = "none"
+        chunk = args.generation_batch_size // args.num_generations
+        if args.curriculum_stream_window < 3 * chunk:
+            raise ValueError(
+                f"curriculum_stream_window={args.curriculum_stream_window} holds fewer than 3 generation chunks of "
+                f"{chunk} prompts (one training, one read ahead, one to choose); set it to at least {3 * chunk}"
+            )
+        return args, StreamWindow(train_dataset, args.curriculum_stream_window, args.curriculum_prior_column)
+
+    @staticmethod
     def _warn_if_saves_split_chunks(args: CurriculumGRPOConfig) -> None:
         micro_per_chunk = args.steps_per_generation * args.num_iterations
         if args.save_strategy == "steps" and float(args.save_steps).is_integer():
@@ -285,6 +333,17 @@ class CurriculumGRPOTrainer(GRPOTrainer):
                 )
 
     # ---- sampler ----------------------------------------------------------------------------------
+    def get_train_dataloader(self) -> Any:
+        """GRPOTrainer's loader; a streamed pool's is built over the window's map-style view (rows by slot), so the
+        sampler chooses its rows as for a map-style pool."""
+        if self.curriculum_window is None:
+            return super().get_train_dataloader()
+        stream, self.train_dataset = self.train_dataset, self.curriculum_window.view
+        try:
+            return super().get_train_dataloader()
+        finally:
+            self.train_dataset = stream
+
     def _get_train_sampler(self, dataset: Any = None) -> Any:
         if self.curriculum is None:
             return super()._get_train_sampler(dataset)
@@ -338,6 +397,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
                     step,
                 )
                 self._log_defined("curriculum", {"unscorable_frac": 1.0, "lag": float(self.curriculum_last_lag)})
+                self._refill(obs.group_ids)
                 self.curriculum_sampler.propose_ahead()
                 return
             group_successes = obs.group_successes()  # (B,)
@@ -346,6 +406,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             pre_pass_rate = predicted_before(report, obs.group_ids) if self._needs_prediction else None
             self._shaping_plan = self._plan_shaping(obs, group_successes, pre_pass_rate)
             self._log_curriculum(obs)
+            self._refill(obs.group_ids)
         for callback in self.callback_handler.callbacks:  # the step's report, to the callbacks that take it
             hook = getattr(callback, "on_curriculum_report", None)
             if hook is not None:
@@ -354,6 +415,11 @@ class CurriculumGRPOTrainer(GRPOTrainer):
         if args.curriculum_sync_check:
             with clock.section("sync_check"):
                 self._check_state_hash(step)
+
+    def _refill(self, group_ids: list[int]) -> None:
+        """A streamed pool: the prompts just trained on leave the window; the stream's next ones take their slots."""
+        if self.curriculum_window is not None:
+            self.curriculum_window.refill(group_ids)
 
     def _check_state_hash(self, step: int) -> None:
         from accelerate.utils import gather_object

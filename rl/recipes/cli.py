@@ -2,6 +2,7 @@
 
     curriculum simulate [--scenario mixed ...] [--seeds 3] [--out runs/simulate.json]
     curriculum bench [--sizes 1e5 1e7] [--trainer [--trainer-policy uniform]] [--cold]
+    curriculum bench --stream [--sizes 1e6] [--windows 1024 4096 16384]   # a streamed pool's window (imports datasets)
     curriculum train [--config configs/default.yaml] [key=value ...]
     curriculum ablate --config configs/ablations/bands.yaml [key=value ...]
 
@@ -101,6 +102,8 @@ def _bench(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.stream:
+        return _bench_stream(args)
     results = []
     for n in sizes:
         print(f"bench: N={n:.0e} ...", file=sys.stderr, flush=True)
@@ -145,6 +148,24 @@ def _bench(args: argparse.Namespace) -> int:
         Path(args.out).write_text(
             json.dumps([r.__dict__ | {"reference_ratio": r.reference_ratio} for r in results], indent=2)
         )
+    return 0
+
+
+def _bench_stream(args: argparse.Namespace) -> int:
+    from rl.recipes.stream_bench import bench_stream, format_stream_bench
+
+    too_small = [w for w in args.windows if w < 2 * args.k]
+    if too_small:
+        print(f"curriculum bench: error: --windows {too_small} below 2 x --k {args.k}", file=sys.stderr)
+        return 2
+    for n in args.sizes:
+        print(f"bench: N={n:.0e}, map-style and streamed ...", file=sys.stderr, flush=True)
+        rows = bench_stream(n, args.windows, k=args.k, group=args.group, steps=args.steps)
+        print(
+            f"\ncurriculum bench --stream: propose({args.k}) + observe({args.k} x {args.group}) per step, with the "
+            f"window's refills, median of {args.steps} steps after warm-up\n"
+        )
+        print(format_stream_bench(n, rows))
     return 0
 
 
@@ -195,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--features", type=int, default=0, help="features per prompt given to the core (0: none; e.g. 64, float32 table)"
     )
     b.add_argument("--out", default="runs/bench.json")
+    b.add_argument("--stream", action="store_true", help="a streamed pool's window vs a map-style pool of --sizes")
+    b.add_argument("--windows", nargs="+", type=_at_least_one, default=[1024, 4096, 16384], help="window sizes of --stream")
     b.add_argument("--trainer", action="store_true", help="also time the curriculum inside GRPO steps (imports torch)")
     b.add_argument(
         "--cold", action="store_true", help="also time small numpy routines right after a model step vs warm (imports torch)"
