@@ -228,6 +228,13 @@ class Curriculum:
             return self._observe_step(uniq, n, s)
         return StepReport.empty()
 
+    def release(self, prompt_ids: Any) -> None:
+        """Proposed prompts that will not be observed (none of their rollouts could be scored) leave `pending`, so
+        the policies may propose them again; nothing is learned of them. A no-op for ids not pending."""
+        ids = self._check_ids(prompt_ids, "prompt_ids")
+        if self.pending.size and ids.size:
+            self.pending = self.pending[~self.is_member(self.pending, ids)]
+
     def _observe_step(self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray) -> StepReport:
         """One step of per-prompt counts: (U,) sorted distinct ids, rollouts >= 1, successes (int64 each)."""
         self.step += 1

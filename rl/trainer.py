@@ -397,11 +397,13 @@ class CurriculumGRPOTrainer(GRPOTrainer):
                     step,
                 )
                 self._log_defined("curriculum", {"unscorable_frac": 1.0, "lag": float(self.curriculum_last_lag)})
+                self.curriculum.release(obs.group_ids)  # proposed again later, as if never drawn
                 self._refill(obs.group_ids)
                 self.curriculum_sampler.propose_ahead()
                 return
             group_successes = obs.group_successes()  # (B,)
             report = self.curriculum.observe_counts_unchecked(*obs.sorted_counts(group_successes))
+            self.curriculum.release(obs.group_ids)  # groups with no scored rollout: proposed again later
             # (B,) predicted pass rate before this step's evidence (only the posterior damping reads it)
             pre_pass_rate = predicted_before(report, obs.group_ids) if self._needs_prediction else None
             self._shaping_plan = self._plan_shaping(obs, group_successes, pre_pass_rate)

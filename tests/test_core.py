@@ -480,3 +480,15 @@ def test_the_walk_scans_a_bounded_number_of_prompts_per_call_whatever_the_pool()
         ids = cur.propose(k)
         cur.observe(np.repeat(ids, 8), np.zeros(ids.size * 8))
         assert cur.policy.stream.cursor - before <= 4 * 4 * 4 * cur.config.candidate_mult * k  # positions, not ids
+
+
+def test_released_prompts_leave_pending_and_may_be_proposed_again() -> None:
+    cur = Curriculum(12, CurriculumConfig(policy="adaptive"), seed=0)
+    first = cur.propose(6)
+    assert set(cur.pending.tolist()) == set(first.tolist())
+    assert not set(cur.propose(6).tolist()) & set(first.tolist()), "pending prompts are not proposed twice"
+    cur.release(first)  # none of their rollouts could be scored
+    assert not set(cur.pending.tolist()) & set(first.tolist())
+    assert set(cur.propose(6).tolist()) == set(first.tolist()), "the only prompts not pending"
+    with pytest.raises(ValueError, match="out of range"):
+        cur.release([12])

@@ -448,6 +448,10 @@ def test_a_step_whose_rewards_are_all_none_is_not_observed_and_training_goes_on(
     trainer.train()
     assert trainer.curriculum_sampler.chunks_observed == 2 and trainer.curriculum.step == 1
     assert any("generation step 1: no completion could be scored" in r.getMessage() for r in caplog.records)
+    sampler = trainer.curriculum_sampler
+    assert trainer.curriculum.pending.size == (sampler.chunks_proposed - sampler.chunks_observed) * sampler.batch_size, (
+        "the unscored chunk's prompts may be proposed again: only the chunks drawn ahead are pending"
+    )
     from rl.recipes.callbacks import generated_rollouts
 
     assert generated_rollouts(trainer) == sum(calls), "a rollout budget counts the unscored step's completions too"
