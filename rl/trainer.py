@@ -129,6 +129,7 @@ TRL_HOOKS = {  # TRL's private methods the drop-in overrides or calls, with the 
     "_save_checkpoint": ["self", "model", "trial"],
     "_load_rng_state": ["self", "checkpoint"],
     "_get_output_dir": ["self", "trial"],
+    "get_train_dataloader": ["self"],  # a streamed pool: built over the window's view, read from self.train_dataset
 }
 TRL_GENERATION_STEP = {  # what `_generate_and_score_completions` must still do, as its source says it
     "rewards_per_func = self._calculate_rewards(": "compute the rewards through _calculate_rewards (the feedback)",
@@ -162,6 +163,13 @@ def trl_contract_problems() -> tuple[str, ...]:
             for snippet, why in TRL_GENERATION_STEP.items()
             if snippet not in source
         ]
+    try:
+        source = inspect.getsource(GRPOTrainer.get_train_dataloader)
+    except (OSError, TypeError):
+        pass
+    else:
+        if "self.train_dataset" not in source:
+            problems.append("get_train_dataloader no longer seems to read self.train_dataset (a stream's window)")
     return tuple(problems)
 
 

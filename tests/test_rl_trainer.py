@@ -533,3 +533,19 @@ def test_a_callback_gets_every_observes_step_report_as_it_is_made(tmp_path: Path
     assert [s for s, _, _ in reports.seen] == list(range(1, steps + 1)) and steps >= 3
     assert all(n == trainer.args.per_device_train_batch_size // trainer.num_generations for _, n, _ in reports.seen)
     assert trainer.curriculum.last_report.ids.size == reports.seen[-1][1]
+
+
+def test_a_trl_whose_train_loader_no_longer_reads_train_dataset_is_named(monkeypatch) -> None:
+    import rl.trainer
+
+    def elsewhere(self):  # a release that builds the loader from another attribute: a window could not swap in
+        return self._get_dataloader(dataset=self.train_data, description="Training")
+
+    rl.trainer.trl_contract_problems.cache_clear()
+    monkeypatch.setattr(GRPOTrainer, "get_train_dataloader", elsewhere)
+    try:
+        assert rl.trainer.trl_contract_problems() == (
+            "get_train_dataloader no longer seems to read self.train_dataset (a stream's window)",
+        )
+    finally:
+        rl.trainer.trl_contract_problems.cache_clear()
