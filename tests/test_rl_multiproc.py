@@ -51,6 +51,12 @@ def test_two_processes_keep_identical_curriculum_states_and_exit_cleanly(tmp_pat
     assert (tmp_path / "out" / "checkpoint-2" / "curriculum_state.json").is_file()
 
 
+def test_two_processes_streaming_keep_identical_windows_and_curriculum_states(tmp_path: Path) -> None:
+    out = launch(tmp_path, "--steps", "3", "--save_steps", "2", "--stream_window", "24")
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "DIST_CHECK OK world_size=2 steps=3 observes=3" in out.stdout
+
+
 def test_a_rank_whose_curriculum_drifts_is_caught_at_the_next_step(tmp_path: Path) -> None:
     out = launch(tmp_path, "--steps", "3", "--save_steps", "10", "--corrupt_at_step", "1")
     assert out.returncode != 0

@@ -9,8 +9,10 @@
 (a mismatch raises, naming the generation step). At the end the ranks compare the hash once more and
 that the world really had `--expect_world_size` processes; rank 0 prints one line
 `DIST_CHECK OK world_size=2 steps=3 observes=3 hash=...`, and every process exits with status 0.
-A checkpoint is written at --save_steps. `--corrupt_at_step N` is the negative control: the last rank's
-curriculum is nudged after step N, and the run must fail naming generation step N.
+A checkpoint is written at --save_steps. `--stream_window W` streams the prompts (an `IterableDataset`) through a
+window of W: every rank reads the whole stream, and the windows must agree as the curriculums do.
+`--corrupt_at_step N` is the negative control: the last rank's curriculum is nudged after step N, and the run must
+fail naming generation step N.
 """
 
 from __future__ import annotations
@@ -32,6 +34,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--num_prompts", type=int, default=64)
     p.add_argument("--save_steps", type=int, default=2)
     p.add_argument("--expect_world_size", type=int, default=2)
+    p.add_argument(
+        "--stream_window",
+        type=int,
+        default=0,
+        help="stream the prompts (an IterableDataset) through a window of this many (0: a map-style pool)",
+    )
     p.add_argument(
         "--corrupt_at_step",
         type=int,
@@ -71,13 +79,22 @@ def run(argv: list[str] | None = None) -> str:
         save_steps=opts.save_steps,
         per_device_train_batch_size=4,
     )
+    dataset = toy_dataset(opts.num_prompts)
+    if opts.stream_window:
+        from datasets import IterableDataset
+
+        rows = dataset.to_list()
+        dataset = IterableDataset.from_generator(lambda: iter(rows))
+        args.curriculum_stream_window = opts.stream_window
     trainer = CurriculumGRPOTrainer(
         model=toy_model(tokenizer),
         reward_funcs=[answer_reward],
         args=args,
-        train_dataset=toy_dataset(opts.num_prompts),
+        train_dataset=dataset,
         processing_class=tokenizer,
     )
+    if opts.stream_window and trainer.curriculum_window is None:
+        raise RuntimeError(f"the stream fell back to GRPOTrainer: {trainer.curriculum_fallback}")
     if opts.corrupt_at_step:
         trainer.add_callback(Corrupt(trainer, opts.corrupt_at_step))
     trainer.train()
@@ -85,6 +102,9 @@ def run(argv: list[str] | None = None) -> str:
     if world != opts.expect_world_size:
         raise RuntimeError(f"ran with {world} processes, expected {opts.expect_world_size} (use --multi_gpu, not --cpu)")
     final = state_hash(trainer.curriculum.state_dict())
+    if trainer.curriculum_window is not None:  # the windows too: the same rows in the same slots
+        window = {k: getattr(v, "tolist", lambda v=v: v)() for k, v in trainer.curriculum_window.state_dict().items()}
+        final += json.dumps(window, sort_keys=True)
     hashes = gather_object([final])
     if len(set(hashes)) != 1:
         raise RuntimeError(f"final curriculum state differs across ranks: {hashes}")
@@ -94,7 +114,7 @@ def run(argv: list[str] | None = None) -> str:
     saved = Path(opts.output_dir) / f"checkpoint-{opts.save_steps}" / "curriculum_state.json"
     if trainer.accelerator.is_main_process and opts.save_steps <= opts.steps:
         meta = json.loads(saved.read_text())
-        if meta["num_prompts"] != opts.num_prompts:
+        if meta["num_prompts"] != (opts.stream_window or opts.num_prompts):
             raise RuntimeError(f"{saved} has num_prompts {meta['num_prompts']}")
     trainer.accelerator.wait_for_everyone()
     if not trainer.accelerator.is_main_process:
