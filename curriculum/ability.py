@@ -54,6 +54,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .beliefs import AbilityUpdate, UnseenTable, probit, sigmoid
 from .config import CurriculumConfig
 from .features import FeatureModel
 from .statecheck import read_array, read_float, read_int
@@ -68,15 +69,6 @@ _HISTORY_CAP = 256  # discounted history counts are rescaled to at most this man
 _LOGIT_LIMIT = 1e10  # |logits| a state may hold: the ability moves at most one a step, and steps are int32
 
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-
-def probit(m: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Pass rate of a logit belief N(m, v), integrated with the probit approximation sigmoid(m / sqrt(1 + pi v / 8))."""
-    return sigmoid(m / np.sqrt(1.0 + (math.pi / 8.0) * v))
-
-
 def verdict_rows(s: np.ndarray, n: np.ndarray) -> np.ndarray:
     """(U,) where a confident verdict is possible at all: observed, with a pass rate below 1/4 or above 3/4."""
     return (n > 0) & ((s < 0.25 * n) | (s > 0.75 * n))
@@ -89,24 +81,6 @@ def tail_masses(
     the logit `now` at each node (U, K); each node moved `slack` (U,) against the verdict (conservative)."""
     slack = np.asarray(slack)[..., None] if np.ndim(slack) else slack
     return np.where(now + slack < logit_low, w, 0.0).sum(axis=1), np.where(now - slack > logit_high, w, 0.0).sum(axis=1)
-
-
-class UnseenTable(NamedTuple):
-    """Per label (L,) each: a never-observed prompt's predicted pass rate, the chance its group is informative, and
-    the share of the label's population predicted beyond reach (below exclude_below)."""
-
-    pass_rate: np.ndarray
-    informativeness: np.ndarray
-    beyond_share: np.ndarray
-
-
-class AbilityUpdate(NamedTuple):
-    """What `AbilityModel.update` learned about the prompts it absorbed, each (U,) in the order given."""
-
-    before: np.ndarray  # pass rate predicted before this step's evidence
-    after: np.ndarray  # pass rate predicted now
-    low: np.ndarray  # posterior probability that the pass rate now is below exclude_below (0: no verdict possible)
-    high: np.ndarray  # posterior probability that it is above retire_above
 
 
 def _clip(x: np.ndarray, low: float | np.ndarray, high: float | np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from curriculum.ability import sigmoid
+from curriculum.beliefs import sigmoid
 from curriculum.config import CurriculumConfig
 from curriculum.core import Curriculum
 
