@@ -8,86 +8,38 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
+from .policies.adaptive import AdaptiveSettings
+from .policies.band import BandSettings
+from .policies.registry import POLICIES, POLICY_CLASSES
+from .policies.static import StaticSettings
+from .settings import INT_MAX, Range, check_choice, check_fields
 
-POLICIES = ("uniform", "static", "adaptive", "band")
+__all__ = [
+    "FLUKE_MODES",
+    "POLICIES",
+    "PRIOR_TYPES",
+    "SETTINGS",
+    "CurriculumConfig",
+    "attribute_docs",
+    "check_choice",
+    "field_default",
+    "field_help",
+    "flatten",
+    "nest",
+]
+
 FLUKE_MODES = ("none", "posterior", "cap")
 """Advantage shaping of lone successes the TRL drop-in offers (rl/shaping.py); kept here, with the policies, so
 every config reads one definition without importing torch."""
 PRIOR_TYPES = ("auto", "label", "pass_rate")
 
-
-@dataclass(frozen=True)
-class AdaptiveSettings:
-    """`CurriculumConfig.adaptive`: the adaptive walk's knobs (curriculum/policies.py AdaptivePolicy)."""
-
-    reprobe_share: float = 0.05
-    """Share of every batch re-probing prompts predicted beyond reach (predicted pass rate below `exclude_below`): a
-    budget, not a per-prompt floor, so a pool mostly out of reach cannot flood the batch, yet every such prompt keeps
-    coming back now and then (the walk offers them in turn)."""
-    revisit_gap: int = 0
-    """A prompt observed fewer than this many steps ago is skipped when it comes up (spacing; the walk draws a
-    prompt at most once an epoch anyway, and an epoch is shorter when much of the pool is skipped)."""
-    retention: float = 0.2
-    """Least probability of keeping a prompt predicted mastered when it comes up, so solved skills keep being
-    practised."""
-    keep_power: float = 1.0
-    """A prompt that comes up is kept with probability informativeness ** keep_power (above the floors); 1 keeps
-    every prompt likely to give an informative group, larger values favour pass rates near 0.5."""
-    beyond_mass: float = 0.5
-    """How sure the walk must be that a prompt teaches nothing now (its pass rate below `exclude_below`) before it
-    leaves the prompt to the re-probe budget: the posterior mass below exclude_below of an observed prompt, the share
-    of its label's population below it for an unseen one. 0.5 is the median rule; higher values keep drawing prompts
-    that may be partly learnable (a label mostly, not wholly, out of reach; one failed group)."""
-    unseen_beyond_share: float | None = None
-    """The same verdict for an unseen prompt judged by its label's population, when it should differ from
-    `beyond_mass`: the share of the population below exclude_below at which the walk leaves the prompt to the re-probe
-    budget (None: `beyond_mass`; 1: only where the whole population is). Without labels the population is the whole
-    pool."""
-
-    def __post_init__(self) -> None:
-        _check_fields(self, "adaptive.")
-
-
-@dataclass(frozen=True)
-class BandSettings:
-    """`CurriculumConfig.band`: the band policy's knobs (curriculum/policies.py BandPolicy); the band's edges,
-    `band_low` / `band_high`, are the static policy's too."""
-
-    explore_frac: float = 0.06
-    """Share of every batch reserved for unseen prompts while any remain (more when the band runs dry)."""
-    cache: int = 2048
-    """Observed prompts predicted inside the band are kept (most recent first, up to this many) and re-scored as
-    candidates next step, so a sparse band in a large pool is not lost to random sampling."""
-    reprobe_scan: int = 128
-    """Excluded and retired prompts re-checked per step at today's ability (at most 4k for k prompts a step; every
-    4th step checks four steps' worth at once); those no longer confidently out of reach (or mastered) return to
-    the active pool."""
-    revisit_cooldown: int = 0
-    """A prompt observed fewer than this many steps ago is not proposed again (spreads training over more prompts)."""
-
-    def __post_init__(self) -> None:
-        _check_fields(self, "band.")
-
-
-@dataclass(frozen=True)
-class StaticSettings:
-    """`CurriculumConfig.static`: the static policy's knobs (curriculum/policies.py StaticPolicy)."""
-
-    calibration_size: int = 1024
-    """Without a pass-rate prior: prompts observed once (uniformly) before the band is fixed."""
-
-    def __post_init__(self) -> None:
-        _check_fields(self, "static.")
-
-
-SETTINGS = {"adaptive": AdaptiveSettings, "band": BandSettings, "static": StaticSettings}
-"""CurriculumConfig's nested fields: one a policy, holding the knobs only that policy reads."""
+SETTINGS: dict[str, type] = {name: cls.Settings for name, cls in POLICY_CLASSES.items() if cls.Settings is not None}
+"""CurriculumConfig's nested fields: one a policy (named as in the registry), holding the knobs only that policy
+reads; each policy's module defines its settings class."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +47,7 @@ class CurriculumConfig:
     policy: str = "adaptive"
     """Which prompts to draw: "uniform" (epoch-wise shuffle, plain GRPO), "static" (a band fixed once from the prior
     or a calibration pass), "adaptive" (an epoch-wise walk that keeps each prompt with the probability that its
-    group is informative now, with floors) or "band" (the medium band re-evaluated every step; see policies.py)."""
+    group is informative now, with floors) or "band" (the medium band re-evaluated every step; see curriculum/policies/)."""
 
     target: float = 0.5
     """Adaptive: pass rates above it count as heading to mastery (`retention`). Band: the pass rate it aims for (the
@@ -176,8 +128,8 @@ class CurriculumConfig:
                 object.__setattr__(self, name, _settings_from_dict(kind, value, f"{name}."))
             elif not isinstance(value, kind):
                 raise ValueError(f"{name} must be a {kind.__name__} or a mapping of its fields, got {value!r}")
-        _check_fields(self, "")
-        check_choice("policy", self.policy, POLICIES)
+        check_fields(self, "", _RANGES, nested=SETTINGS)
+        check_choice("policy", self.policy, tuple(POLICY_CLASSES))  # the registry now (a test may register one)
         check_choice("prior_type", self.prior_type, PRIOR_TYPES)
         if not 0.0 < self.band_low < self.target < self.band_high < 1.0:
             raise ValueError(
@@ -254,27 +206,9 @@ def _settings_from_dict(cls: type, d: Mapping[str, Any], prefix: str) -> Any:
     return cls(**d)
 
 
-def _check_fields(obj: Any, prefix: str) -> None:
-    """Each plain field of a frozen settings dataclass typed ("str", "int" or "float"), then in its range."""
-    for f in dataclasses.fields(obj):  # types first: the ranges compare numbers
-        if f.name not in SETTINGS:
-            object.__setattr__(obj, f.name, _typed(prefix + f.name, f.type, getattr(obj, f.name)))
-    for f in dataclasses.fields(obj):
-        if prefix + f.name in _RANGES and getattr(obj, f.name) is not None:
-            _check_range(prefix + f.name, getattr(obj, f.name), *_RANGES[prefix + f.name])
-
-
-def check_choice(key: str, value: Any, choices: tuple[str, ...]) -> None:
-    """The one check of a setting that takes one of `choices` (policy, prior_type, fluke damping), its error naming
-    the key as the caller spells it."""
-    if value not in choices:
-        raise ValueError(f"{key}={value!r}: choose one of {', '.join(choices)}")
-
-
-_INT_MAX = 2**31 - 1  # step clocks and counts are int32; no count setting needs more
 _SD_MAX = 100.0  # logits: a prior sd beyond this is flat on any pass rate that can be told apart from 0 or 1
 _RATE_MAX = 100.0  # logit variance per step (drifts, revisit noise): the defaults are 0.002 to 0.5
-_RANGES: dict[str, tuple[float, float, str]] = {
+_RANGES: dict[str, Range] = {
     # field: (low, high, which ends are closed: "[]", "[)", "(]" or "()"); NaN and inf fail every range
     "target": (0.0, 1.0, "()"),
     "band_low": (0.0, 1.0, "()"),
@@ -283,23 +217,13 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "exclude_below": (0.0, 1.0, "()"),
     "retire_above": (0.0, 1.0, "()"),
     "confidence": (0.5, 1.0, "[)"),
-    "band.explore_frac": (0.0, 1.0, "[]"),
-    "candidate_mult": (1, _INT_MAX, "[]"),
-    "band.cache": (0, _INT_MAX, "[]"),
-    "band.reprobe_scan": (0, _INT_MAX, "[]"),
-    "band.revisit_cooldown": (0, _INT_MAX, "[]"),
-    "adaptive.reprobe_share": (0.0, 1.0, "[]"),
-    "adaptive.revisit_gap": (0, _INT_MAX, "[]"),
-    "adaptive.retention": (0.0, 1.0, "(]"),
-    "adaptive.beyond_mass": (0.0, 1.0, "()"),
-    "adaptive.unseen_beyond_share": (0.0, 1.0, "(]"),
-    "adaptive.keep_power": (0.0, math.inf, "()"),
+    "candidate_mult": (1, INT_MAX, "[]"),
     "thompson_scale": (0.0, math.inf, "[)"),
     "prompt_prior_sd": (0.0, _SD_MAX, "(]"),
     "pass_rate_prior_sd": (0.0, _SD_MAX, "(]"),
     "ability_drift": (0.0, _RATE_MAX, "[]"),
     "revisit_noise": (0.0, _RATE_MAX, "[]"),
-    "revisit_min_gap": (0, _INT_MAX, "[]"),
+    "revisit_min_gap": (0, INT_MAX, "[]"),
     "label_drift": (0.0, _RATE_MAX, "[]"),
     "prompt_drift": (0.0, _RATE_MAX, "[]"),
     "tracker_half_life": (0.01, math.inf, "[)"),
@@ -307,36 +231,8 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "feature_ridge": (0.0, 1e9, "(]"),
     "feature_half_life": (0.0, math.inf, "[)"),
     "feature_warmup": (0.0, 1e9, "[]"),
-    "static.calibration_size": (1, _INT_MAX, "[]"),
 }
-"""The valid range of every numeric field."""
-
-
-def _typed(name: str, kind: str, value: Any) -> Any:
-    """`value` as a plain Python value of a field annotated `kind` ("str", "int", "float" or "float | None"; a float
-    field takes ints too, kept as ints); numpy scalars become Python ones (they would not serialise to JSON)."""
-    if kind == "str" or (value is None and kind.endswith(" | None")):
-        return value
-    kind = kind.removesuffix(" | None")
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        expected = "an int" if kind == "int" else "a number"
-        raise ValueError(f"{name} must be {expected}, got {type(value).__name__} {value!r}")
-    if kind == "int":
-        if not isinstance(value, numbers.Integral):
-            raise ValueError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-        return int(value)
-    return int(value) if isinstance(value, numbers.Integral) else float(value)
-
-
-def _check_range(name: str, value: float, low: float, high: float, closed: str) -> None:
-    above = value >= low if closed[0] == "[" else value > low
-    below = value <= high if closed[1] == "]" else value < high
-    if not (above and below):  # False for NaN
-        raise ValueError(f"{name} must be in {closed[0]}{_fmt(low)}, {_fmt(high)}{closed[1]}, got {value!r}")
-
-
-def _fmt(x: float) -> str:
-    return str(x) if isinstance(x, int) else f"{x:g}"
+"""The valid range of every numeric field of the core (each policy's module holds its settings' ranges)."""
 
 
 def attribute_docs(cls: type) -> dict[str, str]:

@@ -23,19 +23,19 @@ import hashlib
 import json
 import math
 import numbers
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from .ability import AbilityModel, AbilityUpdate, verdict_rows
+from .ability import AbilityModel, AbilityUpdate
 from .config import CurriculumConfig
 from .features import FeatureModel, FeatureSource, feature_digest, gate_share
-from .policies import POLICY_CLASSES
+from .policies.registry import POLICY_CLASSES
 from .pools import ACTIVE, EXCLUDED, RETIRED, UNSEEN, StatusPools
 from .rng import SavedRNG, shuffled
 from .statecheck import INT32_MAX, INT64_MAX, check_keys, read_ids, read_int, read_json
 from .tracker import PassRateTracker, aggregate
+from .view import CurriculumView
 
 FORMAT_VERSION = 6
 """2: generator states; 3: the adaptive walk's cursor; 4: the ability from every group; 5: features; 6: each
@@ -170,20 +170,17 @@ class Curriculum:
             if self.prior_type == "pass_rate"
             else None
         )
-        self.policy = POLICY_CLASSES[self.config.policy](self)
         self.step = 0  # observe() calls with data: the clock of drift and decay
         self.proposals = 0  # propose() calls: the counter of the random draws
         self.counters = {"rollouts": 0, "successes": 0, "groups": 0, "informative_groups": 0, "prompts_seen": 0}
         self.last: dict[str, Any] = {k: math.nan for k in _LAST_KEYS} | {"groups": 0, "first_visits": 0}
         self.last_report = StepReport.empty()  # what the last observe learned (also returned by it)
-        self._scratch = np.zeros(self.num_prompts, dtype=bool)  # [N] all False between calls
         self.pending = np.zeros(0, dtype=np.int64)  # (<= _PENDING_CAP,) proposed, not yet observed
-        self.oracle: Callable[[np.ndarray], np.ndarray] | None = None
-        """For ablations only: ids (U,) -> their true pass rates now. The adaptive walk then keeps prompts by these
-        instead of its predictions, so its gain over its own is the most any better prediction could add. Not part
-        of the state; nothing else reads it."""
         self._propose_rng = SavedRNG(self.seed, 0x9E)  # proposals' draws, in order (state in state_dict)
         self._observe_rng = SavedRNG(self.seed, 0x9F)  # the policies' draws after an observe (re-probes)
+        self.view = CurriculumView(self, self._observe_rng)  # all the policy sees (curriculum/policies/base.py)
+        kind = POLICY_CLASSES[self.config.policy]
+        self.policy = kind(self.view, getattr(self.config, kind.name) if kind.Settings is not None else None)
 
     # ---- the public API --------------------------------------------------------------------------
     def propose(self, k: int) -> np.ndarray:
@@ -196,7 +193,7 @@ class Curriculum:
         self.proposals += 1
         if k == 0:
             return np.zeros(0, dtype=np.int64)
-        ids = self.policy.propose(self, int(k), rng).astype(np.int64)
+        ids = self.policy.propose(self.view, int(k), rng).astype(np.int64)
         self.pools.move(ids[self.pools.status[ids] == UNSEEN], ACTIVE)
         self.pending = np.concatenate([self.pending, ids])[-_PENDING_CAP:]
         return shuffled(ids, rng)
@@ -233,23 +230,19 @@ class Curriculum:
         the policies may propose them again; nothing is learned of them. A no-op for ids not pending."""
         ids = self._check_ids(prompt_ids, "prompt_ids")
         if self.pending.size and ids.size:
-            self.pending = self.pending[~self.is_member(self.pending, ids)]
+            self.pending = self.pending[~self.view.is_member(self.pending, ids)]
 
     def _observe_step(self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray) -> StepReport:
         """One step of per-prompt counts: (U,) sorted distinct ids, rollouts >= 1, successes (int64 each)."""
         self.step += 1
         if self.pending.size:
-            self.pending = self.pending[~self.is_member(self.pending, uniq)]
+            self.pending = self.pending[~self.view.is_member(self.pending, uniq)]
         attempts, last_seen = self.tracker.attempts[uniq], self.tracker.last_step[uniq]
         past = self.tracker.counts(uniq, self.step)  # discounted counts before this step
         update = self.ability.update(uniq, n, s, past, attempts, last_seen, self.step)
         self.tracker.update(uniq, n, s, self.step, past, attempts)
-        self.pools.assign(*self.policy.after_observe(self, uniq, update))  # where the policy judges they go
+        self.pools.assign(*self.policy.after_observe(self.view, uniq, update))  # where the policy judges they go
         return self._count(uniq, n, s, attempts, update)
-
-    def observe_rng(self) -> np.random.Generator:
-        """The random generator of the policies' draws after an observe (its state is part of the state dict)."""
-        return self._observe_rng.generator
 
     def _count(
         self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray, attempts: np.ndarray, update: AbilityUpdate
@@ -276,16 +269,15 @@ class Curriculum:
 
     def predict(self, ids: Any) -> np.ndarray:
         """Estimated pass rate now (float64), for any prompts, seen or not."""
-        return self.predict_unchecked(self._check_ids(ids, "ids"))
+        return self.view.predict(self._check_ids(ids, "ids"))
 
     def posterior(self, ids: Any) -> tuple[np.ndarray, np.ndarray]:
         """(mean, variance) of each prompt's pass-rate logit now."""
-        ids = self._check_ids(ids, "ids")
-        return self.ability.posterior(ids, self.tracker.attempts[ids], self.tracker.last_step[ids], self.step)
+        return self.view.posterior(self._check_ids(ids, "ids"))
 
     def stats(self) -> dict[str, float]:
         c, n = self.counters, self.num_prompts
-        low, high = self.policy.band(self)
+        low, high = self.policy.band(self.view)
         return {
             "ability": self.ability.theta,
             "ability_sd": math.sqrt(self.ability.theta_var),
@@ -311,64 +303,6 @@ class Curriculum:
         tried = self.tracker.attempts.astype(np.float64)
         return float(tried[self.tracker.succ <= 0].sum() / max(tried.sum(), 1.0))
 
-    # ---- helpers the policies use ----------------------------------------------------------------
-    def posterior_unchecked(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.ability.posterior(ids, self.tracker.attempts[ids], self.tracker.last_step[ids], self.step)
-
-    def predict_unchecked(self, ids: np.ndarray) -> np.ndarray:
-        return self.ability.predict(ids, self.tracker.attempts[ids], self.tracker.last_step[ids], self.step)
-
-    def verdicts(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(confidently below exclude_below, confidently above retire_above) for each prompt now.
-
-        The posterior probability that the pass rate now is below `exclude_below` (above `retire_above`)
-        must reach `confidence`; it comes from the population prior and the discounted counts, taken at
-        the ability the prompt was observed at, shifted to today's ability and made conservative by the
-        uncertainty of that shift (ability noise and the prompt's own drift since)."""
-        s, n = self.tracker.counts(ids, self.step)  # float64
-        excluded, retired = np.zeros(ids.size, dtype=bool), np.zeros(ids.size, dtype=bool)
-        rows = verdict_rows(s, n).nonzero()[0]  # a verdict is possible only here
-        if rows.size == 0:
-            return excluded, retired
-        since = (self.step - self.tracker.last_step[ids[rows]]).astype(np.float64)  # (R,) steps since last seen
-        low, high = self.ability.verdict_masses(ids[rows], s[rows], n[rows], since)
-        excluded[rows] = low >= self.config.confidence
-        retired[rows] = high >= self.config.confidence
-        return excluded, retired
-
-    def is_member(self, ids: np.ndarray, members: np.ndarray) -> np.ndarray:
-        """(len(ids),) whether each id is in `members`; O(len) with the scratch flags, no sort."""
-        self._scratch[members] = True
-        out = self._scratch[ids]
-        self._scratch[members] = False
-        return out
-
-    def any_other(self, count: int, chosen: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """`count` ids not in `chosen`, uniformly (last resort; O(N) only when the pool is nearly drawn)."""
-        found = np.zeros(0, dtype=np.int64)
-        for _ in range(16):
-            draw = rng.integers(0, self.num_prompts, size=4 * count + 16)
-            found = np.unique(np.concatenate([found, draw[~np.isin(draw, chosen)]]))
-            if found.size >= count:
-                return rng.permutation(found)[:count]
-        rest = np.setdiff1d(np.arange(self.num_prompts), chosen)
-        return rng.permutation(rest)[:count]
-
-    def group_size(self) -> float:
-        """Mean rollouts per observed group so far (8 before the first observation)."""
-        c = self.counters
-        return c["rollouts"] / c["groups"] if c["groups"] else 8.0
-
-    def seen_prompts(self) -> int:
-        """Prompts observed at least once."""
-        return self.counters["prompts_seen"]
-
-    def difficulty_band(self) -> tuple[float, float]:
-        """The difficulty range (logits, same scale as `ability`) whose pass rate is inside the band now."""
-        logit = lambda q: math.log(q / (1.0 - q))  # noqa: E731
-        theta = self.ability.theta
-        return theta - logit(self.config.band_high), theta - logit(self.config.band_low)
-
     # ---- a window of prompts (a stream) ---------------------------------------------------------------
     def replace(self, slots: Any, prior: Any = None) -> None:
         """New prompts take the ids `slots` (distinct): each slot's own state is forgotten (tracker counts, beliefs,
@@ -381,16 +315,17 @@ class Curriculum:
         slot leaves `pending`. The prior is not in `state_dict` (it is input, like the constructor's): after
         `load_state_dict`, the window restores it with `set_prior`."""
         ids = self._check_slots(slots)
-        if self.config.policy not in ("uniform", "adaptive"):
+        if not self.policy.streamable:
+            names = " or ".join(name for name, kind in POLICY_CLASSES.items() if kind.streamable)
             raise ValueError(
-                f"replace needs the uniform or adaptive policy (the {self.config.policy} policy keeps per-prompt "
+                f"replace needs the {names} policy (the {self.config.policy} policy keeps per-prompt "
                 "lists built at construction); set policy='adaptive'"
             )
         if self.ability.features is not None:
             raise ValueError("replace does not support features (a slot's features would change); pass features=None")
         self.set_prior(ids, prior)
         if self.pending.size:
-            self.pending = self.pending[~self.is_member(self.pending, ids)]
+            self.pending = self.pending[~self.view.is_member(self.pending, ids)]
         self.tracker.forget(ids)
         self.ability.forget(ids)
         self.pools.forget(ids)
@@ -432,8 +367,8 @@ class Curriculum:
         observed prompt, or an unseen one whose prior (a label among several, a pass rate) or features tell it apart
         from the pool. Without those every unseen prompt is predicted alike, and passing over it says nothing of it.
         A window drops these (`replace`); the map-style walk meets them again next epoch."""
-        passed = getattr(self.policy, "passed_beyond", None)
-        if passed is None or passed.size == 0:
+        passed = self.policy.passed_beyond
+        if passed.size == 0:
             return np.zeros(0, dtype=np.int64)
         if self.prior_type == "pass_rate" or self.num_labels > 1 or self.ability.features_active():
             return passed.copy()

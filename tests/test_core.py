@@ -451,11 +451,11 @@ def test_the_unseen_verdict_takes_its_own_threshold_and_follows_beyond_mass_when
         CurriculumConfig(policy="adaptive", adaptive={"unseen_beyond_share": 1.5})
 
 
-def test_the_oracle_hook_replaces_the_predictions_of_the_walk() -> None:
+def test_a_pass_rate_source_handed_to_the_walk_replaces_its_predictions() -> None:
     n = 300
     p_true = np.where(np.arange(n) % 3 == 0, 0.5, 0.0)  # a third learnable; the curriculum cannot know which
     cur = Curriculum(n, CurriculumConfig(policy="adaptive", adaptive={"reprobe_share": 0.0}), seed=4)
-    cur.oracle = lambda ids: p_true[ids]
+    cur.policy.use_pass_rates(lambda ids: p_true[ids])
     draws = np.concatenate(walk_rounds(cur, p_true, 10))
     assert (p_true[draws] == 0.5).all(), "told the true pass rates, the walk draws only learnable prompts"
 

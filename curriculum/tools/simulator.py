@@ -35,13 +35,14 @@ from pathlib import Path
 
 import numpy as np
 
-from curriculum.ability import sigmoid
+from curriculum.beliefs import sigmoid
 from curriculum.config import POLICIES, CurriculumConfig
 from curriculum.core import Curriculum
+from curriculum.policies.adaptive import AdaptivePolicy
 
 IMPOSSIBLE, MASTERED = 0.05, 0.95
 ORACLE = "oracle"
-"""A policy of the simulator only: the adaptive walk told the true pass rates (`Curriculum.oracle`)."""
+"""A policy of the simulator only: the adaptive walk told the true pass rates (`AdaptivePolicy.use_pass_rates`)."""
 SIM_POLICIES = (*POLICIES, ORACLE)
 
 
@@ -203,7 +204,8 @@ def run_one(sc: Scenario, policy: str, seed: int, config: CurriculumConfig | Non
     start, gain = np.asarray(sc.ability_start), np.asarray(sc.ability_gain)
     clock = [0]  # the step the oracle answers for
     if policy == ORACLE:  # the walk at the true pass rates: what no prediction can beat
-        cur.oracle = lambda ids: sigmoid((start + gain * clock[0] / sc.steps)[skill[ids]] - d[ids])
+        assert isinstance(cur.policy, AdaptivePolicy)
+        cur.policy.use_pass_rates(lambda ids: sigmoid((start + gain * clock[0] / sc.steps)[skill[ids]] - d[ids]))
     ref_labels = np.unique(prior, return_inverse=True)[1] if prior is not None else np.zeros(sc.num_prompts, np.int64)
     reference = RecentLabelMean(int(ref_labels.max()) + 1)
     last_step = np.full(sc.num_prompts, -1, dtype=np.int64)  # simulator bookkeeping, not the curriculum's

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from curriculum.policies.adaptive import AdaptivePolicy
+
 from .evaluate import pad
 
 
@@ -61,7 +63,13 @@ def exact_pass_rates(
 
 
 def install_oracle(trainer: Any, max_new_tokens: int, temperature: float) -> None:
-    """Give the trainer's curriculum the true pass rates of the trainer's current model (`Curriculum.oracle`)."""
+    """Hand the trainer's adaptive walk the true pass rates of the trainer's current model, in place of its predictions
+    (`AdaptivePolicy.use_pass_rates`)."""
+    policy = trainer.curriculum.policy
+    if not isinstance(policy, AdaptivePolicy):
+        raise ValueError(
+            f"the oracle is a pass-rate source for the adaptive policy, not {policy.name!r}; set policy=adaptive"
+        )
     dataset = trainer.train_dataset
     prompts, answers = list(dataset["prompt"]), [str(a) for a in dataset["answer"]]
 
@@ -76,7 +84,7 @@ def install_oracle(trainer: Any, max_new_tokens: int, temperature: float) -> Non
             temperature,
         )
 
-    trainer.curriculum.oracle = oracle
+    policy.use_pass_rates(oracle)
 
 
 def check_against_sampling(
