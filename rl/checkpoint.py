@@ -41,6 +41,7 @@ import numpy as np
 from curriculum import FORMAT_VERSION as CORE_FORMAT_VERSION
 from curriculum import Curriculum, state_hash
 from rl.atomic import write_atomic
+from rl.keys import prompt_key
 from rl.sampler import CurriculumSampler
 
 STATE_NPZ = "curriculum_state.npz"
@@ -240,19 +241,6 @@ def rotate(
         shutil.rmtree(folder, ignore_errors=True)
         deleted.append(folder)
     return deleted
-
-
-_json_str = json.encoder.encode_basestring  # a str as json.dumps(..., ensure_ascii=False) writes it
-
-
-def prompt_key(prompt: Any) -> int:
-    """A prompt's 64-bit key: the first 8 bytes of the sha256 of its canonical text (JSON, objects such as images by
-    their type name, so a key never depends on where an object sits in memory)."""
-    if type(prompt) is str:  # json.dumps' own text for a str, without its set-up (half the cost of a key)
-        text = _json_str(prompt)
-    else:
-        text = json.dumps(prompt, sort_keys=True, ensure_ascii=False, default=lambda o: type(o).__name__)
-    return int.from_bytes(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()[:8], "little")
 
 
 def pool_keys(prompts: Iterable[Any]) -> tuple[np.ndarray, dict[str, Any]]:

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from curriculum import Curriculum
-from rl.checkpoint import prompt_key
+from rl.keys import prompt_key
 
 
 class WindowView:
