@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,37 +65,52 @@ def _modules() -> dict[str, Path]:
     return {_module(p): p for pkg in ("curriculum", "rl", "tasks") for p in (ROOT / pkg).rglob("*.py")}
 
 
+def import_edges(source: str, name: str, package: str, mods: Collection[str]) -> set[str]:
+    """The project modules `source` (module `name` in `package`) imports: every import statement, at module level,
+    inside a function or under `if TYPE_CHECKING:` (a type names what a module means: a circle in types is one too)."""
+    edges: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        targets: list[str] = []
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in mods else base for a in node.names]
+        edges.update(t for t in targets if t in mods and t != name)
+    return edges
+
+
 def import_graph() -> dict[str, set[str]]:
-    """{module: project modules it imports}, every import statement counted (module level or inside a function),
-    except those under `if TYPE_CHECKING:`."""
+    """{module: project modules it imports} (`import_edges`)."""
     mods = _modules()
     graph: dict[str, set[str]] = {}
     for name, path in mods.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        edges: set[str] = set()
-        tree = ast.parse(path.read_text())
-        typing_only = {
-            id(n)
-            for block in ast.walk(tree)
-            if isinstance(block, ast.If) and getattr(block.test, "id", getattr(block.test, "attr", None)) == "TYPE_CHECKING"
-            for stmt in block.body
-            for n in ast.walk(stmt)
-        }  # annotations only: not a runtime import
-        for node in ast.walk(tree):
-            if id(node) in typing_only:
-                continue
-            targets: list[str] = []
-            if isinstance(node, ast.Import):
-                targets = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
-                    base = ".".join([*anchor, base] if base else anchor)
-                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in mods else base for a in node.names]
-            edges.update(t for t in targets if t in mods and t != name)
-        graph[name] = edges
+        graph[name] = import_edges(path.read_text(), name, package, mods)
     return graph
+
+
+def find_circle(graph: Mapping[str, Collection[str]]) -> list[str] | None:
+    """One import circle of `graph` as a path (first module repeated at the end), or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(node: str, path: list[str]) -> list[str] | None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state and (circle := visit(nxt, [*path, nxt])):
+                return circle
+        state[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if start not in state and (circle := visit(start, [start])):
+            return circle
+    return None
 
 
 def test_the_library_never_imports_an_application_nor_the_core_its_tools() -> None:
@@ -106,22 +122,25 @@ def test_the_library_never_imports_an_application_nor_the_core_its_tools() -> No
             assert not {e for e in edges if e.startswith("curriculum.tools")}, f"{name} imports a tool"
 
 
-def test_there_is_no_import_circle() -> None:
-    graph = import_graph()
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
+def test_there_is_no_import_circle_not_even_in_types() -> None:
+    circle = find_circle(import_graph())
+    assert circle is None, "import circle: " + " -> ".join(circle or [])
 
-    def visit(node: str, path: list[str]) -> None:
-        state[node] = 1
-        for nxt in sorted(graph[node]):
-            if state.get(nxt) == 1:
-                raise AssertionError("import circle: " + " -> ".join([*path[path.index(nxt) :], nxt]))
-            if nxt not in state:
-                visit(nxt, [*path, nxt])
-        state[node] = 2
 
-    for start in sorted(graph):
-        if start not in state:
-            visit(start, [start])
+def test_the_circle_check_finds_a_circle_through_a_type_only_import() -> None:
+    """The former core -> policies -> core circle: policies imported the core only under TYPE_CHECKING."""
+    mods = {"curriculum.core", "curriculum.policies"}
+    graph = {
+        "curriculum.core": import_edges("from .policies import POLICY_CLASSES", "curriculum.core", "curriculum", mods),
+        "curriculum.policies": import_edges(
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .core import Curriculum",
+            "curriculum.policies",
+            "curriculum",
+            mods,
+        ),
+    }
+    assert find_circle(graph) == ["curriculum.core", "curriculum.policies", "curriculum.core"]
+    assert find_circle({"a": {"b"}, "b": set()}) is None
 
 
 def test_the_recipes_read_in_small_functions_with_no_class_inside_one() -> None:
@@ -137,3 +156,125 @@ def test_the_recipes_read_in_small_functions_with_no_class_inside_one() -> None:
                 nested += [f"{path.name}:{c.lineno} {c.name}" for c in ast.walk(node) if isinstance(c, ast.ClassDef)]
     assert not too_long, f"functions over 60 lines: {too_long}"
     assert not nested, f"classes defined inside a function: {nested}"
+
+
+# ---- the policy layer: a policy reads the curriculum only through its PolicyView ---------------------------------
+POLICY_IMPORTS = {
+    "curriculum.beliefs",
+    "curriculum.permutation",
+    "curriculum.pools",
+    "curriculum.settings",
+    "curriculum.statecheck",
+    "curriculum.streams",
+}
+"""The core's modules a policy module may import (beside curriculum.policies.*): plain helpers, none of its parts'
+state. Not the core, the view's implementation, the tracker, the ability model, the features or the config."""
+REFLECTION = {"getattr", "setattr", "delattr", "vars"}
+
+
+def _imported(node: ast.Import | ast.ImportFrom, package: str) -> list[str]:
+    """The modules an import statement in `package` names, relative ones resolved."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    base = node.module or ""
+    if node.level:
+        anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+        base = ".".join([*anchor, base] if base else anchor)
+    return [base]
+
+
+def _is_config_of(node: ast.AST, views: set[str]) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "config"
+        and isinstance(node.value, ast.Name)
+        and node.value.id in views
+    )
+
+
+def policy_violations(source: str, view_names: Collection[str], config_names: Collection[str]) -> list[str]:
+    """What a policy module reads past its view: an import of the core's internals, a private attribute of anything
+    but itself, reflection, a name the `PolicyView` does not offer (on a parameter typed PolicyView) or a config field
+    `SharedSettings` does not (on `view.config`, or a name bound to it)."""
+    out: list[str] = []
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            for target in _imported(node, "curriculum.policies"):
+                project = target.split(".")[0] in ("curriculum", "rl", "tasks")
+                if project and target not in POLICY_IMPORTS and not target.startswith("curriculum.policies"):
+                    out.append(f"line {node.lineno}: imports {target}")
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            if not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+                out.append(f"line {node.lineno}: reads the private .{node.attr} of {ast.unparse(node.value)}")
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) in REFLECTION:
+            out.append(f"line {node.lineno}: {node.func.id}() reads around the view")  # type: ignore[attr-defined]
+    for fn in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+        params = [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
+        views = {a.arg for a in params if a.annotation is not None and ast.unparse(a.annotation) == "PolicyView"}
+        configs: set[str] = set()
+        for node in ast.walk(fn):  # names bound to view.config: cfg = view.config; cfg, n = view.config, ...
+            if isinstance(node, ast.Assign):
+                target, value = node.targets[0], node.value
+                pairs = (
+                    zip(target.elts, value.elts, strict=False)
+                    if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple)
+                    else [(target, value)]
+                )
+                configs |= {t.id for t, v in pairs if isinstance(t, ast.Name) and _is_config_of(v, views)}
+        for node in ast.walk(fn):
+            if not isinstance(node, ast.Attribute):
+                continue
+            if isinstance(node.value, ast.Name) and node.value.id in views and node.attr not in view_names:
+                out.append(f"line {node.lineno}: {node.value.id}.{node.attr} is not in the PolicyView")
+            on_config = (isinstance(node.value, ast.Name) and node.value.id in configs) or _is_config_of(node.value, views)
+            if on_config and node.attr not in config_names:
+                out.append(f"line {node.lineno}: config.{node.attr} is not a SharedSettings field")
+    return out
+
+
+def _protocol_names(protocol: type) -> set[str]:
+    return {n for n in vars(protocol) if not n.startswith("_")}
+
+
+def test_the_policies_read_the_curriculum_only_through_the_view() -> None:
+    from curriculum.policies.base import PolicyView, SharedSettings
+
+    view_names, config_names = _protocol_names(PolicyView), _protocol_names(SharedSettings)
+    found = {
+        path.name: policy_violations(path.read_text(), view_names, config_names)
+        for path in sorted((ROOT / "curriculum" / "policies").glob("*.py"))
+    }
+    assert len(found) >= 6, "base, registry and the four policies"
+    assert not {k: v for k, v in found.items() if v}, found
+
+
+BAD_POLICIES = {
+    "the core imported": "from curriculum.core import Curriculum",
+    "the core imported for its types": "if TYPE_CHECKING:\n    from curriculum import core",
+    "the ability model imported": "from curriculum.ability import AbilityModel",
+    "a part read through the view": "def propose(self, view: PolicyView, k, rng):\n    return view.tracker.attempts[:k]",
+    "the core's oracle": "def propose(self, view: PolicyView, k, rng):\n    return view.oracle(k)",
+    "a private attribute": "def propose(self, view: PolicyView, k, rng):\n    return view._core.pending",
+    "a private attribute of a part": "def f(pools):\n    return pools._pools",
+    "reflection": "def propose(self, view: PolicyView, k, rng):\n    return getattr(view, 'tracker')",
+    "another policy's settings": "def f(view: PolicyView):\n    cfg = view.config\n    return cfg.adaptive.retention",
+    "a core field not shared": "def f(view: PolicyView):\n    return view.config.tracker_half_life",
+}
+
+
+def test_the_policy_check_catches_a_policy_touching_internals() -> None:
+    from curriculum.policies.base import PolicyView, SharedSettings
+
+    view_names, config_names = _protocol_names(PolicyView), _protocol_names(SharedSettings)
+    for what, source in BAD_POLICIES.items():
+        assert policy_violations(source, view_names, config_names), f"not caught: {what}"
+    good = "from curriculum.streams import Stream\ndef f(self, view: PolicyView):\n    return view.config.target, self._key"
+    assert policy_violations(good, view_names, config_names) == []
+
+
+def test_the_view_offers_every_name_of_the_policy_view() -> None:
+    from curriculum.policies.base import PolicyView
+    from curriculum.view import CurriculumView
+
+    assert _protocol_names(PolicyView) <= _protocol_names(CurriculumView)
