@@ -93,7 +93,7 @@ class RunConfig:
 
     # ---- curriculum ---------------------------------------------------------------------------------
     policy: str = "adaptive"
-    """"uniform" (plain GRPO), "static", "adaptive" or "band" (curriculum/policies.py)."""
+    """"uniform" (plain GRPO), "static", "adaptive" or "band" (curriculum/policies/)."""
     fluke_damping: str = "none"
     """Advantage shaping of lone successes on near-impossible prompts: "none", "posterior" or "cap" (off by default:
     in the lucky-success study it did not prevent the harm lucky successes did; the adaptive walk did,
