@@ -72,6 +72,7 @@ from trl import GRPOConfig, GRPOTrainer
 import rl.checkpoint as ckpt
 from curriculum import Curriculum, state_hash
 from curriculum.core import CALIBRATION_KEYS
+from curriculum.policies.registry import POLICY_CLASSES
 from rl.config import CurriculumGRPOConfig
 from rl.features import PolicyFeatures, table_features
 from rl.feedback import (
@@ -203,7 +204,7 @@ def fallback_reason(args: CurriculumGRPOConfig, train_dataset: Any, environment_
         return "shuffle_dataset=False asks for the dataset's order; set shuffle_dataset=True to let it choose"
     if environment_factory is not None and "prompt" not in (train_dataset.column_names or []):
         return "the rows have no 'prompt' column (the environment writes the prompts)"
-    if streams and args.curriculum_policy not in ("adaptive", "uniform"):
+    if streams and not POLICY_CLASSES[args.curriculum_policy].streamable:
         return (
             f"the train_dataset streams and the {args.curriculum_policy} policy keeps lists of the whole pool; set "
             "curriculum_policy='adaptive' (or 'uniform') to choose from a window of the stream"
