@@ -228,15 +228,17 @@ class Curriculum:
     def release(self, prompt_ids: Any) -> None:
         """Proposed prompts that will not be observed (none of their rollouts could be scored) leave `pending`, so
         the policies may propose them again; nothing is learned of them. A no-op for ids not pending."""
-        ids = self._check_ids(prompt_ids, "prompt_ids")
+        self._unpend(self._check_ids(prompt_ids, "prompt_ids"))
+
+    def _unpend(self, ids: np.ndarray) -> None:
+        """`ids` (in range) leave `pending`: observed, released, or replaced."""
         if self.pending.size and ids.size:
             self.pending = self.pending[~self.view.is_member(self.pending, ids)]
 
     def _observe_step(self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray) -> StepReport:
         """One step of per-prompt counts: (U,) sorted distinct ids, rollouts >= 1, successes (int64 each)."""
         self.step += 1
-        if self.pending.size:
-            self.pending = self.pending[~self.view.is_member(self.pending, uniq)]
+        self._unpend(uniq)
         attempts, last_seen = self.tracker.attempts[uniq], self.tracker.last_step[uniq]
         past = self.tracker.counts(uniq, self.step)  # discounted counts before this step
         update = self.ability.update(uniq, n, s, past, attempts, last_seen, self.step)
@@ -324,8 +326,7 @@ class Curriculum:
         if self.ability.features is not None:
             raise ValueError("replace does not support features (a slot's features would change); pass features=None")
         self.set_prior(ids, prior)
-        if self.pending.size:
-            self.pending = self.pending[~self.view.is_member(self.pending, ids)]
+        self._unpend(ids)
         self.tracker.forget(ids)
         self.ability.forget(ids)
         self.pools.forget(ids)

@@ -77,9 +77,7 @@ class StatusPools:
         ids = ids[status != code]
         if ids.size == 0:
             return
-        status = status[status != code]
-        for old in np.bincount(status, minlength=4)[1:].nonzero()[0] + 1:  # pools they leave (not UNSEEN)
-            self._remove(ids[status == old], int(old))
+        self._leave(ids, status[status != code])
         pool = self.pools[code]
         pool.reserve(ids.size)
         slots = np.arange(pool.size, pool.size + ids.size)
@@ -100,7 +98,10 @@ class StatusPools:
 
     def forget(self, ids: np.ndarray) -> None:
         """Send distinct `ids` back to UNSEEN from whatever pool holds them (new prompts take their place)."""
-        status = self.status[ids]
+        self._leave(ids, self.status[ids])
+
+    def _leave(self, ids: np.ndarray, status: np.ndarray) -> None:
+        """Take distinct `ids` (their codes `status`) out of the pools that hold them; UNSEEN ones hold no slot."""
         for old in np.bincount(status, minlength=4)[1:].nonzero()[0] + 1:
             self._remove(ids[status == old], int(old))
 
