@@ -17,7 +17,9 @@ chunk may read the new rows, which TRL discards, as it discards those copies' ro
     window.load_state_dict(sd)   # re-reads the stream up to where it was (O(rows consumed in this pass))
 
 The stream ending: like GRPOTrainer, which re-iterates an exhausted IterableDataset until max_steps, the window
-starts the stream again (a new pass, the same order); a stream shorter than W is a window of its length. A row's
+starts the stream again (a new pass, the same order). A row whose prompt the window still holds (one that stayed a
+whole pass) is passed over, so no prompt is in two slots. A stream of at most W rows is a window of its length that
+holds the whole pool: nothing leaves it (`holds_all`), and the curriculum chooses from it as from a map-style pool. A row's
 position is its index in the pass, so a resumed run re-reads one pass at most and checks each slot's prompt against
 the saved key (a stream that changed is refused). Every rank holds its own window and reads the whole stream in the
 same order (no `split_dataset_by_node`): the slots hold the same rows on every rank, as the row check verifies.
@@ -25,6 +27,7 @@ same order (no `split_dataset_by_node`): the slots hold the same rows on every r
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,6 +58,7 @@ class StreamWindow:
         self.consumed = 0  # rows read from the stream, all passes: the position of the next row
         self.length: int | None = None  # rows in one pass, once a pass ended
         self._rows: Iterator[dict[str, Any]] = iter(stream)
+        self._ahead: dict[str, Any] | None = None  # a row read but not taken yet (the look past the first window)
         first = []
         for _ in range(size):  # a stream shorter than the window: a window of its length
             row = self._next_row(new_pass=False)
@@ -63,10 +67,15 @@ class StreamWindow:
             first.append(row)
         if not first:
             raise ValueError("the streamed train_dataset yields no rows")
+        if self.length is None:  # does the stream go on past the window? (a stream of exactly W rows holds all)
+            self._ahead = next(self._rows, None)
+            if self._ahead is None:
+                self.length = self.consumed
         self.size = len(first)
         self.rows: list[dict[str, Any]] = first  # [W] the row in each slot
         self.positions = np.arange(self.size, dtype=np.int64)  # [W] stream position of each slot's row
         self.keys = np.array([prompt_key(r["prompt"]) for r in first], dtype=np.uint64)  # [W] prompt keys
+        self._held = Counter(self.keys.tolist())  # key -> slots holding it (a repeat in the stream itself: 2)
         self._label_names = self._names(first)  # string labels -> ids, fixed by the first window
         self.view = WindowView(self)
         self.curriculum: Curriculum | None = None
@@ -76,7 +85,10 @@ class StreamWindow:
     def _next_row(self, new_pass: bool = True) -> dict[str, Any] | None:
         """The stream's next row (None where a pass ended and `new_pass` is False); checks it has a prompt."""
         try:
-            row = next(self._rows)
+            if self._ahead is not None:
+                row, self._ahead = self._ahead, None
+            else:
+                row = next(self._rows)
         except StopIteration:
             if self.length is None:
                 self.length = self.consumed
@@ -128,25 +140,46 @@ class StreamWindow:
         return np.array([index[v] for v in values], dtype=np.float64)
 
     # ---- the window moves ---------------------------------------------------------------------------
+    @property
+    def holds_all(self) -> bool:
+        """The stream has at most as many rows as the window: every one is in it, and none ever leaves."""
+        return self.length is not None and self.length <= self.size
+
     def attach(self, curriculum: Curriculum) -> None:
         if curriculum.num_prompts != self.size:
             raise ValueError(f"the curriculum has {curriculum.num_prompts} prompts, the window {self.size} slots")
         self.curriculum = curriculum
 
     def refill(self, slots: Any) -> None:
-        """The prompts at `slots` leave; the stream's next rows take those slots (in the order given), and the
-        curriculum forgets them (`Curriculum.replace`)."""
+        """The prompts at `slots` leave; the stream's next rows take those slots (in the order given), passing over a
+        row whose prompt the window still holds, and the curriculum forgets them (`Curriculum.replace`). A window that
+        holds the whole stream keeps its prompts (nothing to take in)."""
         slots = np.asarray(slots, dtype=np.int64)
-        if slots.size == 0:
+        if slots.size == 0 or self.holds_all:
             return
         assert self.curriculum is not None, "attach a curriculum first"
-        fresh = [self._next_row() for _ in range(slots.size)]  # never None: an exhausted stream starts again
-        self.positions[slots] = np.arange(self.consumed - slots.size, self.consumed)
-        self.keys[slots] = [prompt_key(row["prompt"]) for row in fresh]  # type: ignore[index]
-        for s, row in zip(slots.tolist(), fresh, strict=True):
-            self.rows[s] = row  # type: ignore[assignment]
+        held = self._held
+        for key in self.keys[slots].tolist():
+            held[key] -= 1
+        for s in slots.tolist():
+            row, key = self._next_fresh_row()
+            self.rows[s], self.positions[s], self.keys[s] = row, self.consumed - 1, key
+            held[key] += 1
         self.refilled += slots.size
         self.curriculum.replace(slots, prior=self.prior(slots))
+
+    def _next_fresh_row(self) -> tuple[dict[str, Any], int]:
+        """The stream's next row whose prompt no slot holds, and its key; after a whole pass of held ones (a stream
+        that repeats its prompts), the next row as it is."""
+        passed = 0
+        while self.length is None or passed < self.length:
+            row = self._next_row()  # never None: an exhausted stream starts again
+            key = prompt_key(row["prompt"])  # type: ignore[index]
+            if self._held[key] <= 0:
+                return row, key  # type: ignore[return-value]
+            passed += 1
+        row = self._next_row()
+        return row, prompt_key(row["prompt"])  # type: ignore[index,return-value]
 
     # ---- checkpoint ---------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -194,7 +227,8 @@ class StreamWindow:
             self._collect(iter(self.stream), max(older) + 1, older, rows, keys)
         self.rows = rows
         self.positions[...], self.keys[...] = positions, keys  # in place: the trainer's row check reads `keys`
-        self._rows, self.consumed = live, consumed
+        self._rows, self.consumed, self._ahead = live, consumed, None
+        self._held = Counter(keys.tolist())
         self.length = None if length < 0 else length
         self.refilled = int(sd["refilled"])
         if self.curriculum is not None:

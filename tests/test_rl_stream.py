@@ -77,6 +77,32 @@ def test_an_exhausted_stream_starts_again_like_grpo_trainer_and_a_short_one_is_a
         StreamWindow([], 8)
 
 
+def test_a_row_the_window_still_holds_is_passed_over_so_no_prompt_is_in_two_slots() -> None:
+    w = window(n=5, size=4)  # rows 0-3; row 4 and a new pass to come
+    w.refill([0])  # row 4
+    w.refill([3])  # the stream starts again: row 0 (no longer held)
+    assert prompts(w) == ["4+4=", "1+1=", "2+2=", "0+0="]
+    w.refill([0])  # rows 1 and 2 are still held: passed over, row 3 comes in
+    assert prompts(w) == ["3+3=", "1+1=", "2+2=", "0+0="] and w.positions.tolist() == [8, 1, 2, 5]
+    for i in range(40):  # many passes: never a prompt in two slots
+        w.refill([(3 * i) % 4, (3 * i + 1) % 4])
+        assert len(set(prompts(w))) == 4
+    repeats = window(n=6, size=4, data=[{"prompt": "same"}] * 6)  # a stream of one prompt: taken as it is
+    repeats.refill([1])
+    assert prompts(repeats) == ["same"] * 4
+
+
+@pytest.mark.parametrize("n", [3, 8])  # shorter than the window; exactly as long
+def test_a_window_that_holds_the_whole_stream_keeps_its_prompts_as_a_map_style_pool(n: int) -> None:
+    w = window(n=n, size=8)
+    assert w.holds_all and w.size == n and w.length == n
+    ids = w.curriculum.propose(2)
+    w.curriculum.observe(np.repeat(ids, 4), np.ones(8))
+    w.refill(ids)
+    assert prompts(w) == [r["prompt"] for r in rows(n)] and (w.curriculum.tracker.attempts[ids] == 4).all()
+    assert w.refilled == 0 and not window(n=9, size=8).holds_all
+
+
 def test_a_streamed_prior_column_follows_the_rows_and_string_labels_map_by_the_first_window() -> None:
     w = window(size=6, prior_column="level")
     assert w.prior().tolist() == [0, 1, 2, 0, 1, 2]
@@ -94,7 +120,7 @@ def test_a_row_without_a_prompt_is_refused_naming_the_fix() -> None:
         StreamWindow([{"question": "1+1="}], 4)
 
 
-@pytest.mark.parametrize("refills", [3, 9])  # within the first pass; across its end (rows of two passes held)
+@pytest.mark.parametrize("refills", [3, 9, 30])  # within the first pass; across its end; rows passed over
 def test_a_reloaded_window_holds_the_same_rows_and_streams_the_same_next_ones(refills: int) -> None:
     a, b = window(n=12, size=8), window(n=12, size=8)
     for i in range(refills):
