@@ -84,6 +84,15 @@ class CurriculumGRPOConfig(GRPOConfig):
             "choices": list(FLUKE_MODES),
         },
     )
+    curriculum_advantage_metrics: bool = field(
+        default=False,
+        metadata={
+            "help": "Log advantage/* (the share of the advantage mass on lone successes, before and after damping; the "
+            "largest |advantage|) with curriculum_fluke_damping='none' too. Both read TRL's advantages after its "
+            "private _generate_and_score_completions; with damping off and this False the drop-in leaves that step "
+            "to TRL untouched."
+        },
+    )
     curriculum_fluke_cap: float = field(default=1.0, metadata={"help": "Advantage clip of curriculum_fluke_damping='cap'."})
     curriculum_fluke_floor: float = field(
         default=0.1,

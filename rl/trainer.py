@@ -20,8 +20,10 @@ one line naming it; tests/test_rl_trainer.py fails on such a release):
                                label successes, one `Curriculum.observe_counts_unchecked` per generation step
                                (counts built here from that chunk), the pass rates predicted *before* it
                                (rl/feedback.py); curriculum/*. The rows pass on as the dataset holds them.
-- `_generate_and_score_completions`  super(), then rescale `output["advantages"]` (this rank's slice of the
-                               gathered advantages) with the fluke damping of rl/shaping.py; advantage/*.
+- `_generate_and_score_completions`  only with fluke damping or `curriculum_advantage_metrics` (otherwise it
+                               passes straight to TRL's): super(), then rescale `output["advantages"]` (this
+                               rank's slice of the gathered advantages) with the fluke damping of
+                               rl/shaping.py; advantage/*.
 - `_save_checkpoint`        super(), then the curriculum state into checkpoint-*/ (rl/checkpoint.py), in the
                                folder `_get_output_dir(trial)` / "checkpoint-<global_step>".
 - `train(resume_from_checkpoint=...)` (public) restores it before TRL resumes; `ignore_data_skip` is forced
@@ -134,19 +136,26 @@ TRL_HOOKS = {  # TRL's private methods the drop-in overrides or calls, with the 
 }
 TRL_GENERATION_STEP = {  # what `_generate_and_score_completions` must still do, as its source says it
     "rewards_per_func = self._calculate_rewards(": "compute the rewards through _calculate_rewards (the feedback)",
-    '"advantages": advantages': "return the advantages under 'advantages' (the fluke damping)",
     "self.accelerator.process_index * len(prompts)": "give each rank a contiguous slice of the batch (row checks)",
+}
+TRL_ADVANTAGES = {  # what only the advantage shaping and its metrics rely on (curriculum_fluke_damping, ..._metrics)
+    "hook": "_generate_and_score_completions",
+    "snippet": '"advantages": advantages',
+    "why": "return the advantages under 'advantages' (the fluke damping)",
 }
 TRL_KNOWN_GOOD = "trl==1.16.0 or trl==1.14.2"
 
 
 @functools.cache
-def trl_contract_problems() -> tuple[str, ...]:
-    """What the drop-in relies on in TRL's private code that the installed release moved (empty: all in place)."""
+def trl_contract_problems(advantages: bool = True) -> tuple[str, ...]:
+    """What the drop-in relies on in TRL's private code that the installed release moved (empty: all in place);
+    `advantages`: what the advantage shaping and its metrics need too (the override of
+    `_generate_and_score_completions`, used only with fluke damping or curriculum_advantage_metrics)."""
     from trl.trainer.utils import RepeatSampler
 
     problems = []
-    for name, expected in TRL_HOOKS.items():
+    hooks = TRL_HOOKS if advantages else {k: v for k, v in TRL_HOOKS.items() if k != TRL_ADVANTAGES["hook"]}
+    for name, expected in hooks.items():
         method = getattr(GRPOTrainer, name, None)
         got = None if method is None else list(inspect.signature(method).parameters)
         if got != expected:
@@ -159,10 +168,9 @@ def trl_contract_problems() -> tuple[str, ...]:
     except (OSError, TypeError):  # no source installed: the signatures are all that can be checked
         pass
     else:
+        step = {**TRL_GENERATION_STEP, **({TRL_ADVANTAGES["snippet"]: TRL_ADVANTAGES["why"]} if advantages else {})}
         problems += [
-            f"_generate_and_score_completions no longer seems to {why}"
-            for snippet, why in TRL_GENERATION_STEP.items()
-            if snippet not in source
+            f"_generate_and_score_completions no longer seems to {why}" for snippet, why in step.items() if snippet not in source
         ]
     try:
         source = inspect.getsource(GRPOTrainer.get_train_dataloader)
@@ -209,12 +217,18 @@ def fallback_reason(args: CurriculumGRPOConfig, train_dataset: Any, environment_
             f"the train_dataset streams and the {args.curriculum_policy} policy keeps lists of the whole pool; set "
             "curriculum_policy='adaptive' (or 'uniform') to choose from a window of the stream"
         )
-    moved = trl_contract_problems()
+    moved = trl_contract_problems(reads_advantages(args))
     if moved:
         import trl
 
         return f"TRL {trl.__version__} moved what it hooks into ({'; '.join(moved)}); {TRL_KNOWN_GOOD} has them"
     return None
+
+
+def reads_advantages(args: CurriculumGRPOConfig) -> bool:
+    """Whether the drop-in reads (and with damping, rescales) TRL's advantages after `_generate_and_score_completions`:
+    only with fluke damping or curriculum_advantage_metrics; otherwise that step is TRL's, untouched."""
+    return args.curriculum_fluke_damping != "none" or args.curriculum_advantage_metrics
 
 
 # ---- the trainer -------------------------------------------------------------------------------------
@@ -290,6 +304,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
         self.curriculum_last_lag = 0
         self._shaper = make_shaper(args.curriculum_fluke_damping, args.curriculum_fluke_cap, args.curriculum_fluke_floor)
         self._needs_prediction = args.curriculum_fluke_damping == "posterior"
+        self._reads_advantages = reads_advantages(args)
         self._reward_weights = self.reward_weights.detach().cpu().tolist()  # (F,) TRL's, fixed at construction
         self._shaping_plan: _ShapingPlan | None = None  # this step's, planned at the observe
         self._warn_if_saves_split_chunks(args)
@@ -415,7 +430,8 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             self.curriculum.release(obs.group_ids)  # groups with no scored rollout: proposed again later
             # (B,) predicted pass rate before this step's evidence (only the posterior damping reads it)
             pre_pass_rate = predicted_before(report, obs.group_ids) if self._needs_prediction else None
-            self._shaping_plan = self._plan_shaping(obs, group_successes, pre_pass_rate)
+            if self._reads_advantages:
+                self._shaping_plan = self._plan_shaping(obs, group_successes, pre_pass_rate)
             self._log_curriculum(obs)
             self._refill(obs.group_ids)
         for callback in self.callback_handler.callbacks:  # the step's report, to the callbacks that take it
@@ -481,10 +497,10 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             group_size=obs.group_size,
         )
 
-    def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
-        output = super()._generate_and_score_completions(inputs)
-        if self.curriculum is None:
-            return output
+    def _generate_and_score_completions(self, *args: Any, **kwargs: Any) -> Any:
+        if self.curriculum is None or not self._reads_advantages:  # TRL's step, untouched
+            return super()._generate_and_score_completions(*args, **kwargs)
+        output = super()._generate_and_score_completions(*args, **kwargs)
         plan, self._shaping_plan = self._shaping_plan, None
         if plan is not None:
             with self.curriculum_clock.section("shaping"):

@@ -360,7 +360,7 @@ def test_the_rows_pass_on_as_given_and_a_string_prior_reaches_the_curriculum(tmp
 def test_training_observes_every_generation_step_and_logs_curriculum_and_advantage_metrics(
     tmp_path: Path,
 ) -> None:
-    trainer = make_trainer(tmp_path, max_steps=3, curriculum_sync_check=True)
+    trainer = make_trainer(tmp_path, max_steps=3, curriculum_sync_check=True, curriculum_advantage_metrics=True)
     chunks = record_chunks(trainer)
     trainer.train()
     assert trainer.curriculum.step == 3 and len(chunks) == 3
@@ -398,12 +398,29 @@ def test_uniform_sampling_without_damping_is_plain_grpo_visiting_each_prompt_onc
     tmp_path: Path,
 ) -> None:
     ds = sums(8)
-    trainer = make_trainer(tmp_path, dataset=ds, max_steps=4, curriculum_policy="uniform", curriculum_fluke_damping="none")
+    trainer = make_trainer(
+        tmp_path,
+        dataset=ds,
+        max_steps=4,
+        curriculum_policy="uniform",
+        curriculum_fluke_damping="none",
+        curriculum_advantage_metrics=True,
+    )
     chunks = record_chunks(trainer)
     trainer.train()
     assert sorted(i for c in chunks for i in c) == list(range(8))
     before, after = (logged(trainer, f"advantage/lone_success_share_{s}") for s in ("before", "after"))
     assert [b for b in before if b is not None] == [a for a in after if a is not None]
+
+
+@pytest.mark.slow
+def test_without_damping_or_advantage_metrics_trls_generation_step_is_left_untouched(tmp_path: Path, monkeypatch) -> None:
+    trainer = make_trainer(tmp_path, max_steps=2)
+    shaped = []
+    monkeypatch.setattr(trainer, "_shape", lambda *a: shaped.append(a))
+    trainer.train()
+    assert trainer.curriculum.step == 2 and shaped == []
+    assert not [k for h in trainer.state.log_history for k in h if k.startswith("advantage/")]
 
 
 def scripted(completions: list[str], level: list[int], **kwargs) -> list[float]:
@@ -533,6 +550,20 @@ def test_a_callback_gets_every_observes_step_report_as_it_is_made(tmp_path: Path
     assert [s for s, _, _ in reports.seen] == list(range(1, steps + 1)) and steps >= 3
     assert all(n == trainer.args.per_device_train_batch_size // trainer.num_generations for _, n, _ in reports.seen)
     assert trainer.curriculum.last_report.ids.size == reports.seen[-1][1]
+
+
+def test_a_trl_whose_generation_step_moved_the_advantages_falls_back_only_where_they_are_read(tmp_path, monkeypatch) -> None:
+    import rl.trainer
+
+    rl.trainer.trl_contract_problems.cache_clear()
+    monkeypatch.setitem(rl.trainer.TRL_ADVANTAGES, "snippet", '"advantages": moved_elsewhere')
+    try:
+        assert rl.trainer.trl_contract_problems(advantages=False) == ()
+        assert rl.trainer.fallback_reason(grpo_args(tmp_path), sums(), None) is None, "damping off: not read"
+        why = rl.trainer.fallback_reason(grpo_args(tmp_path, curriculum_fluke_damping="cap"), sums(), None)
+        assert why is not None and "return the advantages under 'advantages'" in why
+    finally:
+        rl.trainer.trl_contract_problems.cache_clear()
 
 
 def test_a_trl_whose_train_loader_no_longer_reads_train_dataset_is_named(monkeypatch) -> None:

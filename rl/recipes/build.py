@@ -157,6 +157,7 @@ def grpo_args(cfg: RunConfig, out: Path) -> Any:
         bf16=_has_gpu(),
         curriculum_policy=cfg.policy,
         curriculum_fluke_damping=cfg.fluke_damping,
+        curriculum_advantage_metrics=True,  # the studies read advantage/* of every arm (lucky.yaml)
         curriculum_features=cfg.features,
         curriculum_success_reward=cfg.success_reward,
         curriculum_prior_column=None,  # set once the data is loaded: its labels are named "difficulty", if any
