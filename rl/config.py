@@ -103,12 +103,12 @@ class CurriculumGRPOConfig(GRPOConfig):
         metadata={"help": "Dataset column with difficulty labels (ints or strings) or pass-rate estimates in [0, 1]"},
     )
     curriculum_features: str = field(
-        default="none",
+        default="auto",
         metadata={
-            "help": "What the curriculum predicts unseen prompts from besides their label: 'none', 'text' (hashed "
-            "n-grams and length of the prompt), 'policy' (the prompt's mean-pooled hidden state under the current "
-            "policy, for the candidates only) or the name of a dataset column holding one vector per prompt "
-            "(rl/features.py)."
+            "help": "What the curriculum predicts unseen prompts from besides their label: 'auto' ('text' where "
+            "curriculum_prior_column is None on a map-style pool, else 'none'), 'none', 'text' (hashed n-grams and "
+            "length of the prompt), 'policy' (the prompt's mean-pooled hidden state under the current policy, for "
+            "the candidates only) or the name of a dataset column holding one vector per prompt (rl/features.py)."
         },
     )
     curriculum_stream_window: int = field(

@@ -76,7 +76,7 @@ from curriculum import Curriculum, state_hash
 from curriculum.core import CALIBRATION_KEYS
 from curriculum.policies.registry import POLICY_CLASSES
 from rl.config import CurriculumGRPOConfig
-from rl.features import PolicyFeatures, table_features
+from rl.features import PolicyFeatures, resolve_features, table_features
 from rl.feedback import (
     Observation,
     check_ranks_agree,
@@ -255,6 +255,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             args.ignore_data_skip = args.ignore_data_skip_as_given  # TRL's fast-forward on a resume, as given
             super().__init__(model, reward_funcs, args, train_dataset, *rest, **kwargs)
             return
+        args = self._resolve_features(args, train_dataset)
         args, self.curriculum_window = self._stream_window(args, train_dataset)  # None: a map-style pool
         built = time.perf_counter()  # a text or column table: built (and a bad column refused) before the model work
         if self.curriculum_window is None:
@@ -318,6 +319,23 @@ class CurriculumGRPOTrainer(GRPOTrainer):
                 ahead,
                 -(-ahead // (self.num_iterations * args.steps_per_generation)) + 1,
             )
+
+    @staticmethod
+    def _resolve_features(args: CurriculumGRPOConfig, train_dataset: Any) -> CurriculumGRPOConfig:
+        """The args with curriculum_features="auto" made what it is for this pool (a copy; the caller's stay)."""
+        import datasets
+
+        if args.curriculum_features != "auto":
+            return args
+        streams = isinstance(train_dataset, datasets.IterableDataset)
+        args = copy.copy(args)
+        args.curriculum_features = resolve_features("auto", args.curriculum_prior_column, streams)
+        if args.curriculum_features == "text":
+            logger.info(
+                "no difficulty labels (curriculum_prior_column=None): the curriculum predicts prompts never seen from "
+                "their text (curriculum_features='auto' is 'text' here; 'none' leaves them out)"
+            )
+        return args
 
     @staticmethod
     def _stream_window(args: CurriculumGRPOConfig, train_dataset: Any) -> tuple[CurriculumGRPOConfig, StreamWindow | None]:

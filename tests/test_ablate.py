@@ -313,7 +313,7 @@ def test_a_changed_default_of_the_curriculum_is_another_run(config, monkeypatch)
     assert ablate.finished(cfg) is None
 
 
-def test_a_setting_added_at_the_value_of_the_finished_runs_keeps_them_and_set_otherwise_is_another_run(config, monkeypatch):
+def test_an_added_setting_keeps_the_runs_it_cannot_change_and_its_new_default_is_another_run(config, monkeypatch):
     import dataclasses
 
     import curriculum
@@ -332,9 +332,33 @@ def test_a_setting_added_at_the_value_of_the_finished_runs_keeps_them_and_set_ot
         assert main(str(config), ["run_pools=[default]"]) == 0
     ab = load_ablation(config)
     cfg = arm_config(ab, "adaptive", {"policy": "adaptive"}, 0, "default")
-    assert ablate.finished(cfg) is not None, "at their defaults, the added settings keep the finished runs"
+    assert ablate.finished(cfg) is None, "a new default of an added setting is another run where it acts"
+    assert ablate.finished(*ablate.planned(ab, "default", "uniform", 0)) is not None, (
+        "a policy that does not read the setting keeps its finished runs"
+    )
     cfg = dataclasses.replace(cfg, curriculum={"adaptive": {"unseen_beyond_share": 0.5}})
-    assert ablate.finished(cfg) is None, "set, an added setting is another run"
+    assert ablate.finished(cfg) is None, "set otherwise, an added setting is another run"
+    cfg = dataclasses.replace(cfg, curriculum={}, grpo={**cfg.grpo, "curriculum_prior_column": None})
+    with monkeypatch.context() as older:
+        older.setattr(curriculum.CurriculumConfig, "to_dict", before_the_settings_were_added)
+        before = ablate.config_digest(cfg)
+    assert ablate.config_digest(cfg) == before, "without labels the curriculum does not read it: the runs are kept"
+
+
+def test_auto_features_enter_a_runs_digest_as_the_run_uses_them(config) -> None:
+    import dataclasses
+
+    import rl.recipes.ablate as ablate
+
+    cfg = arm_config(load_ablation(config), "adaptive", {"policy": "adaptive"}, 0, "default")
+    assert cfg.features == "auto" and ablate.features_as_run(cfg) == "none", "the embedded pool has labels"
+    explicit = dataclasses.replace(cfg, features="none")
+    assert ablate.config_digest(explicit) == ablate.config_digest(cfg), "auto on a labelled pool is none: runs kept"
+    hidden = dataclasses.replace(cfg, grpo={**cfg.grpo, "curriculum_prior_column": None})
+    assert ablate.features_as_run(hidden) == "text"
+    assert ablate.config_digest(hidden) == ablate.config_digest(dataclasses.replace(hidden, features="text"))
+    assert ablate.config_digest(hidden) != ablate.config_digest(dataclasses.replace(hidden, features="none"))
+    assert ablate.features_as_run(dataclasses.replace(cfg, dataset="my.jsonl")) == "auto", "a file's columns: unknown"
 
 
 def test_the_ceiling_arm_gets_each_arms_share_of_its_gain_and_the_reach_target(config, monkeypatch):

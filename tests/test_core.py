@@ -420,7 +420,8 @@ def test_a_label_mostly_out_of_reach_but_partly_learnable_is_drawn_from_at_a_hig
     p_true = np.where((labels == 1) | (np.arange(n) % 4 == 0), 0.5, 0.0)
     learnable, hopeless = {}, {}
     for x in (0.5, share):
-        cur = Curriculum(n, CurriculumConfig(policy="adaptive", adaptive={"beyond_mass": x}), seed=5, prior=labels)
+        settings = {"beyond_mass": x, "unseen_beyond_share": None}  # one threshold for unseen and observed prompts
+        cur = Curriculum(n, CurriculumConfig(policy="adaptive", adaptive=settings), seed=5, prior=labels)
         draws = np.concatenate(walk_rounds(cur, p_true, 150)[30:])
         learnable[x] = float(((labels[draws] == 0) & (p_true[draws] > 0)).mean())
         hopeless[x] = float((p_true[draws] == 0).mean())
@@ -428,7 +429,7 @@ def test_a_label_mostly_out_of_reach_but_partly_learnable_is_drawn_from_at_a_hig
     assert hopeless[share] <= 0.2, "a first visit each, then the re-probe budget"
 
 
-def test_the_unseen_verdict_takes_its_own_threshold_and_follows_beyond_mass_when_unset() -> None:
+def test_the_unseen_verdict_takes_its_own_threshold_0_8_by_default_and_follows_beyond_mass_when_none() -> None:
     n = 800
     labels = np.repeat([0, 1], n // 2)  # level 0: a quarter learnable, the rest never solved; level 1: half the time
     p_true = np.where((labels == 1) | (np.arange(n) % 4 == 0), 0.5, 0.0)
@@ -438,17 +439,30 @@ def test_the_unseen_verdict_takes_its_own_threshold_and_follows_beyond_mass_when
         draws = np.concatenate(walk_rounds(cur, p_true, 150))
         return int(np.unique(draws[labels[draws] == 0]).size)
 
-    assert first_visits_to_level_0({"beyond_mass": 0.8}) == first_visits_to_level_0(
-        {"beyond_mass": 0.8, "unseen_beyond_share": None}
-    ), "unset, it is beyond_mass"
-    assert first_visits_to_level_0({"beyond_mass": 0.8, "unseen_beyond_share": 0.5}) < first_visits_to_level_0(
-        {"beyond_mass": 0.8}
-    ), "at 0.5 an unseen prompt of a label 3/4 out of reach is left to the re-probe budget"
+    assert first_visits_to_level_0({}) == first_visits_to_level_0({"unseen_beyond_share": 0.8}), "0.8 by default"
+    assert first_visits_to_level_0({"unseen_beyond_share": None}) == first_visits_to_level_0(
+        {"unseen_beyond_share": 0.5}
+    ), "None: beyond_mass (0.5)"
+    assert first_visits_to_level_0({"unseen_beyond_share": 0.5}) < first_visits_to_level_0({}), (
+        "at 0.5 an unseen prompt of a label 3/4 out of reach is left to the re-probe budget; at 0.8 it is drawn"
+    )
     assert first_visits_to_level_0({"unseen_beyond_share": 1.0}) >= first_visits_to_level_0({"beyond_mass": 0.8}), (
         "at 1 only a label wholly out of reach is left to the budget"
     )
     with pytest.raises(ValueError, match=r"adaptive.unseen_beyond_share must be in \(0, 1\]"):
         CurriculumConfig(policy="adaptive", adaptive={"unseen_beyond_share": 1.5})
+
+
+def test_without_labels_the_unseen_verdict_is_beyond_mass_whatever_unseen_beyond_share_says() -> None:
+    n = 800
+    p_true = np.where(np.arange(n) % 4 == 0, 0.5, 0.0)  # a quarter learnable, the rest never solved
+
+    def draws(adaptive: dict) -> np.ndarray:
+        cur = Curriculum(n, CurriculumConfig(policy="adaptive", adaptive=adaptive), seed=5)
+        return np.concatenate(walk_rounds(cur, p_true, 60))
+
+    np.testing.assert_array_equal(draws({}), draws({"unseen_beyond_share": None}))
+    np.testing.assert_array_equal(draws({"unseen_beyond_share": 1.0}), draws({"unseen_beyond_share": 0.2}))
 
 
 def test_a_pass_rate_source_handed_to_the_walk_replaces_its_predictions() -> None:

@@ -12,7 +12,7 @@ from datasets import Dataset
 from test_rl_trainer import correct, lucky, sums
 
 from rl import CurriculumGRPOTrainer
-from rl.features import POLICY_HALF_LIFE, TEXT_DIM, PolicyFeatures, prompt_text, text_features
+from rl.features import POLICY_HALF_LIFE, TEXT_DIM, PolicyFeatures, prompt_text, resolve_features, text_features
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(gradient|activation)_checkpointing.*:FutureWarning")
 
@@ -47,6 +47,20 @@ def test_text_features_reach_the_curriculum_and_training_runs(tmp_path: Path) ->
     t.train()
     assert t.curriculum.ability.features.gram[-1, -1] > 0, "observed prompts went into the regression"
     assert any("curriculum/feature_share" in h for h in t.state.log_history)
+
+
+def test_auto_features_are_text_on_a_pool_without_labels_and_none_with_labels_or_a_stream(tmp_path: Path, caplog) -> None:
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="rl.trainer"):
+        t = trainer(tmp_path)  # curriculum_features="auto", no prior column
+    assert t.curriculum.ability.features is not None and t.curriculum.ability.features.dim == TEXT_DIM
+    assert "curriculum_features='auto' is 'text' here" in caplog.text
+    labelled = sums().map(lambda row, i: {"level": i % 3}, with_indices=True)
+    t = trainer(tmp_path, labelled, curriculum_prior_column="level")
+    assert t.curriculum.ability.features is None and t.curriculum.num_labels == 3
+    assert resolve_features("auto", None, streams=True) == "none", "a window's slots change as they refill"
+    assert resolve_features("none", None, streams=False) == "none" and resolve_features("text", "level", False) == "text"
 
 
 def test_a_column_of_vectors_is_used_and_a_bad_one_is_refused_before_training(tmp_path: Path) -> None:

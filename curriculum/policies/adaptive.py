@@ -50,11 +50,14 @@ class AdaptiveSettings:
     leaves the prompt to the re-probe budget: the posterior mass below exclude_below of an observed prompt, the share
     of its label's population below it for an unseen one. 0.5 is the median rule; higher values keep drawing prompts
     that may be partly learnable (a label mostly, not wholly, out of reach; one failed group)."""
-    unseen_beyond_share: float | None = None
-    """The same verdict for an unseen prompt judged by its label's population, when it should differ from
-    `beyond_mass`: the share of the population below exclude_below at which the walk leaves the prompt to the re-probe
-    budget (None: `beyond_mass`; 1: only where the whole population is). Without labels the population is the whole
-    pool."""
+    unseen_beyond_share: float | None = 0.8
+    """The same verdict for an unseen prompt judged by its label's population: the share of that population below
+    exclude_below at which the walk leaves the prompt to the re-probe budget (1: only where the whole label is beyond
+    reach; None: `beyond_mass`). At 0.8 a label mostly, not wholly, beyond reach keeps its unseen prompts in the walk:
+    on reasoning-gym the levels just above the frontier (sampled pass rates 0.02-0.13, greedy accuracy 0.2-0.5) are
+    where plain GRPO gains most (docs/gym.md). Without labels the population is the whole pool and `beyond_mass`
+    decides: the pool's share says nothing about one prompt, and 0.8 there doubled the draws of never-solved prompts
+    on a mostly-hard pool for no gain in learning."""
 
     def __post_init__(self) -> None:
         check_fields(self, "adaptive.", _RANGES)
@@ -168,7 +171,7 @@ def keep_weights(
             lab = view.label_of(ids[unseen])
             table = view.unseen_table(group)
             info[unseen], p[unseen] = table.informativeness[lab], table.pass_rate[lab]
-            share = settings.unseen_beyond_share
+            share = settings.unseen_beyond_share if view.prior_type == "label" else None
             beyond[unseen] = table.beyond_share[lab] >= (settings.beyond_mass if share is None else share)
     keep = info**settings.keep_power
     weight = np.where(p >= cfg.target, np.maximum(keep, settings.retention), keep)

@@ -39,6 +39,7 @@ from typing import Any
 import yaml
 
 from rl.atomic import write_atomic
+from rl.features import resolve_features
 from tasks.gym import is_gym
 
 from .ablation_stats import pool_table
@@ -188,8 +189,10 @@ DIGEST_EXCLUDED = ("overwrite",)
 """Run settings that cannot change a run's result, left out of its digest (so adding one keeps finished runs)."""
 
 DIGEST_ADDED = {"adaptive": {"unseen_beyond_share": None}}
-"""Curriculum settings added after finished runs were made, left out of a run's digest while at the value that gives
-those runs' behaviour (so a new setting at its default keeps them)."""
+"""Policy settings added after finished runs were made (policy -> setting -> the value that gives those runs'
+behaviour), left out of a run's digest while at that value, where the run's policy does not read them, or where the
+curriculum sees no labels (the settings added so far act on a label's population): so a new setting keeps the runs it
+cannot change, and a new default of it is another run where it acts."""
 
 RESULTS_VERSION = 2
 """Part of every run's digest: raised when the code changes what a run with the same settings gives, so finished
@@ -207,17 +210,34 @@ def planned(ab: AblationConfig, pool: str, arm: str, seed: int) -> tuple[RunConf
     return arm_config(ab, arm, ab.arms[arm], seed, pool), arm_probes(ab, arm)
 
 
+def features_as_run(cfg: RunConfig) -> str:
+    """`features` as the run uses it where that is known before its data is read: "auto" is "none" on a labelled pool
+    (the embedded and reasoning-gym pools carry a difficulty column), "text" where the labels are hidden
+    (grpo.curriculum_prior_column=null); a file's columns are not read here, so there it stays "auto"."""
+    if cfg.features != "auto":
+        return cfg.features
+    if "curriculum_prior_column" in cfg.grpo:
+        labelled: bool | None = cfg.grpo["curriculum_prior_column"] is not None
+    elif cfg.dataset is None or is_gym(cfg.dataset):
+        labelled = cfg.difficulty_column == "difficulty"
+    else:
+        labelled = None
+    return "auto" if labelled is None else resolve_features("auto", None if not labelled else "difficulty", False)
+
+
 def config_digest(cfg: RunConfig, probes: Probes = Probes()) -> str:  # noqa: B008 (frozen: one shared default)
     """The run's settings, the curriculum's resolved ones included (a changed default of CurriculumConfig is another
     run), what the study measures of it, and the results version."""
     from curriculum import CurriculumConfig
 
     settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in DIGEST_EXCLUDED}
+    settings["features"] = features_as_run(cfg)
     settings["probes"] = dataclasses.asdict(probes)
     resolved = CurriculumConfig.from_dict({"policy": cfg.policy, **cfg.curriculum}).to_dict()
     for group, added in DIGEST_ADDED.items():
         for key, neutral in added.items():
-            if resolved[group].get(key, neutral) == neutral:
+            unlabelled = "curriculum_prior_column" in cfg.grpo and cfg.grpo["curriculum_prior_column"] is None
+            if cfg.policy != group or unlabelled or resolved[group].get(key, neutral) == neutral:
                 resolved[group].pop(key, None)
     settings["curriculum_resolved"] = resolved
     if is_gym(cfg.dataset):  # the grids as resolved: a change of tasks/gym.py's defaults is another run

@@ -98,10 +98,11 @@ class RunConfig:
     """Advantage shaping of lone successes on near-impossible prompts: "none", "posterior" or "cap" (off by default:
     in the lucky-success study it did not prevent the harm lucky successes did; the adaptive walk did,
     docs/evidence.md)."""
-    features: str = "none"
-    """What the curriculum predicts unseen prompts from besides their label: "none", "text" (hashed n-grams and
-    length), "policy" (the prompt's hidden state under the current policy) or a dataset column of vectors
-    (rl/features.py). Labels are hidden from the curriculum with grpo.curriculum_prior_column=null."""
+    features: str = "auto"
+    """What the curriculum predicts unseen prompts from besides their label: "auto" ("text" on a pool without
+    labels, else "none"), "none", "text" (hashed n-grams and length), "policy" (the prompt's hidden state under the
+    current policy) or a dataset column of vectors (rl/features.py). Labels are hidden from the curriculum with
+    grpo.curriculum_prior_column=null."""
     oracle: bool = False
     """The ablations' ceiling arm: the adaptive walk keeps prompts by their true pass rate under the current model
     (computed by one forward pass over the candidates, rl/recipes/oracle.py; neither trained on nor counted in the
