@@ -41,7 +41,8 @@ FORMAT_VERSION = 6
 """2: generator states; 3: the adaptive walk's cursor; 4: the ability from every group; 5: features; 6: each
 policy's settings nested in the config."""
 _PRIOR_BINS = 16
-_PENDING_CAP = 65536  # proposals awaiting feedback that are remembered (trainers lag one or two chunks)
+_PENDING_CAP = 1 << 20  # proposals awaiting feedback that are remembered (trainers lag one or two chunks; loader
+# workers prefetch a few more)
 _MAX_ROLLOUTS = 2**24  # rollouts of one prompt in one observe_counts call: float32 counts are exact up to here
 _IDENTITY_KEYS = ("format_version", "num_prompts", "config", "seed", "prior_type", "prior_digest", "features_digest")
 _CORE_KEYS = (
@@ -195,8 +196,9 @@ class Curriculum:
             return np.zeros(0, dtype=np.int64)
         ids = self.policy.propose(self.view, int(k), rng).astype(np.int64)
         self.pools.move(ids[self.pools.status[ids] == UNSEEN], ACTIVE)
-        self.pending = np.concatenate([self.pending, ids])[-_PENDING_CAP:]
-        return shuffled(ids, rng)
+        ids = shuffled(ids, rng)
+        self.pending = np.concatenate([self.pending, ids])[-_PENDING_CAP:]  # proposals in order, as returned
+        return ids
 
     def observe(self, prompt_ids: Any, rewards: Any) -> StepReport:
         """Fold one step of results in: one entry per rollout (a group of G rollouts = G entries). Returns what the

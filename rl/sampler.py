@@ -18,9 +18,11 @@ ranks), reaches each chunk at the same point of training and holds an identical 
 rank proposes the same ids without any communication.
 
 Feedback and lag: proposed chunks wait in `pending` (oldest first) until the trainer observes them;
-`mark_observed(group_ids)` checks that the observed prompts are the oldest pending chunk and returns
-the lag: chunks the loader has taken but the trainer has not observed yet, i.e. the feedback each
-proposal goes without (1 with TRL's defaults: accelerate reads one batch ahead).
+`mark_observed(group_ids)` checks that the observed prompts are the oldest pending chunk, lets it leave, and
+returns the lag: chunks the loader has taken but the trainer has not observed yet, i.e. the feedback each
+proposal goes without (1 with TRL's defaults: accelerate reads one batch ahead). There is one list of what
+awaits feedback, the core's `Curriculum.pending` (its proposals in order, as returned): the pending chunks are
+its rows of `batch_size` ids, so the sampler and the core cannot disagree about it.
 
 Proposing ahead: `propose_ahead()`, called by the trainer right after each observe, draws the next chunk
 at once instead of when the loader reaches it. The curriculum's state changes only in `observe`, and
@@ -37,7 +39,6 @@ fast-forward would iterate this sampler for the finished batches and call `propo
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -84,12 +85,26 @@ class CurriculumSampler(Sampler[int]):
         self.repeat_count = int(repeat_count)
         self.clock = clock if clock is not None else Stopwatch()
         self.window = window
-        # chunks proposed but not observed yet, oldest first; each (batch_size,) int64
-        self.pending: deque[np.ndarray] = deque()
         self.chunks_proposed = 0
         self.chunks_observed = 0
         self._yielded = 0  # pending chunks the running iteration has handed out already (the rest: drawn ahead)
         self.on_next_pass: Callable[[], None] | None = None  # one-shot hook when the next pass starts
+
+    @property
+    def pending(self) -> list[np.ndarray]:
+        """The chunks proposed and not observed yet, oldest first, each (batch_size,) int64: the core's pending ids
+        in rows of batch_size (only this sampler proposes, a chunk at a time, and a chunk leaves whole)."""
+        ids = self.curriculum.pending
+        if ids.size % self.batch_size:
+            raise RuntimeError(
+                f"the curriculum holds {ids.size} pending prompt ids, not whole chunks of {self.batch_size}: only "
+                "CurriculumGRPOTrainer's sampler may propose or release prompts during training"
+            )
+        return [row.copy() for row in ids.reshape(-1, self.batch_size)]
+
+    @property
+    def _pending_chunks(self) -> int:
+        return self.curriculum.pending.size // self.batch_size
 
     @property
     def chunks_per_epoch(self) -> int:
@@ -115,45 +130,54 @@ class CurriculumSampler(Sampler[int]):
 
     def _next_chunk(self) -> np.ndarray:
         self.propose_ahead()  # draws only when no chunk waits (none drawn ahead, none restored from a checkpoint)
-        chunk = self.pending[self._yielded]
+        start = self._yielded * self.batch_size
         self._yielded += 1
-        return chunk
+        return self.curriculum.pending[start : start + self.batch_size].copy()
 
     def _propose(self) -> None:
         with self.clock.section("propose"):
-            chunk = self.curriculum.propose(self.batch_size)  # (batch_size,) int64
+            self.curriculum.propose(self.batch_size)  # (batch_size,) int64, now the last pending chunk
             if self.window is not None:  # never pending, never in this chunk: no row handed out changes
                 self.window.refill(self.curriculum.judged_out_of_reach())
-        self.pending.append(chunk)
         self.chunks_proposed += 1
 
     def propose_ahead(self) -> None:
         """Draw the next chunk now (right after an observe: see the module docstring) unless one is waiting."""
-        if self._yielded == len(self.pending):
+        if self._yielded == self._pending_chunks:
             self._propose()
 
     # ---- the feedback side ----------------------------------------------------------------------
     def oldest_pending(self) -> np.ndarray:
         """(batch_size,) the chunk the trainer observes next: the oldest proposed and not observed yet."""
-        if not self.pending:
+        if not self._pending_chunks:
             raise RuntimeError(
                 "the trainer observed a generation batch the curriculum never proposed; the train dataloader "
                 "must use CurriculumGRPOTrainer's sampler (do not override get_train_dataloader or "
                 "_get_train_sampler)"
             )
-        return self.pending[0]
+        return self.curriculum.pending[: self.batch_size].copy()
 
     def mark_observed(self, group_ids: Sequence[int]) -> int:
-        """The trainer observed the chunk `group_ids` (one id per group, in sampler order): retire the oldest
-        pending chunk and return the lag (chunks the loader has taken but the trainer not observed yet)."""
-        expected, observed = self.oldest_pending().tolist(), [int(i) for i in group_ids]
-        if observed != expected:
+        """The trainer observed the chunk `group_ids` (one id per group, in sampler order): the oldest pending chunk
+        leaves `pending` whole, and the lag is returned (chunks the loader has taken but the trainer not observed
+        yet). Before or after the core's observe of it (which takes the groups it scored out of `pending`), the
+        chunk's ids still pending must be the oldest ones, in order, and the rest of `pending` whole chunks."""
+        waiting = self.chunks_proposed - self.chunks_observed  # chunks proposed and not marked observed
+        if waiting < 1:
+            self.oldest_pending()  # raises: nothing was proposed that could have been observed
+        observed, pending = np.asarray(group_ids, dtype=np.int64).reshape(-1), self.curriculum.pending
+        still = observed[np.isin(observed, pending)]  # (m,) the chunk's groups the core has not observed
+        if (
+            observed.size != self.batch_size
+            or pending.size - still.size != (waiting - 1) * self.batch_size
+            or not np.array_equal(pending[: still.size], still)
+        ):
             raise RuntimeError(
-                f"observed prompts {observed[:8]}... are not the oldest proposed chunk "
-                f"{expected[:8]}...; batches were reordered between the sampler and the trainer "
-                "(do not override get_train_dataloader or _get_train_sampler)"
+                f"observed prompts {observed[:8].tolist()}... are not the oldest proposed chunk "
+                f"{pending[: self.batch_size][:8].tolist()}...; batches were reordered between the sampler and the "
+                "trainer (do not override get_train_dataloader or _get_train_sampler)"
             )
-        self.pending.popleft()
+        self.curriculum.release(still)
         self._yielded = max(self._yielded - 1, 0)
         self.chunks_observed += 1
         return self.lag
@@ -165,7 +189,7 @@ class CurriculumSampler(Sampler[int]):
 
     # ---- checkpoint -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        pending = np.stack(list(self.pending)) if self.pending else np.zeros((0, self.batch_size), np.int64)
+        pending = self.curriculum.pending.reshape(-1, self.batch_size)  # a copy of it below (astype)
         window = {} if self.window is None else {"window": self.window.state_dict()}
         return window | {
             "pending": pending.astype(np.int64),  # [P, batch_size] proposed, not observed, oldest first
@@ -215,9 +239,10 @@ class CurriculumSampler(Sampler[int]):
             self.window.check_state(sd["window"])
 
     def load_state_dict(self, sd: dict[str, Any]) -> None:
+        """Load after the curriculum's state: the saved chunks become the core's pending ids (the same ids; a
+        checkpoint of an earlier release kept them in the policy's order there)."""
         self.check_state(sd)
-        pending = np.asarray(sd["pending"], dtype=np.int64)
-        self.pending = deque(row.copy() for row in pending)
+        self.curriculum.pending = np.asarray(sd["pending"], dtype=np.int64).reshape(-1).copy()
         self.chunks_proposed = int(sd["chunks_proposed"])
         self.chunks_observed = int(sd["chunks_observed"])
         self._yielded = 0

@@ -125,6 +125,44 @@ def test_drawing_ahead_after_each_observe_yields_the_chunks_the_loader_would_hav
     assert ahead_seq == lazy_seq and ahead_state == lazy_state
 
 
+@pytest.mark.parametrize("core_first", [False, True])  # the trainer marks first; a plain loop may observe first
+def test_the_pending_chunks_are_the_cores_pending_ids_and_a_chunk_leaves_whole(core_first: bool) -> None:
+    g, b = 4, 3
+    sampler = make_sampler(30, g, b, 1)
+    it = iter(sampler)
+    for _ in range(2 * g * b):  # two chunks taken
+        next(it)
+    cur = sampler.curriculum
+    first, second = sampler.pending
+    assert np.array_equal(np.concatenate([first, second]), cur.pending), "one list: the core's"
+    scored = first[:2]  # the third group could not be scored: the core observes two of the three
+    if core_first:
+        cur.observe(np.repeat(scored, g), np.ones(2 * g))
+        sampler.mark_observed(first)
+    else:
+        sampler.mark_observed(first)
+        cur.observe(np.repeat(scored, g), np.ones(2 * g))
+    assert np.array_equal(cur.pending, second) and sampler.chunks_observed == 1
+    with pytest.raises(RuntimeError, match="not the oldest proposed chunk"):
+        sampler.mark_observed(second[::-1])
+    assert np.array_equal(cur.pending, second), "a refused mark changes nothing"
+
+
+def test_a_checkpoint_whose_core_kept_its_pending_ids_in_another_order_is_read() -> None:
+    """Before the pending chunks were the core's own rows, the core kept a chunk's ids in the policy's order."""
+    sampler = make_sampler(30, 4, 3, 1)
+    it = iter(sampler)
+    for _ in range(12):
+        next(it)
+    core, state = sampler.curriculum.state_dict(), sampler.state_dict()
+    core["pending"] = np.sort(core["pending"])  # the same ids, as an earlier release saved them
+    fresh = make_sampler(30, 4, 3, 1)
+    fresh.curriculum.load_state_dict(core)
+    fresh.load_state_dict(state)
+    assert np.array_equal(np.concatenate(fresh.pending), np.concatenate(sampler.pending))
+    assert next(iter(fresh)) == next(iter(sampler.pending))[0], "the resumed pass replays the pending chunk"
+
+
 def test_observing_a_chunk_that_was_not_proposed_raises_naming_the_cause() -> None:
     sampler = make_sampler(20, 4, 2, 1)
     with pytest.raises(RuntimeError, match="never proposed"):
