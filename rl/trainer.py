@@ -170,7 +170,9 @@ def trl_contract_problems(advantages: bool = True) -> tuple[str, ...]:
     else:
         step = {**TRL_GENERATION_STEP, **({TRL_ADVANTAGES["snippet"]: TRL_ADVANTAGES["why"]} if advantages else {})}
         problems += [
-            f"_generate_and_score_completions no longer seems to {why}" for snippet, why in step.items() if snippet not in source
+            f"_generate_and_score_completions no longer seems to {why}"
+            for snippet, why in step.items()
+            if snippet not in source
         ]
     try:
         source = inspect.getsource(GRPOTrainer.get_train_dataloader)

@@ -440,9 +440,9 @@ def test_the_unseen_verdict_takes_its_own_threshold_0_8_by_default_and_follows_b
         return int(np.unique(draws[labels[draws] == 0]).size)
 
     assert first_visits_to_level_0({}) == first_visits_to_level_0({"unseen_beyond_share": 0.8}), "0.8 by default"
-    assert first_visits_to_level_0({"unseen_beyond_share": None}) == first_visits_to_level_0(
-        {"unseen_beyond_share": 0.5}
-    ), "None: beyond_mass (0.5)"
+    assert first_visits_to_level_0({"unseen_beyond_share": None}) == first_visits_to_level_0({"unseen_beyond_share": 0.5}), (
+        "None: beyond_mass (0.5)"
+    )
     assert first_visits_to_level_0({"unseen_beyond_share": 0.5}) < first_visits_to_level_0({}), (
         "at 0.5 an unseen prompt of a label 3/4 out of reach is left to the re-probe budget; at 0.8 it is drawn"
     )

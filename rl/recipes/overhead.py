@@ -3,8 +3,9 @@
 `CurriculumGRPOTrainer` times the curriculum's own work with a `Stopwatch` in named sections:
 `propose` (the sampler), `gather` (prompt ids from every rank), `observe` (success labels, the
 pre-update predictions, `Curriculum.observe_counts`, metrics), `shaping` (fluke damping of the advantages,
-including their gather; only with damping or curriculum_advantage_metrics) and `sync_check`. `measure_overhead` trains a small model for a few steps with
-`curriculum_policy="adaptive"` and compares that time with the whole step:
+including their gather; only with damping or curriculum_advantage_metrics) and `sync_check`.
+`measure_overhead` trains a small model for a few steps with `curriculum_policy="adaptive"` and compares that
+time with the whole step:
 
     OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 python -m rl.recipes.overhead          # prints {"step_s": ..., "share": ...}
 
