@@ -1,0 +1,177 @@
+"""CurriculumDriver: the curriculum for any training loop, framework-free (numpy only).
+
+What every trainer integration needs besides the core, once: prompts handed out and awaiting feedback (the core's
+`pending`), rewards turned into success labels (`curriculum/feedback.py`: the same rule as the TRL drop-in), groups
+folded in one step at a time (a step is what the core's half-lives count), and one state for checkpoints.
+
+    driver = CurriculumDriver(Curriculum(N, config, prior=labels), group_size=8)
+    ids = driver.propose(16)                # 16 distinct prompt ids to generate for
+    ...                                     # 8 completions each, scored by your verifier
+    report = driver.feedback(ids, rewards)  # rewards (16 * 8,) or (16 * 8, F), grouped by prompt in ids' order;
+                                            # None/NaN: a rollout that could not be scored
+    sd = driver.state_dict()                # numpy arrays and plain values: np.savez, torch.save, pickle
+    driver.load_state_dict(sd)
+
+A loop that gets its groups back one at a time, in any order (an asynchronous orchestrator), calls
+`observe_group(prompt_id, rewards)`: the groups are folded in as one step each time `step_groups` of them have
+arrived (`flush()` folds in what is there). `rl/prime_rl.py` is prime-rl's `TaskSampler` over this driver;
+`examples/plain_loop.py` a hand-written GRPO loop.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .core import Curriculum, StepReport
+from .feedback import Observation, rollout_ids, success_labels
+
+
+class CurriculumDriver:
+    def __init__(
+        self,
+        curriculum: Curriculum,
+        group_size: int,
+        success_threshold: float = 1.0,
+        reward_weights: Sequence[float] | None = None,
+        success_reward: int | None = None,
+        step_groups: int | None = None,
+    ) -> None:
+        """`group_size`: rollouts per prompt. A rollout succeeds where its reward (the weighted sum of its F rewards,
+        or reward `success_reward` alone) is >= `success_threshold`. `step_groups`: for `observe_group`, how many
+        groups make one step of the core (None: as many as the last `propose` asked for)."""
+        if isinstance(group_size, bool) or not isinstance(group_size, int) or group_size < 1:
+            raise ValueError(f"group_size must be an int >= 1, got {group_size!r}")
+        if step_groups is not None and (not isinstance(step_groups, int) or step_groups < 1):
+            raise ValueError(f"step_groups must be an int >= 1 or None, got {step_groups!r}")
+        self.curriculum = curriculum
+        self.group_size = group_size
+        self.success_threshold = float(success_threshold)
+        self.reward_weights = None if reward_weights is None else [float(w) for w in reward_weights]
+        self.success_reward = success_reward
+        self.step_groups = step_groups
+        self._last_k = 0
+        self._buffer: list[tuple[int, int, int]] = []  # (prompt id, scorable rollouts, successes) awaiting a step
+        self.groups_observed = 0
+
+    # ---- handing prompts out ------------------------------------------------------------------------
+    def propose(self, k: int) -> np.ndarray:
+        """(k,) int64: distinct prompt ids to generate for next; each awaits its feedback (`pending`)."""
+        ids = self.curriculum.propose(k)
+        self._last_k = int(k)
+        return ids
+
+    @property
+    def pending(self) -> np.ndarray:
+        """The prompt ids handed out and not fed back yet, oldest first (the core's list: there is one)."""
+        return self.curriculum.pending
+
+    # ---- feedback -----------------------------------------------------------------------------------
+    def successes(self, rewards: Any) -> tuple[list[bool], list[bool]]:
+        """(success, valid) per rollout from rewards (N,) or (N, F); None/NaN: unscorable (valid False)."""
+        rows = _rows(rewards)
+        width = len(rows[0]) if rows else 1
+        weights = self.reward_weights if self.reward_weights is not None else [1.0] * width
+        if len(weights) != width:
+            raise ValueError(f"{len(weights)} reward_weights for rewards with {width} columns")
+        names = [str(j) for j in range(width)]
+        chosen = None if self.success_reward is None else names[self.success_reward]
+        return success_labels(rows, names, weights, self.success_threshold, chosen)
+
+    def feedback(self, prompt_ids: Sequence[int], rewards: Any) -> StepReport:
+        """One step: the groups of `prompt_ids` (distinct, each `group_size` rollouts in a row, in that order) with
+        their rewards. Groups with no scorable rollout leave `pending` unlearned (proposed again later); the rest
+        are folded in as one step. Returns what the step learned (the prediction made before each group)."""
+        ids = [int(i) for i in np.asarray(prompt_ids).reshape(-1)]
+        rows = _rows(rewards)
+        if len(rows) != len(ids) * self.group_size:
+            raise ValueError(
+                f"{len(rows)} rewards for {len(ids)} prompts of {self.group_size} rollouts each; pass one reward (or "
+                "one row of rewards) per rollout, grouped by prompt in the order of prompt_ids"
+            )
+        success, valid = self.successes(rows)
+        obs = Observation(ids=rollout_ids(ids, self.group_size), success=success, valid=valid, group_size=self.group_size)
+        report = self.curriculum.observe_counts(*obs.sorted_counts())
+        self.curriculum.release(np.asarray(ids, dtype=np.int64))  # the unscored groups: proposed again later
+        self.groups_observed += len(ids)
+        return report
+
+    def observe_group(self, prompt_id: int, rewards: Sequence[Any]) -> StepReport | None:
+        """One group's rewards (group_size of them, or rows of F), in any order relative to the others; folded in as
+        one step once `step_groups` groups are here (then the step's report is returned, else None)."""
+        if len(rewards) != self.group_size:
+            raise ValueError(f"a group holds {self.group_size} rollouts, got {len(rewards)} rewards")
+        success, valid = self.successes(rewards)
+        scored = sum(valid)
+        self._buffer.append((int(prompt_id), scored, sum(s and v for s, v in zip(success, valid, strict=True))))
+        if len(self._buffer) >= (self.step_groups or self._last_k or 1):
+            return self.flush()
+        return None
+
+    def flush(self) -> StepReport:
+        """Fold the groups `observe_group` holds in as one step (a prompt given twice: its counts add up)."""
+        held, self._buffer = self._buffer, []
+        if not held:
+            return StepReport.empty()
+        counts: dict[int, list[int]] = {}
+        for pid, n, s in held:
+            c = counts.setdefault(pid, [0, 0])
+            c[0] += n
+            c[1] += s
+        ids = sorted(counts)
+        n = np.array([counts[i][0] for i in ids], dtype=np.int64)
+        s = np.array([counts[i][1] for i in ids], dtype=np.int64)
+        keep = n > 0
+        report = self.curriculum.observe_counts(np.array(ids, dtype=np.int64)[keep], n[keep], s[keep])
+        self.curriculum.release(np.array(ids, dtype=np.int64))
+        self.groups_observed += len(held)
+        return report
+
+    # ---- what a trainer logs and saves --------------------------------------------------------------
+    def metrics(self) -> dict[str, float]:
+        """The curriculum's figures for a logger (`curriculum/<name>`), the undefined (NaN) ones left out."""
+        stats = self.curriculum.stats()
+        stats["pending"] = float(self.curriculum.pending.size)
+        stats["groups_waiting"] = float(len(self._buffer))
+        return {f"curriculum/{k}": float(v) for k, v in stats.items() if not math.isnan(float(v))}
+
+    def state_dict(self) -> dict[str, Any]:
+        held = np.array(self._buffer, dtype=np.int64).reshape(-1, 3)
+        return {
+            "curriculum": self.curriculum.state_dict(),
+            "groups_waiting": held,  # [H, 3] prompt id, scorable rollouts, successes
+            "groups_observed": self.groups_observed,
+            "last_k": self._last_k,
+            "group_size": self.group_size,
+        }
+
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
+        """Restore; refused (nothing assigned) where the state is not one of this driver's."""
+        missing = sorted({"curriculum", "groups_waiting", "groups_observed", "last_k", "group_size"} - set(sd))
+        if missing:
+            raise ValueError(f"driver state lacks {missing}")
+        if int(sd["group_size"]) != self.group_size:
+            raise ValueError(
+                f"the state was saved with group_size={int(sd['group_size'])}, this driver has {self.group_size}"
+            )
+        held = np.asarray(sd["groups_waiting"], dtype=np.int64).reshape(-1, 3)
+        if held.size and (held[:, 0].min() < 0 or held[:, 0].max() >= self.curriculum.num_prompts):
+            raise ValueError("driver state: a waiting group's prompt id is out of range")
+        self.curriculum.check_state(sd["curriculum"])
+        self.curriculum.load_state_dict(sd["curriculum"])
+        self._buffer = [tuple(int(x) for x in row) for row in held]  # type: ignore[misc]
+        self.groups_observed = int(sd["groups_observed"])
+        self._last_k = int(sd["last_k"])
+
+
+def _rows(rewards: Any) -> list[list[float]]:
+    """Rewards as rows of floats, one per rollout (NaN for None)."""
+    values = rewards.tolist() if hasattr(rewards, "tolist") else list(rewards)
+    out = []
+    for r in values:
+        row = r if isinstance(r, list | tuple) else [r]
+        out.append([math.nan if v is None else float(v) for v in row])
+    return out
