@@ -1,0 +1,88 @@
+"""The framework-free middle (curriculum/driver.py) and prime-rl's TaskSampler shape over it (rl/prime_rl.py),
+checked without prime-rl installed."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+from curriculum import Curriculum, CurriculumConfig, state_hash
+from curriculum.driver import CurriculumDriver
+from rl.prime_rl import CurriculumTaskSampler
+
+TASK_SAMPLER_PROTOCOL = ("__next__", "observe", "state_dict", "load_state_dict", "metrics")
+"""prime-rl's TaskSampler interface (orchestrator.train.<env>.curriculum)."""
+
+
+def driver(n: int = 60, group: int = 4, **kw) -> CurriculumDriver:
+    labels = np.arange(n) % 3
+    return CurriculumDriver(Curriculum(n, CurriculumConfig(policy="adaptive"), seed=0, prior=labels), group, **kw)
+
+
+def test_feedback_turns_rewards_into_one_step_and_unscored_groups_go_back_unlearned() -> None:
+    d = driver()
+    ids = d.propose(3)
+    rewards = [1.0, 0.0, 1.0, 1.0] + [None] * 4 + [[0.0], [0.0], [1.0], [float("nan")]]  # scalars, None, rows
+    report = d.feedback(ids, rewards)
+    assert d.curriculum.step == 1 and d.pending.size == 0, "every group left pending; one step"
+    assert sorted(report.ids.tolist()) == sorted([int(ids[0]), int(ids[2])]), "the unscored group is not observed"
+    assert d.curriculum.tracker.attempts[ids].tolist() == [4, 0, 3]
+    with pytest.raises(ValueError, match="one reward \\(or one row of rewards\\) per rollout"):
+        d.feedback(d.propose(2), [1.0] * 7)
+
+
+def test_weighted_and_named_rewards_decide_success_as_the_trl_drop_in_does() -> None:
+    d = driver(reward_weights=[1.0, 0.5], success_threshold=1.0)
+    assert d.successes([[1.0, 0.0], [0.6, 0.8], [0.0, None]]) == ([True, True, False], [True, True, True])
+    d = driver(success_reward=1)
+    assert d.successes([[1.0, 0.0], [0.0, 1.0], [1.0, None]]) == ([False, True, False], [True, True, False])
+
+
+def test_groups_arriving_one_at_a_time_in_any_order_make_one_step_per_batch() -> None:
+    d = driver(step_groups=4)
+    first, second = d.propose(4), d.propose(4)  # an orchestrator drawing ahead
+    order = [*second[:2], *first, *second[2:]]
+    reports = [d.observe_group(int(i), [1.0, 0.0, 0.0, 0.0]) for i in order]
+    assert [r is not None for r in reports] == [False, False, False, True] * 2
+    assert d.curriculum.step == 2 and d.pending.size == 0 and d.groups_observed == 8
+    assert d.curriculum.tracker.attempts[np.concatenate([first, second])].tolist() == [4] * 8
+
+
+def test_the_driver_state_resumes_exactly_with_groups_still_waiting() -> None:
+    a = driver(step_groups=4)
+    ids = a.propose(4)
+    a.observe_group(int(ids[0]), [1.0, 1.0, 0.0, 0.0])
+    b = driver(step_groups=4)
+    b.load_state_dict(a.state_dict())
+    for d in (a, b):
+        for i in ids[1:]:
+            d.observe_group(int(i), [0.0, 1.0, 0.0, 0.0])
+    assert state_hash(a.curriculum.state_dict()) == state_hash(b.curriculum.state_dict())
+    assert np.array_equal(a.propose(5), b.propose(5))
+    with pytest.raises(ValueError, match="group_size=4, this driver has 8"):
+        driver(group=8).load_state_dict(a.state_dict())
+
+
+def test_the_task_sampler_has_prime_rls_shape_and_chooses_with_the_curriculum() -> None:
+    for name in TASK_SAMPLER_PROTOCOL:
+        assert callable(getattr(CurriculumTaskSampler, name, None)), name
+    assert list(inspect.signature(CurriculumTaskSampler.observe).parameters) == ["self", "group"]
+    tasks = [{"prompt": f"q{i}", "difficulty": ["easy", "hard"][i % 2]} for i in range(40)]
+    sampler = CurriculumTaskSampler(tasks, group_size=4, batch_size=8, labels=[t["difficulty"] for t in tasks])
+    drawn = []
+    for _ in range(10):  # hard tasks never succeed, easy ones half the time
+        batch = [next(sampler) for _ in range(8)]
+        assert len({t["task_id"] for t in batch}) == 8 and all(t["prompt"] == f"q{t['task_id']}" for t in batch)
+        for t in batch[::-1]:  # fed back in another order than handed out
+            rewards = [0.0] * 4 if t["difficulty"] == "hard" else [1.0, 0.0, 1.0, 0.0]
+            sampler.observe({"task_id": t["task_id"], "rewards": rewards})
+        drawn += [t["difficulty"] for t in batch]
+    metrics = sampler.metrics()
+    assert metrics["curriculum/observed_rollouts"] == 10 * 8 * 4 and metrics["curriculum/pending"] == 0
+    assert drawn[40:].count("hard") < 0.3 * 40, "the curriculum learned the hard label teaches nothing"
+    state = sampler.state_dict()
+    again = CurriculumTaskSampler(tasks, group_size=4, batch_size=8, labels=[t["difficulty"] for t in tasks])
+    again.load_state_dict(state)
+    assert [next(again)["task_id"] for _ in range(8)] == [next(sampler)["task_id"] for _ in range(8)]
