@@ -453,11 +453,12 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             if self._reads_advantages:
                 self._shaping_plan = self._plan_shaping(obs, group_successes, pre_pass_rate)
             self._log_curriculum(obs)
-            self._refill(obs.group_ids)
-        for callback in self.callback_handler.callbacks:  # the step's report, to the callbacks that take it
-            hook = getattr(callback, "on_curriculum_report", None)
+        for callback in self.callback_handler.callbacks:  # the step's report, to the callbacks that take it (before
+            hook = getattr(callback, "on_curriculum_report", None)  # a window's refill: its ids are the rows observed)
             if hook is not None:
                 hook(report, self.curriculum.step)
+        with clock.section("observe"):
+            self._refill(obs.group_ids)
         self.curriculum_sampler.propose_ahead()  # the next chunk, while the core is warm ("propose" section)
         if args.curriculum_sync_check:
             with clock.section("sync_check"):

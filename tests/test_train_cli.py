@@ -59,6 +59,18 @@ def test_smoke_train_writes_metrics_eval_table_checkpoints_and_plots(tmp_path, c
 
 
 @pytest.mark.slow
+def test_a_streamed_pool_trains_through_a_window_and_counts_draws_by_pool_prompt(tmp_path) -> None:
+    out = tmp_path / "stream"
+    args = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={out}", "stream=true", "max_steps=6"]
+    assert main([*args, "grpo.curriculum_stream_window=16", "plots=false"]) == 0
+    result = json.loads((out / "eval.json").read_text())
+    pool = 2 * 3 * 24  # families x levels x per_level
+    draws = 6 * 4  # steps x prompts_per_step: each prompt trained on leaves the window
+    assert result["rollouts"] == draws * 4 and result["coverage"]["pool_drawn"] == pytest.approx(draws / pool)
+    assert sum(result["draws_by_level"].values()) == pytest.approx(1.0)
+
+
+@pytest.mark.slow
 def test_a_pool_beyond_the_model_completes_and_says_nothing_is_learnable_yet(tmp_path, capsys) -> None:
     out = tmp_path / "hard"
     args = [
@@ -189,6 +201,7 @@ def test_overwrite_deletes_only_a_runs_folder(tmp_path, capsys) -> None:
         ("output_dir=", "output_dir is empty"),
         ("curriculum_extra=[1,2]", "unknown config key"),
         ("drift_probe_every=50", "drift_probe_every: what a study measures, not a run setting"),
+        ("stream=true", "the oracle, dynamic sampling and the static policy need the whole pool"),
     ],
 )
 def test_bad_values_are_refused_before_any_data_or_model_loads(tmp_path, capsys, monkeypatch, override, message) -> None:
@@ -196,6 +209,7 @@ def test_bad_values_are_refused_before_any_data_or_model_loads(tmp_path, capsys,
 
     monkeypatch.setattr(rl.recipes.train, "build_data", lambda cfg: pytest.fail("data loaded before the check"))
     args = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={tmp_path / 'run'}", override]
+    args += ["policy=static"] if override == "stream=true" else []
     assert main(args) == 2
     assert message in capsys.readouterr().err
 

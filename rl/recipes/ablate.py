@@ -188,6 +188,10 @@ def arm_config(ab: AblationConfig, name: str, diff: dict[str, Any], seed: int, p
 DIGEST_EXCLUDED = ("overwrite",)
 """Run settings that cannot change a run's result, left out of its digest (so adding one keeps finished runs)."""
 
+DIGEST_RUN_ADDED = {"stream": False}
+"""Run settings added after finished runs were made, left out of a run's digest while at the value that gives those
+runs' behaviour."""
+
 DIGEST_ADDED = {"adaptive": {"unseen_beyond_share": None}}
 """Policy settings added after finished runs were made (policy -> setting -> the value that gives those runs'
 behaviour), left out of a run's digest while at that value, where the run's policy does not read them, or where the
@@ -231,6 +235,9 @@ def config_digest(cfg: RunConfig, probes: Probes = Probes()) -> str:  # noqa: B0
     from curriculum import CurriculumConfig
 
     settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in DIGEST_EXCLUDED}
+    for key, neutral in DIGEST_RUN_ADDED.items():
+        if settings.get(key) == neutral:
+            settings.pop(key)
     settings["features"] = features_as_run(cfg)
     settings["probes"] = dataclasses.asdict(probes)
     resolved = CurriculumConfig.from_dict({"policy": cfg.policy, **cfg.curriculum}).to_dict()

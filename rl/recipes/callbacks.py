@@ -84,10 +84,21 @@ class RunRecorder(TrainerCallback):
     """metrics.jsonl (every log; the held-out evaluations, every `eval_every` steps or `eval_every_rollouts`
     completions), the calibration record (every curriculum step) and the mean level drawn."""
 
-    def __init__(self, trainer: Any, cfg: RunConfig, out: Path, eval_examples: Any, labels: np.ndarray | None) -> None:
+    def __init__(
+        self,
+        trainer: Any,
+        cfg: RunConfig,
+        out: Path,
+        eval_examples: Any,
+        labels: np.ndarray | None,
+        pool_size: int | None = None,
+        to_pool: Any = None,
+    ) -> None:
+        """`to_pool`: a streamed pool's ids (window slots) -> pool prompts, at the report (None: they are the pool's);
+        `pool_size`: the prompts of the pool (None: the curriculum's)."""
         self.trainer, self.cfg, self.out = trainer, cfg, out
-        self.eval_examples, self.labels = eval_examples, labels
-        self.record = CalibrationRecord(trainer.curriculum.num_prompts)
+        self.eval_examples, self.labels, self.to_pool = eval_examples, labels, to_pool
+        self.record = CalibrationRecord(trainer.curriculum.num_prompts if pool_size is None else pool_size)
         self.mean_level: float | None = None  # mean difficulty label drawn at the last curriculum step
         self.evals_done = 0  # multiples of eval_every_rollouts passed so far
 
@@ -103,6 +114,8 @@ class RunRecorder(TrainerCallback):
 
     def on_curriculum_report(self, report: Any, step: int) -> None:
         """Every observe's StepReport, as the trainer makes it (rl.trainer: `on_curriculum_report`)."""
+        if self.to_pool is not None:
+            report = report._replace(ids=self.to_pool(report.ids))
         self.record.add(report, step)
         if self.labels is not None and report.ids.size:
             self.mean_level = float(self.labels[report.ids].mean())
@@ -147,6 +160,16 @@ class RunRecorder(TrainerCallback):
 
     def save_calibration(self) -> None:
         self.record.save(self.out / "calibration.npz")
+
+    def never_solved_share(self) -> float:
+        """Share of the observed groups (rollouts, groups being of one size) that went to pool prompts with no
+        success in any of their groups: `Curriculum.never_solved_share` by pool prompt, for a stream's window."""
+        ids, observed = self.record.column("prompt_id"), self.record.column("observed")
+        if not ids.size:
+            return float("nan")
+        solved = np.zeros(len(self.record.draws), dtype=bool)
+        solved[ids[observed > 0]] = True
+        return float((~solved[ids]).mean())
 
 
 class RolloutBudget(TrainerCallback):

@@ -107,6 +107,10 @@ class RunConfig:
     """The ablations' ceiling arm: the adaptive walk keeps prompts by their true pass rate under the current model
     (computed by one forward pass over the candidates, rl/recipes/oracle.py; neither trained on nor counted in the
     budget) instead of its predictions. Needs policy=adaptive."""
+    stream: bool = False
+    """Hand the pool to the trainer as a stream (an IterableDataset of its rows, in an order fixed by the seed): the
+    curriculum chooses from a window of grpo.curriculum_stream_window prompts (rl/stream.py). Draws, coverage and the
+    calibration record are kept by pool prompt, as for a map-style pool. Needs policy adaptive or uniform."""
     dynamic_sampling: bool = False
     """DAPO-style dynamic sampling (over-generate, drop all-equal groups; the extra completions count in the
     budget). The peer baseline of the ablations; use with policy=uniform."""
@@ -166,6 +170,11 @@ class RunConfig:
         if self.oracle and self.policy != "adaptive":
             raise ValueError(
                 f"oracle=true needs policy=adaptive (the walk at the true pass rates), got policy={self.policy}"
+            )
+        if self.stream and (self.policy not in ("adaptive", "uniform") or self.oracle or self.dynamic_sampling):
+            raise ValueError(
+                "stream=true runs the adaptive or uniform policy over a window of the stream; the oracle, dynamic "
+                f"sampling and the {self.policy} policy need the whole pool: set stream=false"
             )
         if self.resume and self.overwrite:
             raise ValueError("resume and overwrite exclude each other: resume continues the run, overwrite deletes it")

@@ -121,15 +121,22 @@ class TrainRecipe:
         cfg, trainer_cls = self.cfg, CurriculumGRPOTrainer
         if cfg.dynamic_sampling:
             from .dynamic_sampling import DynamicSamplingTrainer as trainer_cls
+        order = np.random.default_rng(cfg.seed).permutation(len(train_ds)) if cfg.stream else None
         trainer = trainer_cls(
             model=model,
             reward_funcs=reward_functions(cfg.rewards),
             args=self.args,
-            train_dataset=train_ds,
+            train_dataset=train_ds if order is None else train_ds.select(order).to_iterable_dataset(),
             processing_class=self.tokenizer,
         )
         labels = np.asarray(train_ds["difficulty"]) if "difficulty" in train_ds.column_names else None
-        self.recorder = RunRecorder(trainer, cfg, self.out, self.eval_examples, labels)
+        to_pool = None
+        if order is not None:  # a slot's row is the stream's row at its position: the pool's prompt order[position]
+
+            def to_pool(slots: np.ndarray) -> np.ndarray:
+                return order[trainer.curriculum_window.positions[slots] % len(order)]
+
+        self.recorder = RunRecorder(trainer, cfg, self.out, self.eval_examples, labels, len(train_ds), to_pool)
         trainer.add_callback(self.recorder)
         if cfg.budget_rollouts is not None:
             trainer.add_callback(RolloutBudget(trainer, cfg.budget_rollouts))
@@ -196,7 +203,9 @@ class TrainRecipe:
             "feature_cost": feature_cost(trainer),
             "rollouts": stats["observed_rollouts"],
             "generated_rollouts": generated_rollouts(trainer),
-            "never_solved_share": trainer.curriculum.never_solved_share(),
+            "never_solved_share": (
+                trainer.curriculum.never_solved_share() if not self.cfg.stream else self.recorder.never_solved_share()
+            ),
             "coverage": coverage(self.recorder.record.draws),
             "draws_by_level": draws_by_level(self.recorder.record.draws, self.recorder.labels),
             "pool_start": self.pool_start,
