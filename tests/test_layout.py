@@ -1,4 +1,5 @@
-"""The layout the user asked for: `curriculum` is framework-free; imports flow rl -> curriculum, rl -> tasks."""
+"""The layout the user asked for: `curriculum` is framework-free; imports flow rl -> curriculum, rl -> tasks; the
+applications (rl/recipes, examples/) sit on top and nothing imports them."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def _module(path: Path) -> str:
 
 
 def _modules() -> dict[str, Path]:
-    return {_module(p): p for pkg in ("curriculum", "rl", "tasks") for p in (ROOT / pkg).rglob("*.py")}
+    return {_module(p): p for pkg in ("curriculum", "rl", "tasks", "examples") for p in (ROOT / pkg).rglob("*.py")}
 
 
 def import_edges(source: str, name: str, package: str, mods: Collection[str]) -> set[str]:
@@ -120,6 +121,15 @@ def test_the_library_never_imports_an_application_nor_the_core_its_tools() -> No
             assert not {e for e in edges if e.startswith("rl.recipes")}, f"{name} imports an application"
         if name.startswith("curriculum") and not name.startswith("curriculum.tools"):
             assert not {e for e in edges if e.startswith("curriculum.tools")}, f"{name} imports a tool"
+
+
+def test_the_examples_are_applications_that_nothing_imports() -> None:
+    """examples/ (scripts, not a package) may import curriculum, rl and tasks; no module imports an example."""
+    graph = import_graph()
+    assert "examples.plain_loop" in graph
+    importers = {name for name, edges in graph.items() if any(e.startswith("examples") for e in edges)}
+    assert not importers, f"{sorted(importers)} import an example"
+    assert "examples" not in imported_modules("curriculum") | imported_modules("rl") | imported_modules("tasks")
 
 
 def test_there_is_no_import_circle_not_even_in_types() -> None:
