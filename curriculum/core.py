@@ -233,9 +233,13 @@ class Curriculum:
         self._unpend(self._check_ids(prompt_ids, "prompt_ids"))
 
     def _unpend(self, ids: np.ndarray) -> None:
-        """`ids` (in range) leave `pending`: observed, released, or replaced."""
+        """`ids` (in range) leave `pending`: observed, released, or replaced. An id pending twice (proposed again
+        before the feedback on it came back: the uniform walk across an epoch's end) leaves once, its oldest copy."""
         if self.pending.size and ids.size:
-            self.pending = self.pending[~self.view.is_member(self.pending, ids)]
+            values, first = np.unique(self.pending, return_index=True)  # (V,) each pending id and its oldest place
+            keep = np.ones(self.pending.size, dtype=bool)
+            keep[first[self.view.is_member(values, ids)]] = False
+            self.pending = self.pending[keep]
 
     def _observe_step(self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray) -> StepReport:
         """One step of per-prompt counts: (U,) sorted distinct ids, rollouts >= 1, successes (int64 each)."""

@@ -35,21 +35,23 @@ class CurriculumDriver:
         self,
         curriculum: Curriculum,
         group_size: int,
-        success_threshold: float = 1.0,
+        success_threshold: float | None = None,
         reward_weights: Sequence[float] | None = None,
         success_reward: int | None = None,
         step_groups: int | None = None,
     ) -> None:
         """`group_size`: rollouts per prompt. A rollout succeeds where its reward (the weighted sum of its F rewards,
-        or reward `success_reward` alone) is >= `success_threshold`. `step_groups`: for `observe_group`, how many
-        groups make one step of the core (None: as many as the last `propose` asked for)."""
+        or reward `success_reward` alone) is >= `success_threshold` (None: the curriculum config's). `step_groups`:
+        for `observe_group`, how many groups make one step of the core (None: as many as the last `propose` asked
+        for)."""
         if isinstance(group_size, bool) or not isinstance(group_size, int) or group_size < 1:
             raise ValueError(f"group_size must be an int >= 1, got {group_size!r}")
         if step_groups is not None and (not isinstance(step_groups, int) or step_groups < 1):
             raise ValueError(f"step_groups must be an int >= 1 or None, got {step_groups!r}")
         self.curriculum = curriculum
         self.group_size = group_size
-        self.success_threshold = float(success_threshold)
+        threshold = curriculum.config.success_threshold if success_threshold is None else success_threshold
+        self.success_threshold = float(threshold)
         self.reward_weights = None if reward_weights is None else [float(w) for w in reward_weights]
         self.success_reward = success_reward
         self.step_groups = step_groups
@@ -95,7 +97,8 @@ class CurriculumDriver:
         success, valid = self.successes(rows)
         obs = Observation(ids=rollout_ids(ids, self.group_size), success=success, valid=valid, group_size=self.group_size)
         report = self.curriculum.observe_counts(*obs.sorted_counts())
-        self.curriculum.release(np.asarray(ids, dtype=np.int64))  # the unscored groups: proposed again later
+        unscored = [i for i, n in zip(ids, obs.group_rollouts(), strict=True) if n == 0]
+        self.curriculum.release(np.asarray(unscored, dtype=np.int64))  # proposed again later
         self.groups_observed += len(ids)
         return report
 
@@ -126,7 +129,7 @@ class CurriculumDriver:
         s = np.array([counts[i][1] for i in ids], dtype=np.int64)
         keep = n > 0
         report = self.curriculum.observe_counts(np.array(ids, dtype=np.int64)[keep], n[keep], s[keep])
-        self.curriculum.release(np.array(ids, dtype=np.int64))
+        self.curriculum.release(np.array(ids, dtype=np.int64)[~keep])  # no scored rollout: proposed again later
         self.groups_observed += len(held)
         return report
 

@@ -36,11 +36,11 @@ class CurriculumTaskSampler:
         labels: Sequence[Any] | None = None,
         config: CurriculumConfig | None = None,
         seed: int = 0,
-        success_threshold: float = 1.0,
+        success_threshold: float | None = None,
         id_key: str = "task_id",
     ) -> None:
         """`tasks`: the pool, one mapping per task; `labels`: a difficulty label per task (ints, or names), or None.
-        A rollout succeeds where its reward >= `success_threshold`."""
+        A rollout succeeds where its reward >= `success_threshold` (None: the config's success_threshold)."""
         if not 1 <= batch_size <= len(tasks):
             raise ValueError(f"batch_size must be in [1, {len(tasks)}] (the tasks), got {batch_size}")
         prior = None

@@ -160,24 +160,21 @@ class CurriculumSampler(Sampler[int]):
     def mark_observed(self, group_ids: Sequence[int]) -> int:
         """The trainer observed the chunk `group_ids` (one id per group, in sampler order): the oldest pending chunk
         leaves `pending` whole, and the lag is returned (chunks the loader has taken but the trainer not observed
-        yet). Before or after the core's observe of it (which takes the groups it scored out of `pending`), the
-        chunk's ids still pending must be the oldest ones, in order, and the rest of `pending` whole chunks."""
+        yet). Before or after the core's observe of it (which takes the groups it scored out of `pending`, each id's
+        oldest copy), what is left of the chunk must be the oldest pending ids, in the chunk's order, and the rest
+        whole chunks."""
         waiting = self.chunks_proposed - self.chunks_observed  # chunks proposed and not marked observed
         if waiting < 1:
             self.oldest_pending()  # raises: nothing was proposed that could have been observed
         observed, pending = np.asarray(group_ids, dtype=np.int64).reshape(-1), self.curriculum.pending
-        still = observed[np.isin(observed, pending)]  # (m,) the chunk's groups the core has not observed
-        if (
-            observed.size != self.batch_size
-            or pending.size - still.size != (waiting - 1) * self.batch_size
-            or not np.array_equal(pending[: still.size], still)
-        ):
+        left = pending.size - (waiting - 1) * self.batch_size  # this chunk's ids still pending: the oldest `left`
+        if observed.size != self.batch_size or not 0 <= left <= self.batch_size or not _in_order(pending[:left], observed):
             raise RuntimeError(
                 f"observed prompts {observed[:8].tolist()}... are not the oldest proposed chunk "
                 f"{pending[: self.batch_size][:8].tolist()}...; batches were reordered between the sampler and the "
                 "trainer (do not override get_train_dataloader or _get_train_sampler)"
             )
-        self.curriculum.release(still)
+        self.curriculum.release(pending[:left])  # their oldest copies: exactly these places
         self._yielded = max(self._yielded - 1, 0)
         self.chunks_observed += 1
         return self.lag
@@ -248,3 +245,9 @@ class CurriculumSampler(Sampler[int]):
         self._yielded = 0
         if self.window is not None:
             self.window.load_state_dict(sd["window"])  # re-reads the stream to where it was
+
+
+def _in_order(part: np.ndarray, chunk: np.ndarray) -> bool:
+    """Whether `part` is `chunk` with some of its ids left out, in the chunk's order."""
+    it = iter(chunk.tolist())
+    return all(any(v == c for c in it) for v in part.tolist())

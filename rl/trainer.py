@@ -433,21 +433,22 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             obs = Observation(ids=ids, success=success, valid=valid, group_size=self.num_generations)
             # the groups are the oldest proposed chunk: distinct ids in range, so the counts built from them go to
             # the core unchecked
-            self.curriculum_last_lag = self.curriculum_sampler.mark_observed(obs.group_ids)
             if not any(valid):  # every reward None (TRL warned): nothing to learn of this step; train on
                 logger.warning(
                     "generation step %s: no completion could be scored (every reward None); the curriculum observes "
                     "nothing of it",
                     step,
                 )
+                self.curriculum_last_lag = self.curriculum_sampler.mark_observed(obs.group_ids)  # leaves unlearned
                 self._log_defined("curriculum", {"unscorable_frac": 1.0, "lag": float(self.curriculum_last_lag)})
-                self.curriculum.release(obs.group_ids)  # proposed again later, as if never drawn
                 self._refill(obs.group_ids)
                 self.curriculum_sampler.propose_ahead()
                 return
             group_successes = obs.group_successes()  # (B,)
             report = self.curriculum.observe_counts_unchecked(*obs.sorted_counts(group_successes))
-            self.curriculum.release(obs.group_ids)  # groups with no scored rollout: proposed again later
+            # then the chunk leaves pending whole (groups with no scored rollout: proposed again later); in this order
+            # an id also pending in a later chunk (uniform draws across an epoch's end) keeps that copy
+            self.curriculum_last_lag = self.curriculum_sampler.mark_observed(obs.group_ids)
             # (B,) predicted pass rate before this step's evidence (only the posterior damping reads it)
             pre_pass_rate = predicted_before(report, obs.group_ids) if self._needs_prediction else None
             if self._reads_advantages:
@@ -465,9 +466,11 @@ class CurriculumGRPOTrainer(GRPOTrainer):
                 self._check_state_hash(step)
 
     def _refill(self, group_ids: list[int]) -> None:
-        """A streamed pool: the prompts just trained on leave the window; the stream's next ones take their slots."""
+        """A streamed pool: the prompts just trained on leave the window; the stream's next ones take their slots. A
+        slot still pending in a later chunk (drawn again before this feedback) leaves once that chunk is observed."""
         if self.curriculum_window is not None:
-            self.curriculum_window.refill(group_ids)
+            pending = set(self.curriculum.pending.tolist())
+            self.curriculum_window.refill([g for g in group_ids if g not in pending])
 
     def _check_state_hash(self, step: int) -> None:
         from accelerate.utils import gather_object

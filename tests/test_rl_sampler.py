@@ -148,6 +148,35 @@ def test_the_pending_chunks_are_the_cores_pending_ids_and_a_chunk_leaves_whole(c
     assert np.array_equal(cur.pending, second), "a refused mark changes nothing"
 
 
+@pytest.mark.parametrize("policy", ["uniform", "static", "adaptive", "band"])
+@pytest.mark.parametrize("ahead", [1, 2])
+def test_an_id_drawn_again_before_its_feedback_keeps_its_later_copy_pending(policy: str, ahead: int) -> None:
+    """Uniform draws across an epoch's end (and a small pool read far ahead) can propose a prompt still pending in an
+    earlier chunk: the trainer's flow (observe the scored groups, then mark the chunk observed) must keep the later
+    copy pending, chunk after chunk."""
+    g, b = 2, 8
+    sampler = make_sampler(20, g, b, 1, policy=policy)
+    cur, it, rng = sampler.curriculum, iter(sampler), np.random.default_rng(0)
+    taken = []
+    for step in range(60):
+        while len(taken) < step + 1 + ahead:  # the loader reads ahead, within an epoch
+            chunk = [next(it, None) for _ in range(g * b)][::g]
+            if chunk[0] is not None:
+                taken.append(chunk)
+            elif len(taken) > step:
+                break  # the epoch's end: the next epoch's loader starts once the trainer is done with this one
+            else:
+                it = iter(sampler)
+        chunk = np.asarray(taken[step])
+        scored = chunk[rng.random(b) < 0.8]  # some groups could not be scored
+        cur.observe(np.repeat(scored, g), (rng.random(scored.size * g) < 0.5).astype(float))
+        sampler.mark_observed(chunk)
+        sampler.propose_ahead()
+        assert cur.pending.size % b == 0
+        if len(taken) > step + 1:
+            assert np.array_equal(sampler.oldest_pending(), taken[step + 1])
+
+
 def test_a_checkpoint_whose_core_kept_its_pending_ids_in_another_order_is_read() -> None:
     """Before the pending chunks were the core's own rows, the core kept a chunk's ids in the policy's order."""
     sampler = make_sampler(30, 4, 3, 1)

@@ -421,6 +421,10 @@ def test_without_damping_or_advantage_metrics_trls_generation_step_is_left_untou
     trainer.train()
     assert trainer.curriculum.step == 2 and shaped == []
     assert not [k for h in trainer.state.log_history for k in h if k.startswith("advantage/")]
+    output = {"advantages": "TRL's, as they are"}  # TRL's step returns its output object itself, unread
+    monkeypatch.setattr(GRPOTrainer, "_generate_and_score_completions", lambda self, *a, **k: output)
+    trainer._shaping_plan = "a plan that must not be read"
+    assert trainer._generate_and_score_completions([{"prompt": "1+1="}]) is output
 
 
 def scripted(completions: list[str], level: list[int], **kwargs) -> list[float]:

@@ -141,6 +141,8 @@ class TrainRecipe:
         if cfg.budget_rollouts is not None:
             trainer.add_callback(RolloutBudget(trainer, cfg.budget_rollouts))
         every, prompts = self.probes.drift_every, self.probes.drift_prompts
+        if every and cfg.stream:
+            raise ValueError("drift probes read the whole pool by index: study a streamed pool without them")
         self.drift = DriftProbe(trainer, cfg, self.out, every, prompts) if every else None
         if self.drift is not None:
             trainer.add_callback(self.drift)
