@@ -239,12 +239,12 @@ class CurriculumSampler(Sampler[int]):
         """Load after the curriculum's state: the saved chunks become the core's pending ids (the same ids; a
         checkpoint of an earlier release kept them in the policy's order there)."""
         self.check_state(sd)
+        if self.window is not None:  # first: a stream that changed is refused before anything is assigned here
+            self.window.load_state_dict(sd["window"])  # re-reads the stream to where it was
         self.curriculum.pending = np.asarray(sd["pending"], dtype=np.int64).reshape(-1).copy()
         self.chunks_proposed = int(sd["chunks_proposed"])
         self.chunks_observed = int(sd["chunks_observed"])
         self._yielded = 0
-        if self.window is not None:
-            self.window.load_state_dict(sd["window"])  # re-reads the stream to where it was
 
 
 def _in_order(part: np.ndarray, chunk: np.ndarray) -> bool:

@@ -226,7 +226,7 @@ def features_as_run(cfg: RunConfig) -> str:
         labelled = cfg.difficulty_column == "difficulty"
     else:
         labelled = None
-    return "auto" if labelled is None else resolve_features("auto", None if not labelled else "difficulty", False)
+    return "auto" if labelled is None else resolve_features("auto", None if not labelled else "difficulty", cfg.stream)
 
 
 def config_digest(cfg: RunConfig, probes: Probes = Probes()) -> str:  # noqa: B008 (frozen: one shared default)
