@@ -11,6 +11,7 @@ folded in one step at a time (a step is what the core's half-lives count), and o
                                             # None/NaN: a rollout that could not be scored
     sd = driver.state_dict()                # numpy arrays and plain values: np.savez, torch.save, pickle
     driver.load_state_dict(sd)
+    driver.save(folder); driver.load(folder)  # or as files: driver_state.npz + .json, no pickle, hash-checked
 
 A loop that gets its groups back one at a time, in any order (an asynchronous orchestrator), calls
 `observe_group(prompt_id, rewards)`: the groups are folded in as one step each time `step_groups` of them have
@@ -20,14 +21,21 @@ arrived (`flush()` folds in what is there). `rl/prime_rl.py` is prime-rl's `Task
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .core import Curriculum, StepReport
+from .core import Curriculum, StepReport, state_hash
 from .feedback import Observation, rollout_ids, success_labels
+from .statefile import flatten_state, unflatten_state, write_atomic
+
+STATE_NPZ, STATE_JSON = "driver_state.npz", "driver_state.json"
+FORMAT, FORMAT_VERSION = "rlvr-curriculum-driver", 1
 
 
 class CurriculumDriver:
@@ -160,14 +168,48 @@ class CurriculumDriver:
             raise ValueError(
                 f"the state was saved with group_size={int(sd['group_size'])}, this driver has {self.group_size}"
             )
+        self.curriculum.check_state(sd["curriculum"])  # another pool, config or seed: named here
         held = np.asarray(sd["groups_waiting"], dtype=np.int64).reshape(-1, 3)
         if held.size and (held[:, 0].min() < 0 or held[:, 0].max() >= self.curriculum.num_prompts):
             raise ValueError("driver state: a waiting group's prompt id is out of range")
-        self.curriculum.check_state(sd["curriculum"])
         self.curriculum.load_state_dict(sd["curriculum"])
         self._buffer = [tuple(int(x) for x in row) for row in held]  # type: ignore[misc]
         self.groups_observed = int(sd["groups_observed"])
         self._last_k = int(sd["last_k"])
+
+    def save(self, folder: str | os.PathLike) -> Path:
+        """The state as files in `folder` (created if needed): driver_state.npz (the arrays) + driver_state.json (the
+        format, the state's hash and one entry per leaf), each written whole or not at all. Returns the JSON path."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        state = self.state_dict()
+        arrays, entries = flatten_state(state)
+        meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "state_hash": _hash(state), "entries": entries}
+        write_atomic(folder / STATE_NPZ, lambda f: np.savez(f, **arrays))
+        write_atomic(folder / STATE_JSON, json.dumps(meta, indent=1))
+        return folder / STATE_JSON
+
+    def load(self, folder: str | os.PathLike) -> None:
+        """Restore what `save` wrote; refused, naming the problem and assigning nothing, where the files are not a
+        driver's state, are corrupt, or were made for another pool, config, seed or group size."""
+        folder = Path(folder)
+        try:
+            meta = json.loads((folder / STATE_JSON).read_text())
+            if meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
+                raise ValueError(f"not a {FORMAT} v{FORMAT_VERSION} state (format {meta.get('format')!r})")
+            with np.load(folder / STATE_NPZ, allow_pickle=False) as npz:
+                state = unflatten_state({name: npz[name] for name in npz.files}, meta["entries"])
+        except Exception as err:  # a missing or truncated file, a pickled array, entries that do not match
+            raise ValueError(f"cannot read the curriculum state in {folder} ({type(err).__name__}: {err})") from err
+        if _hash(state) != meta["state_hash"]:
+            raise ValueError(f"{folder / STATE_NPZ} does not match the hash in {STATE_JSON}: the files are corrupt")
+        self.load_state_dict(state)
+
+
+def _hash(state: dict[str, Any]) -> str:
+    """The driver state's digest: the core's by its arrays' bytes, the rest beside it."""
+    rest = {k: v for k, v in state.items() if k != "curriculum"}
+    return state_hash({**rest, "curriculum": state_hash(state["curriculum"])})
 
 
 def _rows(rewards: Any) -> list[list[float]]:

@@ -40,7 +40,7 @@ import numpy as np
 
 from curriculum import FORMAT_VERSION as CORE_FORMAT_VERSION
 from curriculum import Curriculum, state_hash
-from rl.atomic import write_atomic
+from curriculum.statefile import flatten_state, unflatten_state, write_atomic
 from rl.keys import prompt_key
 from rl.sampler import CurriculumSampler
 
@@ -58,75 +58,6 @@ class CheckpointWriteError(RuntimeError):
     last complete checkpoint to resume from."""
 
     user_error = True  # the CLI prints it as a one-line error (exit 2), not a traceback
-
-
-# ---- flatten / unflatten -----------------------------------------------------------------------------
-def _scalar_entry(key: str, value: Any) -> dict[str, Any]:
-    if value is None:
-        return {"key": key, "kind": "scalar", "type": "none", "value": None}
-    for typ in (bool, int, str):  # bool before int: True is an int
-        if type(value) is typ:
-            return {"key": key, "kind": "scalar", "type": typ.__name__, "value": value}
-    if type(value) is float:
-        return {"key": key, "kind": "scalar", "type": "float", "value": value.hex()}
-    raise TypeError(f"curriculum state entry {key!r} has unsupported type {type(value).__name__}")
-
-
-def flatten_state(tree: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
-    """Nested dict -> (npz arrays by name, JSON entries), leaves in insertion order."""
-    arrays: dict[str, np.ndarray] = {}
-    entries: list[dict[str, Any]] = []
-
-    def visit(node: Mapping[str, Any], prefix: str) -> None:
-        for name, value in node.items():
-            if "/" in name:
-                raise ValueError(f"state key {name!r} must not contain '/'")
-            key = f"{prefix}{name}"
-            if isinstance(value, Mapping):
-                entries.append({"key": key, "kind": "dict"})
-                visit(value, key + "/")
-            elif isinstance(value, np.ndarray | np.generic):
-                arr = np.asarray(value)
-                if arr.dtype == object:
-                    raise TypeError(f"state entry {key!r} is an object array; it would need pickle")
-                slot = f"a{len(arrays):04d}"
-                arrays[slot] = arr
-                kind = "array" if isinstance(value, np.ndarray) else "numpy_scalar"
-                entries.append({"key": key, "kind": kind, "npz": slot})
-            else:
-                entries.append(_scalar_entry(key, value))
-
-    visit(tree, "")
-    return arrays, entries
-
-
-def _scalar_value(entry: Mapping[str, Any]) -> Any:
-    typ, value = entry["type"], entry["value"]
-    if typ == "none":
-        return None
-    if typ == "float":
-        return float.fromhex(value)
-    return {"bool": bool, "int": int, "str": str}[typ](value)
-
-
-def unflatten_state(arrays: Mapping[str, np.ndarray], entries: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """Inverse of `flatten_state`."""
-    root: dict[str, Any] = {}
-    for entry in entries:
-        *parents, name = entry["key"].split("/")
-        node = root
-        for parent in parents:
-            node = node[parent]
-        kind = entry["kind"]
-        if kind == "dict":
-            node[name] = {}
-        elif kind == "array":
-            node[name] = np.array(arrays[entry["npz"]])
-        elif kind == "numpy_scalar":
-            node[name] = np.asarray(arrays[entry["npz"]])[()]
-        else:
-            node[name] = _scalar_value(entry)
-    return root
 
 
 def save_state(

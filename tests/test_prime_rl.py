@@ -65,6 +65,25 @@ def test_the_driver_state_resumes_exactly_with_groups_still_waiting() -> None:
         driver(group=8).load_state_dict(a.state_dict())
 
 
+def test_the_driver_saves_to_files_and_refuses_corrupt_or_foreign_ones(tmp_path) -> None:
+    a = driver(step_groups=4)
+    ids = a.propose(4)
+    a.feedback(ids, [1.0, 0.0, 1.0, 1.0] * 4)
+    a.observe_group(int(a.propose(4)[0]), [0.0, 1.0, 0.0, 0.0])  # a group waiting for its step
+    a.save(tmp_path / "ok")
+    b = driver(step_groups=4)
+    b.load(tmp_path / "ok")
+    assert state_hash(b.curriculum.state_dict()) == state_hash(a.curriculum.state_dict())
+    assert b.state_dict()["groups_waiting"].tolist() == a.state_dict()["groups_waiting"].tolist()
+    assert np.array_equal(a.propose(6), b.propose(6))
+    (tmp_path / "ok" / "driver_state.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="cannot read the curriculum state"):
+        driver().load(tmp_path / "ok")
+    a.save(tmp_path / "other")
+    with pytest.raises(ValueError, match="pool|prompts|num_prompts"):
+        driver(n=50).load(tmp_path / "other")
+
+
 def test_the_task_sampler_has_prime_rls_shape_and_chooses_with_the_curriculum() -> None:
     for name in TASK_SAMPLER_PROTOCOL:
         assert callable(getattr(CurriculumTaskSampler, name, None)), name
