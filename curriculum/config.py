@@ -19,7 +19,6 @@ from .policies.static import StaticSettings
 from .settings import INT_MAX, Range, check_choice, check_fields
 
 __all__ = [
-    "FLUKE_MODES",
     "POLICIES",
     "PRIOR_TYPES",
     "SETTINGS",
@@ -32,9 +31,6 @@ __all__ = [
     "nest",
 ]
 
-FLUKE_MODES = ("none", "posterior", "cap")
-"""Advantage shaping of lone successes the TRL drop-in offers (rl/shaping.py); kept here, with the policies, so
-every config reads one definition without importing torch."""
 PRIOR_TYPES = ("auto", "label", "pass_rate")
 
 SETTINGS: dict[str, type] = {name: cls.Settings for name, cls in POLICY_CLASSES.items() if cls.Settings is not None}

@@ -20,8 +20,9 @@ import numpy as np
 from trl import GRPOConfig
 
 from curriculum import CurriculumConfig
-from curriculum.config import FLUKE_MODES, POLICIES, PRIOR_TYPES, check_choice, field_default, field_help, flatten, nest
+from curriculum.config import POLICIES, PRIOR_TYPES, check_choice, field_default, field_help, flatten, nest
 from rl.features import FEATURE_MODES, POLICY_HALF_LIFE
+from rl.modes import FLUKE_MODES
 
 _CORE_HELP = field_help()
 FLAT_FIELDS = {

@@ -34,7 +34,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
-from curriculum.config import FLUKE_MODES, check_choice
+from curriculum.config import check_choice
+from rl.modes import FLUKE_MODES
 
 
 def lone_success_weight(group_successes: np.ndarray, pre_pass_rate: np.ndarray, group_size: int, floor: float) -> np.ndarray:

@@ -20,7 +20,8 @@ from typing import Any
 
 import yaml
 
-from curriculum.config import FLUKE_MODES, POLICIES, attribute_docs, check_choice
+from curriculum.config import POLICIES, attribute_docs, check_choice
+from rl.modes import FLUKE_MODES
 
 POOL_BANDS = {"beyond": (0, 0), "hard": (1, 1), "medium": (2, 5), "easy": (6, 8)}
 """pool_band -> successes of 8 samples of the warm model (inclusive range)."""
