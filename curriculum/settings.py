@@ -35,8 +35,8 @@ def check_fields(obj: Any, prefix: str, ranges: Mapping[str, Range], nested: Col
 
 
 def check_choice(key: str, value: Any, choices: Collection[str]) -> None:
-    """The one check of a setting that takes one of `choices` (policy, prior_type; the trainer's fluke damping), its error naming
-    the key as the caller spells it."""
+    """The one check of a setting that takes one of `choices` (policy, prior_type; the trainer's fluke damping), its
+    error naming the key as the caller spells it."""
     if value not in choices:
         raise ValueError(f"{key}={value!r}: choose one of {', '.join(choices)}")
 
