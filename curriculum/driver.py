@@ -21,7 +21,6 @@ arrived (`flush()` folds in what is there). `rl/prime_rl.py` is prime-rl's `Task
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Sequence
@@ -32,7 +31,7 @@ import numpy as np
 
 from .core import Curriculum, StepReport, state_hash
 from .feedback import Observation, rollout_ids, success_labels
-from .statefile import flatten_state, unflatten_state, write_atomic
+from .statefile import read_state, write_state
 
 STATE_NPZ, STATE_JSON = "driver_state.npz", "driver_state.json"
 FORMAT, FORMAT_VERSION = "rlvr-curriculum-driver", 1
@@ -180,29 +179,16 @@ class CurriculumDriver:
     def save(self, folder: str | os.PathLike) -> Path:
         """The state as files in `folder` (created if needed): driver_state.npz (the arrays) + driver_state.json (the
         format, the state's hash and one entry per leaf), each written whole or not at all. Returns the JSON path."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         state = self.state_dict()
-        arrays, entries = flatten_state(state)
-        meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "state_hash": _hash(state), "entries": entries}
-        write_atomic(folder / STATE_NPZ, lambda f: np.savez(f, **arrays))
-        write_atomic(folder / STATE_JSON, json.dumps(meta, indent=1))
-        return folder / STATE_JSON
+        meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "state_hash": _hash(state)}
+        return write_state(folder, STATE_NPZ, STATE_JSON, state, meta)
 
     def load(self, folder: str | os.PathLike) -> None:
         """Restore what `save` wrote; refused, naming the problem and assigning nothing, where the files are not a
         driver's state, are corrupt, or were made for another pool, config, seed or group size."""
-        folder = Path(folder)
-        try:
-            meta = json.loads((folder / STATE_JSON).read_text())
-            if meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
-                raise ValueError(f"not a {FORMAT} v{FORMAT_VERSION} state (format {meta.get('format')!r})")
-            with np.load(folder / STATE_NPZ, allow_pickle=False) as npz:
-                state = unflatten_state({name: npz[name] for name in npz.files}, meta["entries"])
-        except Exception as err:  # a missing or truncated file, a pickled array, entries that do not match
-            raise ValueError(f"cannot read the curriculum state in {folder} ({type(err).__name__}: {err})") from err
+        meta, state = read_state(folder, STATE_NPZ, STATE_JSON, FORMAT, FORMAT_VERSION, "save it again")
         if _hash(state) != meta["state_hash"]:
-            raise ValueError(f"{folder / STATE_NPZ} does not match the hash in {STATE_JSON}: the files are corrupt")
+            raise ValueError(f"{Path(folder) / STATE_NPZ} does not match the hash in {STATE_JSON}: the files are corrupt")
         self.load_state_dict(state)
 
 

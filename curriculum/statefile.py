@@ -5,6 +5,8 @@ never pickle, written so that a crash never leaves half a file. The TRL drop-in'
     arrays, entries = flatten_state({"curriculum": cur.state_dict(), "sampler": {...}})  # "/"-joined keys
     tree = unflatten_state(arrays, entries)                                              # the same tree back
     write_atomic(path, text_or_bytes_or_writer)                                          # all of it, or nothing
+    write_state(folder, "x.npz", "x.json", tree, meta)                                   # the pair of files
+    meta, tree = read_state(folder, "x.npz", "x.json", FORMAT, VERSION, fix)             # checked, no pickle
 
 Scalars keep their exact type and bits (floats as `float.hex`, numpy scalars as 0-d arrays), so a reloaded state
 hashes (`curriculum.state_hash`) exactly like the saved one.
@@ -12,6 +14,7 @@ hashes (`curriculum.state_hash`) exactly like the saved one.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -104,3 +107,40 @@ def unflatten_state(arrays: Mapping[str, np.ndarray], entries: list[Mapping[str,
         else:
             node[name] = _scalar_value(entry)
     return root
+
+
+def write_state(
+    folder: str | os.PathLike, npz_name: str, json_name: str, tree: Mapping[str, Any], meta: Mapping[str, Any]
+) -> Path:
+    """`tree` as `folder`/`npz_name` (its arrays) + `folder`/`json_name` (`meta` and one entry per leaf), the folder
+    created if needed, each file written whole or not at all. Returns the JSON path."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays, entries = flatten_state(tree)
+    write_atomic(folder / npz_name, lambda f: np.savez(f, **arrays))
+    write_atomic(folder / json_name, json.dumps({**meta, "entries": entries}, indent=1))
+    return folder / json_name
+
+
+def read_state(
+    folder: str | os.PathLike, npz_name: str, json_name: str, fmt: str, version: int, fix: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(meta, tree) of what `write_state` wrote, its meta's "format" and "format_version" checked; the arrays are
+    loaded without pickle. Raises ValueError naming the file, the fault and `fix` (what the user can do)."""
+    folder = Path(folder)
+    try:
+        meta = json.loads((folder / json_name).read_text())
+    except (OSError, ValueError) as err:
+        raise ValueError(f"cannot read {folder / json_name} ({err}); {fix}") from err
+    if not isinstance(meta, dict) or meta.get("format") != fmt or meta.get("format_version") != version:
+        got = meta.get("format") if isinstance(meta, dict) else None
+        raise ValueError(
+            f"{folder / json_name} is not {fmt!r} v{version} (format {got!r}); resume with the rlvr-curriculum "
+            "version that wrote it"
+        )
+    try:
+        with np.load(folder / npz_name, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        return meta, unflatten_state(arrays, meta["entries"])
+    except Exception as err:  # truncated zip, EOF, a pickled array, entries that do not match: all one fault
+        raise ValueError(f"cannot read the curriculum state in {folder} ({type(err).__name__}: {err}); {fix}") from err

@@ -39,8 +39,8 @@ from typing import Any
 import numpy as np
 
 from curriculum import FORMAT_VERSION as CORE_FORMAT_VERSION
-from curriculum import Curriculum, state_hash
-from curriculum.statefile import flatten_state, unflatten_state, write_atomic
+from curriculum import Curriculum, state_hash, statefile
+from curriculum.statefile import write_atomic, write_state
 from rl.keys import prompt_key
 from rl.sampler import CurriculumSampler
 
@@ -67,11 +67,8 @@ def save_state(
     extra: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write curriculum_state.npz + .json into `folder` (created if needed); return the JSON path."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     core = curriculum.state_dict()
     sampler_sd = sampler.state_dict()
-    arrays, entries = flatten_state({"curriculum": core, "sampler": sampler_sd})
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -88,12 +85,8 @@ def save_state(
             "batch_size": sampler.batch_size,
         },
         **dict(extra or {}),
-        "entries": entries,
     }
-
-    write_atomic(folder / STATE_NPZ, lambda f: np.savez(f, **arrays))
-    write_atomic(folder / STATE_JSON, json.dumps(meta, indent=1))
-    return folder / STATE_JSON
+    return write_state(folder, STATE_NPZ, STATE_JSON, {"curriculum": core, "sampler": sampler_sd}, meta)
 
 
 def has_state(folder: str | os.PathLike) -> bool:
@@ -211,24 +204,8 @@ def check_pool(saved: Mapping[str, Any] | None, pool: Mapping[str, Any] | None, 
 
 def read_state(folder: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
     """(meta, nested state) from `folder`; the arrays are loaded without pickle."""
-    folder = Path(folder)
     fix = "resume from an earlier checkpoint-* or start a fresh run"
-    try:
-        meta = json.loads((folder / STATE_JSON).read_text())
-    except (OSError, ValueError) as err:
-        raise ValueError(f"cannot read {folder / STATE_JSON} ({err}); {fix}") from err
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
-        got = meta.get("format") if isinstance(meta, dict) else None
-        raise ValueError(
-            f"{folder / STATE_JSON} is not {FORMAT!r} v{FORMAT_VERSION} (format {got!r}); resume with the "
-            "rlvr-curriculum version that wrote it"
-        )
-    try:
-        with np.load(folder / STATE_NPZ, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-        return meta, unflatten_state(arrays, meta["entries"])
-    except Exception as err:  # truncated zip, EOF, a pickled array, entries that do not match: all one fault
-        raise ValueError(f"cannot read the curriculum state in {folder} ({type(err).__name__}: {err}); {fix}") from err
+    return statefile.read_state(folder, STATE_NPZ, STATE_JSON, FORMAT, FORMAT_VERSION, fix)
 
 
 def load_state(

@@ -14,19 +14,18 @@ from conftest import TOKENIZER, lucky_30, plain_sums, record_chunks, tiny_model,
 from datasets import Dataset
 
 from curriculum import Curriculum, CurriculumConfig, state_hash
+from curriculum.statefile import flatten_state, unflatten_state
 from rl import CurriculumGRPOTrainer
 from rl.checkpoint import (
     COMPLETE,
     STATE_JSON,
     STATE_NPZ,
-    flatten_state,
     incomplete_reason,
     last_complete_checkpoint,
     load_state,
     mark_complete,
     read_state,
     save_state,
-    unflatten_state,
 )
 from rl.sampler import CurriculumSampler
 
