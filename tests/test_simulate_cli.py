@@ -40,6 +40,13 @@ def test_the_adaptive_policies_beat_uniform_on_informative_groups_in_the_mixed_p
     assert run_one(sc, policy, 0)["informative"] > run_one(sc, "uniform", 0)["informative"] + margin
 
 
+def test_bench_text_features_times_the_table_at_each_size(capsys) -> None:
+    assert main(["bench", "--text-features", "--sizes", "1000", "3000", "--k", "8"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert [r.split("|")[1].strip() for r in rows[1:]] == ["1e+03", "3e+03"]
+    assert [float(r.split("|")[3]) for r in rows[1:]] == [round(n * 64 * 4 / 2**20) for n in (1000, 3000)]
+
+
 def test_bench_reports_memory_within_budget() -> None:
     r = bench_curriculum(20_000, k=64, group=8, steps=5, warmup=5)
     assert 0 < r.bytes_per_prompt <= 48 and r.step_ms > 0

@@ -3,6 +3,7 @@
     curriculum simulate [--scenario mixed ...] [--seeds 3] [--out runs/simulate.json]
     curriculum bench [--sizes 1e5 1e7] [--trainer [--trainer-policy uniform]] [--cold]
     curriculum bench --stream [--sizes 1e6] [--windows 1024 4096 16384]   # a streamed pool's window (imports datasets)
+    curriculum bench --text-features --sizes 1e6                         # building the text-feature table once
     curriculum train [--config configs/default.yaml] [key=value ...]
     curriculum ablate --config configs/ablations/bands.yaml [key=value ...]
 
@@ -104,6 +105,8 @@ def _bench(args: argparse.Namespace) -> int:
         return 2
     if args.stream:
         return _bench_stream(args)
+    if args.text_features:
+        return _bench_text_features(args.sizes)
     results = []
     for n in sizes:
         print(f"bench: N={n:.0e} ...", file=sys.stderr, flush=True)
@@ -149,6 +152,41 @@ def _bench(args: argparse.Namespace) -> int:
             json.dumps([r.__dict__ | {"reference_ratio": r.reference_ratio} for r in results], indent=2)
         )
     return 0
+
+
+def _bench_text_features(sizes: list[int]) -> int:
+    """The one-off cost of curriculum_features="text" (the default without labels): building the table for a pool of
+    each size, over generated prompts of 40-90 characters (imports only numpy and rl.features)."""
+    import resource
+    import time
+
+    from rl.features import text_features
+
+    print("curriculum bench --text-features: the text-feature table of a pool (built once, before training)\n")
+    print("| prompts | build s | table MiB | peak RSS MiB |\n|---|---|---|---|")
+    for n in sizes:
+        prompts = _bench_prompts(n)
+        start = time.perf_counter()
+        table = text_features(prompts)
+        seconds = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
+        print(f"| {n:.0e} | {seconds:.1f} | {table.nbytes / 2**20:.0f} | {peak:.0f} |", flush=True)
+    return 0
+
+
+def _bench_prompts(n: int) -> list[str]:
+    """n generated prompts, digit sums and letter sorting alternating, 40-90 characters, the same every time."""
+    import random
+
+    rng = random.Random(0)
+    out = []
+    for i in range(n):
+        if i % 2:
+            out.append(f"What is the sum of the digits of {rng.randrange(10 ** rng.randint(2, 12))}? Answer with a number.")
+        else:
+            word = "".join(rng.choice("abcdefghij") for _ in range(rng.randint(3, 12)))
+            out.append(f"Sort the letters of {word} alphabetically.")
+    return out
 
 
 def _bench_stream(args: argparse.Namespace) -> int:
@@ -218,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default="runs/bench.json")
     b.add_argument("--stream", action="store_true", help="a streamed pool's window vs a map-style pool of --sizes")
     b.add_argument("--windows", nargs="+", type=_at_least_one, default=[1024, 4096, 16384], help="window sizes of --stream")
+    b.add_argument(
+        "--text-features", action="store_true", help="the one-off cost of the text-feature table at each of --sizes"
+    )
     b.add_argument("--trainer", action="store_true", help="also time the curriculum inside GRPO steps (imports torch)")
     b.add_argument(
         "--cold", action="store_true", help="also time small numpy routines right after a model step vs warm (imports torch)"
