@@ -103,7 +103,7 @@ def test_a_grid_replaces_a_tasks_cells() -> None:
         (["dataset=gym:chain_sum", "gym.trimm=true"], ["gym.trimm", "trim"]),
         (["gym.trim=true"], ["dataset=gym:"]),
         (["dataset=gym:,"], ["names no reasoning-gym task"]),
-        (["dataset=gym:chain_sum", "level_counts={1: 5}"], ["level_counts", "per_level"]),
+        (["dataset=gym:chain_sum", "level_counts={9: 5}"], ["level_counts", "level 9", "1..5"]),
         (["dataset=gym:chain_sum", "gym.grids={chain_sum: [{min_terms: 9, max_terms: 2}]}"], ["cell 1", "refuses"]),
     ],
 )
@@ -111,6 +111,20 @@ def test_bad_tasks_and_settings_are_refused_before_any_model_work_naming_the_val
     with pytest.raises(ValueError) as err:
         load_run_config(ROOT / "configs/smoke.yaml", overrides)
     assert all(w in str(err.value) for w in words), str(err.value)
+
+
+def test_level_counts_weigh_a_gym_pools_cells_and_leave_its_held_out_set_even() -> None:
+    from rl.recipes.build import build_data
+
+    cfg = load_run_config(
+        ROOT / "configs/smoke.yaml",
+        ["dataset=gym:spell_backward,gcd", "level_counts={2: 3, 7: 5, 10: 0}", "eval_per_level=2"],
+    )
+    train, held_out = build_data(cfg)
+    assert sorted(train["difficulty"]) == [2] * 3 + [7] * 5
+    assert set(train["family"]) == {"gym:spell_backward", "gym:gcd"}
+    assert sorted(held_out["difficulty"]) == sorted(list(range(1, 11)) * 2)
+    assert not set(held_out["prompt"]) & set(train["prompt"])
 
 
 def test_a_gym_pool_scores_with_reasoning_gym_unless_other_rewards_were_asked_for() -> None:

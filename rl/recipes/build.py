@@ -23,25 +23,15 @@ def build_data(cfg: RunConfig) -> tuple[Any, list[Any]]:
     from tasks import build_eval, build_pool
     from tasks.gym import gym_families, is_gym
 
-    if is_gym(cfg.dataset):
-        families = gym_families(cfg.gym_spec())
-        train = build_pool(families, None, cfg.per_level, seed=cfg.seed)
-        return train, build_eval(families, None, cfg.eval_per_level, seed=cfg.seed, exclude=train)
-    if cfg.dataset is None:
+    if is_gym(cfg.dataset) or cfg.dataset is None:
+        gym = is_gym(cfg.dataset)
+        families = gym_families(cfg.gym_spec()) if gym else cfg.families
+        levels = None if gym else cfg.levels
         if cfg.level_counts:
-            from datasets import concatenate_datasets
-
-            train = concatenate_datasets(
-                [
-                    build_pool(cfg.families, [int(lv)], int(n), seed=cfg.seed)
-                    for lv, n in sorted(cfg.level_counts.items())
-                    if int(n) > 0
-                ]
-            )
+            train = _counted_pool(families, cfg.level_counts, cfg.seed)
         else:
-            train = build_pool(cfg.families, cfg.levels, cfg.per_level, seed=cfg.seed)
-        evals = build_eval(cfg.families, cfg.levels, cfg.eval_per_level, seed=cfg.seed, exclude=train)
-        return train, evals
+            train = build_pool(families, levels, cfg.per_level, seed=cfg.seed)
+        return train, build_eval(families, levels, cfg.eval_per_level, seed=cfg.seed, exclude=train)
     from tasks.data import load_prompts
 
     optional = cfg.difficulty_column in (None, "difficulty")  # the default: used if present
@@ -53,6 +43,22 @@ def build_data(cfg: RunConfig) -> tuple[Any, list[Any]]:
     )
     split = ds.train_test_split(test_size=min(0.1, 200 / max(len(ds), 1)), seed=cfg.seed)
     return split["train"], split["test"]
+
+
+def _counted_pool(families: list[str], level_counts: dict[int, int], seed: int) -> Any:
+    """`level_counts[level]` prompts per family that has that level (a gym: pool's level is one task's cell)."""
+    from datasets import concatenate_datasets
+
+    from tasks import build_pool, get_task
+
+    levels = {f: set(get_task(f).levels) for f in families}  # RunConfig checked that each level is some task's
+    return concatenate_datasets(
+        [
+            build_pool([f for f in families if int(lv) in levels[f]], [int(lv)], int(n), seed=seed)
+            for lv, n in sorted(level_counts.items())
+            if int(n) > 0
+        ]
+    )
 
 
 def build_model(cfg: RunConfig, texts: list[str]) -> tuple[Any, Any, dict]:

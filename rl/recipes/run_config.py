@@ -73,7 +73,8 @@ class RunConfig:
     per_level: int = 300
     """Embedded pool: training prompts per family and level."""
     level_counts: dict[int, int] | None = None
-    """Embedded pool: prompts per family for each level, overriding per_level (e.g. a pool mostly beyond reach)."""
+    """Embedded or gym: pool: prompts per family for each level, overriding per_level (e.g. a pool mostly beyond
+    reach). A gym: pool's level is one task's cell (levels 1..n of the first task, then the next task's)."""
     eval_per_level: int = 40
     """Held-out prompts per family and level for the before/after evaluation (greedy)."""
     eval_every: int = 0
@@ -196,9 +197,14 @@ class RunConfig:
             if self.gym:
                 raise ValueError(f"gym settings {sorted(self.gym)} need dataset=gym:TASK,...; got dataset={self.dataset}")
             return
-        if self.level_counts:
-            raise ValueError("level_counts applies to the embedded pool; a gym: pool takes per_level (per task and cell)")
         check_spec(self.gym_spec())  # names and cells, once: every later gym_spec() builds the same spec
+        known = sorted(lv for levels in self.gym_spec().levels().values() for lv in levels)
+        unknown = sorted(int(lv) for lv in self.level_counts or {} if int(lv) not in known)
+        if unknown:
+            raise ValueError(
+                f"level_counts: level {unknown[0]} is no task's cell; this pool's levels are {known[0]}..{known[-1]} "
+                "(each task's cells numbered on from the previous task's)"
+            )
         if tuple(self.rewards) == DEFAULT_REWARDS:
             self.rewards = ["gym_reward"]
             if self.success_reward == "correctness_reward":
