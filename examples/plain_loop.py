@@ -1,7 +1,7 @@
 """GRPO with a hand-written PyTorch loop (no TRL trainer), the curriculum choosing every step's prompts.
 
 The pool, the model and the held-out set are `curriculum train`'s (configs/default.yaml): digit sums and letter
-sorting at levels 1-5, the tiny character-level Llama warmed up offline and cached (rl/recipes/tiny.py), greedy
+sorting at levels 1-5, the tiny character-level Llama warmed up offline and cached (recipes/tiny.py), greedy
 held-out accuracy per level before and after. What the curriculum asks of a loop is four calls:
 
     driver = CurriculumDriver(Curriculum(N, CurriculumConfig(policy="adaptive"), seed=seed, prior=labels), group_size=G)
@@ -37,10 +37,10 @@ import torch
 
 from curriculum import Curriculum, CurriculumConfig
 from curriculum.driver import CurriculumDriver
-from rl.recipes.build import build_data, build_model
-from rl.recipes.evaluate import LevelReport, as_example, eval_table, evaluate_run
-from rl.recipes.run_config import load_run_config
-from rl.recipes.train import quiet_libraries
+from recipes.build import build_data, build_model
+from recipes.evaluate import LevelReport, as_example, eval_table, evaluate_run
+from recipes.run_config import load_run_config
+from recipes.train import quiet_libraries
 from tasks import Example, task_for_row
 
 

@@ -1,5 +1,6 @@
 """The torch side of rlvr-curriculum: the TRL drop-in (config, trainer, sampler, feedback, shaping, checkpoint state);
-the applications built on it (CLI, run config, tiny model, ablations, benchmarks) live in `rl.recipes`.
+the applications built on it live in the top-level `recipes/` (the CLI, `curriculum train`), `studies/` (ablations)
+and `benches/`, and nothing here imports them.
 
     from rl import CurriculumGRPOConfig, CurriculumGRPOTrainer
 

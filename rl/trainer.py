@@ -51,7 +51,7 @@ advantages untouched).
 
 Every rank holds its own `Curriculum`, fed the same gathered observations in the same order; a cheap
 fingerprint of its clock (and any rank's row-check error) is gathered and compared every step, and
-`curriculum_sync_check=True` compares the full state hash after every observe (rl/recipes/_dist_check.py).
+`curriculum_sync_check=True` compares the full state hash after every observe (benches/_dist_check.py).
 """
 
 from __future__ import annotations

@@ -250,7 +250,7 @@ class GymTask(Task):
     def mistake(self, example: Any) -> str:
         """The answer of a common wrong procedure (`MISTAKES`), else another item's answer from the same cell (fixed by
         the prompt): sloppy fine-tuning data, which the tiny model's warm-up mixes in so that reinforcement learning
-        has a right procedure to learn to prefer (see rl/recipes/tiny.py). Questions with tags lose them first."""
+        has a right procedure to learn to prefer (see recipes/tiny.py). Questions with tags lose them first."""
         if self.task in MISTAKES:
             return MISTAKES[self.task](example.prompt.removeprefix(TAG_PROMPT))
         seed = int.from_bytes(example.prompt.encode()[-8:].rjust(8, b"\0"), "little") + len(example.prompt)

@@ -10,7 +10,7 @@ import zlib
 import numpy as np
 from datasets import Dataset
 
-from rl.recipes.toy import toy_args, toy_model, toy_tokenizer
+from recipes.toy import toy_args, toy_model, toy_tokenizer
 
 __all__ = ["TOKENIZER", "lucky_30", "plain_sums", "record_chunks", "tiny_model", "toy_args"]
 

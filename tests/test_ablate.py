@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import rl.recipes.train
-from rl.recipes.ablate import arm_config, arm_probes, load_ablation, main, planned_runs, read_summaries
-from rl.recipes.ablation_stats import pool_table
-from rl.recipes.run_config import apply_overrides, deep_merge
+import recipes.train
+from recipes.run_config import apply_overrides, deep_merge
+from studies.ablate import arm_config, arm_probes, load_ablation, main, planned_runs, read_summaries
+from studies.ablation_stats import pool_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,7 +31,7 @@ arms:
 
 
 def fake_run(calls: list, fail: set | None = None):
-    """A stand-in for rl.recipes.train.run: an accuracy curve that rises faster for the adaptive arm (a little more on
+    """A stand-in for recipes.train.run: an accuracy curve that rises faster for the adaptive arm (a little more on
     seed 2). `fail`: arms, or (arm, seed) pairs, whose run raises."""
 
     def run(cfg, probes):
@@ -65,7 +65,7 @@ def fake_run(calls: list, fail: set | None = None):
             "feature_cost": {"build_s": 0.0, "forward_s": 1.0 if arm == "adaptive" else 0.0, "forward_prompts": 50},
         }
 
-    def run_and_write(cfg, probes):  # as rl.recipes.train.run does, the result also goes to eval.json
+    def run_and_write(cfg, probes):  # as recipes.train.run does, the result also goes to eval.json
         result = run(cfg, probes)
         (Path(cfg.output_dir) / "eval.json").write_text(json.dumps(result))
         return result
@@ -92,7 +92,7 @@ def test_every_pool_arm_and_seed_is_planned_seed_by_seed(config):
 
 def test_a_rerun_skips_the_finished_runs(config, monkeypatch, capsys):
     calls: list = []
-    monkeypatch.setattr(rl.recipes.train, "run", fake_run(calls))
+    monkeypatch.setattr(recipes.train, "run", fake_run(calls))
     assert main(str(config), []) == 0
     assert len(calls) == 12
     assert main(str(config), []) == 0
@@ -102,7 +102,7 @@ def test_a_rerun_skips_the_finished_runs(config, monkeypatch, capsys):
 
 def test_a_changed_config_reruns_only_what_it_changes(config, monkeypatch):
     calls: list = []
-    monkeypatch.setattr(rl.recipes.train, "run", fake_run(calls))
+    monkeypatch.setattr(recipes.train, "run", fake_run(calls))
     assert main(str(config), ["run_pools=[default]"]) == 0
     assert {c[0] for c in calls} == {"default"}
     calls.clear()
@@ -118,7 +118,7 @@ def test_a_changed_config_reruns_only_what_it_changes(config, monkeypatch):
 
 
 def test_the_tables_read_only_this_configs_runs(config, monkeypatch):
-    monkeypatch.setattr(rl.recipes.train, "run", fake_run([]))
+    monkeypatch.setattr(recipes.train, "run", fake_run([]))
     assert main(str(config), ["seeds=5"]) == 0
     ab = load_ablation(config)  # 3 seeds: the runs of seeds 3 and 4 stay on disk but are not this study's
     assert sorted(read_summaries(ab, "default")["uniform"]) == [0, 1, 2]
@@ -128,7 +128,7 @@ def test_the_tables_read_only_this_configs_runs(config, monkeypatch):
 
 def test_two_configs_share_runs_but_not_tables(config, monkeypatch, tmp_path):
     calls: list = []
-    monkeypatch.setattr(rl.recipes.train, "run", fake_run(calls))
+    monkeypatch.setattr(recipes.train, "run", fake_run(calls))
     assert main(str(config), ["run_pools=[default]"]) == 0
     out = Path(load_ablation(config).output_dir)
     first = (out / "default.md").read_text()
@@ -150,9 +150,9 @@ def test_two_configs_share_runs_but_not_tables(config, monkeypatch, tmp_path):
 
 
 def test_replotting_recomputes_the_summaries_from_each_runs_outputs(config, monkeypatch):
-    from rl.recipes.ablate import replot
+    from studies.ablate import replot
 
-    monkeypatch.setattr(rl.recipes.train, "run", fake_run([]))
+    monkeypatch.setattr(recipes.train, "run", fake_run([]))
     assert main(str(config), ["run_pools=[default]"]) == 0
     path = Path(load_ablation(config).output_dir) / "default" / "adaptive" / "seed1" / "summary.json"
     before = json.loads(path.read_text())
@@ -163,7 +163,7 @@ def test_replotting_recomputes_the_summaries_from_each_runs_outputs(config, monk
 
 def test_a_failed_run_is_reported_and_the_others_still_complete(config, monkeypatch, capsys):
     calls: list = []
-    monkeypatch.setattr(rl.recipes.train, "run", fake_run(calls, fail={"adaptive"}))
+    monkeypatch.setattr(recipes.train, "run", fake_run(calls, fail={"adaptive"}))
     assert main(str(config), []) == 1
     out = capsys.readouterr().out
     assert "6 run(s) FAILED" in out
@@ -174,7 +174,7 @@ def test_a_failed_run_is_reported_and_the_others_still_complete(config, monkeypa
 
 
 def test_the_table_pairs_seeds_and_reads_completions_to_reach_the_reference(config, monkeypatch):
-    monkeypatch.setattr(rl.recipes.train, "run", fake_run([]))
+    monkeypatch.setattr(recipes.train, "run", fake_run([]))
     assert main(str(config), []) == 0
     md, rows = pool_table("default", read_summaries(load_ablation(config), "default"), "uniform", 100)
     adaptive = next(r for r in rows if r and r[0] == "adaptive")
@@ -191,7 +191,7 @@ def test_the_table_pairs_seeds_and_reads_completions_to_reach_the_reference(conf
 
 
 def test_a_failed_seed_leaves_fewer_pairs_and_says_so(config, monkeypatch):
-    monkeypatch.setattr(rl.recipes.train, "run", fake_run([], fail={("adaptive", 1)}))
+    monkeypatch.setattr(recipes.train, "run", fake_run([], fail={("adaptive", 1)}))
     assert main(str(config), []) == 1
     _, rows = pool_table("default", read_summaries(load_ablation(config), "default"), "uniform", 100)
     adaptive = next(r for r in rows if r and r[0] == "adaptive")
@@ -199,7 +199,7 @@ def test_a_failed_seed_leaves_fewer_pairs_and_says_so(config, monkeypatch):
 
 
 def test_tables_still_come_out_when_the_reference_arm_failed(config, monkeypatch, capsys):
-    monkeypatch.setattr(rl.recipes.train, "run", fake_run([], fail={"uniform"}))
+    monkeypatch.setattr(recipes.train, "run", fake_run([], fail={"uniform"}))
     assert main(str(config), []) == 1
     table = (config.parent / "out/default.md").read_text()
     assert "paired difference to `adaptive`" in table and "| adaptive | 3 |" in table
@@ -256,7 +256,7 @@ def test_the_evidence_studies_figures_get_tables_of_their_own(config, monkeypatc
         )
         return result
 
-    monkeypatch.setattr(rl.recipes.train, "run", run)
+    monkeypatch.setattr(recipes.train, "run", run)
     assert main(str(config), ["run_pools=[default]"]) == 0
     md = (Path(load_ablation(config).output_dir) / "default.md").read_text()
     assert (
@@ -283,9 +283,9 @@ def test_every_arm_of_the_gym_study_is_a_valid_run_on_reasoning_gym_tasks():
 
 
 def test_runs_of_an_older_results_version_are_redone_and_a_changed_setting_is_another_run(config, monkeypatch):
-    import rl.recipes.ablate as ablate
+    import studies.ablate as ablate
 
-    monkeypatch.setattr(rl.recipes.train, "run", fake_run([]))
+    monkeypatch.setattr(recipes.train, "run", fake_run([]))
     assert main(str(config), ["run_pools=[default]"]) == 0
     ab = load_ablation(config)
     cfg, probes = arm_config(ab, "uniform", ab.arms["uniform"], 0, "default"), arm_probes(ab, "uniform")
@@ -302,9 +302,9 @@ def test_a_changed_default_of_the_curriculum_is_another_run(config, monkeypatch)
     import dataclasses
 
     import curriculum
-    import rl.recipes.ablate as ablate
+    import studies.ablate as ablate
 
-    monkeypatch.setattr(rl.recipes.train, "run", fake_run([]))
+    monkeypatch.setattr(recipes.train, "run", fake_run([]))
     assert main(str(config), ["run_pools=[default]"]) == 0
     cfg = arm_config(load_ablation(config), "adaptive", {"policy": "adaptive"}, 0, "default")
     assert ablate.finished(cfg) is not None
@@ -317,7 +317,7 @@ def test_an_added_setting_keeps_the_runs_it_cannot_change_and_its_new_default_is
     import dataclasses
 
     import curriculum
-    import rl.recipes.ablate as ablate
+    import studies.ablate as ablate
 
     def before_the_settings_were_added(self):
         out = dataclasses.asdict(self)
@@ -326,7 +326,7 @@ def test_an_added_setting_keeps_the_runs_it_cannot_change_and_its_new_default_is
                 del out[group][key]
         return out
 
-    monkeypatch.setattr(rl.recipes.train, "run", fake_run([]))
+    monkeypatch.setattr(recipes.train, "run", fake_run([]))
     with monkeypatch.context() as older:
         older.setattr(curriculum.CurriculumConfig, "to_dict", before_the_settings_were_added)
         assert main(str(config), ["run_pools=[default]"]) == 0
@@ -348,7 +348,7 @@ def test_an_added_setting_keeps_the_runs_it_cannot_change_and_its_new_default_is
 def test_auto_features_enter_a_runs_digest_as_the_run_uses_them(config) -> None:
     import dataclasses
 
-    import rl.recipes.ablate as ablate
+    import studies.ablate as ablate
 
     cfg = arm_config(load_ablation(config), "adaptive", {"policy": "adaptive"}, 0, "default")
     assert cfg.features == "auto" and ablate.features_as_run(cfg) == "none", "the embedded pool has labels"
@@ -362,7 +362,7 @@ def test_auto_features_enter_a_runs_digest_as_the_run_uses_them(config) -> None:
 
 
 def test_the_ceiling_arm_gets_each_arms_share_of_its_gain_and_the_reach_target(config, monkeypatch):
-    monkeypatch.setattr(rl.recipes.train, "run", fake_run([]))
+    monkeypatch.setattr(recipes.train, "run", fake_run([]))
     assert main(str(config), []) == 0
     per_arm = read_summaries(load_ablation(config), "default")
     md, rows = pool_table("default", per_arm, "uniform", 100, ceiling="adaptive", reach_target=0.6)
@@ -376,7 +376,7 @@ def test_the_ceiling_arm_gets_each_arms_share_of_its_gain_and_the_reach_target(c
 
 
 def test_arms_with_features_get_a_table_of_their_cost(config, monkeypatch):
-    monkeypatch.setattr(rl.recipes.train, "run", fake_run([]))
+    monkeypatch.setattr(recipes.train, "run", fake_run([]))
     assert main(str(config), []) == 0
     per_arm = read_summaries(load_ablation(config), "default")
     md, rows = pool_table("default", per_arm, "uniform", 100)
@@ -413,7 +413,7 @@ def test_the_lucky_study_gets_short_levels_over_time_the_long_levels_shortcut_an
             result["pool_start"]["by_level"] = {"last_digit": {"4": {"prompts": 40, "pass_rate": 0.1, "lone_share": 0.3}}}
         return result
 
-    monkeypatch.setattr(rl.recipes.train, "run", run)
+    monkeypatch.setattr(recipes.train, "run", run)
     config.write_text(config.read_text() + "short_levels: [1]\nlong_levels: [4]\n")
     assert main(str(config), ["run_pools=[default]"]) == 0
     md = (Path(load_ablation(config).output_dir) / "default.md").read_text()
@@ -431,7 +431,7 @@ def test_the_lucky_study_gets_short_levels_over_time_the_long_levels_shortcut_an
 def test_pool_levels_trains_on_some_levels_and_names_the_fix_when_none_are_there():
     import datasets
 
-    from rl.recipes.build import select_levels
+    from recipes.build import select_levels
 
     ds = datasets.Dataset.from_dict({"prompt": ["a", "b", "c"], "answer": ["1", "2", "3"], "difficulty": [1, 4, 2]})
     assert select_levels(ds, [1, 2])["prompt"] == ["a", "c"]
@@ -443,7 +443,7 @@ def test_pool_levels_trains_on_some_levels_and_names_the_fix_when_none_are_there
 
 def test_imported_arms_are_read_from_another_studys_folder_paired_by_seed_and_never_run(config, tmp_path, monkeypatch):
     calls: list = []
-    monkeypatch.setattr(rl.recipes.train, "run", fake_run(calls))
+    monkeypatch.setattr(recipes.train, "run", fake_run(calls))
     other = tmp_path / "other.yaml"  # another commit's study: its adaptive arm, in a folder of its own
     other.write_text(config.read_text().replace(str(tmp_path / "out"), str(tmp_path / "old")))
     assert main(str(other), ["run_pools=[default]"]) == 0
@@ -467,7 +467,7 @@ def test_imported_arms_are_read_from_another_studys_folder_paired_by_seed_and_ne
 
 def test_run_arms_runs_and_reports_only_those_arms_and_must_hold_the_reference(config, monkeypatch):
     calls: list = []
-    monkeypatch.setattr(rl.recipes.train, "run", fake_run(calls))
+    monkeypatch.setattr(recipes.train, "run", fake_run(calls))
     assert main(str(config), ["run_pools=[default]", "run_arms=[uniform]", "seeds=2"]) == 0
     assert {arm for _, arm, _ in calls} == {"uniform"} and len(calls) == 2
     assert list(read_summaries(load_ablation(config, ["run_arms=[uniform]"]), "default")) == ["uniform"]

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from curriculum import Curriculum, CurriculumConfig, state_hash
 from curriculum.ability import sigmoid
 from curriculum.config import POLICIES
-from rl.recipes.cli import main
+from recipes.cli import main
 
 N = 240  # prompts of the toy pool
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from rl.recipes.cli import main
-from rl.recipes.dynamic_sampling import informative_groups, merge_groups
+from recipes.cli import main
+from recipes.dynamic_sampling import informative_groups, merge_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,9 +8,9 @@ import pytest
 
 pytest.importorskip("reasoning_gym")
 
-from rl.recipes.cli import main
-from rl.recipes.run_config import load_run_config
-from rl.recipes.tiny import gym_warmup, tiny_config, warmup_examples
+from recipes.cli import main
+from recipes.run_config import load_run_config
+from recipes.tiny import gym_warmup, tiny_config, warmup_examples
 from tasks import Example, build_eval, build_pool, task_for_row
 from tasks.base import _REGISTRY
 from tasks.gym import TAG_PROMPT, GymSpec, gym_families, gym_reward, level_names
@@ -114,7 +114,7 @@ def test_bad_tasks_and_settings_are_refused_before_any_model_work_naming_the_val
 
 
 def test_level_counts_weigh_a_gym_pools_cells_and_leave_its_held_out_set_even() -> None:
-    from rl.recipes.build import build_data
+    from recipes.build import build_data
 
     cfg = load_run_config(
         ROOT / "configs/smoke.yaml",

@@ -1,5 +1,7 @@
 """The layout the user asked for: `curriculum` is framework-free; imports flow rl -> curriculum, rl -> tasks; the
-applications (rl/recipes, examples/) sit on top and nothing imports them."""
+applications sit on top, in folders of their own: recipes/ (the product: the CLI, `curriculum train`) over the
+library, studies/ (`curriculum ablate`), benches/ (dev rigs) and examples/ over recipes. Nothing in the library
+imports an application, and recipes imports no study or bench (its CLI reaches them by module name)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "transformers", "trl", "accelerate", "peft", "datasets")
+LIBRARY = ("curriculum", "rl", "tasks")
+APPLICATIONS = ("recipes", "studies", "benches", "examples")
+MAY_IMPORT = {
+    "curriculum": set(),
+    "tasks": set(),
+    "rl": {"curriculum", "tasks"},
+    "recipes": set(LIBRARY),
+    "studies": {*LIBRARY, "recipes"},
+    "benches": {*LIBRARY, "recipes"},
+    "examples": {*LIBRARY, "recipes"},
+}
+"""The layers: the project packages each package may import besides itself."""
 
 
 def imported_modules(package: str) -> set[str]:
@@ -30,7 +44,7 @@ def test_the_core_imports_neither_the_training_stack_nor_rl_nor_tasks() -> None:
 
 def test_importing_the_core_and_the_cli_does_not_import_torch() -> None:
     code = (
-        "import sys, curriculum, curriculum.tools.simulator, curriculum.tools.bench, rl, rl.recipes.cli; "
+        "import sys, curriculum, curriculum.tools.simulator, curriculum.tools.bench, rl, recipes.cli; "
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
@@ -47,14 +61,16 @@ def test_the_core_and_its_tools_run_on_numpy_alone() -> None:
     blocked = [*HEAVY, "yaml", "tqdm", "matplotlib", "safetensors", "math_verify", "scipy", "pandas"]
     code = (
         f"import sys\nfor m in {blocked!r}: sys.modules[m] = None\n"
-        "import curriculum, curriculum.tools.simulator, curriculum.tools.bench, rl.recipes.cli\n"
+        "import curriculum, curriculum.tools.simulator, curriculum.tools.bench, recipes.cli\n"
         "from curriculum import Curriculum\n"
         "cur = Curriculum(100, seed=0); ids = cur.propose(8); cur.observe(ids.repeat(4), [1.0, 0.0] * 16)\n"
-        "print('ok', rl.recipes.cli.main(['train']))"
+        "print('ok', recipes.cli.main(['train']), recipes.cli.main(['ablate']))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    assert out.stdout.strip() == "ok 2", out.stderr[-2000:]
-    assert 'pip install "rlvr-curriculum[trl]"' in out.stderr, "train without the extra says what to install"
+    assert out.stdout.strip() == "ok 2 2", out.stderr[-2000:]
+    for command in ("train", "ablate"):
+        assert f"curriculum {command} needs" in out.stderr, f"{command} without the extra says what to install"
+    assert out.stderr.count('pip install "rlvr-curriculum[trl]"') == 2
 
 
 def _module(path: Path) -> str:
@@ -63,7 +79,7 @@ def _module(path: Path) -> str:
 
 
 def _modules() -> dict[str, Path]:
-    return {_module(p): p for pkg in ("curriculum", "rl", "tasks", "examples") for p in (ROOT / pkg).rglob("*.py")}
+    return {_module(p): p for pkg in (*LIBRARY, *APPLICATIONS) for p in (ROOT / pkg).rglob("*.py")}
 
 
 def import_edges(source: str, name: str, package: str, mods: Collection[str]) -> set[str]:
@@ -114,17 +130,68 @@ def find_circle(graph: Mapping[str, Collection[str]]) -> list[str] | None:
     return None
 
 
+def layer_violations(graph: Mapping[str, Collection[str]]) -> list[str]:
+    """Each import of `graph` into another package that `MAY_IMPORT` does not allow, as "module imports module"."""
+    return sorted(
+        f"{name} imports {e}"
+        for name, edges in graph.items()
+        for e in edges
+        if e.split(".")[0] != name.split(".")[0] and e.split(".")[0] not in MAY_IMPORT[name.split(".")[0]]
+    )
+
+
+def test_each_package_imports_only_the_layers_below_it() -> None:
+    graph = import_graph()
+    assert {name.split(".")[0] for name in graph} == set(MAY_IMPORT), "a package without its layer"
+    assert layer_violations(graph) == []
+
+
+def test_the_layer_check_catches_an_import_against_the_layers() -> None:
+    graph = {
+        "rl.trainer": {"recipes.train", "curriculum.core"},
+        "tasks.gym": {"rl.config"},
+        "recipes.cli": {"studies.ablate", "rl.features"},
+        "recipes.train": {"benches.overhead"},
+        "studies.ablate": {"recipes.train", "benches.overhead"},
+        "benches.overhead": {"recipes.toy", "rl.trainer"},
+        "examples.plain_loop": {"recipes.build"},
+    }
+    assert layer_violations(graph) == [
+        "recipes.cli imports studies.ablate",
+        "recipes.train imports benches.overhead",
+        "rl.trainer imports recipes.train",
+        "studies.ablate imports benches.overhead",
+        "tasks.gym imports rl.config",
+    ]
+
+
 def test_the_library_never_imports_an_application_nor_the_core_its_tools() -> None:
     graph = import_graph()
     for name, edges in graph.items():
-        if name.startswith("rl") and not name.startswith("rl.recipes"):
-            assert not {e for e in edges if e.startswith("rl.recipes")}, f"{name} imports an application"
+        if name.split(".")[0] in LIBRARY:
+            assert not {e for e in edges if e.split(".")[0] in APPLICATIONS}, f"{name} imports an application"
         if name.startswith("curriculum") and not name.startswith("curriculum.tools"):
             assert not {e for e in edges if e.startswith("curriculum.tools")}, f"{name} imports a tool"
+    for package in LIBRARY:
+        assert not imported_modules(package) & set(APPLICATIONS), f"{package} imports an application"
+
+
+def test_recipes_reach_the_studies_and_benches_by_module_name_only() -> None:
+    """recipes imports no study or bench (an import statement anywhere, in a function too); its CLI names them as
+    strings for importlib, and every name it gives is a module there."""
+    assert not imported_modules("recipes") & {"studies", "benches"}
+    names = {
+        node.value
+        for node in ast.walk(ast.parse((ROOT / "recipes" / "cli.py").read_text()))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith(("studies.", "benches."))
+    }
+    assert {"studies.ablate", "benches.overhead", "benches.stream_bench"} <= names
+    missing = [n for n in sorted(names) if not (ROOT / (n.replace(".", "/") + ".py")).is_file()]
+    assert not missing, f"recipes/cli.py names modules that do not exist: {missing}"
 
 
 def test_the_examples_are_applications_that_nothing_imports() -> None:
-    """examples/ (scripts, not a package) may import curriculum, rl and tasks; no module imports an example."""
+    """examples/ (scripts, not a package) may import curriculum, rl, tasks and recipes; no module imports an example."""
     graph = import_graph()
     assert "examples.plain_loop" in graph
     importers = {name for name, edges in graph.items() if any(e.startswith("examples") for e in edges)}
@@ -153,17 +220,18 @@ def test_the_circle_check_finds_a_circle_through_a_type_only_import() -> None:
     assert find_circle({"a": {"b"}, "b": set()}) is None
 
 
-def test_the_recipes_read_in_small_functions_with_no_class_inside_one() -> None:
-    """rl/recipes is read top to bottom: no function over 60 lines, and every class at module level (built with an
-    explicit constructor, not closing over a function's locals)."""
+def test_the_applications_read_in_small_functions_with_no_class_inside_one() -> None:
+    """recipes/, studies/ and benches/ are read top to bottom: no function over 60 lines, and every class at module
+    level (built with an explicit constructor, not closing over a function's locals)."""
     too_long, nested = [], []
-    for path in sorted((ROOT / "rl" / "recipes").rglob("*.py")):
+    for path in sorted(p for app in ("recipes", "studies", "benches") for p in (ROOT / app).rglob("*.py")):
+        where = path.relative_to(ROOT)
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 lines = node.end_lineno - node.lineno + 1
                 if lines > 60:
-                    too_long.append(f"{path.name}:{node.lineno} {node.name} ({lines} lines)")
-                nested += [f"{path.name}:{c.lineno} {c.name}" for c in ast.walk(node) if isinstance(c, ast.ClassDef)]
+                    too_long.append(f"{where}:{node.lineno} {node.name} ({lines} lines)")
+                nested += [f"{where}:{c.lineno} {c.name}" for c in ast.walk(node) if isinstance(c, ast.ClassDef)]
     assert not too_long, f"functions over 60 lines: {too_long}"
     assert not nested, f"classes defined inside a function: {nested}"
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 from conftest import TOKENIZER
 
-from rl.recipes.oracle import exact_pass_rates
+from recipes.oracle import exact_pass_rates
 
 
 class FixedNextToken(torch.nn.Module):

@@ -9,9 +9,9 @@ import math
 import numpy as np
 import pytest
 
+from recipes.summary import RunSummary
 from rl.atomic import write_atomic
-from rl.recipes.ablation_stats import ARM, MAIN_COLUMNS, Arm, Column, pool_table, render
-from rl.recipes.summary import RunSummary
+from studies.ablation_stats import ARM, MAIN_COLUMNS, Arm, Column, pool_table, render
 
 
 def test_an_atomic_write_that_fails_halfway_leaves_the_old_file_and_no_temporary(tmp_path) -> None:
@@ -74,7 +74,7 @@ def test_the_study_says_where_each_arm_spent_its_draws_level_by_level() -> None:
 def test_the_calibration_record_saves_and_resumes_up_to_a_step(tmp_path) -> None:
     pytest.importorskip("transformers")
     from curriculum.core import StepReport
-    from rl.recipes.callbacks import CalibrationRecord
+    from recipes.callbacks import CalibrationRecord
 
     record = CalibrationRecord(num_prompts=5)
     for step, ids in ((1, [0, 2]), (2, [2, 4]), (3, [1])):
@@ -95,7 +95,8 @@ def test_the_applications_run_offline_even_when_imported_without_the_cli() -> No
     from pathlib import Path
 
     env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
-    code = "import rl.recipes.train, huggingface_hub.constants as c; print(c.HF_HUB_OFFLINE)"
     root = Path(__file__).resolve().parents[1]
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root, check=True)
-    assert out.stdout.strip() == "True"
+    for app in ("recipes.train", "studies.ablate", "benches.stream_bench"):  # studies, benches: through recipes
+        code = f"import {app}, huggingface_hub.constants as c; print(c.HF_HUB_OFFLINE)"
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root, check=True)
+        assert out.stdout.strip() == "True", app

@@ -352,7 +352,7 @@ def test_a_full_disk_stops_training_naming_the_folder_and_keeps_the_last_complet
 
 @pytest.mark.slow
 def test_a_resumed_dynamic_sampling_run_charges_the_rollouts_discarded_before_the_checkpoint(tmp_path: Path) -> None:
-    from rl.recipes.dynamic_sampling import DynamicSamplingTrainer
+    from recipes.dynamic_sampling import DynamicSamplingTrainer
 
     def never(completions, **kwargs):  # every group all-wrong: each step draws its extra rounds, all discarded
         return [0.0] * len(completions)

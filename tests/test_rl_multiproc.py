@@ -1,6 +1,6 @@
 """Two gloo processes on CPU: every rank holds an identical curriculum after every step.
 
-Runs rl/recipes/_dist_check.py under `accelerate launch --multi_gpu --num_processes 2` with use_cpu=True
+Runs benches/_dist_check.py under `accelerate launch --multi_gpu --num_processes 2` with use_cpu=True
 (`--cpu --num_processes 2` would silently run one process), once as is and once with the last rank's
 curriculum nudged after step 1, which must fail naming the generation step.
 """
@@ -34,7 +34,7 @@ def launch(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
         "no",
         "--main_process_port",
         "0",
-        str(ROOT / "rl" / "recipes" / "_dist_check.py"),
+        str(ROOT / "benches" / "_dist_check.py"),
         "--output_dir",
         str(tmp_path / "out"),
         *extra,

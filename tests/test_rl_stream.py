@@ -14,9 +14,9 @@ from conftest import TOKENIZER, lucky_30, record_chunks, tiny_model
 from datasets import IterableDataset
 
 from curriculum import Curriculum, CurriculumConfig, state_hash
+from recipes.toy import toy_args
 from rl import CurriculumGRPOTrainer
 from rl.checkpoint import STATE_JSON, prompt_key
-from rl.recipes.toy import toy_args
 from rl.stream import StreamWindow
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(gradient|activation)_checkpointing.*:FutureWarning")

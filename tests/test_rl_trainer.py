@@ -473,7 +473,7 @@ def test_a_step_whose_rewards_are_all_none_is_not_observed_and_training_goes_on(
     assert trainer.curriculum.pending.size == (sampler.chunks_proposed - sampler.chunks_observed) * sampler.batch_size, (
         "the unscored chunk's prompts may be proposed again: only the chunks drawn ahead are pending"
     )
-    from rl.recipes.callbacks import generated_rollouts
+    from recipes.callbacks import generated_rollouts
 
     assert generated_rollouts(trainer) == sum(calls), "a rollout budget counts the unscored step's completions too"
 
@@ -511,7 +511,7 @@ def test_lora_training_through_peft_config(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_measure_overhead_times_the_curriculums_share_of_a_step() -> None:
-    from rl.recipes.overhead import measure_overhead
+    from benches.overhead import measure_overhead
 
     result = measure_overhead(
         steps=3,
@@ -528,7 +528,7 @@ def test_measure_overhead_times_the_curriculums_share_of_a_step() -> None:
 
 
 def test_cold_routine_timings_cover_each_routine_cold_and_warm() -> None:
-    from rl.recipes.overhead import measure_cold_routines
+    from benches.overhead import measure_cold_routines
 
     result = measure_cold_routines(repeats=2)
     assert set(result["first call"]) == {"cold"} and result["first call"]["cold"] > 0.0

@@ -9,7 +9,7 @@ import pytest
 from curriculum.config import POLICIES
 from curriculum.tools.bench import bench_curriculum
 from curriculum.tools.simulator import SCENARIOS, Scenario, run_one
-from rl.recipes.cli import main
+from recipes.cli import main
 
 
 def test_simulate_prints_a_table_and_writes_json(tmp_path, capsys) -> None:
@@ -68,7 +68,7 @@ def test_simulate_takes_config_overrides_and_rejects_unknown_fields(tmp_path, ca
 
 
 def test_bench_trainer_times_the_policy_asked_for(tmp_path, monkeypatch, capsys) -> None:
-    import rl.recipes.overhead
+    import benches.overhead
 
     seen: dict = {}
 
@@ -76,7 +76,7 @@ def test_bench_trainer_times_the_policy_asked_for(tmp_path, monkeypatch, capsys)
         seen.update(kwargs)
         return {"step_s": 0.05, "curriculum_s": 0.0005, "share": 0.01}
 
-    monkeypatch.setattr(rl.recipes.overhead, "measure_overhead", fake_measure)
+    monkeypatch.setattr(benches.overhead, "measure_overhead", fake_measure)
     args = ["bench", "--sizes", "2000", "--k", "8", "--group", "4", "--steps", "2", "--out", str(tmp_path / "b.json")]
     assert main([*args, "--trainer", "--trainer-steps", "3", "--trainer-policy", "uniform"]) == 0
     assert seen["curriculum_policy"] == "uniform" and seen["steps"] == 3

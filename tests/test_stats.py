@@ -1,4 +1,4 @@
-"""rl/recipes/stats.py: t-intervals, paired differences, curve and sampling summaries."""
+"""recipes/stats.py: t-intervals, paired differences, curve and sampling summaries."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from rl.recipes.stats import (
+from recipes.stats import (
     Interval,
     area_under,
     coverage,
@@ -93,7 +93,7 @@ def test_curve_band_averages_runs_on_a_common_grid():
 
 
 def test_band_drift_reads_the_noise_floor_the_overlap_and_what_a_static_band_loses():
-    from rl.recipes.stats import band_drift
+    from recipes.stats import band_drift
 
     start = np.array([0.5, 0.5, 0.5, 0.5, 0.0, 1.0])  # four prompts in [0.25, 0.75]
     again = np.array([0.5, 0.5, 0.5, 0.1, 0.0, 1.0])  # the same model, probed again: one drops out by noise

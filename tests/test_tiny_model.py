@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from rl.recipes.evaluate import evaluate_levels, generate
-from rl.recipes.tiny import (
+from recipes.evaluate import evaluate_levels, generate
+from recipes.tiny import (
     DEFAULT_TINY_CONFIG,
     build_char_tokenizer,
     build_tiny_model,
@@ -241,7 +241,7 @@ def test_grpo_trainer_takes_a_step_with_the_tiny_model_and_the_task_rewards(buil
 
 
 def test_the_shortcut_measures_per_level_tell_a_fixed_answer_from_one_that_follows_the_input(built, monkeypatch):
-    import rl.recipes.evaluate as evaluate
+    import recipes.evaluate as evaluate
 
     model, tok, _ = built
 

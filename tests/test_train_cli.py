@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rl.recipes.cli import main
-from rl.recipes.run_config import load_run_config
+from recipes.cli import main
+from recipes.run_config import load_run_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -114,7 +114,7 @@ def test_the_smoke_ablation_writes_a_table_csv_and_plots(tmp_path, capsys) -> No
 
 @pytest.mark.slow
 def test_a_local_model_folder_and_a_user_jsonl_replace_the_tiny_model_and_the_embedded_pool(tmp_path) -> None:
-    from rl.recipes.tiny import DEFAULT_TINY_CONFIG, build_char_tokenizer, build_tiny_model
+    from recipes.tiny import DEFAULT_TINY_CONFIG, build_char_tokenizer, build_tiny_model
     from tasks import build_pool
 
     tok = build_char_tokenizer()
@@ -205,9 +205,9 @@ def test_overwrite_deletes_only_a_runs_folder(tmp_path, capsys) -> None:
     ],
 )
 def test_bad_values_are_refused_before_any_data_or_model_loads(tmp_path, capsys, monkeypatch, override, message) -> None:
-    import rl.recipes.train
+    import recipes.train
 
-    monkeypatch.setattr(rl.recipes.train, "build_data", lambda cfg: pytest.fail("data loaded before the check"))
+    monkeypatch.setattr(recipes.train, "build_data", lambda cfg: pytest.fail("data loaded before the check"))
     args = ["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={tmp_path / 'run'}", override]
     args += ["policy=static"] if override == "stream=true" else []
     assert main(args) == 2
@@ -225,7 +225,7 @@ def test_mapped_curriculum_fields_work_as_curriculum_keys() -> None:
         ROOT / "configs/smoke.yaml", ["curriculum.band_low=0.2", "curriculum.policy=uniform", "learning_rate=2e-5"]
     )
     assert (cfg.policy, cfg.curriculum, cfg.learning_rate) == ("uniform", {"band_low": 0.2}, 2e-5)
-    from rl.recipes.build import grpo_args
+    from recipes.build import grpo_args
 
     args = grpo_args(cfg, Path("/tmp/x"))
     assert (args.curriculum_config.band_low, args.curriculum_config.policy) == (0.2, "uniform")
@@ -241,7 +241,7 @@ def test_a_dataset_or_broken_yaml_given_as_config_is_an_error_naming_the_fix(tmp
 
 
 def test_the_default_config_and_an_ablations_base_are_found_from_any_folder(tmp_path, monkeypatch) -> None:
-    from rl.recipes.ablate import arm_config, load_ablation
+    from studies.ablate import arm_config, load_ablation
 
     monkeypatch.chdir(tmp_path)  # a user's own folder, not the checkout
     assert load_run_config(None, []).output_dir == "runs/default"
@@ -253,8 +253,8 @@ def test_the_default_config_and_an_ablations_base_are_found_from_any_folder(tmp_
 def test_drift_probes_run_at_the_start_twice_and_then_every_n_steps(tmp_path) -> None:
     import numpy as np
 
-    from rl.recipes.run_config import Probes
-    from rl.recipes.train import quiet_libraries, run
+    from recipes.run_config import Probes
+    from recipes.train import quiet_libraries, run
 
     quiet_libraries()  # as the CLI does
 
@@ -276,8 +276,8 @@ def test_a_resumed_run_keeps_the_drift_probes_up_to_its_checkpoint(tmp_path) -> 
 
     import numpy as np
 
-    from rl.recipes.run_config import Probes
-    from rl.recipes.train import quiet_libraries, run
+    from recipes.run_config import Probes
+    from recipes.train import quiet_libraries, run
 
     quiet_libraries()  # as the CLI does
 
@@ -299,10 +299,10 @@ def test_a_resumed_run_keeps_the_drift_probes_up_to_its_checkpoint(tmp_path) -> 
 def test_a_trl_that_cannot_train_here_stops_the_run_before_anything_loads(tmp_path, monkeypatch, capsys) -> None:
     import trl.trainer.utils
 
-    import rl.recipes.train
+    import recipes.train
 
     monkeypatch.setattr(trl.trainer.utils, "_ChunkedLogProbFunction", None)  # TRL 1.15.0 without Triton
-    monkeypatch.setattr(rl.recipes.train, "build_data", lambda cfg: pytest.fail("data loaded before the check"))
+    monkeypatch.setattr(recipes.train, "build_data", lambda cfg: pytest.fail("data loaded before the check"))
     out = tmp_path / "run"
     assert main(["train", "--config", str(ROOT / "configs/smoke.yaml"), f"output_dir={out}"]) == 2
     err = capsys.readouterr().err
@@ -327,7 +327,7 @@ def test_resuming_onto_a_dataset_of_other_prompts_is_refused_naming_the_fix(tmp_
 
 
 def test_a_grpo_setting_that_would_turn_the_curriculum_off_is_refused_before_any_model_work(tmp_path) -> None:
-    from rl.recipes.build import grpo_args
+    from recipes.build import grpo_args
 
     cfg = load_run_config("configs/smoke.yaml", [f"output_dir={tmp_path}", "grpo.shuffle_dataset=false"])
     with pytest.raises(ValueError, match="grpo.shuffle_dataset=false: curriculum train draws with the curriculum"):

@@ -1,10 +1,10 @@
 """Multi-process check: every rank holds an identical curriculum after every step (gloo on CPU).
 
     accelerate launch --multi_gpu --num_processes 2 --num_machines 1 --mixed_precision no \
-        --dynamo_backend no rl/recipes/_dist_check.py --steps 3 --output_dir /tmp/dist_check
+        --dynamo_backend no benches/_dist_check.py --steps 3 --output_dir /tmp/dist_check
 
 (`accelerate launch --cpu --num_processes 2` silently runs ONE process; `--multi_gpu` with
-`use_cpu=True` gives two gloo processes.) Trains the toy model of rl/recipes/overhead.py with
+`use_cpu=True` gives two gloo processes.) Trains the toy model of benches/overhead.py with
 `curriculum_sync_check=True`: after every observe the ranks compare their full curriculum state hash
 (a mismatch raises, naming the generation step). At the end the ranks compare the hash once more and
 that the world really had `--expect_world_size` processes; rank 0 prints one line
@@ -66,7 +66,7 @@ def run(argv: list[str] | None = None) -> str:
     from accelerate.utils import gather_object
 
     from curriculum import state_hash
-    from rl.recipes.toy import answer_reward, toy_args, toy_dataset, toy_model, toy_tokenizer
+    from recipes.toy import answer_reward, toy_args, toy_dataset, toy_model, toy_tokenizer
     from rl.trainer import CurriculumGRPOTrainer
 
     opts = _parse(argv)

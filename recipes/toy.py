@@ -22,7 +22,7 @@ def toy_tokenizer(chars: str = TOY_CHARS) -> Any:
 
 def toy_model(tokenizer: Any, hidden: int = 64, seed: int = 0) -> Any:
     """A random-init 2-layer Llama (4 heads) sized for `tokenizer`, seeded without touching the global RNG."""
-    from rl.recipes.tiny import build_tiny_model
+    from recipes.tiny import build_tiny_model
 
     config = dict(
         hidden_size=hidden,

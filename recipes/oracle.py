@@ -8,7 +8,7 @@ the training temperature (plain sampling, no top-k / top-p) the probability of t
 around it, the probability of the answer's tokens followed by the end of the completion (end of sequence, or a
 new line). One teacher-forced forward pass over the candidates gives it, with no randomness drawn, no rollout
 trained on and none counted in the budget. `check_against_sampling` measures how close it comes to a sampled pass
-rate (`python -m rl.recipes.oracle_check`; the figures are in docs/adaptive.md).
+rate (`python -m studies.oracle_check`; the figures are in docs/adaptive.md).
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@
     curriculum ablate --config configs/ablations/bands.yaml [key=value ...]
 
 `simulate` and `bench` run on numpy alone (torch is never imported for them).
+
+The applications above this one (`ablate` in studies/, `bench`'s rigs in benches/) are reached by module name through
+importlib (`_app`), never by an import statement: they import recipes, and recipes imports none of them.
 """
 
 from __future__ import annotations
@@ -20,8 +23,12 @@ import math
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from curriculum.config import POLICIES
+
+PROJECT = ("curriculum", "rl", "tasks", "recipes", "studies", "benches")
+"""The project's packages: a missing module outside them is a third-party one the install left out."""
 
 
 def _at_least_one(text: str) -> int:
@@ -118,16 +125,15 @@ def _bench(args: argparse.Namespace) -> int:
     )
     print(format_bench(results))
     if args.trainer:
-        from rl.recipes.overhead import default_setup, measure_overhead
-
+        overhead = _app("benches.overhead")
         print(
             f"\nbench: timing the curriculum inside GRPO training steps ({args.trainer_setup} set-up) ...",
             file=sys.stderr,
             flush=True,
         )
-        setup = default_setup() if args.trainer_setup == "default" else {}
+        setup = overhead.default_setup() if args.trainer_setup == "default" else {}
         setup["curriculum_policy"] = args.trainer_policy
-        r = measure_overhead(steps=args.trainer_steps, logging_steps=10**6, **setup)
+        r = overhead.measure_overhead(steps=args.trainer_steps, logging_steps=10**6, **setup)
         print(
             f"\ncurriculum share of a GRPO step ({args.trainer_setup} set-up, policy {args.trainer_policy}, "
             f"{args.trainer_steps} steps): "
@@ -136,9 +142,7 @@ def _bench(args: argparse.Namespace) -> int:
             )
         )
     if args.cold:
-        from rl.recipes.overhead import measure_cold_routines
-
-        cold = measure_cold_routines()
+        cold = _app("benches.overhead").measure_cold_routines()
         print(
             "\nnumpy routines on 8 numbers right after a model step (cold) and at once again (warm), median us: "
             + "; ".join(
@@ -190,34 +194,43 @@ def _bench_prompts(n: int) -> list[str]:
 
 
 def _bench_stream(args: argparse.Namespace) -> int:
-    from rl.recipes.stream_bench import bench_stream, format_stream_bench
-
+    stream_bench = _app("benches.stream_bench")
     too_small = [w for w in args.windows if w < 2 * args.k]
     if too_small:
         print(f"curriculum bench: error: --windows {too_small} below 2 x --k {args.k}", file=sys.stderr)
         return 2
     for n in args.sizes:
         print(f"bench: N={n:.0e}, map-style and streamed ...", file=sys.stderr, flush=True)
-        rows = bench_stream(n, args.windows, k=args.k, group=args.group, steps=args.steps)
+        rows = stream_bench.bench_stream(n, args.windows, k=args.k, group=args.group, steps=args.steps)
         print(
             f"\ncurriculum bench --stream: propose({args.k}) + observe({args.k} x {args.group}) per step, with the "
             f"window's refills, median of {args.steps} steps after warm-up\n"
         )
-        print(format_stream_bench(n, rows))
+        print(stream_bench.format_stream_bench(n, rows))
     return 0
+
+
+def _app(module: str) -> ModuleType:
+    """An application module by name: studies/ and benches/ sit above recipes (they import it), so the CLI reaches
+    them through importlib, never an import statement (tests/test_layout.py holds recipes to that)."""
+    return importlib.import_module(module)
+
+
+APPS = {"train": "recipes.train", "ablate": "studies.ablate"}
+"""The module whose main(config, overrides) each of `curriculum train` / `ablate` runs."""
 
 
 def _run_app(command: str, args: argparse.Namespace) -> int:
     """`curriculum train` / `ablate`: the application's main, or a message when the install lacks it (the core alone,
     `pip install rlvr-curriculum`, has numpy only)."""
-    module = f"rl.recipes.{command}"
+    module = APPS[command]
     try:
-        app_main = importlib.import_module(module).main
+        app_main = _app(module).main
     except ModuleNotFoundError as exc:
-        if exc.name == module:
+        if exc.name in (module, module.partition(".")[0]):  # the module, or its package, left out of this build
             print(f"curriculum {command} is not available in this build", file=sys.stderr)
             return 2
-        if exc.name and not exc.name.startswith(("rl", "curriculum", "tasks")):
+        if exc.name and not exc.name.startswith(PROJECT):
             print(
                 f"curriculum {command} needs {exc.name}, which the core install leaves out: "
                 'pip install "rlvr-curriculum[trl]"',

@@ -9,7 +9,7 @@ does to the skills the model had, per family.
   much the answers depend on the input (accuracy minus what the same answers score against shuffled references);
   the share of |advantage| the lone-success groups carried before and after damping.
 
-Every figure is a mean over seeds with its 95% t-interval (rl/recipes/stats.py).
+Every figure is a mean over seeds with its 95% t-interval (recipes/stats.py).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import math
 
 import numpy as np
 
-from .stats import mean_ci, paired_ci, signed
-from .summary import Runs, RunSummary
+from recipes.stats import mean_ci, paired_ci, signed
+from recipes.summary import Runs, RunSummary
 
 Table = tuple[str, tuple[list[str], list[list[str]]]]
 """(title, (head, rows)): one table of a pool's report."""

@@ -1,6 +1,6 @@
 """Plots of a training run, from its `metrics.jsonl` (and `calibration.npz`), as PNG files.
 
-    python -m rl.recipes.plots runs/default          # re-draw the plots of a finished run
+    python -m recipes.plots runs/default          # re-draw the plots of a finished run
 
 - `band.png`: the ability over training (its rise in the title), the difficulties at pass rate 0.2-0.8 now, and
   the mean difficulty level of the prompts drawn;

@@ -28,7 +28,7 @@ POOL_BANDS = {"beyond": (0, 0), "hard": (1, 1), "medium": (2, 5), "easy": (6, 8)
 
 DEFAULT_REWARDS = ("correctness_reward", "format_reward")
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "default.yaml"
+DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
 
 
 @dataclass
@@ -46,7 +46,7 @@ class RunConfig:
     tiny_cache_dir: str | None = None
     """Where warmed tiny models are cached (default: $RLVR_CURRICULUM_CACHE or ~/.cache/rlvr-curriculum)."""
     tiny: dict[str, Any] = field(default_factory=dict)
-    """Overrides of the tiny model's build, merged key by key into rl/recipes/tiny.py DEFAULT_TINY_CONFIG: e.g.
+    """Overrides of the tiny model's build, merged key by key into recipes/tiny.py DEFAULT_TINY_CONFIG: e.g.
     {model: {hidden_size: 192}, tasks: {mistakes: {2: 0.0}}, warmup: {lr: 0.002}}. The warm-up seed is `seed`
     unless tiny.warmup.seed is given."""
 
@@ -107,7 +107,7 @@ class RunConfig:
     grpo.curriculum_prior_column=null."""
     oracle: bool = False
     """The ablations' ceiling arm: the adaptive walk keeps prompts by their true pass rate under the current model
-    (computed by one forward pass over the candidates, rl/recipes/oracle.py; neither trained on nor counted in the
+    (computed by one forward pass over the candidates, recipes/oracle.py; neither trained on nor counted in the
     budget) instead of its predictions. Needs policy=adaptive."""
     stream: bool = False
     """Hand the pool to the trainer as a stream (an IterableDataset of its rows, in an order fixed by the seed): the
@@ -371,7 +371,7 @@ def load_run_config(path: str | Path | None = None, overrides: list[str] | None 
         raise ValueError(
             f"{', '.join(moved)}: what a study measures, not a run setting; set "
             f"{', '.join(STUDY_PROBES[k] for k in moved)} in an ablation config (configs/ablations/drift.yaml), "
-            "or pass rl.recipes.run_config.Probes to rl.recipes.train.run"
+            "or pass recipes.run_config.Probes to recipes.train.run"
         )
     if unknown:
         raise ValueError(f"unknown config key(s) {unknown} in {path} or the overrides; valid keys: {field_names()}")

@@ -1,7 +1,7 @@
 """Small statistics for comparing training runs: t-intervals, paired differences, binomial intervals,
 and the curve and sampling summaries the ablation tables report. numpy only.
 
-    from rl.recipes.stats import mean_ci, paired_ci
+    from recipes.stats import mean_ci, paired_ci
     mean_ci([0.61, 0.64, 0.59, 0.63, 0.60])       # Interval(mean=0.614, half=0.025, n=5)
     paired_ci({0: 0.62, 1: 0.60}, {0: 0.58, 1: 0.57})  # arm minus reference, seed by seed
 
@@ -162,7 +162,7 @@ def draws_by_level(draws: np.ndarray, labels: np.ndarray | None) -> dict[str, fl
 MEDIUM_BAND = (0.25, 0.75)
 """The band whose drift is measured: pass rates where a group of 8 is most likely informative."""
 DRIFT_SAMPLES = 16
-"""Completions a prompt in each drift probe (rl.recipes.callbacks.DriftProbe)."""
+"""Completions a prompt in each drift probe (recipes.callbacks.DriftProbe)."""
 
 
 def band_drift(

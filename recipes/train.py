@@ -270,7 +270,7 @@ def feature_cost(trainer: Any) -> dict[str, float]:
 
 def quiet_libraries() -> None:
     """No output of the libraries' own: no FutureWarnings, and no progress bars of checkpoint saves and loads (the GRPO
-    bar and the tables are what a user reads). Offline mode is set when rl.recipes is imported."""
+    bar and the tables are what a user reads). Offline mode is set when recipes is imported."""
     import warnings
 
     from transformers.utils import logging as hf_logging

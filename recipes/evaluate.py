@@ -1,7 +1,7 @@
 """Every evaluation of a run: held-out accuracy per difficulty level (greedy, or pass@1 sampled at a temperature),
 the pool's pass counts (`pass_counts`, `probe_pool`) and the before/after table.
 
-    from rl.recipes.evaluate import evaluate_levels
+    from recipes.evaluate import evaluate_levels
     report = evaluate_levels(model, tokenizer, held_out, samples=4, temperature=1.0)   # sampled pass@1
     report.accuracy            # {level: mean success over prompts and samples}
     report.half_width          # {level: 95% half-width of that estimate (prompts as the unit)}

@@ -8,7 +8,7 @@ fine-tuning data mixes careful and sloppy solutions: the warm model has learned 
 either, so reinforcement learning with the verifier has something to learn quickly, and what it learns on one
 level carries to the others (the same procedure on longer inputs). That is what makes GRPO learn at this scale;
 see docs/train.md "The testbed". The default build (600 steps x 128 examples, 0.44M parameters; ~46 s on 2 cores),
-greedy accuracy on 50 held-out prompts per level, seed 0 (`python -m rl.recipes.tiny`):
+greedy accuracy on 50 held-out prompts per level, seed 0 (`python -m recipes.tiny`):
 
     digit_sum    L1 1.00   L2 0.98   L3 0.52   L4 0.28   L5 0.02
     sorting      L1 1.00   L2 0.64   L3 0.38   L4 0.30   L5 0.00
@@ -26,7 +26,7 @@ greedy accuracy on 50 held-out prompts per level, seed 0 (`python -m rl.recipes.
   ~/.cache/rlvr-curriculum). Built in a temporary folder and renamed into place, so a crash never
   leaves half a cache; a second call loads it (`info["cached"] is True`).
 
-    OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 python -m rl.recipes.tiny           # build (or load) and print the spread
+    OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 python -m recipes.tiny           # build (or load) and print the spread
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ from tokenizers.models import WordLevel
 from tqdm.auto import tqdm
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-from rl.recipes.evaluate import as_example, evaluate_levels, pad
-from rl.recipes.run_config import deep_merge
+from recipes.evaluate import as_example, evaluate_levels, pad
+from recipes.run_config import deep_merge
 from tasks import Example, get_task
 
 SPECIAL_TOKENS = ("<pad>", "<bos>", "<eos>", "<unk>")
@@ -102,7 +102,7 @@ def char_tokenizer(
     chars: Sequence[str], prepend_bos: bool = True, model_max_length: int | None = None
 ) -> PreTrainedTokenizerFast:
     """One token per character of `chars` after the specials (pad, bos, eos, unk: ids 0-3), padding on the left;
-    `prepend_bos` starts every encoding with <bos>. The tiny model's tokenizer and the toy's (rl/recipes/toy.py)."""
+    `prepend_bos` starts every encoding with <bos>. The tiny model's tokenizer and the toy's (recipes/toy.py)."""
     vocab = {tok: i for i, tok in enumerate([*SPECIAL_TOKENS, *chars])}
     tok = Tokenizer(WordLevel(vocab, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), "isolated")

@@ -1,7 +1,7 @@
 """What a run is built from: its training pool and held-out set, the model and tokenizer, the reward functions and
 the GRPO + curriculum settings (checked before any data or model loads).
 
-    from rl.recipes.build import build_data, build_model, grpo_args
+    from recipes.build import build_data, build_model, grpo_args
     train_ds, held_out = build_data(cfg)
 """
 

@@ -16,7 +16,7 @@ summary matches its config, so an interrupted study continues where it stopped. 
 (its traceback in `error.txt`) and the others still run; the command then exits with status 1.
 
 Per pool, `output_dir` gets `<pool>.md` (tables), `<pool>.csv`, `<pool>_accuracy_vs_completions.png` (95% bands)
-and `<pool>_accuracy_by_level.png`. Columns (rl/recipes/ablation_stats.py): final held-out accuracy (mean over levels),
+and `<pool>_accuracy_by_level.png`. Columns (studies/ablation_stats.py): final held-out accuracy (mean over levels),
 its gain over the start, the paired difference to the reference arm, completions to reach the reference arm's
 final accuracy, area under the accuracy curve, forgetting, informative groups, rollouts on never-solved prompts,
 coverage of the pool, wall time.
@@ -38,15 +38,15 @@ from typing import Any
 
 import yaml
 
+from recipes.run_config import Probes, RunConfig, apply_overrides, deep_merge, field_names, load_run_config
+from recipes.summary import Runs, RunSummary
 from rl.atomic import write_atomic
 from rl.features import resolve_features
 from tasks.gym import is_gym
 
 from .ablation_stats import pool_table
-from .run_config import Probes, RunConfig, apply_overrides, deep_merge, field_names, load_run_config
-from .summary import Runs, RunSummary
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -85,7 +85,7 @@ class AblationConfig:
     |advantage| they carry, before and after damping."""
     drift_probe_every: int = 0
     """The drift study: every this many steps (0: off), the pass rates of a fixed sample of the pool
-    (`drift_probe_prompts` prompts) are probed in every run (rl.recipes.run_config.Probes)."""
+    (`drift_probe_prompts` prompts) are probed in every run (recipes.run_config.Probes)."""
     drift_probe_prompts: int = 400
     reach_targets: dict[str, float] = field(default_factory=dict)
     """Pool -> the share of the reference arm's completions an arm should need to reach its final accuracy (printed
@@ -179,7 +179,7 @@ def arm_config(ab: AblationConfig, name: str, diff: dict[str, Any], seed: int, p
     run.overwrite = True  # a run not finished (crashed, or made with other settings) is redone from scratch
     run.__post_init__()
     if run.model == "tiny":
-        from .tiny import tiny_config
+        from recipes.tiny import tiny_config
 
         tiny_config(run.tiny)  # a misspelt tiny key fails here, before any run
     return run
@@ -279,7 +279,7 @@ def write_summary(summary: RunSummary, out: Path) -> None:
 
 
 def run_one(cfg: RunConfig, probes: Probes, pool: str, arm: str) -> RunSummary:
-    from .train import run
+    from recipes.train import run
 
     out = Path(cfg.output_dir)
     (out / "summary.json").unlink(missing_ok=True)
@@ -292,7 +292,7 @@ def run_one(cfg: RunConfig, probes: Probes, pool: str, arm: str) -> RunSummary:
 
 
 def main(config: str, overrides: list[str]) -> int:
-    from .train import quiet_libraries
+    from recipes.train import quiet_libraries
 
     quiet_libraries()
     ab = load_ablation(config, overrides)
@@ -410,7 +410,7 @@ def replot(config: str) -> str:
     return "\n\n".join(write_pool(ab, pool) for pool in ab.pools)
 
 
-if __name__ == "__main__":  # python -m rl.recipes.ablate configs/ablations/bands.yaml
+if __name__ == "__main__":  # python -m studies.ablate configs/ablations/bands.yaml
     import sys
 
     print(replot(sys.argv[1]))

@@ -1,7 +1,7 @@
 """A run's output folder as a contract: a new run needs an empty (or new) folder, or overwrite=true on a run's
 folder; a resume needs a complete checkpoint, and continues the run's records from it.
 
-    from rl.recipes.run_dir import prepare_output_dir
+    from recipes.run_dir import prepare_output_dir
     resume = prepare_output_dir(cfg, Path(cfg.output_dir))   # None: a new run
 """
 

@@ -7,13 +7,13 @@ including their gather; only with damping or curriculum_advantage_metrics) and `
 `measure_overhead` trains a small model for a few steps with `curriculum_policy="adaptive"` and compares that
 time with the whole step:
 
-    OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 python -m rl.recipes.overhead          # prints {"step_s": ..., "share": ...}
+    OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 python -m benches.overhead          # prints {"step_s": ..., "share": ...}
 
 `measure_cold_routines` shows why the cost is higher inside training than in a loop (numpy routines run
 cold after each model step). Target: share < 1%.
 
 The default model is a random-init character-level Llama (2 layers, hidden 128) on
-`a+b=` prompts, self-contained (no download, no warm-up); `rl.recipes._dist_check` uses the same fixture. Pass
+`a+b=` prompts, self-contained (no download, no warm-up); `benches._dist_check` uses the same fixture. Pass
 `model`, `tokenizer`, `train_dataset` and `reward_funcs` to time a real set-up instead; `default_setup()`
 gives those of `curriculum train`'s embedded default (`curriculum bench --trainer --trainer-setup default`).
 This module imports nothing heavy at import time (the CLI may import it).
@@ -28,7 +28,7 @@ import tempfile
 import time
 from typing import Any
 
-from rl.recipes.toy import answer_reward, toy_args, toy_dataset, toy_model, toy_tokenizer
+from recipes.toy import answer_reward, toy_args, toy_dataset, toy_model, toy_tokenizer
 
 
 # ---- the measurement ---------------------------------------------------------------------------------
@@ -54,9 +54,8 @@ def measure_overhead(
     feedback, at each observe) and the per-section seconds per step (`<section>_s`)."""
     import torch
 
+    from recipes.callbacks import StepTimer
     from rl.trainer import CurriculumGRPOTrainer
-
-    from .callbacks import StepTimer
 
     if steps < 1 or warmup_steps < 1:
         raise ValueError(f"measure_overhead needs steps >= 1 and warmup_steps >= 1, got {steps}, {warmup_steps}")
@@ -153,8 +152,8 @@ def default_setup() -> dict[str, Any]:
     prompts with level labels, its reward functions and its GRPO shape."""
     from pathlib import Path
 
-    from rl.recipes.build import build_data, build_model, grpo_args, reward_functions
-    from rl.recipes.run_config import load_run_config
+    from recipes.build import build_data, build_model, grpo_args, reward_functions
+    from recipes.run_config import load_run_config
 
     cfg = load_run_config(None, [])
     train_dataset, _ = build_data(cfg)

@@ -41,7 +41,7 @@ class RunSummary:
     level_curve: list[dict[str, float]] = field(default_factory=list)
     """{level: accuracy} at every evaluation."""
     auc: float = NAN
-    """Mean accuracy along `curve` up to the budget (trapezoid area / span: rl.recipes.stats.area_under)."""
+    """Mean accuracy along `curve` up to the budget (trapezoid area / span: recipes.stats.area_under)."""
     forgetting: float = NAN
     """The largest drop of any level below its start, at any evaluation."""
     informative: float = NAN
@@ -64,7 +64,7 @@ class RunSummary:
     """Every completion generated (dynamic sampling's discarded groups included)."""
     wall_s: float = NAN
     pool_start: dict | None = None
-    """The warm model on the pool (`rl.recipes.evaluate.probe_pool`), in the reference arm."""
+    """The warm model on the pool (`recipes.evaluate.probe_pool`), in the reference arm."""
     eval_metric: str = "accuracy"
     eval_prompts: dict = field(default_factory=dict)
     family_start: dict[str, float] | None = None
@@ -77,7 +77,7 @@ class RunSummary:
     band_prompts: int | None = None
     """Training prompts in the pool band (pool_band runs)."""
     drift: dict[str, float] | None = None
-    """rl.recipes.stats.band_drift of the run's drift probes."""
+    """recipes.stats.band_drift of the run's drift probes."""
     feature_s: float = NAN
     train_s: float = NAN
     """Seconds the curriculum's features took; seconds of training."""
@@ -96,7 +96,7 @@ class RunSummary:
 
     @classmethod
     def from_run(cls, result: dict[str, Any], out: Path, budget: float | None = None) -> RunSummary:
-        """From `rl.recipes.train.run`'s result and the run's folder; the area under the curve spans [0, budget]
+        """From `recipes.train.run`'s result and the run's folder; the area under the curve spans [0, budget]
         when a budget is given."""
         rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines() if x.strip()]
         evals = [r for r in rows if "eval/accuracy" in r and "rollouts" in r]

@@ -1,7 +1,7 @@
 """How close the oracle arm's computed pass rate comes to a sampled one, on the default pool and warm model.
 
-python -m rl.recipes.oracle_check          # 400 pool prompts, 64 sampled completions each
-python -m rl.recipes.oracle_check 1000
+python -m studies.oracle_check          # 400 pool prompts, 64 sampled completions each
+python -m studies.oracle_check 1000
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import sys
 
 import numpy as np
 
-from .build import build_data, build_model
-from .oracle import check_against_sampling
-from .run_config import load_run_config
-from .train import quiet_libraries
+from recipes.build import build_data, build_model
+from recipes.oracle import check_against_sampling
+from recipes.run_config import load_run_config
+from recipes.train import quiet_libraries
 
 
 def main(count: int = 400) -> dict[str, float]:

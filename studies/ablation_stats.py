@@ -1,11 +1,11 @@
 """What `curriculum ablate` reports per pool: the arms' tables and plots, from the runs' summaries
-(`rl.recipes.summary.RunSummary`: a run's accuracy curve, accuracy per level at every evaluation, sampling figures).
+(`recipes.summary.RunSummary`: a run's accuracy curve, accuracy per level at every evaluation, sampling figures).
 
 Every table is (title, (head, rows)), written into the pool's markdown and CSV alike. The arm tables are lists of
 columns (`Column`: a head and a cell for one arm, `MAIN_COLUMNS`, `COMPARE_COLUMNS`, `CALIBRATION_COLUMNS`): a new
 column is one entry there. The study tables (per level, per family, band, drift, ceiling, cost, lucky) are built
 by a function each.
-Per pool, every column is a mean over seeds with its 95% t-interval (rl/recipes/stats.py):
+Per pool, every column is a mean over seeds with its 95% t-interval (recipes/stats.py):
 
 - final accuracy, and its gain over the warm model's;
 - Δ final / Δ AUC vs the reference arm: paired by seed (same warm model, pool and held-out set); `*` marks a
@@ -30,9 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
+from recipes.stats import DRIFT_SAMPLES, MEDIUM_BAND, Interval, curve_band, mean_ci, paired_ci, reach, signed
+from recipes.summary import Runs, RunSummary
+
 from .lucky_stats import Table, lucky_tables
-from .stats import DRIFT_SAMPLES, MEDIUM_BAND, Interval, curve_band, mean_ci, paired_ci, reach, signed
-from .summary import Runs, RunSummary
 
 
 # ---- the column registry ---------------------------------------------------------------------------------
@@ -380,7 +381,7 @@ DRIFT_COLUMNS = {
     "rate_start": "mean pass rate at start",
     "rate_end": "mean pass rate at end",
 }
-"""The drift table's columns: a key of rl.recipes.stats.band_drift's figures, and its head."""
+"""The drift table's columns: a key of recipes.stats.band_drift's figures, and its head."""
 
 
 def _drift_cell(runs: Runs, key: str) -> str:
