@@ -123,3 +123,13 @@ def rollout_ids(chunk: Sequence[int], group_size: int) -> list[int]:
     chunk the sampler proposed, each id `group_size` times in a row (RepeatSampler's layout, which every rank's
     slice of the generation batch follows)."""
     return [int(i) for i in chunk for _ in range(group_size)]
+
+
+def label_ids(labels: Sequence[Any] | None) -> np.ndarray | None:
+    """Difficulty labels as the core's prior: numbers as given, names (strings) as label ids (their sorted order)."""
+    if labels is None:
+        return None
+    arr = np.asarray(list(labels))
+    if arr.dtype.kind in "OUS":
+        _, arr = np.unique(arr.astype(str), return_inverse=True)
+    return arr

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from curriculum import Curriculum
-from curriculum.feedback import Observation, predicted_before, rollout_ids, success_labels
+from curriculum.feedback import Observation, label_ids, predicted_before, rollout_ids, success_labels
 
 __all__ = [  # the framework-free part lives in curriculum/feedback.py; the trainer imports it from here too
     "Observation",
@@ -70,10 +70,7 @@ def read_prior(dataset: Any, column: str | None) -> np.ndarray | None:
     values = list(dataset[column])
     if any(v is None for v in values):
         raise ValueError(f"curriculum_prior_column {column!r} has missing values; fill them (e.g. a median level)")
-    arr = np.asarray(values)
-    if arr.dtype.kind in "OUS":
-        _, arr = np.unique(arr.astype(str), return_inverse=True)  # names -> label ids
-    return arr
+    return label_ids(values)
 
 
 # ---- one generation step: framework-free, in curriculum/feedback.py ----------------------------------------

@@ -25,6 +25,7 @@ import numpy as np
 
 from curriculum import Curriculum, CurriculumConfig
 from curriculum.driver import CurriculumDriver
+from curriculum.feedback import label_ids
 
 
 class CurriculumTaskSampler:
@@ -43,11 +44,7 @@ class CurriculumTaskSampler:
         A rollout succeeds where its reward >= `success_threshold` (None: the config's success_threshold)."""
         if not 1 <= batch_size <= len(tasks):
             raise ValueError(f"batch_size must be in [1, {len(tasks)}] (the tasks), got {batch_size}")
-        prior = None
-        if labels is not None:
-            prior = np.asarray(list(labels))
-            if prior.dtype.kind in "OUS":
-                _, prior = np.unique(prior.astype(str), return_inverse=True)  # names -> label ids
+        prior = label_ids(labels)
         curriculum = Curriculum(len(tasks), config or CurriculumConfig(policy="adaptive"), seed=seed, prior=prior)
         self.tasks, self.batch_size, self.id_key = tasks, int(batch_size), id_key
         self.driver = CurriculumDriver(curriculum, group_size, success_threshold, step_groups=self.batch_size)

@@ -40,6 +40,7 @@ import numpy as np
 
 from curriculum import Curriculum, CurriculumConfig
 from curriculum.driver import CurriculumDriver
+from curriculum.feedback import label_ids
 
 GROUP_SIZE_FIX = "'+data.sampler.group_size=${actor_rollout_ref.rollout.n}'"
 INDEX_FIX = "give each row extra_info={'index': i, ...} when writing the parquet (as verl's examples/data_preprocess do)"
@@ -112,7 +113,7 @@ class VerlSampler:
             raise ValueError(f"batch_size must be in [1, {self.num_rows}] (the training rows), got {s.batch_size}")
         extra = _column(data_source, "extra_info")
         self._index_keys, self._index_rows = _index_map(extra, self.num_rows)
-        prior = _prior(labels if labels is not None else _labels(data_source, extra, s.label_key))
+        prior = label_ids(labels if labels is not None else _labels(data_source, extra, s.label_key))
         config = config or CurriculumConfig.from_dict({"policy": "adaptive", **s.curriculum})
         curriculum = Curriculum(self.num_rows, config, seed=s.seed, prior=prior)
         self.driver = CurriculumDriver(curriculum, s.group_size, s.success_threshold, step_groups=s.batch_size)
@@ -317,16 +318,6 @@ def _labels(data_source: Any, extra: list[Any] | None, key: str | None) -> list[
     if column is None:
         raise ValueError(f"data.sampler.label_key={key!r} is neither in every row's extra_info nor a column")
     return column
-
-
-def _prior(labels: Sequence[Any] | None) -> np.ndarray | None:
-    """Labels as the core's prior: ints as given, names as label ids."""
-    if labels is None:
-        return None
-    prior = np.asarray(list(labels))
-    if prior.dtype.kind in "OUS":
-        _, prior = np.unique(prior.astype(str), return_inverse=True)
-    return prior
 
 
 def _plain(node: Any) -> Any:
