@@ -11,8 +11,9 @@ from conftest import TOKENIZER, tiny_model, toy_args
 from datasets import Dataset
 from test_rl_trainer import correct, lucky, sums
 
+from curriculum.text_features import TEXT_DIM, prompt_text, text_features
 from rl import CurriculumGRPOTrainer
-from rl.trl.features import POLICY_HALF_LIFE, TEXT_DIM, PolicyFeatures, prompt_text, resolve_features, text_features
+from rl.trl.features import POLICY_HALF_LIFE, PolicyFeatures, resolve_features
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(gradient|activation)_checkpointing.*:FutureWarning")
 
