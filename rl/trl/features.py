@@ -121,7 +121,7 @@ def _last_hidden(model: Any, ids: Any, mask: Any) -> Any:
 
 def resolve_features(mode: str, prior_column: str | None, streams: bool) -> str:
     """curriculum_features as the curriculum uses it: "auto" is "text" where the curriculum has no prior column (no
-    labels: text features recover 0.89 of what labels give on the project's mostly-hard pool, docs/features.md) on a
+    labels: text features recover 0.82 of what labels give on the project's mostly-hard pool, docs/features.md) on a
     map-style pool, else "none" (with labels they add nothing; a stream's slots change as they refill)."""
     if mode != "auto":
         return mode
