@@ -15,15 +15,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_LAZY = {
-    "CurriculumGRPOConfig": "rl.trl",
-    "CurriculumGRPOTrainer": "rl.trl",
-}
-
-__all__ = sorted(_LAZY)
+__all__ = ["CurriculumGRPOConfig", "CurriculumGRPOTrainer"]  # the TRL drop-in's, resolved lazily by rl.trl
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in __all__:
+        return getattr(importlib.import_module("rl.trl"), name)
     raise AttributeError(f"module 'rl' has no attribute {name!r}")
