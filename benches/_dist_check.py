@@ -67,7 +67,7 @@ def run(argv: list[str] | None = None) -> str:
 
     from curriculum import state_hash
     from recipes.toy import answer_reward, toy_args, toy_dataset, toy_model, toy_tokenizer
-    from rl.trainer import CurriculumGRPOTrainer
+    from rl.trl.trainer import CurriculumGRPOTrainer
 
     opts = _parse(argv)
     tokenizer = toy_tokenizer()

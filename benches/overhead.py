@@ -55,7 +55,7 @@ def measure_overhead(
     import torch
 
     from recipes.callbacks import StepTimer
-    from rl.trainer import CurriculumGRPOTrainer
+    from rl.trl.trainer import CurriculumGRPOTrainer
 
     if steps < 1 or warmup_steps < 1:
         raise ValueError(f"measure_overhead needs steps >= 1 and warmup_steps >= 1, got {steps}, {warmup_steps}")

@@ -21,7 +21,7 @@ import numpy as np
 
 from curriculum import Curriculum, CurriculumConfig
 from curriculum.tools.bench import _pool, _rollouts, array_bytes
-from rl.stream import StreamWindow
+from rl.trl.stream import StreamWindow
 
 
 def _stream(n: int) -> Any:

@@ -9,7 +9,7 @@
     cur.predict(ids)                   # pass rate now, also for prompts not seen for a while
     Curriculum(N, config, features=F)  # F (N, d) or ids -> (U, d): unseen prompts predicted from their features
     cur.stats()                        # dict[str, float] for logging
-    cur.replace(slots, prior=p)        # a window over a stream: new prompts take these ids (rl/stream.py)
+    cur.replace(slots, prior=p)        # a window over a stream: new prompts take these ids (rl/trl/stream.py)
     sd = cur.state_dict(); cur.load_state_dict(sd)   # a bad state: ValueError naming the entry, nothing changed
 
 Randomness comes from generators seeded by `seed` whose state is part of the state dict (curriculum/rng.py),
@@ -316,7 +316,7 @@ class Curriculum:
         """New prompts take the ids `slots` (distinct): each slot's own state is forgotten (tracker counts, beliefs,
         pool: never observed) and its prior set to `prior` (one value per slot, as the constructor's; required with a
         prior, refused without one); the ability, the label offsets, the populations, the counters and the walk's
-        order stay. This is how a window of W ids runs over a stream of any length (rl/stream.py): a slot is
+        order stay. This is how a window of W ids runs over a stream of any length (rl/trl/stream.py): a slot is
         replaced once its prompt was trained on or judged out of reach. O(len(slots)).
 
         The caller replaces only slots whose proposals are done with (observed, or never handed out): a replaced

@@ -8,7 +8,7 @@ A generation step holds N rollouts, G per prompt (a group), in groups of consecu
 
 `Observation(ids, success, valid, G).sorted_counts()` gives what `Curriculum.observe_counts` takes. Plain Python
 over lists: a step holds tens to a few thousand rollouts, and between a model's passes the interpreter is warm while
-every distinct numpy routine costs several microseconds cold. The TRL drop-in (rl/feedback.py) and the driver for
+every distinct numpy routine costs several microseconds cold. The TRL drop-in (rl/trl/feedback.py) and the driver for
 any loop (curriculum/driver.py) both use these.
 """
 

@@ -1,5 +1,5 @@
 """A state on disk, framework-free: nested dicts of numpy arrays and plain scalars as npz arrays + JSON entries,
-never pickle, written so that a crash never leaves half a file. The TRL drop-in's checkpoints (rl/checkpoint.py) and
+never pickle, written so that a crash never leaves half a file. The TRL drop-in's checkpoints (rl/trl/checkpoint.py) and
 `CurriculumDriver.save` (curriculum/driver.py) both use it.
 
     arrays, entries = flatten_state({"curriculum": cur.state_dict(), "sampler": {...}})  # "/"-joined keys

@@ -141,7 +141,7 @@ def reward_functions(names: list[str]) -> list[Any]:
 
 # ---- settings ------------------------------------------------------------------------------------------
 def grpo_args(cfg: RunConfig, out: Path) -> Any:
-    from rl.trainer import CurriculumGRPOConfig
+    from rl.trl.trainer import CurriculumGRPOConfig
 
     kwargs: dict[str, Any] = dict(
         output_dir=str(out),

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from transformers import TrainerCallback
 
-from rl.atomic import write_atomic
+from curriculum.statefile import write_atomic
 
 from .evaluate import LevelReport, as_example, evaluate_run, pass_counts
 from .run_config import RunConfig
@@ -113,7 +113,7 @@ class RunRecorder(TrainerCallback):
             self.record.load(self.out / "calibration.npz", cur.step)
 
     def on_curriculum_report(self, report: Any, step: int) -> None:
-        """Every observe's StepReport, as the trainer makes it (rl.trainer: `on_curriculum_report`)."""
+        """Every observe's StepReport, as the trainer makes it (rl.trl.trainer: `on_curriculum_report`)."""
         if self.to_pool is not None:
             report = report._replace(ids=self.to_pool(report.ids))
         self.record.add(report, step)

@@ -160,11 +160,11 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _bench_text_features(sizes: list[int]) -> int:
     """The one-off cost of curriculum_features="text" (the default without labels): building the table for a pool of
-    each size, over generated prompts of 40-90 characters (imports only numpy and rl.features)."""
+    each size, over generated prompts of 40-90 characters (numpy only: curriculum/text_features.py)."""
     import resource
     import time
 
-    from rl.features import text_features
+    from curriculum.text_features import text_features
 
     print("curriculum bench --text-features: the text-feature table of a pool (built once, before training)\n")
     print("| prompts | build s | table MiB | peak RSS MiB |\n|---|---|---|---|")

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from trl import GRPOTrainer
 
-from rl.trainer import CurriculumGRPOTrainer
+from rl.trl.trainer import CurriculumGRPOTrainer
 
 _RIGHT_PADDED = (
     "completion_ids",

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from curriculum.config import POLICIES, attribute_docs, check_choice
-from rl.modes import FLUKE_MODES
+from rl.trl.modes import FLUKE_MODES
 
 POOL_BANDS = {"beyond": (0, 0), "hard": (1, 1), "medium": (2, 5), "easy": (6, 8)}
 """pool_band -> successes of 8 samples of the warm model (inclusive range)."""
@@ -103,7 +103,7 @@ class RunConfig:
     features: str = "auto"
     """What the curriculum predicts unseen prompts from besides their label: "auto" ("text" on a pool without
     labels, else "none"), "none", "text" (hashed n-grams and length), "policy" (the prompt's hidden state under the
-    current policy) or a dataset column of vectors (rl/features.py). Labels are hidden from the curriculum with
+    current policy) or a dataset column of vectors (rl/trl/features.py). Labels are hidden from the curriculum with
     grpo.curriculum_prior_column=null."""
     oracle: bool = False
     """The ablations' ceiling arm: the adaptive walk keeps prompts by their true pass rate under the current model
@@ -111,7 +111,7 @@ class RunConfig:
     budget) instead of its predictions. Needs policy=adaptive."""
     stream: bool = False
     """Hand the pool to the trainer as a stream (an IterableDataset of its rows, in an order fixed by the seed): the
-    curriculum chooses from a window of grpo.curriculum_stream_window prompts (rl/stream.py). Draws, coverage and the
+    curriculum chooses from a window of grpo.curriculum_stream_window prompts (rl/trl/stream.py). Draws, coverage and the
     calibration record are kept by pool prompt, as for a map-style pool. Needs policy adaptive or uniform."""
     dynamic_sampling: bool = False
     """DAPO-style dynamic sampling (over-generate, drop all-equal groups; the extra completions count in the

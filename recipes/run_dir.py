@@ -12,7 +12,7 @@ import math
 import shutil
 from pathlib import Path
 
-from rl.atomic import write_atomic
+from curriculum.statefile import write_atomic
 
 from .run_config import RunConfig
 
@@ -25,7 +25,7 @@ def prepare_output_dir(cfg: RunConfig, out: Path) -> str | None:
     folder; a resume needs a complete checkpoint. Returns the checkpoint to resume from (None: a new run). On a
     resume, metrics.jsonl keeps the rows up to the checkpoint; later rows (logged by the interrupted run, and
     logged again by this one) move to metrics.after-checkpoint.jsonl."""
-    from rl.checkpoint import checkpoints, incomplete_reason, last_complete_checkpoint
+    from rl.trl.checkpoint import checkpoints, incomplete_reason, last_complete_checkpoint
 
     if out.exists() and not out.is_dir():
         raise ValueError(f"output_dir={str(out)!r} is a file: choose a folder")

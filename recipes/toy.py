@@ -60,7 +60,7 @@ def answer_reward(completions: Sequence[str], answer: Sequence[str], **kwargs: A
 
 def toy_args(output_dir: str, max_steps: int, **overrides: Any) -> Any:
     """Small CurriculumGRPOConfig settings for the toy run (CPU, no logging backends)."""
-    from rl.trainer import CurriculumGRPOConfig
+    from rl.trl.trainer import CurriculumGRPOConfig
 
     kwargs: dict[str, Any] = dict(
         output_dir=output_dir,

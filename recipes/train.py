@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from rl.atomic import write_atomic
+from curriculum.statefile import write_atomic
 
 from .build import build_data, build_model, grpo_args, reward_functions, select_band, select_levels
 from .evaluate import LevelReport, eval_table, evaluate_run, metric_name, probe_pool
@@ -77,7 +77,7 @@ class TrainRecipe:
     def check(self) -> None:
         """A TRL that cannot train on this machine, and every GRPO and curriculum setting, before any data or model
         loads; then the output folder (a resume finds its checkpoint)."""
-        from rl.trainer import check_trl
+        from rl.trl.trainer import check_trl
 
         self.t0 = time.perf_counter()
         check_trl()
@@ -114,7 +114,7 @@ class TrainRecipe:
 
     def build_trainer(self, model: Any, train_ds: Any) -> Any:
         """The trainer (with dynamic sampling or the oracle when the config asks) and the callbacks that watch it."""
-        from rl.trainer import CurriculumGRPOTrainer
+        from rl.trl.trainer import CurriculumGRPOTrainer
 
         from .callbacks import DriftProbe, RolloutBudget, RunRecorder
 

@@ -1,10 +1,13 @@
-"""The torch side of rlvr-curriculum: the TRL drop-in (config, trainer, sampler, feedback, shaping, checkpoint state);
-the applications built on it live in the top-level `recipes/` (the CLI, `curriculum train`), `studies/` (ablations)
-and `benches/`, and nothing here imports them.
+"""The integrations of rlvr-curriculum with RL trainers, each over the framework-free middle (curriculum/driver.py,
+feedback.py, statefile.py): `rl/trl/` (the TRL drop-in: config, trainer, sampler, feedback, shaping, checkpoint
+state), `rl/prime_rl.py` (prime-rl's TaskSampler) and `rl/verl.py` (verl's training sampler). The applications built
+on them live in the top-level `recipes/` (the CLI, `curriculum train`), `studies/` (ablations) and `benches/`, and
+nothing here imports them.
 
-    from rl import CurriculumGRPOConfig, CurriculumGRPOTrainer
+    from rl import CurriculumGRPOConfig, CurriculumGRPOTrainer   # the TRL drop-in (rl.trl)
 
-Exports are resolved lazily so `curriculum simulate` / `curriculum bench` never import torch.
+Exports are resolved lazily so `curriculum simulate` / `curriculum bench`, `rl.prime_rl` and `rl.verl` never import
+torch.
 """
 
 from __future__ import annotations
@@ -12,15 +15,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_LAZY = {
-    "CurriculumGRPOConfig": "rl.config",
-    "CurriculumGRPOTrainer": "rl.trainer",
-}
-
-__all__ = sorted(_LAZY)
+__all__ = ["CurriculumGRPOConfig", "CurriculumGRPOTrainer"]  # the TRL drop-in's, resolved lazily by rl.trl
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in __all__:
+        return getattr(importlib.import_module("rl.trl"), name)
     raise AttributeError(f"module 'rl' has no attribute {name!r}")

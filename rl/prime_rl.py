@@ -26,6 +26,7 @@ import numpy as np
 from curriculum import Curriculum, CurriculumConfig
 from curriculum.driver import CurriculumDriver
 from curriculum.feedback import label_ids
+from curriculum.text_features import adapter_features
 
 
 class CurriculumTaskSampler:
@@ -39,13 +40,22 @@ class CurriculumTaskSampler:
         seed: int = 0,
         success_threshold: float | None = None,
         id_key: str = "task_id",
+        features: Any = "auto",
+        prompt_key: str = "prompt",
     ) -> None:
         """`tasks`: the pool, one mapping per task; `labels`: a difficulty label per task (ints, or names), or None.
-        A rollout succeeds where its reward >= `success_threshold` (None: the config's success_threshold)."""
+        A rollout succeeds where its reward >= `success_threshold` (None: the config's success_threshold).
+        `features`: "auto" (text features of each task's `prompt_key` where there are no labels), "text", "none", or
+        an (N, d) array (curriculum/text_features.py `adapter_features`)."""
         if not 1 <= batch_size <= len(tasks):
             raise ValueError(f"batch_size must be in [1, {len(tasks)}] (the tasks), got {batch_size}")
         prior = label_ids(labels)
-        curriculum = Curriculum(len(tasks), config or CurriculumConfig(policy="adaptive"), seed=seed, prior=prior)
+        has_prompts = all(prompt_key in t for t in tasks)
+        table = adapter_features(
+            features, prior is not None, (lambda: [t[prompt_key] for t in tasks]) if has_prompts else None
+        )
+        config = config or CurriculumConfig(policy="adaptive")
+        curriculum = Curriculum(len(tasks), config, seed=seed, prior=prior, features=table)
         self.tasks, self.batch_size, self.id_key = tasks, int(batch_size), id_key
         self.driver = CurriculumDriver(curriculum, group_size, success_threshold, step_groups=self.batch_size)
         self._queue: deque[int] = deque()  # proposed and not handed out yet

@@ -41,6 +41,7 @@ import numpy as np
 from curriculum import Curriculum, CurriculumConfig
 from curriculum.driver import CurriculumDriver
 from curriculum.feedback import label_ids
+from curriculum.text_features import adapter_features
 
 GROUP_SIZE_FIX = "'+data.sampler.group_size=${actor_rollout_ref.rollout.n}'"
 INDEX_FIX = "give each row extra_info={'index': i, ...} when writing the parquet (as verl's examples/data_preprocess do)"
@@ -65,6 +66,10 @@ class SamplerSettings:
     reward_extra_info entry such as "acc")."""
     label_key: str | None = None
     """A difficulty label per row, the curriculum's prior: a key of the row's extra_info, or a column (None: no prior)."""
+    features: str = "auto"
+    """"auto" (text features of each row's prompt where there is no label_key), "text" or "none"."""
+    prompt_key: str = "prompt"
+    """The dataset column of the prompts (verl's data.prompt_key)."""
 
     @classmethod
     def from_verl(cls, data_config: Mapping[str, Any], **overrides: Any) -> SamplerSettings:
@@ -74,6 +79,8 @@ class SamplerSettings:
         given.setdefault("batch_size", data_config.get("gen_batch_size") or data_config.get("train_batch_size"))
         if data_config.get("seed") is not None:
             given.setdefault("seed", int(data_config.get("seed")))
+        if data_config.get("prompt_key") is not None:
+            given.setdefault("prompt_key", str(data_config.get("prompt_key")))
         given |= {k: v for k, v in overrides.items() if v is not None}
         if given.get("group_size") is None:
             raise ValueError(f"the curriculum sampler needs the responses per prompt: add {GROUP_SIZE_FIX}")
@@ -114,8 +121,10 @@ class VerlSampler:
         extra = _column(data_source, "extra_info")
         self._index_keys, self._index_rows = _index_map(extra, self.num_rows)
         prior = label_ids(labels if labels is not None else _labels(data_source, extra, s.label_key))
+        prompts = _column(data_source, s.prompt_key)
+        table = adapter_features(s.features, prior is not None, None if prompts is None else lambda: prompts)
         config = config or CurriculumConfig.from_dict({"policy": "adaptive", **s.curriculum})
-        curriculum = Curriculum(self.num_rows, config, seed=s.seed, prior=prior)
+        curriculum = Curriculum(self.num_rows, config, seed=s.seed, prior=prior, features=table)
         self.driver = CurriculumDriver(curriculum, s.group_size, s.success_threshold, step_groups=s.batch_size)
         self._queue: deque[int] = deque()  # proposed, not handed out yet
         self._yielded = 0  # rows handed out in this epoch

@@ -38,10 +38,10 @@ from typing import Any
 
 import yaml
 
+from curriculum.statefile import write_atomic
 from recipes.run_config import Probes, RunConfig, apply_overrides, deep_merge, field_names, load_run_config
 from recipes.summary import Runs, RunSummary
-from rl.atomic import write_atomic
-from rl.features import resolve_features
+from rl.trl.features import resolve_features
 from tasks.gym import is_gym
 
 from .ablation_stats import pool_table

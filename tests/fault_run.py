@@ -19,7 +19,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from conftest import TOKENIZER, lucky_30, plain_sums, tiny_model, toy_args  # noqa: E402
 from transformers import Trainer  # noqa: E402
 
-import rl.checkpoint as ckpt  # noqa: E402
+import rl.trl.checkpoint as ckpt  # noqa: E402
 from curriculum import state_hash  # noqa: E402
 from rl import CurriculumGRPOTrainer  # noqa: E402
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rl.checkpoint import STATE_JSON, incomplete_reason
+from rl.trl.checkpoint import STATE_JSON, incomplete_reason
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fault_run import KILL_POINTS, MAX_STEPS, SAVE_STEPS  # noqa: E402

@@ -1,7 +1,9 @@
-"""The layout the user asked for: `curriculum` is framework-free; imports flow rl -> curriculum, rl -> tasks; the
-applications sit on top, in folders of their own: recipes/ (the product: the CLI, `curriculum train`) over the
-library, studies/ (`curriculum ablate`), benches/ (dev rigs) and examples/ over recipes. Nothing in the library
-imports an application, and recipes imports no study or bench (its CLI reaches them by module name)."""
+"""The layout the user asked for: `curriculum` is framework-free; imports flow rl -> curriculum, rl -> tasks; rl/
+holds the integrations, each over the framework-free middle and none over another: the TRL drop-in in a folder of its
+own (rl/trl/), prime-rl's and verl's one file each (rl/prime_rl.py, rl/verl.py); the applications sit on top, in
+folders of their own: recipes/ (the product: the CLI, `curriculum train`) over the library, studies/ (`curriculum
+ablate`), benches/ (dev rigs) and examples/ over recipes. Nothing in the library imports an application, and recipes
+imports no study or bench (its CLI reaches them by module name)."""
 
 from __future__ import annotations
 
@@ -25,11 +27,15 @@ MAY_IMPORT = {
     "examples": {*LIBRARY, "recipes"},
 }
 """The layers: the project packages each package may import besides itself."""
+ONE_FILE_INTEGRATIONS = ("prime_rl", "verl")
+"""rl/'s integrations of one file each, over curriculum/driver.py; the TRL drop-in is the folder rl/trl/."""
 
 
 def imported_modules(package: str) -> set[str]:
+    """The top-level names every file of `package` (a folder, or one file such as "rl/verl.py") imports."""
+    root = ROOT / package
     names: set[str] = set()
-    for path in (ROOT / package).rglob("*.py"):
+    for path in root.rglob("*.py") if root.is_dir() else [root]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 names.update(a.name.split(".")[0] for a in node.names)
@@ -44,7 +50,8 @@ def test_the_core_imports_neither_the_training_stack_nor_rl_nor_tasks() -> None:
 
 def test_importing_the_core_and_the_cli_does_not_import_torch() -> None:
     code = (
-        "import sys, curriculum, curriculum.tools.simulator, curriculum.tools.bench, rl, recipes.cli; "
+        "import sys, curriculum, curriculum.tools.simulator, curriculum.tools.bench, rl, rl.trl, rl.prime_rl, rl.verl, "
+        "recipes.cli; "
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
@@ -53,6 +60,26 @@ def test_importing_the_core_and_the_cli_does_not_import_torch() -> None:
 
 def test_tasks_never_import_rl() -> None:
     assert "rl" not in imported_modules("tasks")
+
+
+def test_rl_holds_the_integrations_with_the_trl_drop_in_in_its_own_folder() -> None:
+    rl = ROOT / "rl"
+    assert sorted(p.stem for p in rl.glob("*.py")) == ["__init__", *ONE_FILE_INTEGRATIONS]
+    assert sorted(p.name for p in rl.iterdir() if p.is_dir() and p.name != "__pycache__") == ["trl"]
+    assert {"__init__", "config", "trainer", "sampler", "feedback", "checkpoint"} <= {p.stem for p in rl.glob("trl/*.py")}
+
+
+def test_the_one_file_integrations_import_neither_the_training_stack_nor_the_trl_drop_in() -> None:
+    """prime-rl's and verl's integrations are numpy over the middle: no torch, no TRL, no rl.trl, not even in a
+    function; importing them loads none of it."""
+    for name in ONE_FILE_INTEGRATIONS:
+        assert not imported_modules(f"rl/{name}.py") & set(HEAVY), f"rl/{name}.py imports the training stack"
+    code = (
+        "import sys, rl.prime_rl, rl.verl; "
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r} or m.startswith('rl.trl')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
 
 
 def test_the_core_and_its_tools_run_on_numpy_alone() -> None:
@@ -140,6 +167,23 @@ def layer_violations(graph: Mapping[str, Collection[str]]) -> list[str]:
     )
 
 
+def integration(module: str) -> str:
+    """The integration an rl module belongs to: "rl.trl" for the drop-in's folder, else the module (one file)."""
+    return "rl.trl" if module == "rl.trl" or module.startswith("rl.trl.") else module
+
+
+def integration_crossings(graph: Mapping[str, Collection[str]]) -> list[str]:
+    """Each import of `graph` from one integration in rl/ into another, as "module imports module" (rl's
+    `__init__` names rl.trl for importlib only, and is no integration)."""
+    return sorted(
+        f"{name} imports {e}"
+        for name, edges in graph.items()
+        if name.startswith("rl.")
+        for e in edges
+        if e.startswith("rl.") and integration(e) != integration(name)
+    )
+
+
 def test_each_package_imports_only_the_layers_below_it() -> None:
     graph = import_graph()
     assert {name.split(".")[0] for name in graph} == set(MAY_IMPORT), "a package without its layer"
@@ -148,20 +192,42 @@ def test_each_package_imports_only_the_layers_below_it() -> None:
 
 def test_the_layer_check_catches_an_import_against_the_layers() -> None:
     graph = {
-        "rl.trainer": {"recipes.train", "curriculum.core"},
-        "tasks.gym": {"rl.config"},
-        "recipes.cli": {"studies.ablate", "rl.features"},
+        "rl.trl.trainer": {"recipes.train", "curriculum.core"},
+        "tasks.gym": {"rl.trl.config"},
+        "recipes.cli": {"studies.ablate", "rl.trl.features"},
         "recipes.train": {"benches.overhead"},
         "studies.ablate": {"recipes.train", "benches.overhead"},
-        "benches.overhead": {"recipes.toy", "rl.trainer"},
+        "benches.overhead": {"recipes.toy", "rl.trl.trainer"},
         "examples.plain_loop": {"recipes.build"},
     }
     assert layer_violations(graph) == [
         "recipes.cli imports studies.ablate",
         "recipes.train imports benches.overhead",
-        "rl.trainer imports recipes.train",
+        "rl.trl.trainer imports recipes.train",
         "studies.ablate imports benches.overhead",
-        "tasks.gym imports rl.config",
+        "tasks.gym imports rl.trl.config",
+    ]
+
+
+def test_each_integration_stands_on_the_middle_not_on_another_integration() -> None:
+    graph = import_graph()
+    assert {integration(n) for n in graph if n.startswith("rl.")} == {"rl.trl", *(f"rl.{n}" for n in ONE_FILE_INTEGRATIONS)}
+    assert integration_crossings(graph) == []
+    assert {"curriculum.driver"} <= graph["rl.prime_rl"] & graph["rl.verl"], "prime-rl and verl are over the driver"
+
+
+def test_the_integration_check_catches_one_integration_over_another() -> None:
+    graph = {
+        "rl.verl": {"rl.trl.keys", "curriculum.driver"},
+        "rl.prime_rl": {"rl.verl", "curriculum.feedback"},
+        "rl.trl.trainer": {"rl.trl.sampler", "rl.prime_rl", "tasks.data"},
+        "rl.trl.sampler": {"rl.trl.stopwatch", "curriculum.core"},
+        "rl": {"rl.trl"},
+    }
+    assert integration_crossings(graph) == [
+        "rl.prime_rl imports rl.verl",
+        "rl.trl.trainer imports rl.prime_rl",
+        "rl.verl imports rl.trl.keys",
     ]
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from curriculum import Curriculum, CurriculumConfig, state_hash
 from curriculum.driver import CurriculumDriver
+from curriculum.text_features import TEXT_DIM
 from rl.prime_rl import CurriculumTaskSampler
 
 TASK_SAMPLER_PROTOCOL = ("__next__", "observe", "state_dict", "load_state_dict", "metrics")
@@ -105,3 +106,16 @@ def test_the_task_sampler_has_prime_rls_shape_and_chooses_with_the_curriculum() 
     again = CurriculumTaskSampler(tasks, group_size=4, batch_size=8, labels=[t["difficulty"] for t in tasks])
     again.load_state_dict(state)
     assert [next(again)["task_id"] for _ in range(8)] == [next(sampler)["task_id"] for _ in range(8)]
+
+
+def test_without_labels_the_task_sampler_predicts_unseen_tasks_from_their_texts_as_the_drop_in_does() -> None:
+    tasks = [{"prompt": f"digits {'7' * (1 + i % 5)}="} for i in range(20)]
+    features = lambda sampler: sampler.driver.curriculum.ability.features  # noqa: E731
+    assert features(CurriculumTaskSampler(tasks, group_size=4, batch_size=4)).dim == TEXT_DIM  # "auto", no labels
+    assert features(CurriculumTaskSampler(tasks, group_size=4, batch_size=4, labels=[1] * 20)) is None
+    assert features(CurriculumTaskSampler(tasks, group_size=4, batch_size=4, features="none")) is None
+    assert features(CurriculumTaskSampler([{"q": "x"}] * 20, group_size=4, batch_size=4)) is None  # no text: none
+    with pytest.raises(ValueError, match="prompt_key"):
+        CurriculumTaskSampler([{"q": "x"}] * 20, group_size=4, batch_size=4, features="text")
+    with pytest.raises(ValueError, match='"auto", "text" or "none"'):
+        CurriculumTaskSampler(tasks, group_size=4, batch_size=4, features="txt")

@@ -9,8 +9,8 @@ import math
 import numpy as np
 import pytest
 
+from curriculum.statefile import write_atomic
 from recipes.summary import RunSummary
-from rl.atomic import write_atomic
 from studies.ablation_stats import ARM, MAIN_COLUMNS, Arm, Column, pool_table, render
 
 

@@ -16,7 +16,7 @@ from datasets import Dataset
 from curriculum import Curriculum, CurriculumConfig, state_hash
 from curriculum.statefile import flatten_state, unflatten_state
 from rl import CurriculumGRPOTrainer
-from rl.checkpoint import (
+from rl.trl.checkpoint import (
     COMPLETE,
     STATE_JSON,
     STATE_NPZ,
@@ -27,7 +27,7 @@ from rl.checkpoint import (
     read_state,
     save_state,
 )
-from rl.sampler import CurriculumSampler
+from rl.trl.sampler import CurriculumSampler
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(gradient|activation)_checkpointing.*:FutureWarning")
 
@@ -258,7 +258,7 @@ def test_resume_passes_over_an_incomplete_checkpoint_and_refuses_one_named_expli
     steps: list[int] = []
     original = resumed.restore_curriculum
     resumed.restore_curriculum = lambda folder: (original(folder), steps.append(resumed.curriculum.step))
-    with caplog.at_level(logging.WARNING, logger="rl.trainer"):
+    with caplog.at_level(logging.WARNING, logger="rl.trl.trainer"):
         resumed.train(resume_from_checkpoint=True)
     assert "checkpoint-4: curriculum_state.npz is missing" in caplog.text
     assert steps == [2], "the curriculum resumed from checkpoint-2, the newest complete one"
@@ -278,7 +278,7 @@ def fake_checkpoint(out: Path, step: int, complete: bool = True) -> Path:
 
 @pytest.mark.parametrize("limit", [1, 2])
 def test_rotation_keeps_the_newest_complete_checkpoints_and_deletes_incomplete_ones(tmp_path: Path, limit: int) -> None:
-    from rl.checkpoint import rotate
+    from rl.trl.checkpoint import rotate
 
     for step, complete in ((2, True), (4, True), (6, False), (8, True), (10, False)):
         fake_checkpoint(tmp_path, step, complete)
@@ -290,7 +290,7 @@ def test_rotation_keeps_the_newest_complete_checkpoints_and_deletes_incomplete_o
 
 
 def test_a_pool_of_other_prompts_or_in_another_order_is_told_apart(tmp_path: Path) -> None:
-    from rl.checkpoint import check_pool, pool_fingerprint
+    from rl.trl.checkpoint import check_pool, pool_fingerprint
 
     base = pool_fingerprint(["1+1=", "2+2=", "3+3="])
     assert pool_fingerprint(["1+1=", "2+2=", "3+3="]) == base
@@ -332,7 +332,7 @@ def test_a_full_disk_stops_training_naming_the_folder_and_keeps_the_last_complet
 ) -> None:
     import errno
 
-    import rl.checkpoint as ckpt
+    import rl.trl.checkpoint as ckpt
 
     original, calls = ckpt.save_state, {"n": 0}
 

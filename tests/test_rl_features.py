@@ -11,8 +11,9 @@ from conftest import TOKENIZER, tiny_model, toy_args
 from datasets import Dataset
 from test_rl_trainer import correct, lucky, sums
 
+from curriculum.text_features import TEXT_DIM, prompt_text, text_features
 from rl import CurriculumGRPOTrainer
-from rl.features import POLICY_HALF_LIFE, TEXT_DIM, PolicyFeatures, prompt_text, resolve_features, text_features
+from rl.trl.features import POLICY_HALF_LIFE, PolicyFeatures, resolve_features
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(gradient|activation)_checkpointing.*:FutureWarning")
 
@@ -52,7 +53,7 @@ def test_text_features_reach_the_curriculum_and_training_runs(tmp_path: Path) ->
 def test_auto_features_are_text_on_a_pool_without_labels_and_none_with_labels_or_a_stream(tmp_path: Path, caplog) -> None:
     import logging
 
-    with caplog.at_level(logging.INFO, logger="rl.trainer"):
+    with caplog.at_level(logging.INFO, logger="rl.trl.trainer"):
         t = trainer(tmp_path)  # curriculum_features="auto", no prior column
     assert t.curriculum.ability.features is not None and t.curriculum.ability.features.dim == TEXT_DIM
     assert "curriculum_features='auto' is 'text' here" in caplog.text

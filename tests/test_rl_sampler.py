@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from trl.trainer.utils import RepeatSampler
 
 from curriculum import Curriculum, CurriculumConfig, state_hash
-from rl.sampler import CurriculumSampler
+from rl.trl.sampler import CurriculumSampler
 
 # (num_prompts, mini_repeat_count=G, batch_size=prompts per chunk, repeat_count=num_iterations * spg)
 SETTINGS = [

@@ -10,8 +10,8 @@ import torch
 from trl.trainer.utils import nanstd
 
 from curriculum import Curriculum, CurriculumConfig
-from rl.feedback import Observation, check_ranks_agree, check_rows, rollout_ids, success_labels
-from rl.shaping import (
+from rl.trl.feedback import Observation, check_ranks_agree, check_rows, rollout_ids, success_labels
+from rl.trl.shaping import (
     FLUKE_MODES,
     lone_success_share,
     lone_success_weight,
@@ -155,7 +155,7 @@ def test_rows_where_every_reward_is_none_are_unscorable() -> None:
 
 
 def test_a_steps_rollout_ids_are_its_chunk_in_repeat_samplers_layout_and_each_rank_checks_its_rows() -> None:
-    from rl.checkpoint import pool_keys
+    from rl.trl.checkpoint import pool_keys
 
     keys, _ = pool_keys(["a", "b", "c", "d", "e"])
     ids = rollout_ids([4, 2], G)
@@ -168,7 +168,7 @@ def test_a_steps_rollout_ids_are_its_chunk_in_repeat_samplers_layout_and_each_ra
 
 
 def test_a_prompts_key_does_not_depend_on_where_its_objects_sit_in_memory() -> None:
-    from rl.checkpoint import prompt_key
+    from rl.trl.checkpoint import prompt_key
 
     class Image:  # str() of such an object names its address
         pass

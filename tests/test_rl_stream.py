@@ -1,4 +1,4 @@
-"""Streaming pools: a bounded window of an IterableDataset's rows that the curriculum chooses from (rl/stream.py)."""
+"""Streaming pools: a bounded window of an IterableDataset's rows that the curriculum chooses from (rl/trl/stream.py)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from datasets import IterableDataset
 from curriculum import Curriculum, CurriculumConfig, state_hash
 from recipes.toy import toy_args
 from rl import CurriculumGRPOTrainer
-from rl.checkpoint import STATE_JSON, prompt_key
-from rl.stream import StreamWindow
+from rl.trl.checkpoint import STATE_JSON, prompt_key
+from rl.trl.stream import StreamWindow
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(gradient|activation)_checkpointing.*:FutureWarning")
 

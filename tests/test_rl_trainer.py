@@ -20,8 +20,8 @@ from trl.trainer.utils import RepeatSampler
 
 from curriculum import CurriculumConfig
 from rl import CurriculumGRPOConfig, CurriculumGRPOTrainer
-from rl.sampler import CurriculumSampler
-from rl.trainer import curriculum_args
+from rl.trl.sampler import CurriculumSampler
+from rl.trl.trainer import curriculum_args
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(gradient|activation)_checkpointing.*:FutureWarning")
 
@@ -202,29 +202,29 @@ def test_the_shipped_accelerate_configs_load_and_say_how_to_launch(name: str) ->
 
 # ---- the TRL contract this package relies on ------------------------------------------------------------
 def test_the_installed_trl_keeps_what_the_drop_in_hooks_into() -> None:
-    from rl.trainer import trl_contract_problems
+    from rl.trl.trainer import trl_contract_problems
 
-    assert trl_contract_problems() == (), "a TRL release moved what the drop-in relies on: adapt rl/trainer.py"
+    assert trl_contract_problems() == (), "a TRL release moved what the drop-in relies on: adapt rl/trl/trainer.py"
 
 
 def test_a_trl_that_moved_a_hook_gets_grpo_trainers_behaviour_with_one_line_naming_it(tmp_path, monkeypatch) -> None:
-    import rl.trainer
+    import rl.trl.trainer
 
     def renamed(self, inputs, prompts, completions, completion_ids):  # a release that renamed a parameter
         raise AssertionError("never called by the contract check")
 
-    rl.trainer.trl_contract_problems.cache_clear()
+    rl.trl.trainer.trl_contract_problems.cache_clear()
     monkeypatch.setattr(GRPOTrainer, "_calculate_rewards", renamed)
     try:
-        assert rl.trainer.trl_contract_problems() == (
+        assert rl.trl.trainer.trl_contract_problems() == (
             "GRPOTrainer._calculate_rewards(self, inputs, prompts, completions, completion_ids) changed",
         )
-        why = rl.trainer.fallback_reason(grpo_args(tmp_path), sums(), None)
+        why = rl.trl.trainer.fallback_reason(grpo_args(tmp_path), sums(), None)
         assert why is not None and "moved what it hooks into" in why and "trl==1.16.0" in why
         trainer = make_trainer(tmp_path)
         assert trainer.curriculum is None and trainer.curriculum_fallback == why
     finally:
-        rl.trainer.trl_contract_problems.cache_clear()
+        rl.trl.trainer.trl_contract_problems.cache_clear()
 
 
 @pytest.mark.parametrize(
@@ -316,7 +316,7 @@ def test_a_plain_grpo_config_or_none_gives_the_curriculum_at_its_defaults(tmp_pa
 
 def test_no_args_gives_grpo_trainers_default_output_dir(monkeypatch) -> None:
     made = []
-    monkeypatch.setattr("rl.trainer.CurriculumGRPOConfig", lambda output_dir: made.append(output_dir) or output_dir)
+    monkeypatch.setattr("rl.trl.trainer.CurriculumGRPOConfig", lambda output_dir: made.append(output_dir) or output_dir)
     curriculum_args(None, "org/tiny-model")
     assert made == ["tiny-model-GRPO"]  # GRPOTrainer's default name
 
@@ -324,7 +324,7 @@ def test_no_args_gives_grpo_trainers_default_output_dir(monkeypatch) -> None:
 def test_a_trl_whose_log_prob_kernel_is_missing_is_refused_before_any_model_work(tmp_path: Path, monkeypatch) -> None:
     import trl.trainer.utils
 
-    from rl.trainer import TRLCannotTrainHere
+    from rl.trl.trainer import TRLCannotTrainHere
 
     monkeypatch.setattr(trl.trainer.utils, "_ChunkedLogProbFunction", None)  # TRL 1.15.0 without Triton
 
@@ -558,30 +558,30 @@ def test_a_callback_gets_every_observes_step_report_as_it_is_made(tmp_path: Path
 
 
 def test_a_trl_whose_generation_step_moved_the_advantages_falls_back_only_where_they_are_read(tmp_path, monkeypatch) -> None:
-    import rl.trainer
+    import rl.trl.trainer
 
-    rl.trainer.trl_contract_problems.cache_clear()
-    monkeypatch.setitem(rl.trainer.TRL_ADVANTAGES, "snippet", '"advantages": moved_elsewhere')
+    rl.trl.trainer.trl_contract_problems.cache_clear()
+    monkeypatch.setitem(rl.trl.trainer.TRL_ADVANTAGES, "snippet", '"advantages": moved_elsewhere')
     try:
-        assert rl.trainer.trl_contract_problems(advantages=False) == ()
-        assert rl.trainer.fallback_reason(grpo_args(tmp_path), sums(), None) is None, "damping off: not read"
-        why = rl.trainer.fallback_reason(grpo_args(tmp_path, curriculum_fluke_damping="cap"), sums(), None)
+        assert rl.trl.trainer.trl_contract_problems(advantages=False) == ()
+        assert rl.trl.trainer.fallback_reason(grpo_args(tmp_path), sums(), None) is None, "damping off: not read"
+        why = rl.trl.trainer.fallback_reason(grpo_args(tmp_path, curriculum_fluke_damping="cap"), sums(), None)
         assert why is not None and "return the advantages under 'advantages'" in why
     finally:
-        rl.trainer.trl_contract_problems.cache_clear()
+        rl.trl.trainer.trl_contract_problems.cache_clear()
 
 
 def test_a_trl_whose_train_loader_no_longer_reads_train_dataset_is_named(monkeypatch) -> None:
-    import rl.trainer
+    import rl.trl.trainer
 
     def elsewhere(self):  # a release that builds the loader from another attribute: a window could not swap in
         return self._get_dataloader(dataset=self.train_data, description="Training")
 
-    rl.trainer.trl_contract_problems.cache_clear()
+    rl.trl.trainer.trl_contract_problems.cache_clear()
     monkeypatch.setattr(GRPOTrainer, "get_train_dataloader", elsewhere)
     try:
-        assert rl.trainer.trl_contract_problems() == (
+        assert rl.trl.trainer.trl_contract_problems() == (
             "get_train_dataloader no longer seems to read self.train_dataset (a stream's window)",
         )
     finally:
-        rl.trainer.trl_contract_problems.cache_clear()
+        rl.trl.trainer.trl_contract_problems.cache_clear()

@@ -9,7 +9,7 @@ import trl.trainer.utils
 from conftest import TOKENIZER, lucky_30, plain_sums, tiny_model, toy_args
 
 from rl import CurriculumGRPOTrainer
-from rl.trainer import TRLCannotTrainHere
+from rl.trl.trainer import TRLCannotTrainHere
 
 
 @pytest.mark.slow

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from curriculum import state_hash
+from curriculum.text_features import TEXT_DIM
 from rl.verl import VerlSampler, create_rl_sampler
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +67,7 @@ class Dataset:
         }
 
     def __len__(self) -> int:
-        return len(self.dataframe["prompt"])
+        return len(self.dataframe["extra_info"])
 
 
 class Loader:
@@ -325,3 +326,16 @@ def test_torchs_dataloader_batches_it_as_verls_stateful_dataloader_does() -> Non
         for i, rows in enumerate(batches):
             s.update(verl_step(dataset, rows, level_scores(dataset, rows), seed=i))
     assert s.driver.curriculum.step == 2 * N // BATCH and s.driver.pending.size == 0
+
+
+def test_without_a_label_key_unseen_rows_are_predicted_from_their_prompts_text() -> None:
+    features = lambda s: s.driver.curriculum.ability.features  # noqa: E731
+    data_config = {"train_batch_size": BATCH, "sampler": {"group_size": GROUP}}
+    assert features(VerlSampler(data_source=Dataset(), data_config=data_config)).dim == TEXT_DIM
+    assert features(sampler()) is None  # labels (label_key=level): none
+    chats = Dataset()
+    chats.dataframe["question"] = [[{"role": "user", "content": p}] for p in chats.dataframe["prompt"]]
+    del chats.dataframe["prompt"]
+    text = VerlSampler(data_source=chats, data_config={**data_config, "prompt_key": "question"})
+    assert features(text).dim == TEXT_DIM  # verl's data.prompt_key, chat messages
+    assert features(VerlSampler(data_source=chats, data_config=data_config)) is None  # no "prompt" column: none

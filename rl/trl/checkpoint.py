@@ -41,8 +41,8 @@ import numpy as np
 from curriculum import FORMAT_VERSION as CORE_FORMAT_VERSION
 from curriculum import Curriculum, state_hash, statefile
 from curriculum.statefile import write_atomic, write_state
-from rl.keys import prompt_key
-from rl.sampler import CurriculumSampler
+from rl.trl.keys import prompt_key
+from rl.trl.sampler import CurriculumSampler
 
 STATE_NPZ = "curriculum_state.npz"
 STATE_JSON = "curriculum_state.json"

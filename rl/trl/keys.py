@@ -1,4 +1,4 @@
-"""A prompt's key: what a checkpoint, the stream window and the ranks compare prompts by (rl/checkpoint.py re-exports
+"""A prompt's key: what a checkpoint, the stream window and the ranks compare prompts by (rl/trl/checkpoint.py re-exports
 it). Apart from the checkpoint so the window can key rows without importing it (the sampler imports the window's type,
 and the checkpoint the sampler)."""
 

@@ -46,10 +46,10 @@ import numpy as np
 from torch.utils.data import Sampler
 
 from curriculum import Curriculum
-from rl.stopwatch import Stopwatch
+from rl.trl.stopwatch import Stopwatch
 
 if TYPE_CHECKING:
-    from rl.stream import StreamWindow
+    from rl.trl.stream import StreamWindow
 
 
 class CurriculumSampler(Sampler[int]):
@@ -64,7 +64,7 @@ class CurriculumSampler(Sampler[int]):
         clock: Stopwatch | None = None,
         window: StreamWindow | None = None,
     ) -> None:
-        """`window`: a streamed pool (rl/stream.py) whose slots are the curriculum's ids; the prompts each proposal
+        """`window`: a streamed pool (rl/trl/stream.py) whose slots are the curriculum's ids; the prompts each proposal
         judges out of reach leave it right after the proposal (its state is part of this sampler's)."""
         for name, value in (
             ("mini_repeat_count", mini_repeat_count),

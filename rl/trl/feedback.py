@@ -83,9 +83,9 @@ def fingerprint(cur: Curriculum, sampler_lag: int) -> str:
 
 def check_rows(local_prompts: Sequence[Any], ids: Sequence[int], rank: int, keys: np.ndarray) -> str | None:
     """Why this rank's rows are not the prompts the sampler put at their places (rows `rank * n` to
-    `(rank + 1) * n` of the step, n = len(local_prompts)), or None; `keys`: every prompt's key (rl/checkpoint.py).
+    `(rank + 1) * n` of the step, n = len(local_prompts)), or None; `keys`: every prompt's key (rl/trl/checkpoint.py).
     Returned, not raised: the ranks exchange it, so all of them stop together."""
-    from rl.checkpoint import prompt_key
+    from rl.trl.checkpoint import prompt_key
 
     n = len(local_prompts)
     if n == 0 or len(ids) % n or rank * n >= len(ids):

@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 from curriculum.config import check_choice
-from rl.modes import FLUKE_MODES
+from rl.trl.modes import FLUKE_MODES
 
 
 def lone_success_weight(group_successes: np.ndarray, pre_pass_rate: np.ndarray, group_size: int, floor: float) -> np.ndarray:

@@ -21,8 +21,8 @@ from trl import GRPOConfig
 
 from curriculum import CurriculumConfig
 from curriculum.config import POLICIES, PRIOR_TYPES, check_choice, field_default, field_help, flatten, nest
-from rl.features import FEATURE_MODES, POLICY_HALF_LIFE
-from rl.modes import FLUKE_MODES
+from rl.trl.features import FEATURE_MODES, POLICY_HALF_LIFE
+from rl.trl.modes import FLUKE_MODES
 
 _CORE_HELP = field_help()
 FLAT_FIELDS = {
@@ -109,7 +109,7 @@ class CurriculumGRPOConfig(GRPOConfig):
             "help": "What the curriculum predicts unseen prompts from besides their label: 'auto' ('text' where "
             "curriculum_prior_column is None on a map-style pool, else 'none'), 'none', 'text' (hashed n-grams and "
             "length of the prompt), 'policy' (the prompt's mean-pooled hidden state under the current policy, for "
-            "the candidates only) or the name of a dataset column holding one vector per prompt (rl/features.py)."
+            "the candidates only) or the name of a dataset column holding one vector per prompt (rl/trl/features.py)."
         },
     )
     curriculum_stream_window: int = field(
@@ -117,7 +117,7 @@ class CurriculumGRPOConfig(GRPOConfig):
         metadata={
             "help": "With a streamed train_dataset (an IterableDataset): the prompts held at once, from which the "
             "curriculum chooses; a prompt leaves once trained on or judged out of reach, and the stream's next one "
-            "takes its place (rl/stream.py; the default costs per step what 1024 or 16384 do, docs/streaming.md)."
+            "takes its place (rl/trl/stream.py; the default costs per step what 1024 or 16384 do, docs/streaming.md)."
         },
     )
     curriculum_seed: int | None = field(

@@ -13,18 +13,18 @@ This is the only file that touches TRL's private methods; `trl_contract_problems
 moved of what it relies on (checked at every construction: where anything moved, the trainer is GRPOTrainer, with
 one line naming it; tests/test_rl_trainer.py fails on such a release):
 
-- `_get_train_sampler`      -> `CurriculumSampler` (rl/sampler.py): RepeatSampler's layout, lazy chunks (the
+- `_get_train_sampler`      -> `CurriculumSampler` (rl/trl/sampler.py): RepeatSampler's layout, lazy chunks (the
                                next one drawn right after each observe: the same chunk, drawn warm).
 - `_calculate_rewards`      super(), then: the prompt ids of the step's rollouts are the oldest proposed
                                chunk in RepeatSampler's layout (each rank checks its rows hold those prompts),
                                label successes, one `Curriculum.observe_counts_unchecked` per generation step
                                (counts built here from that chunk), the pass rates predicted *before* it
-                               (rl/feedback.py); curriculum/*. The rows pass on as the dataset holds them.
+                               (rl/trl/feedback.py); curriculum/*. The rows pass on as the dataset holds them.
 - `_generate_and_score_completions`  only with fluke damping or `curriculum_advantage_metrics` (otherwise it
                                passes straight to TRL's): super(), then rescale `output["advantages"]` (this
                                rank's slice of the gathered advantages) with the fluke damping of
-                               rl/shaping.py; advantage/*.
-- `_save_checkpoint`        super(), then the curriculum state into checkpoint-*/ (rl/checkpoint.py), in the
+                               rl/trl/shaping.py; advantage/*.
+- `_save_checkpoint`        super(), then the curriculum state into checkpoint-*/ (rl/trl/checkpoint.py), in the
                                folder `_get_output_dir(trial)` / "checkpoint-<global_step>".
 - `train(resume_from_checkpoint=...)` (public) restores it before TRL resumes; `ignore_data_skip` is forced
                                on so TRL's fast-forward never replays the sampler (the sampler replays the
@@ -39,7 +39,7 @@ Success for the curriculum: the weighted sum of the rewards (or `curriculum_succ
 with none scorable: nothing is observed, with a warning, and training goes on as TRL's does).
 
 A streamed train_dataset (an `IterableDataset`) is chosen from through a bounded window of its rows
-(`curriculum_stream_window`, rl/stream.py): the data loader reads rows by slot (`get_train_dataloader` builds
+(`curriculum_stream_window`, rl/trl/stream.py): the data loader reads rows by slot (`get_train_dataloader` builds
 GRPOTrainer's loader over the window's map-style view), the prompts trained on leave the window after each observe.
 
 Where the curriculum cannot choose the prompts (no train_dataset, `shuffle_dataset=False`, a stream with the band
@@ -71,13 +71,13 @@ import torch
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from trl import GRPOConfig, GRPOTrainer
 
-import rl.checkpoint as ckpt
+import rl.trl.checkpoint as ckpt
 from curriculum import Curriculum, state_hash
 from curriculum.core import CALIBRATION_KEYS
 from curriculum.policies.registry import POLICY_CLASSES
-from rl.config import CurriculumGRPOConfig
-from rl.features import PolicyFeatures, resolve_features, table_features
-from rl.feedback import (
+from rl.trl.config import CurriculumGRPOConfig
+from rl.trl.features import PolicyFeatures, resolve_features, table_features
+from rl.trl.feedback import (
     Observation,
     check_ranks_agree,
     check_rows,
@@ -88,10 +88,10 @@ from rl.feedback import (
     rollout_ids,
     success_labels,
 )
-from rl.sampler import CurriculumSampler
-from rl.shaping import lone_success_share, make_shaper
-from rl.stopwatch import Stopwatch
-from rl.stream import StreamWindow
+from rl.trl.sampler import CurriculumSampler
+from rl.trl.shaping import lone_success_share, make_shaper
+from rl.trl.stopwatch import Stopwatch
+from rl.trl.stream import StreamWindow
 
 logger = logging.getLogger(__name__)
 
@@ -249,7 +249,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
         args = curriculum_args(args, model)
         check_trl()  # before any model work: a TRL that cannot train here says so now, not at the first step
         self.curriculum: Curriculum | None = None
-        self.curriculum_window: StreamWindow | None = None  # a streamed pool's window (rl/stream.py)
+        self.curriculum_window: StreamWindow | None = None  # a streamed pool's window (rl/trl/stream.py)
         why = self.curriculum_fallback = fallback_reason(args, train_dataset, kwargs.get("environment_factory"))
         if why is not None:  # GRPOTrainer's behaviour, with one line saying why
             logger.warning("CurriculumGRPOTrainer trains as GRPOTrainer does, without the curriculum: %s", why)

@@ -1,11 +1,13 @@
 """The features the drop-in gives the core (`curriculum_features`), so it can predict prompts it has never seen.
 
-    args = CurriculumGRPOConfig(..., curriculum_features="text")     # or "none", "policy", a dataset column
+    args = CurriculumGRPOConfig(..., curriculum_features="text")     # or "auto", "none", "policy", a dataset column
 
-- `"none"`    labels only (the default).
+- `"auto"`    the default: `"text"` where the curriculum has no prior column on a map-style pool, else `"none"`.
+- `"none"`    labels only.
 - `"text"`    hashed character 1-3-grams and words of the prompt, plus its lengths (in characters, in words, of
               each word) as hashed tokens, so a length can matter on its own, and log-lengths: `TEXT_DIM` numbers a
-              prompt, numpy only, computed once for the whole pool (`text_features`).
+              prompt, numpy only, computed once for the whole pool (curriculum/text_features.py, shared with the
+              other integrations).
 - `"policy"`  the prompt's last hidden state under the current policy, mean-pooled over its tokens and projected
               to `POLICY_DIM` numbers by a fixed random matrix: one forward pass over the prompts the core asks
               about (unseen candidates when proposing, observed prompts after a step), nothing else
@@ -19,61 +21,18 @@ from __future__ import annotations
 
 import math
 import time
-import zlib
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from curriculum.text_features import prompt_text, text_features
+
 FEATURE_MODES = ("auto", "none", "text", "policy")
 """Named modes of curriculum_features; any other value names a dataset column."""
-TEXT_DIM = 64
 POLICY_DIM = 64
 POLICY_HALF_LIFE = 50.0
 """feature_half_life given to the core for "policy" features unless set in the curriculum mapping."""
-
-
-def prompt_text(prompt: Any) -> str:
-    """A prompt as one string: a conversational prompt (a list of messages) joins its contents."""
-    if isinstance(prompt, str):
-        return prompt
-    if isinstance(prompt, Sequence) and all(isinstance(m, dict) for m in prompt):
-        return "\n".join(str(m.get("content", "")) for m in prompt)
-    return str(prompt)
-
-
-def _grams(text: str) -> list[str]:
-    grams = [text[i : i + n] for n in (1, 2, 3) for i in range(len(text) - n + 1)]
-    return [*grams, *(f"w:{w}" for w in text.split())]
-
-
-def _lengths(text: str) -> list[str]:
-    words = text.split()
-    return [f"#chars:{len(text)}", f"#words:{len(words)}", *sorted({f"#wlen:{len(w)}" for w in words})]
-
-
-def _hashed(tokens: list[str], buckets: int) -> np.ndarray:
-    """Signed hashed counts of `tokens` in `buckets` columns."""
-    h = np.fromiter((zlib.crc32(t.encode()) for t in tokens), dtype=np.uint32, count=len(tokens))
-    return np.bincount((h >> 1) % buckets, weights=np.where(h & 1, 1.0, -1.0), minlength=buckets)
-
-
-def text_features(prompts: Sequence[Any], dim: int = TEXT_DIM) -> np.ndarray:
-    """(N, dim) float32, numpy only. Five eighths of the columns: signed hashed counts of the prompt's character
-    1-3-grams and words, scaled to unit norm (what it is about); the rest but two: its length tokens, hashed, each
-    counting 1 (its length in characters and in words, and the length of each of its words: how much work it asks
-    for, each length free to matter on its own); the last two: log(1 + characters) and log(1 + words)."""
-    grams = dim * 5 // 8
-    lengths = dim - grams - 2
-    out = np.zeros((len(prompts), dim), dtype=np.float32)
-    for row, prompt in enumerate(prompts):
-        text = prompt_text(prompt)
-        counts = _hashed(_grams(text), grams)
-        out[row, :grams] = counts / max(math.sqrt(float((counts**2).sum())), 1e-12)
-        out[row, grams : grams + lengths] = _hashed(_lengths(text), lengths)
-        out[row, -2] = math.log1p(len(text))
-        out[row, -1] = math.log1p(len(text.split()))
-    return out
 
 
 def column_features(dataset: Any, column: str) -> np.ndarray:
@@ -162,7 +121,7 @@ def _last_hidden(model: Any, ids: Any, mask: Any) -> Any:
 
 def resolve_features(mode: str, prior_column: str | None, streams: bool) -> str:
     """curriculum_features as the curriculum uses it: "auto" is "text" where the curriculum has no prior column (no
-    labels: text features recover 0.89 of what labels give on the project's mostly-hard pool, docs/features.md) on a
+    labels: text features recover 0.82 of what labels give on the project's mostly-hard pool, docs/features.md) on a
     map-style pool, else "none" (with labels they add nothing; a stream's slots change as they refill)."""
     if mode != "auto":
         return mode

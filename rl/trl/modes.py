@@ -2,4 +2,4 @@
 check against them before anything heavy loads)."""
 
 FLUKE_MODES = ("none", "posterior", "cap")
-"""Advantage shaping of lone successes (rl/shaping.py): none, posterior damping, or a cap."""
+"""Advantage shaping of lone successes (rl/trl/shaping.py): none, posterior damping, or a cap."""
