@@ -541,14 +541,17 @@ class Curriculum:
             detail = ", ".join(f"{k}: saved {saved.get(k)!r} vs now {mine.get(k)!r}" for k in differ)
             raise ValueError(f"curriculum state was made with a different config ({detail})")
         identity = (
-            ("seed", self.seed),
-            ("prior_type", self.prior_type),
-            ("prior_digest", self._prior_digest),
-            ("features_digest", self._features_digest),
+            ("seed", self.seed, "the seed"),
+            ("prior_type", self.prior_type, "labels or pass-rate estimates alike"),
+            ("prior_digest", self._prior_digest, "the same difficulty labels"),
+            ("features_digest", self._features_digest, 'the same features (none, if it had none: features="none")'),
         )
-        for key, value in identity:
+        for key, value, fix in identity:
             if str(sd[key]) != str(value):
-                raise ValueError(f"curriculum state has {key}={sd[key]!r} but this curriculum has {value!r}")
+                raise ValueError(
+                    f"curriculum state has {key}={sd[key]!r} but this curriculum has {value!r}: build it as the saved "
+                    f"one was, with {fix}"
+                )
 
     def _check_counters(self, counters: dict[str, Any]) -> None:
         if sorted(counters) != sorted(self.counters):

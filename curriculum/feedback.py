@@ -129,7 +129,10 @@ def label_ids(labels: Sequence[Any] | None) -> np.ndarray | None:
     """Difficulty labels as the core's prior: numbers as given, names (strings) as label ids (their sorted order)."""
     if labels is None:
         return None
-    arr = np.asarray(list(labels))
+    values = list(labels)
+    if any(v is None for v in values):
+        raise ValueError("difficulty labels have missing values; fill them (e.g. a median level) or pass no labels")
+    arr = np.asarray(values)
     if arr.dtype.kind in "OUS":
         _, arr = np.unique(arr.astype(str), return_inverse=True)
     return arr

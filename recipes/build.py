@@ -51,7 +51,7 @@ def _counted_pool(families: list[str], level_counts: dict[int, int], seed: int) 
 
     from tasks import build_pool, get_task
 
-    levels = {f: set(get_task(f).levels) for f in families}  # RunConfig checked that each level is some task's
+    levels = {f: set(get_task(f).levels) for f in families}  # RunConfig.check_level_counts: each is some task's
     return concatenate_datasets(
         [
             build_pool([f for f in families if int(lv) in levels[f]], [int(lv)], int(n), seed=seed)

@@ -181,6 +181,7 @@ class RunConfig:
         if self.resume and self.overwrite:
             raise ValueError("resume and overwrite exclude each other: resume continues the run, overwrite deletes it")
         self.check_gym()
+        self.check_level_counts()
         from curriculum import CurriculumConfig
 
         try:  # the curriculum's settings are checked now, before any data or model loads
@@ -198,17 +199,33 @@ class RunConfig:
                 raise ValueError(f"gym settings {sorted(self.gym)} need dataset=gym:TASK,...; got dataset={self.dataset}")
             return
         check_spec(self.gym_spec())  # names and cells, once: every later gym_spec() builds the same spec
-        known = sorted(lv for levels in self.gym_spec().levels().values() for lv in levels)
-        unknown = sorted(int(lv) for lv in self.level_counts or {} if int(lv) not in known)
-        if unknown:
-            raise ValueError(
-                f"level_counts: level {unknown[0]} is no task's cell; this pool's levels are {known[0]}..{known[-1]} "
-                "(each task's cells numbered on from the previous task's)"
-            )
         if tuple(self.rewards) == DEFAULT_REWARDS:
             self.rewards = ["gym_reward"]
             if self.success_reward == "correctness_reward":
                 self.success_reward = "gym_reward"
+
+    def check_level_counts(self) -> None:
+        """Each level of `level_counts` is a level of some task of the pool (a gym: pool's level is one task's cell,
+        numbered on from the previous task's cells)."""
+        if not self.level_counts:
+            return
+        from tasks.gym import is_gym
+
+        if is_gym(self.dataset):
+            known = sorted(lv for levels in self.gym_spec().levels().values() for lv in levels)
+        elif self.dataset is None:
+            from tasks import get_task
+
+            known = sorted({lv for family in self.families for lv in get_task(family).levels})
+        else:
+            raise ValueError(
+                f"level_counts weighs a generated pool's levels (the embedded or a gym: one), not {self.dataset}"
+            )
+        unknown = sorted(int(lv) for lv in self.level_counts if int(lv) not in known)
+        if unknown:
+            raise ValueError(
+                f"level_counts: level {unknown[0]} is no task's; this pool's levels are {known[0]}..{known[-1]}"
+            )
 
     def gym_spec(self) -> Any:
         """The `tasks.gym.GymSpec` of a gym: dataset (its names and cells are checked when the config is made)."""

@@ -1,5 +1,6 @@
 """A self-contained toy GRPO set-up: a character tokenizer, a random tiny Llama, "a+b=" prompts and an exact-match
-reward. The benchmarks (overhead.py), the two-process check (_dist_check.py) and the tests build on it.
+reward. The benchmarks (benches/overhead.py), the two-process check (benches/_dist_check.py) and the tests build on
+it.
 
     tok = toy_tokenizer(); model = toy_model(tok); ds = toy_dataset(256)
 """

@@ -75,7 +75,11 @@ class SamplerSettings:
     def from_verl(cls, data_config: Mapping[str, Any], **overrides: Any) -> SamplerSettings:
         """From verl's `config.data` (its `sampler` node and batch size); `overrides` (not None) win."""
         node = _plain(data_config.get("sampler") or {})
-        given = {f.name: node[f.name] for f in dataclasses.fields(cls) if node.get(f.name) is not None}
+        names = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(node) - set(names) - {"class_path", "class_name"})
+        if unknown:
+            raise ValueError(f"data.sampler.{unknown[0]}: not a setting of the curriculum sampler; its settings: {names}")
+        given = {name: node[name] for name in names if node.get(name) is not None}
         given.setdefault("batch_size", data_config.get("gen_batch_size") or data_config.get("train_batch_size"))
         if data_config.get("seed") is not None:
             given.setdefault("seed", int(data_config.get("seed")))
@@ -119,10 +123,13 @@ class VerlSampler:
         if not 1 <= s.batch_size <= self.num_rows:
             raise ValueError(f"batch_size must be in [1, {self.num_rows}] (the training rows), got {s.batch_size}")
         extra = _column(data_source, "extra_info")
+        if extra is None and _columns(data_source):  # verl's dataset: a row without extra_info is index 0 in the batch
+            raise ValueError(f"the training data has no extra_info column; {INDEX_FIX}")
         self._index_keys, self._index_rows = _index_map(extra, self.num_rows)
         prior = label_ids(labels if labels is not None else _labels(data_source, extra, s.label_key))
-        prompts = _column(data_source, s.prompt_key)
-        table = adapter_features(s.features, prior is not None, None if prompts is None else lambda: prompts)
+        has_prompts = s.prompt_key in _columns(data_source)
+        prompts = (lambda: _column(data_source, s.prompt_key)) if has_prompts else None  # read only if used
+        table = adapter_features(s.features, prior is not None, prompts)
         config = config or CurriculumConfig.from_dict({"policy": "adaptive", **s.curriculum})
         curriculum = Curriculum(self.num_rows, config, seed=s.seed, prior=prior, features=table)
         self.driver = CurriculumDriver(curriculum, s.group_size, s.success_threshold, step_groups=s.batch_size)
@@ -161,6 +168,8 @@ class VerlSampler:
         group_rows = rows[members]  # [U, n]
         if (group_rows != group_rows[:, :1]).any():
             raise ValueError("responses sharing a uid name different rows (extra_info['index']); each row's must be its own")
+        if np.unique(group_rows[:, 0]).size != len(group_rows):  # rows handed out are distinct: one group a row
+            raise ValueError(f"two prompts of the batch name the same row (extra_info['index']); {INDEX_FIX}")
         self._check_handed_out(group_rows[:, 0])
         for row, r in zip(group_rows[:, 0].tolist(), rewards[members].tolist(), strict=True):
             self.driver.observe_group(row, r)
@@ -285,13 +294,17 @@ def _numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
-def _column(data_source: Any, name: str) -> list[Any] | None:
-    """A column of verl's RLHFDataset (its `dataframe`, a datasets.Dataset), or None where there is none."""
+def _columns(data_source: Any) -> list[str]:
+    """The column names of verl's RLHFDataset (its `dataframe`, a datasets.Dataset); none for other data."""
     frame = getattr(data_source, "dataframe", None)
     if frame is None:
-        return None
-    names = getattr(frame, "column_names", None) or list(frame.keys())
-    return list(frame[name]) if name in names else None
+        return []
+    return list(getattr(frame, "column_names", None) or frame.keys())
+
+
+def _column(data_source: Any, name: str) -> list[Any] | None:
+    """A column of verl's RLHFDataset, or None where there is none."""
+    return list(data_source.dataframe[name]) if name in _columns(data_source) else None
 
 
 def _index_map(extra: list[Any] | None, num_rows: int) -> tuple[np.ndarray | None, np.ndarray | None]:

@@ -104,6 +104,7 @@ def test_a_grid_replaces_a_tasks_cells() -> None:
         (["gym.trim=true"], ["dataset=gym:"]),
         (["dataset=gym:,"], ["names no reasoning-gym task"]),
         (["dataset=gym:chain_sum", "level_counts={9: 5}"], ["level_counts", "level 9", "1..5"]),
+        (["level_counts={6: 5}"], ["level_counts", "level 6", "1..5"]),
         (["dataset=gym:chain_sum", "gym.grids={chain_sum: [{min_terms: 9, max_terms: 2}]}"], ["cell 1", "refuses"]),
     ],
 )

@@ -119,3 +119,17 @@ def test_without_labels_the_task_sampler_predicts_unseen_tasks_from_their_texts_
         CurriculumTaskSampler([{"q": "x"}] * 20, group_size=4, batch_size=4, features="text")
     with pytest.raises(ValueError, match='"auto", "text" or "none"'):
         CurriculumTaskSampler(tasks, group_size=4, batch_size=4, features="txt")
+
+
+def test_a_state_saved_with_other_features_is_refused_naming_them() -> None:
+    """A state of a task sampler built without features (before "auto" gave it text features) names the fix."""
+    tasks = [{"prompt": f"q{i}"} for i in range(20)]
+    old = CurriculumTaskSampler(tasks, group_size=4, batch_size=4, features="none")
+    with pytest.raises(ValueError, match='features_digest.*features="none"'):
+        CurriculumTaskSampler(tasks, group_size=4, batch_size=4).load_state_dict(old.state_dict())
+    CurriculumTaskSampler(tasks, group_size=4, batch_size=4, features="none").load_state_dict(old.state_dict())
+
+
+def test_missing_labels_are_refused_naming_the_fix() -> None:
+    with pytest.raises(ValueError, match="missing values; fill them"):
+        CurriculumTaskSampler([{"prompt": "q"}] * 4, group_size=2, batch_size=2, labels=[1, None, 2, 1])

@@ -38,6 +38,7 @@ def test_text_features_are_deterministic_and_tell_lengths_and_words_apart():
     assert x[1, -2] > x[0, -2], "log-length"
     conversation = [{"role": "user", "content": "sort dca="}]
     assert prompt_text(conversation) == "sort dca="
+    assert prompt_text(np.array(conversation, dtype=object)) == "sort dca="  # a parquet list of structs
     assert np.array_equal(text_features([conversation]), x[2:3])
 
 

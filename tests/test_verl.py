@@ -70,6 +70,16 @@ class Dataset:
         return len(self.dataframe["extra_info"])
 
 
+class _Sized:
+    """A dataset of the given columns (RLHFDataset's `dataframe`), its length that of the first."""
+
+    def __init__(self, columns: dict[str, list[Any]]) -> None:
+        self.dataframe = columns
+
+    def __len__(self) -> int:
+        return len(next(iter(self.dataframe.values())))
+
+
 class Loader:
     """verl's StatefulDataLoader (drop_last, num_workers=0) as torchdata 0.11's _BatchSamplerIterator drives a sampler:
     `batch_size` consecutive indices of iter(sampler) a batch; its state holds the sampler's, and a restored loader
@@ -234,6 +244,16 @@ def test_errors_name_the_fix() -> None:
         sampler(dataset, group_size=2).update(proto)
     with pytest.raises(ValueError, match=r"'\+data.sampler.group_size=\$\{actor_rollout_ref.rollout.n\}'"):
         VerlSampler(dataset, {"train_batch_size": BATCH})
+    twice = verl_step(dataset, rows, np.zeros(BATCH * GROUP))
+    first = twice.non_tensor_batch["index"][0]
+    twice.non_tensor_batch["index"] = np.array([first] * (BATCH * GROUP), dtype=object)  # every prompt names one row
+    with pytest.raises(ValueError, match=r"two prompts of the batch name the same row.*extra_info=\{'index': i"):
+        s.update(twice)
+    with pytest.raises(ValueError, match=r"data.sampler.lable_key: not a setting.*'label_key'"):
+        sampler(dataset, lable_key="level")
+    no_extra = _Sized({"prompt": Dataset().dataframe["prompt"]})  # verl would give every row index 0
+    with pytest.raises(ValueError, match=r"no extra_info column.*extra_info=\{'index': i"):
+        VerlSampler(data_source=no_extra, data_config={"train_batch_size": BATCH, "sampler": {"group_size": GROUP}})
     dataset.dataframe["extra_info"][5] = {"index": 1, "level": 1}  # row 0's
     with pytest.raises(ValueError, match="1 is on two training rows.*number the rows across all the training files"):
         sampler(dataset)

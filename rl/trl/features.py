@@ -5,7 +5,7 @@
 - `"auto"`    the default: `"text"` where the curriculum has no prior column on a map-style pool, else `"none"`.
 - `"none"`    labels only.
 - `"text"`    hashed character 1-3-grams and words of the prompt, plus its lengths (in characters, in words, of
-              each word) as hashed tokens, so a length can matter on its own, and log-lengths: `TEXT_DIM` numbers a
+              each word) as hashed tokens, so a length can matter on its own, and log-lengths: 64 numbers a
               prompt, numpy only, computed once for the whole pool (curriculum/text_features.py, shared with the
               other integrations).
 - `"policy"`  the prompt's last hidden state under the current policy, mean-pooled over its tokens and projected
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from curriculum.text_features import prompt_text, text_features
+from curriculum.text_features import auto_features, prompt_text, text_features
 
 FEATURE_MODES = ("auto", "none", "text", "policy")
 """Named modes of curriculum_features; any other value names a dataset column."""
@@ -120,12 +120,9 @@ def _last_hidden(model: Any, ids: Any, mask: Any) -> Any:
 
 
 def resolve_features(mode: str, prior_column: str | None, streams: bool) -> str:
-    """curriculum_features as the curriculum uses it: "auto" is "text" where the curriculum has no prior column (no
-    labels: text features recover 0.82 of what labels give on the project's mostly-hard pool, docs/features.md) on a
-    map-style pool, else "none" (with labels they add nothing; a stream's slots change as they refill)."""
-    if mode != "auto":
-        return mode
-    return "text" if prior_column is None and not streams else "none"
+    """curriculum_features as the curriculum uses it: "auto" is `auto_features`' choice (curriculum/text_features.py:
+    text features without a prior column on a map-style pool, else none)."""
+    return auto_features(prior_column is not None, True, streams) if mode == "auto" else mode
 
 
 def table_features(mode: str, dataset: Any) -> np.ndarray | None:
