@@ -237,7 +237,7 @@ class VerlSampler:
             )
         self.driver.load_state_dict(state["driver"])
         self._queue = deque(int(i) for i in np.asarray(state["queue"]).tolist())
-        self._yielded = int(state["yielded"])
+        self._yielded = int(state["yielded"]) % max(len(self), 1)  # saved in an epoch's last step: the next one starts
         pending = self.driver.pending
         self.driver.curriculum.release(pending[~np.isin(pending, np.asarray(list(self._queue), dtype=np.int64))])
 

@@ -206,6 +206,22 @@ def test_a_checkpoint_between_steps_resumes_identically_across_an_epoch_end() ->
     assert state_hash(a.sampler.driver.curriculum.state_dict()) == state_hash(b.sampler.driver.curriculum.state_dict())
 
 
+def test_a_checkpoint_saved_in_an_epochs_last_step_resumes_with_the_next_epoch() -> None:
+    """verl's fit saves within a step: in an epoch's last one the sampler has handed out the whole epoch, and the
+    restored loader's first iteration must be the next epoch, not an empty one (which verl would count as an epoch)."""
+    dataset = Dataset(n=3 * BATCH)  # 3 batches an epoch
+    a = Loader(sampler(dataset))
+    run(a, dataset, steps=2)
+    it = iter(a)
+    last = next(it)  # the epoch's last batch; the loader has not asked for more
+    a.sampler.update(verl_step(dataset, last, level_scores(dataset, last), seed=2))
+    state = a.state_dict()
+    b = Loader(sampler(dataset))
+    b.load_state_dict(state)
+    assert list(it) == [], "the uninterrupted run's epoch ends there"
+    assert [len(rows) for rows in b] == [BATCH] * 3, "the restored loader's first iteration is a whole epoch"
+
+
 def test_a_checkpoint_saved_mid_step_as_verl_saves_lets_the_batch_in_flight_go() -> None:
     """verl saves after training on a batch and before `update`: the resumed run never gets that batch's feedback."""
     dataset = Dataset(n=3 * BATCH)
