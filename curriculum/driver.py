@@ -5,6 +5,7 @@ What every trainer integration needs besides the core, once: prompts handed out 
 folded in one step at a time (a step is what the core's half-lives count), and one state for checkpoints.
 
     driver = CurriculumDriver(Curriculum(N, config, prior=labels), group_size=8)
+    driver = CurriculumDriver.for_pool(N, group_size=8, step_groups=16, labels=labels)  # or: as the adapters build it
     ids = driver.propose(16)                # 16 distinct prompt ids to generate for
     ...                                     # 8 completions each, scored by your verifier
     report = driver.feedback(ids, rewards)  # rewards (16 * 8,) or (16 * 8, F), grouped by prompt in ids' order;
@@ -23,15 +24,17 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .config import CurriculumConfig
 from .core import Curriculum, StepReport, state_hash
-from .feedback import Observation, rollout_ids, success_labels
+from .feedback import Observation, label_ids, rollout_ids, success_labels
 from .statefile import read_state, write_state
+from .text_features import adapter_features
 
 STATE_NPZ, STATE_JSON = "driver_state.npz", "driver_state.json"
 FORMAT, FORMAT_VERSION = "rlvr-curriculum-driver", 1
@@ -65,6 +68,30 @@ class CurriculumDriver:
         self._last_k = 0
         self._buffer: list[tuple[int, int, int]] = []  # (prompt id, scorable rollouts, successes) awaiting a step
         self.groups_observed = 0
+
+    @classmethod
+    def for_pool(
+        cls,
+        num_prompts: int,
+        group_size: int,
+        step_groups: int,
+        *,
+        labels: Sequence[Any] | None = None,
+        features: Any = "auto",
+        prompts: Callable[[], Sequence[Any]] | None = None,
+        config: CurriculumConfig | None = None,
+        seed: int = 0,
+        success_threshold: float | None = None,
+    ) -> CurriculumDriver:
+        """A driver over a new curriculum of `num_prompts` prompts, as every integration builds one: `labels` a
+        difficulty label per prompt (ints or names: `label_ids`), or None; `features` by the integrations' rule
+        (`adapter_features`: "auto" is text features of `prompts()` where there are no labels); the adaptive policy
+        unless `config` says otherwise."""
+        prior = label_ids(labels)
+        table = adapter_features(features, prior is not None, prompts)
+        config = config or CurriculumConfig(policy="adaptive")
+        curriculum = Curriculum(num_prompts, config, seed=seed, prior=prior, features=table)
+        return cls(curriculum, group_size, success_threshold, step_groups=step_groups)
 
     # ---- handing prompts out ------------------------------------------------------------------------
     def propose(self, k: int) -> np.ndarray:

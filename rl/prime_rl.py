@@ -23,10 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from curriculum import Curriculum, CurriculumConfig
+from curriculum import CurriculumConfig
 from curriculum.driver import CurriculumDriver
-from curriculum.feedback import label_ids
-from curriculum.text_features import adapter_features
 
 
 class CurriculumTaskSampler:
@@ -49,15 +47,13 @@ class CurriculumTaskSampler:
         an (N, d) array (curriculum/text_features.py `adapter_features`)."""
         if not 1 <= batch_size <= len(tasks):
             raise ValueError(f"batch_size must be in [1, {len(tasks)}] (the tasks), got {batch_size}")
-        prior = label_ids(labels)
         has_prompts = all(prompt_key in t for t in tasks)
-        table = adapter_features(
-            features, prior is not None, (lambda: [t[prompt_key] for t in tasks]) if has_prompts else None
-        )
-        config = config or CurriculumConfig(policy="adaptive")
-        curriculum = Curriculum(len(tasks), config, seed=seed, prior=prior, features=table)
+        prompts = (lambda: [t[prompt_key] for t in tasks]) if has_prompts else None
         self.tasks, self.batch_size, self.id_key = tasks, int(batch_size), id_key
-        self.driver = CurriculumDriver(curriculum, group_size, success_threshold, step_groups=self.batch_size)
+        self.driver = CurriculumDriver.for_pool(
+            len(tasks), group_size, self.batch_size, labels=labels, features=features, prompts=prompts,
+            config=config, seed=seed, success_threshold=success_threshold,
+        )  # fmt: skip
         self._queue: deque[int] = deque()  # proposed and not handed out yet
 
     def __iter__(self) -> CurriculumTaskSampler:

@@ -38,10 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from curriculum import Curriculum, CurriculumConfig
+from curriculum import CurriculumConfig
 from curriculum.driver import CurriculumDriver
-from curriculum.feedback import label_ids
-from curriculum.text_features import adapter_features
 
 GROUP_SIZE_FIX = "'+data.sampler.group_size=${actor_rollout_ref.rollout.n}'"
 INDEX_FIX = "give each row extra_info={'index': i, ...} when writing the parquet (as verl's examples/data_preprocess do)"
@@ -126,13 +124,15 @@ class VerlSampler:
         if extra is None and _columns(data_source):  # verl's dataset: a row without extra_info is index 0 in the batch
             raise ValueError(f"the training data has no extra_info column; {INDEX_FIX}")
         self._index_keys, self._index_rows = _index_map(extra, self.num_rows)
-        prior = label_ids(labels if labels is not None else _labels(data_source, extra, s.label_key))
         has_prompts = s.prompt_key in _columns(data_source)
-        prompts = (lambda: _column(data_source, s.prompt_key)) if has_prompts else None  # read only if used
-        table = adapter_features(s.features, prior is not None, prompts)
-        config = config or CurriculumConfig.from_dict({"policy": "adaptive", **s.curriculum})
-        curriculum = Curriculum(self.num_rows, config, seed=s.seed, prior=prior, features=table)
-        self.driver = CurriculumDriver(curriculum, s.group_size, s.success_threshold, step_groups=s.batch_size)
+        self.driver = CurriculumDriver.for_pool(
+            self.num_rows, s.group_size, s.batch_size,
+            labels=labels if labels is not None else _labels(data_source, extra, s.label_key),
+            features=s.features,
+            prompts=(lambda: _column(data_source, s.prompt_key)) if has_prompts else None,  # read only if used
+            config=config or CurriculumConfig.from_dict({"policy": "adaptive", **s.curriculum}),
+            seed=s.seed, success_threshold=s.success_threshold,
+        )  # fmt: skip
         self._queue: deque[int] = deque()  # proposed, not handed out yet
         self._yielded = 0  # rows handed out in this epoch
 
