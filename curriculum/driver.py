@@ -13,6 +13,10 @@ folded in one step at a time (a step is what the core's half-lives count), and o
     sd = driver.state_dict()                # numpy arrays and plain values: np.savez, torch.save, pickle
     driver.load_state_dict(sd)
     driver.save(folder); driver.load(folder)  # or as files: driver_state.npz + .json, no pickle, hash-checked
+    mark_complete(folder)                   # crash-safe checkpoint-* folders: curriculum/checkpoints.py
+
+`CurriculumDriver(..., pool=pool_fingerprint(prompts))` keeps the pool's identity in the state: a state made on other
+prompts, or on the same ones reordered, is refused naming the fix.
 
 A loop that gets its groups back one at a time, in any order (an asynchronous orchestrator), calls
 `observe_group(prompt_id, rewards)`: the groups are folded in as one step each time `step_groups` of them have
@@ -24,12 +28,13 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .checkpoints import check_pool
 from .config import CurriculumConfig
 from .core import Curriculum, StepReport, state_hash
 from .feedback import Observation, label_ids, rollout_ids, success_labels
@@ -49,11 +54,13 @@ class CurriculumDriver:
         reward_weights: Sequence[float] | None = None,
         success_reward: int | None = None,
         step_groups: int | None = None,
+        pool: Mapping[str, Any] | None = None,
     ) -> None:
         """`group_size`: rollouts per prompt. A rollout succeeds where its reward (the weighted sum of its F rewards,
         or reward `success_reward` alone) is >= `success_threshold` (None: the curriculum config's). `step_groups`:
         for `observe_group`, how many groups make one step of the core (None: as many as the last `propose` asked
-        for)."""
+        for). `pool`: the pool's identity (`curriculum.checkpoints.pool_fingerprint(prompts)`), saved with the state
+        and checked when one is loaded (None: not checked)."""
         if isinstance(group_size, bool) or not isinstance(group_size, int) or group_size < 1:
             raise ValueError(f"group_size must be an int >= 1, got {group_size!r}")
         if step_groups is not None and (not isinstance(step_groups, int) or step_groups < 1):
@@ -68,6 +75,7 @@ class CurriculumDriver:
         self._last_k = 0
         self._buffer: list[tuple[int, int, int]] = []  # (prompt id, scorable rollouts, successes) awaiting a step
         self.groups_observed = 0
+        self.pool = None if pool is None else dict(pool)
 
     @classmethod
     def for_pool(
@@ -82,6 +90,7 @@ class CurriculumDriver:
         config: CurriculumConfig | None = None,
         seed: int = 0,
         success_threshold: float | None = None,
+        pool: Mapping[str, Any] | None = None,
     ) -> CurriculumDriver:
         """A driver over a new curriculum of `num_prompts` prompts, as every integration builds one: `labels` a
         difficulty label per prompt (ints or names: `label_ids`), or None; `features` by the integrations' rule
@@ -91,7 +100,7 @@ class CurriculumDriver:
         table = adapter_features(features, prior is not None, prompts)
         config = config or CurriculumConfig(policy="adaptive")
         curriculum = Curriculum(num_prompts, config, seed=seed, prior=prior, features=table)
-        return cls(curriculum, group_size, success_threshold, step_groups=step_groups)
+        return cls(curriculum, group_size, success_threshold, step_groups=step_groups, pool=pool)
 
     # ---- handing prompts out ------------------------------------------------------------------------
     def propose(self, k: int) -> np.ndarray:
@@ -177,19 +186,22 @@ class CurriculumDriver:
 
     def state_dict(self) -> dict[str, Any]:
         held = np.array(self._buffer, dtype=np.int64).reshape(-1, 3)
-        return {
+        sd = {
             "curriculum": self.curriculum.state_dict(),
             "groups_waiting": held,  # [H, 3] prompt id, scorable rollouts, successes
             "groups_observed": self.groups_observed,
             "last_k": self._last_k,
             "group_size": self.group_size,
         }
+        return sd if self.pool is None else {**sd, "pool": dict(self.pool)}
 
-    def load_state_dict(self, sd: dict[str, Any]) -> None:
-        """Restore; refused (nothing assigned) where the state is not one of this driver's."""
+    def load_state_dict(self, sd: dict[str, Any], source: str = "the curriculum state") -> None:
+        """Restore; refused (nothing assigned) where the state is not one of this driver's: another pool (where both
+        the state and this driver know theirs), config, seed or group size. `source`: the state, in the error."""
         missing = sorted({"curriculum", "groups_waiting", "groups_observed", "last_k", "group_size"} - set(sd))
         if missing:
             raise ValueError(f"driver state lacks {missing}")
+        check_pool(sd.get("pool"), self.pool, source, fresh="start afresh without it")
         if int(sd["group_size"]) != self.group_size:
             raise ValueError(
                 f"the state was saved with group_size={int(sd['group_size'])}, this driver has {self.group_size}"
@@ -216,7 +228,7 @@ class CurriculumDriver:
         meta, state = read_state(folder, STATE_NPZ, STATE_JSON, FORMAT, FORMAT_VERSION, "save it again")
         if _hash(state) != meta["state_hash"]:
             raise ValueError(f"{Path(folder) / STATE_NPZ} does not match the hash in {STATE_JSON}: the files are corrupt")
-        self.load_state_dict(state)
+        self.load_state_dict(state, source=f"the curriculum state in {folder}")
 
 
 def _hash(state: dict[str, Any]) -> str:

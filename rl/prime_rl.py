@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from curriculum import CurriculumConfig
+from curriculum.checkpoints import pool_fingerprint
 from curriculum.driver import CurriculumDriver
 
 
@@ -53,6 +54,7 @@ class CurriculumTaskSampler:
         self.driver = CurriculumDriver.for_pool(
             len(tasks), group_size, self.batch_size, labels=labels, features=features, prompts=prompts,
             config=config, seed=seed, success_threshold=success_threshold,
+            pool=pool_fingerprint(t.get(prompt_key, t) for t in tasks),  # a state of other tasks is refused
         )  # fmt: skip
         self._queue: deque[int] = deque()  # proposed and not handed out yet
 

@@ -20,7 +20,7 @@ from conftest import TOKENIZER, lucky_30, plain_sums, tiny_model, toy_args  # no
 from transformers import Trainer  # noqa: E402
 
 import rl.trl.checkpoint as ckpt  # noqa: E402
-from curriculum import state_hash  # noqa: E402
+from curriculum import state_hash, statefile  # noqa: E402
 from rl import CurriculumGRPOTrainer  # noqa: E402
 
 KILL_POINTS = {
@@ -32,8 +32,9 @@ KILL_POINTS = {
     "after_model_files": (Trainer, "_save_optimizer_and_scheduler", "before"),
     # the model, optimiser and RNG files are written, the curriculum's not yet
     "before_curriculum_state": (ckpt, "save_state", "before"),
-    # inside the curriculum's write: its npz is in place, its JSON not yet (the 2nd atomic write of a save)
-    "between_state_files": (ckpt, "write_atomic", "before"),
+    # inside the curriculum's write: its npz is in place, its JSON not yet (the 2nd atomic write of a save; the
+    # middle's, which write_state calls: the completion mark's own write is not counted)
+    "between_state_files": (statefile, "write_atomic", "before"),
     # every file written, the completion mark not yet
     "before_mark": (ckpt, "mark_complete", "before"),
     # the new checkpoint is complete and the older ones rotated away

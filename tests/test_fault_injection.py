@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rl.trl.checkpoint import STATE_JSON, incomplete_reason
+from rl.trl.checkpoint import STATE_JSON, STATE_NPZ, incomplete_reason
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fault_run import KILL_POINTS, MAX_STEPS, SAVE_STEPS  # noqa: E402
@@ -64,6 +64,10 @@ def test_killed_and_restarted_runs_end_in_the_uninterrupted_runs_state(tmp_path:
         had = bool(saved_hashes(out))
         result = run(out, point, calls[point], limit)
         assert result.returncode == -9, f"{point}: the process was to be killed\n{result.stderr[-2000:]}"
+        if point == "between_state_files":  # the kill landed between the curriculum's two files: its npz is new, its
+            newest = max(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))  # JSON absent or stale
+            npz, meta = newest / STATE_NPZ, newest / STATE_JSON
+            assert not meta.exists() or meta.stat().st_mtime_ns < npz.stat().st_mtime_ns, "the kill missed its point"
         left = saved_hashes(out)
         for step, digest in left.items():  # what a restart may resume from is what the reference saved
             assert digest == expected[step], f"after the kill at {point}: checkpoint-{step} differs"

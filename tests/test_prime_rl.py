@@ -85,6 +85,45 @@ def test_the_driver_saves_to_files_and_refuses_corrupt_or_foreign_ones(tmp_path)
         driver(n=50).load(tmp_path / "other")
 
 
+def test_any_loop_gets_crash_safe_checkpoint_folders_checked_against_its_pool(tmp_path) -> None:
+    """The middle's checkpoint rules without TRL: a folder counts once marked complete with the driver's state in it,
+    rotation keeps the newest complete ones and deletes a crash's leftovers, and a state made on other prompts (or the
+    same ones reordered) is refused naming the fix."""
+    from curriculum.checkpoints import last_complete_checkpoint, mark_complete, pool_fingerprint, rotate
+    from curriculum.driver import STATE_JSON, STATE_NPZ
+
+    prompts = [f"q{i}" for i in range(60)]
+    state_files = (STATE_JSON, STATE_NPZ)
+    d, reference = driver(pool=pool_fingerprint(prompts)), driver()
+    for step in (1, 2, 3):
+        for each in (d, reference):
+            each.feedback(ids := each.propose(4), [1.0, 0.0, 0.0, 0.0] * len(ids))
+        d.save(tmp_path / f"checkpoint-{step}")
+        if step < 3:  # the third save crashes before its mark
+            mark_complete(tmp_path / f"checkpoint-{step}")
+        if step == 2:
+            expected = reference.state_dict()
+    (tmp_path / "checkpoint-4").mkdir()  # a folder with nothing of the driver's in it
+    mark_complete(tmp_path / "checkpoint-4")
+    last, skipped = last_complete_checkpoint(tmp_path, state_files)
+    assert last == tmp_path / "checkpoint-2"
+    assert skipped == [
+        "checkpoint-4: no curriculum state (driver_state.json, driver_state.npz)",
+        "checkpoint-3: no checkpoint_complete.json (the save did not finish)",
+    ]
+    assert sorted(p.name for p in rotate(tmp_path, 1, state_files)) == ["checkpoint-1", "checkpoint-3", "checkpoint-4"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-2"]
+    again = driver(pool=pool_fingerprint(prompts))
+    again.load(last)
+    assert state_hash(again.curriculum.state_dict()) == state_hash(expected["curriculum"])
+    with pytest.raises(ValueError, match="in .*checkpoint-2 was made on another training pool: the same prompts in "):
+        driver(pool=pool_fingerprint(prompts[::-1])).load(last)
+    with pytest.raises(ValueError, match="another training pool: 60 prompts when saved, 59 now.*start afresh"):
+        driver(pool=pool_fingerprint(prompts[:59])).load(last)
+    driver().load(last)  # a driver that does not know its pool: not checked
+    driver(pool=pool_fingerprint(prompts)).load_state_dict(reference.state_dict())  # nor a state without one
+
+
 def test_the_task_sampler_has_prime_rls_shape_and_chooses_with_the_curriculum() -> None:
     for name in TASK_SAMPLER_PROTOCOL:
         assert callable(getattr(CurriculumTaskSampler, name, None)), name
@@ -106,6 +145,17 @@ def test_the_task_sampler_has_prime_rls_shape_and_chooses_with_the_curriculum() 
     again = CurriculumTaskSampler(tasks, group_size=4, batch_size=8, labels=[t["difficulty"] for t in tasks])
     again.load_state_dict(state)
     assert [next(again)["task_id"] for _ in range(8)] == [next(sampler)["task_id"] for _ in range(8)]
+
+
+def test_a_task_samplers_state_of_other_tasks_is_refused_naming_them() -> None:
+    tasks = [{"prompt": f"q{i}"} for i in range(20)]
+    state = CurriculumTaskSampler(tasks, group_size=4, batch_size=4).state_dict()
+    with pytest.raises(ValueError, match="another training pool: the same prompts in another order"):
+        CurriculumTaskSampler(tasks[::-1], group_size=4, batch_size=4).load_state_dict(state)
+    without = [{"q": f"q{i}"} for i in range(20)]  # no prompt key: the tasks themselves are the identity
+    state = CurriculumTaskSampler(without, group_size=4, batch_size=4).state_dict()
+    with pytest.raises(ValueError, match="another training pool: other prompts"):
+        CurriculumTaskSampler([{"q": f"x{i}"} for i in range(20)], group_size=4, batch_size=4).load_state_dict(state)
 
 
 def test_without_labels_the_task_sampler_predicts_unseen_tasks_from_their_texts_as_the_drop_in_does() -> None:

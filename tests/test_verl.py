@@ -206,6 +206,23 @@ def test_a_checkpoint_between_steps_resumes_identically_across_an_epoch_end() ->
     assert state_hash(a.sampler.driver.curriculum.state_dict()) == state_hash(b.sampler.driver.curriculum.state_dict())
 
 
+def test_a_checkpoint_of_another_dataset_is_refused_naming_it() -> None:
+    """The state holds the rows' identity: a resume on a reordered or regenerated dataset of the same size would give
+    the curriculum's per-row estimates to other prompts."""
+    dataset = Dataset(n=3 * BATCH)
+    a = Loader(sampler(dataset))
+    run(a, dataset, steps=1)
+    state = a.state_dict()
+    shuffled = Dataset(n=3 * BATCH)
+    shuffled.dataframe["prompt"] = shuffled.dataframe["prompt"][::-1]
+    with pytest.raises(ValueError, match="another training pool: the same prompts in another order.*resume with the"):
+        Loader(sampler(shuffled)).load_state_dict(state)
+    other = Dataset(n=3 * BATCH)
+    other.dataframe["prompt"] = [p + "?" for p in other.dataframe["prompt"]]
+    with pytest.raises(ValueError, match="another training pool: other prompts"):
+        Loader(sampler(other)).load_state_dict(state)
+
+
 def test_a_checkpoint_saved_in_an_epochs_last_step_resumes_with_the_next_epoch() -> None:
     """verl's fit saves within a step: in an epoch's last one the sampler has handed out the whole epoch, and the
     restored loader's first iteration must be the next epoch, not an empty one (which verl would count as an epoch)."""

@@ -1,11 +1,11 @@
 """The TRL drop-in: `CurriculumGRPOTrainer`, TRL's GRPOTrainer with the curriculum choosing the prompts, and its
-`CurriculumGRPOConfig`, over the framework-free middle (curriculum/feedback.py, statefile.py). Its parts: config.py,
-trainer.py, sampler.py, feedback.py, shaping.py, checkpoint.py (with keys.py), stream.py, features.py, modes.py,
+`CurriculumGRPOConfig`, over the framework-free middle (curriculum/feedback.py, statefile.py, checkpoints.py). Its
+parts: config.py, trainer.py, sampler.py, feedback.py, shaping.py, checkpoint.py, stream.py, features.py, modes.py,
 stopwatch.py.
 
     from rl.trl import CurriculumGRPOConfig, CurriculumGRPOTrainer   # also `from rl import ...`
 
-Exports are resolved lazily so `import rl.trl` (and `rl.trl.modes`, `rl.trl.features`, `rl.trl.keys`) never
+Exports are resolved lazily so `import rl.trl` (and `rl.trl.modes`, `rl.trl.features`) never
 imports torch or TRL. Inside this folder, `trl` is always Hugging Face's package (absolute imports).
 """
 

@@ -9,48 +9,58 @@
                                           A folder without it, or whose files no longer match it, is incomplete
                                           (a crash during the save) and is never resumed from.
 
-The state is a nested dict {"curriculum": Curriculum.state_dict(), "sampler": CurriculumSampler.state_dict()}
-flattened to "/"-joined keys. Scalars keep their exact type and bits (floats as `float.hex`, numpy
-scalars as 0-d arrays) so a reloaded state hashes (`curriculum.state_hash`) exactly like the saved one.
-Files are written to a temporary name and renamed, so a crash never leaves half a state.
+The state is a nested dict {"curriculum": Curriculum.state_dict(), "sampler": CurriculumSampler.state_dict()},
+written by the middle's state files (curriculum/statefile.py: "/"-joined keys, exact scalars, each file whole or not
+at all). What a complete folder is, rotation and the pool's identity are the middle's too (curriculum/checkpoints.py,
+re-exported here); this module adds the drop-in's state files, its sampler and its wording.
 
     save_state(folder, curriculum, sampler, extra={"global_step": 40, "pool": pool_fingerprint(prompts)})
     mark_complete(folder)                               # after every other file of the checkpoint is written
     rotate(output_dir, save_total_limit)                # then, and only then, older checkpoints may go
     last_complete_checkpoint(output_dir)                # the newest checkpoint-* that is complete, or None
     meta = load_state(folder, curriculum, sampler, pool=pool_fingerprint(prompts))  # raises naming the fix
-
-Under `save_total_limit`, rotation counts complete checkpoints only and runs after the newest is marked complete,
-so a crash at any point of a save leaves the last complete checkpoint in place; incomplete folders (a crash's
-leftovers) are deleted by the next rotation and never count as kept.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
 import os
-import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+import curriculum.checkpoints as folders
 from curriculum import FORMAT_VERSION as CORE_FORMAT_VERSION
 from curriculum import Curriculum, state_hash, statefile
-from curriculum.statefile import write_atomic, write_state
-from rl.trl.keys import prompt_key
+from curriculum.checkpoints import COMPLETE, checkpoints, mark_complete, pool_fingerprint, pool_keys, prompt_key
+from curriculum.statefile import write_state
 from rl.trl.sampler import CurriculumSampler
+
+__all__ = [  # the folder rules and the pool's identity are the middle's (curriculum/checkpoints.py); re-exported
+    "COMPLETE",
+    "STATE_JSON",
+    "STATE_NPZ",
+    "CheckpointWriteError",
+    "check_pool",
+    "checkpoints",
+    "has_state",
+    "incomplete_reason",
+    "last_complete_checkpoint",
+    "load_state",
+    "mark_complete",
+    "pool_fingerprint",
+    "pool_keys",
+    "prompt_key",
+    "read_state",
+    "rotate",
+    "save_state",
+]
 
 STATE_NPZ = "curriculum_state.npz"
 STATE_JSON = "curriculum_state.json"
-COMPLETE = "checkpoint_complete.json"
+STATE_FILES = (STATE_JSON, STATE_NPZ)
 FORMAT = "rlvr-curriculum-state"
 FORMAT_VERSION = 1
-
-log = logging.getLogger(__name__)
+FRESH = "start a fresh run (drop resume / resume_from_checkpoint, or use a new output_dir)"
 
 
 class CheckpointWriteError(RuntimeError):
@@ -90,116 +100,29 @@ def save_state(
 
 
 def has_state(folder: str | os.PathLike) -> bool:
-    return (Path(folder) / STATE_JSON).is_file() and (Path(folder) / STATE_NPZ).is_file()
-
-
-def mark_complete(folder: str | os.PathLike) -> Path:
-    """Record every file under `folder` with its size, atomically: call it once the checkpoint is fully written."""
-    folder = Path(folder)
-    files = {
-        str(p.relative_to(folder)): p.stat().st_size
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != COMPLETE and not p.name.startswith(".")
-    }
-    write_atomic(folder / COMPLETE, json.dumps({"files": files}, indent=1))
-    return folder / COMPLETE
+    return all((Path(folder) / name).is_file() for name in STATE_FILES)
 
 
 def incomplete_reason(folder: str | os.PathLike) -> str | None:
     """None if `folder` is a complete checkpoint with the curriculum's state; else what is wrong with it."""
-    folder = Path(folder)
-    try:
-        files = json.loads((folder / COMPLETE).read_text())["files"]
-    except FileNotFoundError:
-        return f"no {COMPLETE} (the save did not finish)"
-    except (ValueError, KeyError, TypeError):
-        return f"{COMPLETE} is unreadable"
-    for name, size in files.items():
-        path = folder / name
-        if not path.is_file():
-            return f"{name} is missing"
-        if path.stat().st_size != size:
-            return f"{name} has {path.stat().st_size} bytes, {size} when saved"
-    if not has_state(folder):
-        return f"no curriculum state ({STATE_JSON}, {STATE_NPZ})"
-    return None
-
-
-def checkpoints(output_dir: str | os.PathLike) -> list[Path]:
-    """checkpoint-<step> folders of `output_dir`, newest first."""
-    folder = Path(output_dir)
-    found = [p for p in folder.glob("checkpoint-*") if p.is_dir() and p.name.split("-", 1)[1].isdigit()]
-    return sorted(found, key=lambda p: int(p.name.split("-", 1)[1]), reverse=True)
+    return folders.incomplete_reason(folder, STATE_FILES)
 
 
 def last_complete_checkpoint(output_dir: str | os.PathLike) -> tuple[Path | None, list[str]]:
-    """(the newest complete checkpoint-* of `output_dir` or None, why each newer one was passed over)."""
-    skipped = []
-    for folder in checkpoints(output_dir):
-        reason = incomplete_reason(folder)
-        if reason is None:
-            return folder, skipped
-        skipped.append(f"{folder.name}: {reason}")
-    return None, skipped
+    """(the newest complete checkpoint-* of `output_dir` with the curriculum's state, or None; why newer ones were not)."""
+    return folders.last_complete_checkpoint(output_dir, STATE_FILES)
 
 
 def rotate(
     output_dir: str | os.PathLike, save_total_limit: int | None, protect: Iterable[str | os.PathLike] = ()
 ) -> list[Path]:
-    """Keep the newest `save_total_limit` complete checkpoint-* folders of `output_dir` (and `protect`, e.g. the best
-    model's); delete older complete ones and every incomplete one. Call it only after the newest is marked complete.
-    Returns what was deleted. No limit (None or <= 0): nothing is deleted."""
-    if not save_total_limit or save_total_limit <= 0:
-        return []
-    keep = {Path(p).resolve() for p in protect}
-    complete = 0
-    deleted = []
-    for folder in checkpoints(output_dir):  # newest first
-        reason = incomplete_reason(folder)
-        if reason is None:
-            complete += 1
-            if complete <= save_total_limit or folder.resolve() in keep:
-                continue
-        else:
-            log.warning("deleting %s, an incomplete checkpoint (%s)", folder, reason)
-        shutil.rmtree(folder, ignore_errors=True)
-        deleted.append(folder)
-    return deleted
-
-
-def pool_keys(prompts: Iterable[Any]) -> tuple[np.ndarray, dict[str, Any]]:
-    """Each prompt's key (`prompt_key`, (N,) uint64) and the identity of the pool: its size, a digest of its prompts
-    in order, and one of them in any order (to tell a reordered pool from another one). O(N), once."""
-    ordered, unordered, keys = hashlib.sha256(), 0, []
-    for prompt in prompts:
-        data = str(prompt).encode("utf-8", "surrogatepass")
-        ordered.update(len(data).to_bytes(8, "little") + data)
-        unordered = (unordered + int.from_bytes(hashlib.sha256(data).digest()[:8], "little")) % 2**64
-        keys.append(prompt_key(prompt))
-    pool = {"prompts": len(keys), "ordered": ordered.hexdigest()[:32], "unordered": f"{unordered:016x}"}
-    return np.array(keys, dtype=np.uint64), pool
-
-
-def pool_fingerprint(prompts: Iterable[Any]) -> dict[str, Any]:
-    """The identity of a training pool (`pool_keys`)."""
-    return pool_keys(prompts)[1]
+    """`curriculum.checkpoints.rotate` over the folders holding the curriculum's state."""
+    return folders.rotate(output_dir, save_total_limit, STATE_FILES, protect)
 
 
 def check_pool(saved: Mapping[str, Any] | None, pool: Mapping[str, Any] | None, folder: Path) -> None:
     """Raise naming the fix when the checkpoint's pool is not this one (a checkpoint without a fingerprint passes)."""
-    if saved is None or pool is None or dict(saved) == dict(pool):
-        return
-    fix = (
-        "resume with the dataset the run started with (the same prompts in the same order), or start a fresh run "
-        "(drop resume / resume_from_checkpoint, or use a new output_dir)"
-    )
-    if saved.get("prompts") != pool.get("prompts"):
-        what = f"{saved.get('prompts')} prompts when saved, {pool.get('prompts')} now"
-    elif saved.get("unordered") == pool.get("unordered"):
-        what = "the same prompts in another order (was the dataset shuffled, sorted or split anew?)"
-    else:
-        what = "other prompts (same size; the curriculum's per-prompt estimates would belong to other prompts)"
-    raise ValueError(f"checkpoint {folder} was made on another training pool: {what}; {fix}")
+    folders.check_pool(saved, pool, f"checkpoint {folder}", fresh=FRESH)
 
 
 def read_state(folder: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from curriculum import Curriculum
+from curriculum.checkpoints import prompt_key
 from curriculum.feedback import Observation, label_ids, predicted_before, rollout_ids, success_labels
 
 __all__ = [  # the framework-free part lives in curriculum/feedback.py; the trainer imports it from here too
@@ -83,10 +84,8 @@ def fingerprint(cur: Curriculum, sampler_lag: int) -> str:
 
 def check_rows(local_prompts: Sequence[Any], ids: Sequence[int], rank: int, keys: np.ndarray) -> str | None:
     """Why this rank's rows are not the prompts the sampler put at their places (rows `rank * n` to
-    `(rank + 1) * n` of the step, n = len(local_prompts)), or None; `keys`: every prompt's key (rl/trl/checkpoint.py).
+    `(rank + 1) * n` of the step, n = len(local_prompts)), or None; `keys`: every prompt's key (`prompt_key`).
     Returned, not raised: the ranks exchange it, so all of them stop together."""
-    from rl.trl.checkpoint import prompt_key
-
     n = len(local_prompts)
     if n == 0 or len(ids) % n or rank * n >= len(ids):
         return (

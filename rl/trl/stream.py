@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from curriculum import Curriculum
-from rl.trl.keys import prompt_key
+from curriculum.checkpoints import prompt_key
 
 
 class WindowView:
