@@ -21,7 +21,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,16 +55,31 @@ def pool_keys(prompts: Iterable[Any]) -> tuple[np.ndarray, dict[str, Any]]:
     return np.array(keys, dtype=np.uint64), pool
 
 
-def pool_fingerprint(prompts: Iterable[Any]) -> dict[str, Any]:
+def pool_fingerprint(prompts: Iterable[Any], canonical: bool = False) -> dict[str, Any]:
     """The identity of a training pool: its size, a digest of its prompts in order, and one of them in any order (to
-    tell a reordered pool from another one). O(N)."""
-    return _identity(prompts, None)
+    tell a reordered pool from another one). O(N). Each prompt is read as `str(prompt)` (the TRL drop-in's checkpoints
+    keep that), or with `canonical` as JSON (numpy arrays as lists, other objects by their type name, sets sorted), the
+    same in every process: what a pool of arbitrary rows needs (the prime-rl and verl adapters)."""
+    return _identity(prompts, None, _canonical_text if canonical else str)
 
 
-def _identity(prompts: Iterable[Any], keys: list[int] | None) -> dict[str, Any]:
+def _canonical_text(prompt: Any) -> str:
+    return json.dumps(prompt, sort_keys=True, ensure_ascii=False, default=_plain)
+
+
+def _plain(obj: Any) -> Any:
+    """What JSON cannot write, as something it can that does not depend on the process."""
+    if hasattr(obj, "tolist"):  # numpy arrays and scalars: parquet's lists of messages
+        return obj.tolist()
+    if isinstance(obj, set | frozenset):  # a set's order follows PYTHONHASHSEED
+        return sorted(_canonical_text(x) for x in obj)
+    return type(obj).__name__  # an image, ...: its repr would hold its address
+
+
+def _identity(prompts: Iterable[Any], keys: list[int] | None, text: Callable[[Any], str] = str) -> dict[str, Any]:
     ordered, unordered, count = hashlib.sha256(), 0, 0
     for prompt in prompts:
-        data = str(prompt).encode("utf-8", "surrogatepass")
+        data = text(prompt).encode("utf-8", "surrogatepass")
         ordered.update(len(data).to_bytes(8, "little") + data)
         unordered = (unordered + int.from_bytes(hashlib.sha256(data).digest()[:8], "little")) % 2**64
         count += 1

@@ -15,8 +15,8 @@ folded in one step at a time (a step is what the core's half-lives count), and o
     driver.save(folder); driver.load(folder)  # or as files: driver_state.npz + .json, no pickle, hash-checked
     mark_complete(folder)                   # crash-safe checkpoint-* folders: curriculum/checkpoints.py
 
-`CurriculumDriver(..., pool=pool_fingerprint(prompts))` keeps the pool's identity in the state: a state made on other
-prompts, or on the same ones reordered, is refused naming the fix.
+`CurriculumDriver(..., pool=pool_fingerprint(prompts, canonical=True))` keeps the pool's identity in the state: a
+state made on other prompts, or on the same ones reordered, is refused naming the fix.
 
 A loop that gets its groups back one at a time, in any order (an asynchronous orchestrator), calls
 `observe_group(prompt_id, rewards)`: the groups are folded in as one step each time `step_groups` of them have
@@ -59,8 +59,8 @@ class CurriculumDriver:
         """`group_size`: rollouts per prompt. A rollout succeeds where its reward (the weighted sum of its F rewards,
         or reward `success_reward` alone) is >= `success_threshold` (None: the curriculum config's). `step_groups`:
         for `observe_group`, how many groups make one step of the core (None: as many as the last `propose` asked
-        for). `pool`: the pool's identity (`curriculum.checkpoints.pool_fingerprint(prompts)`), saved with the state
-        and checked when one is loaded (None: not checked)."""
+        for). `pool`: the pool's identity (`curriculum.checkpoints.pool_fingerprint(prompts, canonical=True)`), saved
+        with the state and checked when one is loaded (None: not checked, and a loaded state's is kept)."""
         if isinstance(group_size, bool) or not isinstance(group_size, int) or group_size < 1:
             raise ValueError(f"group_size must be an int >= 1, got {group_size!r}")
         if step_groups is not None and (not isinstance(step_groups, int) or step_groups < 1):
@@ -201,7 +201,7 @@ class CurriculumDriver:
         missing = sorted({"curriculum", "groups_waiting", "groups_observed", "last_k", "group_size"} - set(sd))
         if missing:
             raise ValueError(f"driver state lacks {missing}")
-        check_pool(sd.get("pool"), self.pool, source, fresh="start afresh without it")
+        check_pool(sd.get("pool"), self.pool, source, fresh="start afresh without loading this state")
         if int(sd["group_size"]) != self.group_size:
             raise ValueError(
                 f"the state was saved with group_size={int(sd['group_size'])}, this driver has {self.group_size}"
@@ -214,6 +214,8 @@ class CurriculumDriver:
         self._buffer = [tuple(int(x) for x in row) for row in held]  # type: ignore[misc]
         self.groups_observed = int(sd["groups_observed"])
         self._last_k = int(sd["last_k"])
+        if self.pool is None and sd.get("pool") is not None:  # saved again, the state keeps its pool's identity
+            self.pool = dict(sd["pool"])
 
     def save(self, folder: str | os.PathLike) -> Path:
         """The state as files in `folder` (created if needed): driver_state.npz (the arrays) + driver_state.json (the

@@ -54,7 +54,7 @@ class CurriculumTaskSampler:
         self.driver = CurriculumDriver.for_pool(
             len(tasks), group_size, self.batch_size, labels=labels, features=features, prompts=prompts,
             config=config, seed=seed, success_threshold=success_threshold,
-            pool=pool_fingerprint(t.get(prompt_key, t) for t in tasks),  # a state of other tasks is refused
+            pool=pool_fingerprint((t.get(prompt_key, t) for t in tasks), canonical=True),  # other tasks: refused
         )  # fmt: skip
         self._queue: deque[int] = deque()  # proposed and not handed out yet
 

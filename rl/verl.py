@@ -125,15 +125,16 @@ class VerlSampler:
         if extra is None and _columns(data_source):  # verl's dataset: a row without extra_info is index 0 in the batch
             raise ValueError(f"the training data has no extra_info column; {INDEX_FIX}")
         self._index_keys, self._index_rows = _index_map(extra, self.num_rows)
-        prompts = _column(data_source, s.prompt_key)  # None where the rows have no prompt column
+        has_prompts = s.prompt_key in _columns(data_source)
         self.driver = CurriculumDriver.for_pool(
             self.num_rows, s.group_size, s.batch_size,
             labels=labels if labels is not None else _labels(data_source, extra, s.label_key),
             features=s.features,
-            prompts=None if prompts is None else lambda: prompts,
+            prompts=(lambda: _column(data_source, s.prompt_key)) if has_prompts else None,  # read only if used
             config=config or CurriculumConfig.from_dict({"policy": "adaptive", **s.curriculum}),
             seed=s.seed, success_threshold=s.success_threshold,
-            pool=None if prompts is None else pool_fingerprint(prompts),  # a state of other rows is refused
+            # the rows' identity, streamed through once (a state of other or reordered rows is refused)
+            pool=pool_fingerprint(iter(data_source.dataframe[s.prompt_key]), canonical=True) if has_prompts else None,
         )  # fmt: skip
         self._queue: deque[int] = deque()  # proposed, not handed out yet
         self._yielded = 0  # rows handed out in this epoch

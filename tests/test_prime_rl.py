@@ -124,6 +124,48 @@ def test_any_loop_gets_crash_safe_checkpoint_folders_checked_against_its_pool(tm
     driver(pool=pool_fingerprint(prompts)).load_state_dict(reference.state_dict())  # nor a state without one
 
 
+FINGERPRINT = """
+import json, sys
+from curriculum.checkpoints import pool_fingerprint
+tasks = [{"q": f"q{i}", "tags": {f"t{j}" for j in range(12)}, "image": object()} for i in range(5)]
+print(json.dumps([pool_fingerprint(tasks, canonical=True), pool_fingerprint(tasks)]))
+"""
+
+
+def test_the_canonical_fingerprint_is_the_same_in_every_process_and_for_parquets_arrays() -> None:
+    """A pool of arbitrary rows (prime-rl's tasks, verl's rows) is identified the same way in the process that saves
+    and the one that resumes: a set's order (PYTHONHASHSEED) and an object's address do not count. `str()`, which the
+    TRL drop-in's checkpoints keep for plain prompts, would differ."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    def fingerprints(hash_seed: str) -> list[dict]:
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": os.pathsep.join(sys.path)}
+        return json.loads(subprocess.run([sys.executable, "-c", FINGERPRINT], env=env, capture_output=True,
+                                         text=True, check=True).stdout)  # fmt: skip
+
+    (canonical_1, plain_1), (canonical_2, plain_2) = fingerprints("1"), fingerprints("2")
+    assert canonical_1 == canonical_2
+    assert plain_1 != plain_2, "the negative control: str() of these rows depends on the process"
+    from curriculum.checkpoints import pool_fingerprint
+
+    messages = [{"role": "user", "content": "3 + 4 ="}]
+    as_parquet = np.empty(1, dtype=object)
+    as_parquet[0] = messages[0]
+    assert pool_fingerprint([as_parquet], canonical=True) == pool_fingerprint([messages], canonical=True)
+
+
+def test_a_driver_that_does_not_know_its_pool_keeps_a_loaded_states() -> None:
+    from curriculum.checkpoints import pool_fingerprint
+
+    pool = pool_fingerprint([f"q{i}" for i in range(60)], canonical=True)
+    blind = driver()
+    blind.load_state_dict(driver(pool=pool).state_dict())
+    assert blind.state_dict()["pool"] == pool, "saved again, the state still names its pool"
+
+
 def test_the_task_sampler_has_prime_rls_shape_and_chooses_with_the_curriculum() -> None:
     for name in TASK_SAMPLER_PROTOCOL:
         assert callable(getattr(CurriculumTaskSampler, name, None)), name
