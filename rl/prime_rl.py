@@ -1,23 +1,37 @@
-"""The curriculum in prime-rl's shape: a `TaskSampler` (`__next__`, `observe`, `state_dict`, `load_state_dict`,
-`metrics`) over the framework-free `CurriculumDriver` (curriculum/driver.py). Numpy only; prime-rl itself is not
-imported (tests/test_prime_rl.py checks the protocol without it).
+"""The curriculum as prime-rl's `TaskSampler` (`__next__`, `observe`, `state_dict`, `load_state_dict`, `metrics`), over
+the framework-free `CurriculumDriver` (curriculum/driver.py). Numpy only; neither prime-rl nor verifiers is imported
+(tests/test_prime_rl.py checks it against fakes of their tasks and episodes).
 
-    sampler = CurriculumTaskSampler(tasks, group_size=8, batch_size=64, labels=[t["difficulty"] for t in tasks])
-    task = next(sampler)                                       # the task's row, with its id under "task_id"
-    ...                                                        # the orchestrator rolls it out, maybe much later
-    sampler.observe({"task_id": task["task_id"], "rewards": [1.0, 0.0, ...]})   # any order, one group at a time
-    sampler.metrics()                                          # {"curriculum/ability": ..., ...}
+prime-rl (the orchestrator's curricula, 2026-08; `prime_rl/orchestrator/curriculum/`) hands a sampler the env's tasks
+(`verifiers.v1.Task`, each with a unique `key`), takes the next task from `next(sampler)`, and calls
+`sampler.observe(group)` with each finalized group: a list of episodes, each with its task and its traces (a reward
+each; errors and traces of agents not trained are left out, as prime-rl's own samplers do).
+
+    sampler = CurriculumTaskSampler(env.tasks, group_size=8, batch_size=64, labels=levels)  # levels: one per task
+    task = next(sampler)                          # one of env.tasks, as given
+    ...                                           # the orchestrator rolls it out, maybe much later
+    sampler.observe(group)                        # list[vf.Episode] of that task; any order, one group at a time
+    sampler.metrics()                             # {"ability": ..., "pending": ...}: prime-rl adds its namespace
     state = sampler.state_dict(); sampler.load_state_dict(state)
+
+prime-rl's config names its own two samplers only (`standard`, `difficulty_pool`); until it takes a class, replace an
+env's after the orchestrator builds its `TrainSource` and before a checkpoint is loaded:
+`source.curricula[env.name].sampler = CurriculumTaskSampler(env.tasks, group_size=..., batch_size=...)`.
+
+Any other loop can use the same sampler with plain rows: `tasks` mappings, `next(sampler)` the row with its id under
+`id_key`, and `observe({"task_id": id, "rewards": [...]})`.
 
 Tasks are handed out a batch at a time: each `batch_size` tasks are one proposal of the curriculum, and each
 `batch_size` groups observed are one step of it. An asynchronous orchestrator that draws ahead gets the proposals
 made before the feedback arrives, as the TRL drop-in's loader does (the feedback each proposal goes without shows in
-`curriculum/pending`).
+`pending`). prime-rl keeps no rollout in flight across a resume, so a loaded state lets the tasks handed out and not
+fed back go (they may be drawn again).
 """
 
 from __future__ import annotations
 
-from collections import deque
+import math
+from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -31,7 +45,7 @@ from curriculum.driver import CurriculumDriver
 class CurriculumTaskSampler:
     def __init__(
         self,
-        tasks: Sequence[Mapping[str, Any]],
+        tasks: Sequence[Any],
         group_size: int,
         batch_size: int,
         labels: Sequence[Any] | None = None,
@@ -42,38 +56,57 @@ class CurriculumTaskSampler:
         features: Any = "auto",
         prompt_key: str = "prompt",
     ) -> None:
-        """`tasks`: the pool, one mapping per task; `labels`: a difficulty label per task (ints, or names), or None.
-        A rollout succeeds where its reward >= `success_threshold` (None: the config's success_threshold).
-        `features`: "auto" (text features of each task's `prompt_key` where there are no labels), "text", "none", or
-        an (N, d) array (curriculum/text_features.py `adapter_features`)."""
+        """`tasks`: the pool, prime-rl's tasks (objects with a unique `key`) or one mapping per task; `labels`: a
+        difficulty label per task (ints, or names), or None. A rollout succeeds where its reward >= `success_threshold`
+        (None: the config's success_threshold). `features`: "auto" (text features of each task's `prompt_key`, read
+        from a task's `data` or the mapping, where there are no labels), "text", "none", or an (N, d) array
+        (curriculum/text_features.py `adapter_features`)."""
+        if not isinstance(tasks, Sequence):
+            raise ValueError("CurriculumTaskSampler needs a finite taskset (a sequence of tasks), as any curriculum")
         if not 1 <= batch_size <= len(tasks):
             raise ValueError(f"batch_size must be in [1, {len(tasks)}] (the tasks), got {batch_size}")
-        has_prompts = all(prompt_key in t for t in tasks)
-        prompts = (lambda: [t[prompt_key] for t in tasks]) if has_prompts else None
         self.tasks, self.batch_size, self.id_key = tasks, int(batch_size), id_key
+        self._ids = _task_ids(tasks)  # prime-rl's task key -> id; None for mappings
+        text = [_prompt_of(t, prompt_key) for t in tasks]
+        has_prompts = all(p is not None for p in text)
+        identity = (t.get(prompt_key, t) if self._ids is None else t.key for t in tasks)  # other tasks: refused
         self.driver = CurriculumDriver.for_pool(
-            len(tasks), group_size, self.batch_size, labels=labels, features=features, prompts=prompts,
-            config=config, seed=seed, success_threshold=success_threshold,
-            pool=pool_fingerprint((t.get(prompt_key, t) for t in tasks), canonical=True),  # other tasks: refused
+            len(tasks), group_size, self.batch_size, labels=labels, features=features,
+            prompts=(lambda: text) if has_prompts else None, config=config, seed=seed,
+            success_threshold=success_threshold,
+            pool=pool_fingerprint(identity, canonical=True),
         )  # fmt: skip
         self._queue: deque[int] = deque()  # proposed and not handed out yet
 
     def __iter__(self) -> CurriculumTaskSampler:
         return self
 
-    def __next__(self) -> dict[str, Any]:
+    def __next__(self) -> Any:
         if not self._queue:
             self._queue.extend(self.driver.propose(self.batch_size).tolist())
         task_id = self._queue.popleft()
+        if self._ids is not None:
+            return self.tasks[task_id]
         return {**self.tasks[task_id], self.id_key: task_id}
 
     def observe(self, group: Any) -> None:
-        """One rolled-out group: a mapping (or object) with the task's id under `id_key` and its `rewards`."""
-        get = group.get if isinstance(group, Mapping) else lambda k: getattr(group, k)
-        self.driver.observe_group(int(get(self.id_key)), list(get("rewards")))
+        """One rolled-out group: prime-rl's (a list of episodes of one task), or a mapping (or object) with the task's
+        id under `id_key` and its `rewards`."""
+        if isinstance(group, Mapping) or hasattr(group, self.id_key):
+            get = group.get if isinstance(group, Mapping) else lambda k: getattr(group, k)
+            self.driver.observe_group(int(get(self.id_key)), list(get("rewards")))
+            return
+        episodes = list(group)
+        keys = {episode.task.key for episode in episodes}
+        if len(keys) != 1 or self._ids is None or next(iter(keys)) not in self._ids:
+            raise ValueError(
+                f"a group must hold episodes of one task this sampler handed out; got task keys {sorted(map(str, keys))}"
+            )
+        self.driver.observe_group(self._ids[keys.pop()], [_episode_reward(e) for e in episodes])
 
     def metrics(self) -> dict[str, float]:
-        return self.driver.metrics()
+        """The curriculum's figures, named relative to the sampler (prime-rl puts them under its own namespace)."""
+        return {k.removeprefix("curriculum/"): v for k, v in self.driver.metrics().items()}
 
     def state_dict(self) -> dict[str, Any]:
         return {"driver": self.driver.state_dict(), "queue": np.array(list(self._queue), dtype=np.int64)}
@@ -81,3 +114,41 @@ class CurriculumTaskSampler:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self.driver.load_state_dict(state["driver"])
         self._queue = deque(int(i) for i in np.asarray(state["queue"]).tolist())
+        pending = self.driver.pending  # handed out before the save, never fed back now: free to be drawn again
+        self.driver.curriculum.release(pending[~np.isin(pending, np.asarray(list(self._queue), dtype=np.int64))])
+
+
+def _task_ids(tasks: Sequence[Any]) -> dict[Any, int] | None:
+    """prime-rl's tasks by their key (unique, as prime-rl requires); None where the tasks are mappings."""
+    if all(isinstance(t, Mapping) for t in tasks):
+        return None
+    if not all(getattr(t, "key", None) is not None for t in tasks):
+        raise ValueError("each task must be a mapping, or an object with a `key` (prime-rl's Task)")
+    keys = [t.key for t in tasks]
+    twice = sorted(str(k) for k, n in Counter(keys).items() if n > 1)
+    if twice:
+        raise ValueError(f"task keys must be unique within a taskset: {twice[:5]}")
+    return {k: i for i, k in enumerate(keys)}
+
+
+def _prompt_of(task: Any, prompt_key: str) -> Any:
+    """The task's prompt: the mapping's `prompt_key`, else that field of the task's `data` (prime-rl's), else None."""
+    if isinstance(task, Mapping):
+        return task.get(prompt_key)
+    data = getattr(task, "data", None)
+    value = data.get(prompt_key) if isinstance(data, Mapping) else getattr(data, prompt_key, None)
+    return value if value is not None else getattr(task, prompt_key, None)
+
+
+def _episode_reward(episode: Any) -> float | None:
+    """One rollout's reward: the mean over the episode's trainable traces without an error (prime-rl's episodes), or
+    the rollout's own reward (a rollout with `reward`); None where nothing could be scored."""
+    traces = getattr(episode, "traces", None)
+    parts = [episode] if traces is None else list(traces)
+    rewards = [
+        float(p.reward)
+        for p in parts
+        if not getattr(p, "has_error", False) and getattr(getattr(p, "agent", None), "trainable", True)
+        and p.reward is not None and not math.isnan(float(p.reward))
+    ]  # fmt: skip
+    return sum(rewards) / len(rewards) if rewards else None

@@ -4,6 +4,8 @@ checked without prime-rl installed."""
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -14,7 +16,35 @@ from curriculum.text_features import TEXT_DIM
 from rl.prime_rl import CurriculumTaskSampler
 
 TASK_SAMPLER_PROTOCOL = ("__next__", "observe", "state_dict", "load_state_dict", "metrics")
-"""prime-rl's TaskSampler interface (orchestrator.train.<env>.curriculum)."""
+"""prime-rl's TaskSampler interface (prime_rl/orchestrator/curriculum/samplers/base.py)."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """verifiers.v1.Task as prime-rl's samplers read it: a unique `key`, the taskset's row under `data`."""
+
+    key: str
+    data: SimpleNamespace
+    hash: str = ""
+
+
+@dataclass
+class Trace:
+    reward: float | None
+    has_error: bool = False
+    agent: SimpleNamespace = field(default_factory=lambda: SimpleNamespace(trainable=True))
+
+
+@dataclass
+class Episode:
+    """verifiers.v1.Episode as prime-rl's samplers read it: its task and its traces (one reward each)."""
+
+    task: Task
+    traces: list[Trace]
+
+
+def episodes(task: Task, rewards: list[float | None]) -> list[Episode]:
+    return [Episode(task, [Trace(r)]) for r in rewards]
 
 
 def driver(n: int = 60, group: int = 4, **kw) -> CurriculumDriver:
@@ -181,12 +211,58 @@ def test_the_task_sampler_has_prime_rls_shape_and_chooses_with_the_curriculum() 
             sampler.observe({"task_id": t["task_id"], "rewards": rewards})
         drawn += [t["difficulty"] for t in batch]
     metrics = sampler.metrics()
-    assert metrics["curriculum/observed_rollouts"] == 10 * 8 * 4 and metrics["curriculum/pending"] == 0
+    assert metrics["observed_rollouts"] == 10 * 8 * 4 and metrics["pending"] == 0
     assert drawn[40:].count("hard") < 0.3 * 40, "the curriculum learned the hard label teaches nothing"
     state = sampler.state_dict()
     again = CurriculumTaskSampler(tasks, group_size=4, batch_size=8, labels=[t["difficulty"] for t in tasks])
     again.load_state_dict(state)
     assert [next(again)["task_id"] for _ in range(8)] == [next(sampler)["task_id"] for _ in range(8)]
+
+
+def test_with_prime_rls_tasks_and_episodes_it_hands_out_the_tasks_and_learns_from_the_traces() -> None:
+    """prime-rl's shape: `next` gives one of the env's tasks as it was given; `observe` takes a finalized group, a list
+    of episodes of one task, and reads each episode's trainable traces without an error, as prime-rl's own
+    DifficultyPoolSampler does."""
+    tasks = [Task(f"t{i}", SimpleNamespace(idx=i, prompt=f"q{i}")) for i in range(40)]
+    hard = {t.key for t in tasks[1::2]}
+    sampler = CurriculumTaskSampler(tasks, group_size=4, batch_size=8, labels=[int(t.key in hard) for t in tasks])
+    drawn = []
+    for _ in range(10):
+        batch = [next(sampler) for _ in range(8)]
+        assert all(t in tasks for t in batch) and len({t.key for t in batch}) == 8, "the env's own task objects"
+        for t in batch[::-1]:
+            sampler.observe(episodes(t, [0.0] * 4 if t.key in hard else [1.0, 0.0, 1.0, 0.0]))
+        drawn += [t.key in hard for t in batch]
+    assert sampler.metrics()["observed_rollouts"] == 10 * 8 * 4
+    assert sum(drawn[40:]) < 0.3 * 40, "the curriculum learned the hard tasks teach nothing"
+    task = next(sampler)
+    group = episodes(task, [1.0, 1.0, 0.0, 0.0])
+    group[0].traces = [Trace(None, has_error=True)]  # an error: unscorable, not a failure
+    group[1].traces = [Trace(0.0, agent=SimpleNamespace(trainable=False)), Trace(1.0)]  # an untrained agent's: left out
+    before = int(sampler.driver.curriculum.tracker.attempts[tasks.index(task)])
+    sampler.observe(group)
+    sampler.driver.flush()
+    assert int(sampler.driver.curriculum.tracker.attempts[tasks.index(task)]) == before + 3
+    with pytest.raises(ValueError, match="episodes of one task this sampler handed out"):
+        sampler.observe(episodes(tasks[0], [1.0, 0.0]) + episodes(tasks[1], [1.0, 0.0]))
+    with pytest.raises(ValueError, match="unique"):
+        CurriculumTaskSampler([tasks[0], tasks[0]], group_size=4, batch_size=1)
+
+
+def test_a_resumed_task_sampler_lets_the_tasks_in_flight_go() -> None:
+    """prime-rl's orchestrator checkpoint holds no rollout in flight: the tasks handed out before the save and never
+    fed back must not stay pending (the walk never draws a pending task), and the tasks proposed but not handed out
+    come next, as they would have."""
+    tasks = [Task(f"t{i}", SimpleNamespace(idx=i, prompt=f"q{i}")) for i in range(40)]
+    sampler = CurriculumTaskSampler(tasks, group_size=4, batch_size=8)
+    out = [next(sampler) for _ in range(5)]  # 3 proposed and not handed out yet
+    sampler.observe(episodes(out[0], [1.0, 0.0, 0.0, 0.0]))
+    state = sampler.state_dict()
+    again = CurriculumTaskSampler(tasks, group_size=4, batch_size=8)
+    again.load_state_dict(state)
+    queued = [tasks.index(t) for t in [next(sampler) for _ in range(3)]]
+    assert sorted(again.driver.pending.tolist()) == sorted(queued), "only the 3 not handed out stay pending"
+    assert [tasks.index(next(again)) for _ in range(3)] == queued
 
 
 def test_a_task_samplers_state_of_other_tasks_is_refused_naming_them() -> None:
