@@ -13,7 +13,7 @@ import pytest
 from curriculum import Curriculum, CurriculumConfig, state_hash
 from curriculum.driver import CurriculumDriver
 from curriculum.text_features import TEXT_DIM
-from rl.prime_rl import CurriculumTaskSampler
+from rl.prime_rl import CurriculumTaskSampler, use_curriculum
 
 TASK_SAMPLER_PROTOCOL = ("__next__", "observe", "state_dict", "load_state_dict", "metrics")
 """prime-rl's TaskSampler interface (prime_rl/orchestrator/curriculum/samplers/base.py)."""
@@ -263,6 +263,52 @@ def test_a_resumed_task_sampler_lets_the_tasks_in_flight_go() -> None:
     queued = [tasks.index(t) for t in [next(sampler) for _ in range(3)]]
     assert sorted(again.driver.pending.tolist()) == sorted(queued), "only the 3 not handed out stay pending"
     assert [tasks.index(next(again)) for _ in range(3)] == queued
+
+
+def test_groups_prime_rl_cut_short_or_dropped_neither_crash_it_nor_stay_pending() -> None:
+    """prime-rl finalizes a group with the episodes that arrived when it drops the rest (overload), and drops stale
+    groups without telling the curriculum: a short group counts the rollouts it has, and the oldest tasks handed out
+    beyond `max_in_flight` leave `pending` (the walk never draws a pending task)."""
+    tasks = [Task(f"t{i}", SimpleNamespace(idx=i, prompt=f"q{i}")) for i in range(60)]
+    sampler = CurriculumTaskSampler(tasks, group_size=4, batch_size=4, max_in_flight=8)
+    task = next(sampler)
+    sampler.observe(episodes(task, [1.0, 0.0]))  # 2 of 4 arrived
+    sampler.driver.flush()
+    assert int(sampler.driver.curriculum.tracker.attempts[tasks.index(task)]) == 2
+    with pytest.raises(ValueError, match="group of 5 episodes; this sampler was built with group_size=4"):
+        sampler.observe(episodes(task, [1.0] * 5))
+    handed = [next(sampler) for _ in range(40)]  # never fed back
+    in_flight = sampler.driver.pending[~np.isin(sampler.driver.pending, list(sampler._queue))]
+    assert in_flight.size <= 8 + 4, "at most max_in_flight, plus the batch being handed out"
+    oldest = tasks.index(handed[0])
+    assert oldest not in sampler.driver.pending.tolist(), "let go"
+    before = int(sampler.driver.curriculum.tracker.attempts[oldest])
+    sampler.observe(episodes(handed[0], [1.0, 1.0, 0.0, 0.0]))  # its feedback, late, still counts
+    sampler.driver.flush()
+    assert int(sampler.driver.curriculum.tracker.attempts[oldest]) == before + 4
+
+
+def test_use_curriculum_puts_it_in_every_env_of_a_train_source() -> None:
+    """prime-rl's TrainSource: `envs` (each with its name and config.group_size) and `curricula[name].sampler`, whose
+    `tasks` are the env's finite taskset (a tuple)."""
+
+    def env(name: str, group: int, n: int) -> tuple[SimpleNamespace, SimpleNamespace]:
+        tasks = tuple(Task(f"{name}{i}", SimpleNamespace(idx=i, prompt=f"{name} {i}", level=i % 3)) for i in range(n))
+        return SimpleNamespace(name=name, config=SimpleNamespace(group_size=group)), SimpleNamespace(
+            sampler=SimpleNamespace(tasks=tasks)
+        )
+
+    (a, ca), (b, cb) = env("math", 8, 30), env("code", 4, 20)
+    source = SimpleNamespace(envs=[a, b], curricula={"math": ca, "code": cb})
+    use_curriculum(source, batch_size=16, label_of=lambda t: t.data.level)
+    for name, group, n in (("math", 8, 30), ("code", 4, 20)):
+        sampler = source.curricula[name].sampler
+        assert isinstance(sampler, CurriculumTaskSampler) and sampler.driver.group_size == group
+        assert sampler.batch_size == 16 and len(sampler.tasks) == n
+        assert next(sampler).key.startswith(name)
+    streaming = SimpleNamespace(envs=[a], curricula={"math": SimpleNamespace(sampler=SimpleNamespace(tasks=None))})
+    with pytest.raises(ValueError, match="streams its tasks"):
+        use_curriculum(streaming, batch_size=16)
 
 
 def test_a_task_samplers_state_of_other_tasks_is_refused_naming_them() -> None:
