@@ -291,11 +291,36 @@ def run_one(cfg: RunConfig, probes: Probes, pool: str, arm: str) -> RunSummary:
     return summary
 
 
+def replaced_by_overrides(config: str | Path, overrides: list[str]) -> list[str]:
+    """The finished runs of the config file's own study that its command-line `overrides` (KEY=VALUE) would replace:
+    runs made with other settings in the same folders (a run's folder is its pool, arm and seed, not its settings).
+    None where the overrides change no run, or give the variant its own output_dir."""
+    if not overrides or any(item.partition("=")[0] == "output_dir" for item in overrides):
+        return []
+    base, ab = load_ablation(config), load_ablation(config, overrides)
+    replaced = []
+    for pool, arm, seed in planned_runs(ab):
+        if pool not in base.pools or arm not in base.arms:
+            continue
+        cfg, probes = planned(ab, pool, arm, seed)
+        old, old_probes = planned(base, pool, arm, seed)
+        if cfg.output_dir == old.output_dir and finished(cfg, probes) is None and finished(old, old_probes) is not None:
+            replaced.append(cfg.output_dir)
+    return replaced
+
+
 def main(config: str, overrides: list[str]) -> int:
     from recipes.train import quiet_libraries
 
     quiet_libraries()
     ab = load_ablation(config, overrides)
+    replaced = replaced_by_overrides(config, overrides)
+    if replaced:
+        raise ValueError(
+            f"{' '.join(overrides)} change {len(replaced)} run(s) that {config} has finished, in the same folders "
+            f"({replaced[0]}, ...): they would be replaced. Give the variant its own output_dir=runs/<name> (or delete "
+            "those runs to redo them)"
+        )
     out = Path(ab.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "ablation_config.yaml").write_text(yaml.safe_dump(dataclasses.asdict(ab), sort_keys=False))

@@ -117,6 +117,25 @@ def test_a_changed_config_reruns_only_what_it_changes(config, monkeypatch):
     )
 
 
+def test_command_line_overrides_never_replace_the_config_files_own_finished_runs(config, monkeypatch):
+    """A variant given on the command line (another budget, learning rate, pool) would run in the folders of the
+    study's own runs (a run's folder is its pool, arm and seed) and replace them: refused before any run, naming
+    output_dir. Overrides that change no run (seeds, run_pools, report_dir) and a variant with its own output_dir go
+    ahead."""
+    calls: list = []
+    monkeypatch.setattr(recipes.train, "run", fake_run(calls))
+    assert main(str(config), ["run_pools=[default]"]) == 0
+    done = len(calls)
+    with pytest.raises(ValueError, match="budget_rollouts=200 change 6 run.*would be replaced.*own output_dir="):
+        main(str(config), ["budget_rollouts=200"])
+    assert len(calls) == done, "nothing ran"
+    out = Path(load_ablation(config).output_dir)
+    assert main(str(config), ["budget_rollouts=200", f"output_dir={out.parent / 'variant'}", "run_pools=[default]"]) == 0
+    assert main(str(config), ["seeds=4", "run_pools=[default]"]) == 0
+    assert len(calls) == done + 6 + 2, "the variant's 6 runs, then seed 3's 2"
+    assert len(read_summaries(load_ablation(config), "default")["uniform"]) == 3, "the study's own runs are intact"
+
+
 def test_the_tables_read_only_this_configs_runs(config, monkeypatch):
     monkeypatch.setattr(recipes.train, "run", fake_run([]))
     assert main(str(config), ["seeds=5"]) == 0
