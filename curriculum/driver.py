@@ -114,6 +114,16 @@ class CurriculumDriver:
         """The prompt ids handed out and not fed back yet, oldest first (the core's list: there is one)."""
         return self.curriculum.pending
 
+    def let_go(self, not_handed_out: Sequence[int] = (), keep: int = 0) -> None:
+        """Of the prompts handed out and awaiting feedback (`pending`, less `not_handed_out`: proposals an adapter
+        still holds), oldest first, all but the newest `keep` leave `pending`: their feedback will not come (a resumed
+        run, an orchestrator that dropped them), and the walk never draws a pending prompt. Feedback that still comes
+        is folded in."""
+        pending = self.curriculum.pending
+        out = pending[~np.isin(pending, np.asarray(list(not_handed_out), dtype=np.int64))]
+        if out.size > keep:
+            self.curriculum.release(out[: out.size - keep])
+
     # ---- feedback -----------------------------------------------------------------------------------
     def successes(self, rewards: Any) -> tuple[list[bool], list[bool]]:
         """(success, valid) per rollout from rewards (N,) or (N, F); None/NaN: unscorable (valid False)."""

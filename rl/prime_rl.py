@@ -90,7 +90,7 @@ class CurriculumTaskSampler:
 
     def __next__(self) -> Any:
         if not self._queue:
-            self._let_go(self.max_in_flight)
+            self.driver.let_go(self._queue, keep=self.max_in_flight)
             self._queue.extend(self.driver.propose(self.batch_size).tolist())
         task_id = self._queue.popleft()
         if self._ids is not None:
@@ -128,14 +128,7 @@ class CurriculumTaskSampler:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self.driver.load_state_dict(state["driver"])
         self._queue = deque(int(i) for i in np.asarray(state["queue"]).tolist())
-        self._let_go(0)  # handed out before the save, never fed back now: free to be drawn again
-
-    def _let_go(self, keep: int) -> None:
-        """Of the tasks handed out and awaiting feedback (oldest first), all but the newest `keep` leave `pending`."""
-        pending = self.driver.pending
-        out = pending[~np.isin(pending, np.asarray(list(self._queue), dtype=np.int64))]
-        if out.size > keep:
-            self.driver.curriculum.release(out[: out.size - keep])
+        self.driver.let_go(self._queue)  # handed out before the save, never fed back now: free to be drawn again
 
 
 def use_curriculum(train_source: Any, batch_size: int, label_of: Any = None, **settings: Any) -> None:

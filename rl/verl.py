@@ -241,8 +241,7 @@ class VerlSampler:
         self.driver.load_state_dict(state["driver"])
         self._queue = deque(int(i) for i in np.asarray(state["queue"]).tolist())
         self._yielded = int(state["yielded"]) % max(len(self), 1)  # saved in an epoch's last step: the next one starts
-        pending = self.driver.pending
-        self.driver.curriculum.release(pending[~np.isin(pending, np.asarray(list(self._queue), dtype=np.int64))])
+        self.driver.let_go(self._queue)
 
 
 def create_rl_sampler(data_config: Mapping[str, Any], dataset: Any) -> VerlSampler:

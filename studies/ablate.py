@@ -291,13 +291,13 @@ def run_one(cfg: RunConfig, probes: Probes, pool: str, arm: str) -> RunSummary:
     return summary
 
 
-def replaced_by_overrides(config: str | Path, overrides: list[str]) -> list[str]:
-    """The finished runs of the config file's own study that its command-line `overrides` (KEY=VALUE) would replace:
-    runs made with other settings in the same folders (a run's folder is its pool, arm and seed, not its settings).
-    None where the overrides change no run, or give the variant its own output_dir."""
+def replaced_by_overrides(ab: AblationConfig, config: str | Path, overrides: list[str]) -> list[str]:
+    """The finished runs of the config file's own study that its command-line `overrides` (KEY=VALUE; `ab`: the study
+    with them) would replace: runs made with other settings in the same folders (a run's folder is its pool, arm and
+    seed, not its settings). None where the overrides change no run, or give the variant its own output_dir."""
     if not overrides or any(item.partition("=")[0] == "output_dir" for item in overrides):
         return []
-    base, ab = load_ablation(config), load_ablation(config, overrides)
+    base = load_ablation(config)
     replaced = []
     for pool, arm, seed in planned_runs(ab):
         if pool not in base.pools or arm not in base.arms:
@@ -314,7 +314,7 @@ def main(config: str, overrides: list[str]) -> int:
 
     quiet_libraries()
     ab = load_ablation(config, overrides)
-    replaced = replaced_by_overrides(config, overrides)
+    replaced = replaced_by_overrides(ab, config, overrides)
     if replaced:
         raise ValueError(
             f"{' '.join(overrides)} change {len(replaced)} run(s) that {config} has finished, in the same folders "
