@@ -424,19 +424,24 @@ class AbilityModel:
         and the posterior tail masses that decide exclusion and retirement (a prompt just observed has drifted
         nowhere since, so these need no slack)."""
         lab = self.label_of(uniq)
+        seen = attempts > 0
         mu0, v0 = self.prior(uniq, lab)  # (U,) prior of b (the population moves only after the solve)
         mu_old, var_old = self.mu[uniq], self.var[uniq]  # (U,) beliefs before this step
         before = self.predict(uniq, attempts, last_seen, step)
+        outcome = None
+        if self.features is not None:  # first visits against the level before this step: the features' calibration
+            first = ~seen
+            b_var = self.features.share() * self._population()[1][lab[first]]
+            outcome = (*self._logit(lab[first], np.zeros(b_var.size), b_var, step), n[first], s[first])
         self.theta_var, self.offset_var = self._theta_var(step), self._offset_var(step)
         self.last_step = step
         n, s = n.astype(np.float64), s.astype(np.float64)
-        seen = attempts > 0
         self._learn_levels(self._evidence(uniq, lab, n, s, past, seen, last_seen, step))
         mu, var, low, high = self._solve_prompts(uniq, lab, n, s, past, mu0, v0)
         if self.prior_mean is None:  # the population swaps the revisited prompts' old beliefs for the new ones
             self._population_move(lab[seen], mu_old[seen], var_old[seen], lab, mu, var)
         if self.features is not None:  # how the features predict these prompts' difficulty (scored first)
-            self.features.learn(uniq, ~seen, mu, var, step)
+            self.features.learn(uniq, ~seen, mu, var, step, outcome)
         after = probit(*self._logit(lab, mu, np.minimum(var, v0), step))
         return AbilityUpdate(before=before, after=after, low=low, high=high)
 

@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 PRIOR_TYPES = ("auto", "label", "pass_rate")
+CALIBRATIONS = ("online", "none")  # feature_calibration
 
 SETTINGS: dict[str, type] = {name: cls.Settings for name, cls in POLICY_CLASSES.items() if cls.Settings is not None}
 """CurriculumConfig's nested fields: one a policy (named as in the registry), holding the knobs only that policy
@@ -102,6 +103,10 @@ class CurriculumConfig:
     feature_warmup: float = 16.0
     """Features: first visits (weighted by how much each says) scored before the features may predict unseen
     prompts; they then do only while they predict first visits better than the label alone."""
+    feature_calibration: str = "online"
+    """Features: "online" fits an intercept and a slope to the features' predictions on every first visit's
+    successes (the regression learns from shrunk beliefs, so its predictions come out shrunk: the hardest unseen
+    prompts too easy); "none" takes the regression as it is."""
 
     max_rollouts_per_prompt: int = 65536
     """observe refuses more rollouts of one prompt in one step than this (a trainer passing cumulative counts, or a
@@ -127,6 +132,7 @@ class CurriculumConfig:
         check_fields(self, "", _RANGES, nested=SETTINGS)
         check_choice("policy", self.policy, tuple(POLICY_CLASSES))  # the registry now (a test may register one)
         check_choice("prior_type", self.prior_type, PRIOR_TYPES)
+        check_choice("feature_calibration", self.feature_calibration, CALIBRATIONS)
         if not 0.0 < self.band_low < self.target < self.band_high < 1.0:
             raise ValueError(
                 f"need 0 < band_low < target < band_high < 1, got band_low={self.band_low}, "

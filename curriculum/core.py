@@ -45,6 +45,11 @@ _PENDING_CAP = 1 << 20  # proposals awaiting feedback that are remembered (train
 # workers prefetch a few more)
 _MAX_ROLLOUTS = 2**24  # rollouts of one prompt in one observe_counts call: float32 counts are exact up to here
 _IDENTITY_KEYS = ("format_version", "num_prompts", "config", "seed", "prior_type", "prior_digest", "features_digest")
+_ADDED_FIELDS = ("feature_calibration",)
+"""CurriculumConfig fields added since states were first saved: a saved config without one resumes with today's."""
+_ADDED_KEYS = ("feature_calibration", "feature_calibration_info")
+"""State entries added since states were first saved: a state without them loads (their parts start afresh)."""
+
 _CORE_KEYS = (
     *_IDENTITY_KEYS,
     "step",
@@ -511,7 +516,8 @@ class Curriculum:
         check_keys(sd, set(_IDENTITY_KEYS), exact=False)
         self._check_identity(sd)
         parts = (self.tracker.state_dict(), self.ability.state_dict(), self.pools.state_dict(), self.policy.state_dict())
-        check_keys(sd, {*_CORE_KEYS, *(key for part in parts for key in part)})
+        expected = {*_CORE_KEYS, *(key for part in parts for key in part)}
+        check_keys(sd, expected - {key for key in _ADDED_KEYS if key not in sd})
         step = read_int(sd, "step", high=INT32_MAX - 1)  # the tracker stores steps as int32
         read_int(sd, "proposals")
         read_ids(sd, "pending", self.num_prompts, max_len=_PENDING_CAP)
@@ -536,6 +542,7 @@ class Curriculum:
                 "the dataset changed since the checkpoint; resume with the same dataset or start a fresh run"
             )
         saved, mine = read_json(sd, "config", dict), self.config.to_dict()
+        saved = {**{k: mine[k] for k in _ADDED_FIELDS if k not in saved}, **saved}  # states from before they existed
         differ = sorted(k for k in set(saved) | set(mine) if saved.get(k) != mine.get(k))
         if differ:
             detail = ", ".join(f"{k}: saved {saved.get(k)!r} vs now {mine.get(k)!r}" for k in differ)

@@ -25,6 +25,14 @@ prompt's difficulty:
   features only while that share is below `_GATE` after `feature_warmup` first visits: N(x^T w, share * population
   variance). Otherwise they keep the label's population, exactly as without features: features that carry no
   information cannot hurt.
+- **Calibration.** The regression's targets are posterior means under the label's population, shrunk towards it
+  (one all-fail group says little), so its predictions are shrunk too: on a real model the hardest unseen prompts
+  came out too easy and the easiest too hard. With `feature_calibration` "online" the prediction an unseen prompt
+  takes is a + s * (x^T w), with the intercept a and the slope s fitted online, prequentially, to every first visit's
+  successes (logistic regression on the pass-rate logit theta - offset - a - s x^T w, the belief's variance folded in
+  as in every prediction): one Newton step a step, the information fading with a half-life of `_CAL_HALF_LIFE`
+  steps, a prior of a = 0, s = 1 worth `_CAL_PRIOR` groups. The gate still scores the raw regression against the
+  label's centre.
 """
 
 from __future__ import annotations
@@ -44,6 +52,9 @@ _GATE = 0.9  # features are used while their prequential squared error is below 
 _NOISE = 1.0  # a prompt's weight is 1 / (_NOISE + variance of its difficulty belief)
 _GATE_HALF_LIFE = 25.0  # steps: the gate's prequential errors fade (early guesses do not hold features back)
 _JITTER = 1e-9  # added to the ridge's diagonal: a feature that is 0 on every observed prompt stays solvable
+_CAL_PRIOR = 8.0  # the calibration's prior (intercept 0, slope 1), worth this many groups' information
+_CAL_HALF_LIFE = 10.0  # steps: the calibration's information fades (towards its prior's)
+_CAL_LIMITS = ((-5.0, 5.0), (0.25, 4.0))  # intercept (logits) and slope stay within these
 
 
 def check_feature_block(x: Any, rows: int, dim: int | None, what: str) -> np.ndarray:
@@ -94,6 +105,9 @@ class FeatureModel:
         gate = min(half_life, _GATE_HALF_LIFE) if half_life > 0 else _GATE_HALF_LIFE
         self.gate_decay = 0.5 ** (1.0 / gate)  # the gate judges the features as they predict now
         self.swap = half_life == 0  # fixed features: a revisit replaces its old contribution
+        self.calibrated = config.feature_calibration == "online"
+        self.cal = np.array([0.0, 1.0])  # [2] intercept and slope: the prediction is cal[0] + cal[1] * x^T w
+        self.cal_info = np.eye(2) * _CAL_PRIOR  # [2, 2] their information (fading towards the prior's)
         size = self.dim + self.num_labels
         self.gram = np.zeros((size, size))  # [D, D] sum w z z^T, z = [x, one-hot label]
         self.moment = np.zeros(size)  # [D] sum w b z
@@ -146,15 +160,31 @@ class FeatureModel:
         return self.share() < _GATE
 
     def predict(self, ids: np.ndarray) -> np.ndarray:
-        """(U,) predicted difficulty relative to the label's centre."""
+        """(U,) predicted difficulty relative to the label's centre (calibrated, see the module docstring)."""
+        raw = self.regression(ids)
+        return self.cal[0] + self.cal[1] * raw if self.calibrated else raw
+
+    def regression(self, ids: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
+        """(U,) the regression's prediction of the prompts' difficulty, before calibration (`x`: their features,
+        if already at hand)."""
         coef = self.coef()
         constant = coef[self.dim] if self.labels is None else coef[self.dim + self.labels[ids].astype(np.intp)]
-        return self.raw(ids).astype(np.float64, copy=False) @ coef[: self.dim] + constant
+        x = self.raw(ids) if x is None else x
+        return x.astype(np.float64, copy=False) @ coef[: self.dim] + constant
 
     # ---- learning ----------------------------------------------------------------------------------
-    def learn(self, ids: np.ndarray, first: np.ndarray, mean: np.ndarray, var: np.ndarray, step: int) -> None:
+    def learn(
+        self,
+        ids: np.ndarray,
+        first: np.ndarray,
+        mean: np.ndarray,
+        var: np.ndarray,
+        step: int,
+        outcome: tuple[np.ndarray, ...] | None = None,
+    ) -> None:
         """Absorb one step's observed prompts (U,): their new difficulty beliefs N(mean, var) (relative to the label's
-        centre), `first` where it was their first visit (scored before they are absorbed)."""
+        centre), `first` where it was their first visit (scored before they are absorbed). `outcome`: the first
+        visits' (level, variance, rollouts, successes) as `calibrate` takes them, the level read before this step."""
         x = self.design(ids)  # (U, D)
         w = 1.0 / (_NOISE + var)
         if first.any():
@@ -162,6 +192,8 @@ class FeatureModel:
             wf, bf = w[first], mean[first]
             self._decay(step)
             self.errors += (float((wf * (bf - pred) ** 2).sum()), float((wf * bf**2).sum()), float(wf.sum()))
+            if outcome is not None:  # the regression's own prediction, as unseen prompts take it
+                self.calibrate(self.regression(ids[first], np.ascontiguousarray(x[first, : self.dim])), *outcome)
         else:
             self._decay(step)
         if self.swap:
@@ -178,6 +210,21 @@ class FeatureModel:
         self.moment += xw.T @ mean
         self._coef = None
 
+    def calibrate(self, raw: np.ndarray, level: np.ndarray, var: np.ndarray, n: np.ndarray, s: np.ndarray) -> None:
+        """One Newton step of the calibration on first visits (U,), before anything learns from them: `raw` the
+        regression's predictions of their difficulty, `level` the pass-rate logit at their label's centre
+        (theta - offset), `var` the variance their prediction carries, (n, s) their rollouts and successes."""
+        if not self.calibrated or raw.size == 0:
+            return
+        kappa = 1.0 / np.sqrt(1.0 + math.pi * var / 8.0)  # the probit approximation's squeeze
+        p = 1.0 / (1.0 + np.exp(-kappa * (level - self.cal[0] - self.cal[1] * raw)))
+        z = np.stack([np.ones(raw.size), raw], axis=1)  # (U, 2) d(difficulty) / d(intercept, slope)
+        grad = -(kappa * (s - n * p)) @ z  # d log-likelihood / d(intercept, slope)
+        self.cal_info = self.cal_info + (z * (n * p * (1.0 - p) * kappa**2)[:, None]).T @ z
+        move = np.linalg.solve(self.cal_info, grad)
+        for j, (lo, hi) in enumerate(_CAL_LIMITS):
+            self.cal[j] = min(max(self.cal[j] + max(-1.0, min(1.0, float(move[j]))), lo), hi)
+
     def _decay(self, step: int) -> None:
         if step > self.last_step:
             if self.decay < 1.0:
@@ -185,6 +232,8 @@ class FeatureModel:
                 self.gram *= f
                 self.moment *= f
             self.errors *= self.gate_decay ** (step - self.last_step)
+            g = 0.5 ** ((step - self.last_step) / _CAL_HALF_LIFE)
+            self.cal_info = g * self.cal_info + (1.0 - g) * np.eye(2) * _CAL_PRIOR
         self.last_step = step
 
     # ---- checkpoint --------------------------------------------------------------------------------
@@ -196,6 +245,8 @@ class FeatureModel:
             "feature_target": self.target,
             "feature_weight": self.weight,
             "feature_last_step": self.last_step,
+            "feature_calibration": self.cal,
+            "feature_calibration_info": self.cal_info,
         }
 
     def check_state(self, sd: Mapping[str, Any], step: int) -> None:
@@ -209,6 +260,17 @@ class FeatureModel:
         read_array(sd, "feature_target", np.float32, stored, -1e10, 1e10)
         read_array(sd, "feature_weight", np.float32, stored, 0.0, 1.0 / _NOISE)
         read_int(sd, "feature_last_step", 0, step)
+        present = [key in sd for key in ("feature_calibration", "feature_calibration_info")]
+        if any(present) and not all(present):
+            raise ValueError("curriculum state has one of 'feature_calibration' and 'feature_calibration_info' only")
+        if all(present):  # states from before the calibration have neither
+            cal = read_array(sd, "feature_calibration", np.float64, (2,))
+            for value, (lo, hi), what in zip(cal, _CAL_LIMITS, ("intercept", "slope"), strict=True):
+                if not lo <= value <= hi:
+                    raise ValueError(f"curriculum state entry 'feature_calibration': {what} {value} outside [{lo}, {hi}]")
+            info = read_array(sd, "feature_calibration_info", np.float64, (2, 2), -1e300, 1e300)
+            if not (np.allclose(info, info.T) and np.all(np.linalg.eigvalsh((info + info.T) / 2) > 0)):
+                raise ValueError("curriculum state entry 'feature_calibration_info' is not positive definite")
 
     def load_state_dict(self, sd: Mapping[str, Any]) -> None:
         self.gram = np.array(sd["feature_gram"], dtype=np.float64)
@@ -217,6 +279,8 @@ class FeatureModel:
         self.target = np.array(sd["feature_target"], dtype=np.float32)
         self.weight = np.array(sd["feature_weight"], dtype=np.float32)
         self.last_step = int(sd["feature_last_step"])
+        self.cal = np.array(sd.get("feature_calibration", [0.0, 1.0]), dtype=np.float64)
+        self.cal_info = np.array(sd.get("feature_calibration_info", np.eye(2) * _CAL_PRIOR), dtype=np.float64)
         self._coef = None
 
 

@@ -198,6 +198,11 @@ behaviour), left out of a run's digest while at that value, where the run's poli
 curriculum sees no labels (the settings added so far act on a label's population): so a new setting keeps the runs it
 cannot change, and a new default of it is another run where it acts."""
 
+DIGEST_CORE_ADDED = {"feature_calibration": "none"}
+"""Core settings added after finished runs were made (setting -> the value that gives those runs' behaviour), left out
+of a run's digest while at that value or where the run has no features (the settings added so far act on the features'
+predictions): so the runs without features keep their digests."""
+
 RESULTS_VERSION = 2
 """Part of every run's digest: raised when the code changes what a run with the same settings gives, so finished
 runs of an older version are redone rather than mixed in. 2: the ability learned from every group, the re-probe
@@ -246,6 +251,9 @@ def config_digest(cfg: RunConfig, probes: Probes = Probes()) -> str:  # noqa: B0
             unlabelled = "curriculum_prior_column" in cfg.grpo and cfg.grpo["curriculum_prior_column"] is None
             if cfg.policy != group or unlabelled or resolved[group].get(key, neutral) == neutral:
                 resolved[group].pop(key, None)
+    for key, neutral in DIGEST_CORE_ADDED.items():
+        if settings["features"] == "none" or resolved.get(key, neutral) == neutral:
+            resolved.pop(key, None)
     settings["curriculum_resolved"] = resolved
     if is_gym(cfg.dataset):  # the grids as resolved: a change of tasks/gym.py's defaults is another run
         settings["gym_resolved"] = cfg.gym_spec().to_json()

@@ -364,6 +364,30 @@ def test_an_added_setting_keeps_the_runs_it_cannot_change_and_its_new_default_is
     assert ablate.config_digest(cfg) == before, "without labels the curriculum does not read it: the runs are kept"
 
 
+def test_an_added_core_setting_keeps_the_runs_without_features_and_its_new_default_is_another_run(config, monkeypatch):
+    import dataclasses
+
+    import curriculum
+    import studies.ablate as ablate
+
+    def before_the_settings_were_added(self):
+        out = dataclasses.asdict(self)
+        for key in ablate.DIGEST_CORE_ADDED:
+            del out[key]
+        return out
+
+    ab = load_ablation(config)
+    plain = arm_config(ab, "adaptive", {"policy": "adaptive"}, 0, "default")  # labelled: no features
+    hidden = dataclasses.replace(plain, grpo={**plain.grpo, "curriculum_prior_column": None})  # text features
+    old = dataclasses.replace(hidden, curriculum={"feature_calibration": "none"})
+    with monkeypatch.context() as older:
+        older.setattr(curriculum.CurriculumConfig, "to_dict", before_the_settings_were_added)
+        before = {name: ablate.config_digest(c) for name, c in [("plain", plain), ("hidden", hidden), ("old", old)]}
+    assert ablate.config_digest(plain) == before["plain"], "a run without features keeps its finished runs"
+    assert ablate.config_digest(old) == before["old"], "at the value that gives the old behaviour: kept"
+    assert ablate.config_digest(hidden) != before["hidden"], "the new default, where it acts, is another run"
+
+
 def test_auto_features_enter_a_runs_digest_as_the_run_uses_them(config) -> None:
     import dataclasses
 

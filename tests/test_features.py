@@ -3,11 +3,14 @@ harm from features that say nothing; a callable is the same as the array; exact 
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from curriculum import Curriculum, CurriculumConfig
 from curriculum.ability import sigmoid
+from curriculum.features import FeatureModel
 from curriculum.tools.simulator import SCENARIOS, Scenario, run_one
 
 
@@ -83,6 +86,8 @@ def test_resume_is_exact_and_a_state_made_with_other_features_is_refused():
     drive(b, d, 20, seed=9, start=30)
     assert np.array_equal(a.propose(32), b.propose(32))
     assert np.array_equal(a.ability.features.gram, b.ability.features.gram)
+    assert np.array_equal(a.ability.features.cal, b.ability.features.cal)
+    assert not np.array_equal(a.ability.features.cal, [0.0, 1.0]), "the calibration moved and was carried over"
     other = Curriculum(d.size, cfg, seed=4, features=x + 1.0)
     with pytest.raises(ValueError, match="features_digest"):
         other.load_state_dict(sd)
@@ -159,3 +164,51 @@ def test_features_combine_with_labels():
     err = lambda c: float(((c.predict(unseen) - truth) ** 2).mean())  # noqa: E731
     assert cur.ability.features_active()
     assert err(cur) < 0.7 * err(plain), "within a level the features still tell prompts apart"
+
+
+def test_the_calibration_recovers_an_intercept_and_slope_hidden_in_the_regressions_predictions():
+    d, x = pool(4000)
+    fm = FeatureModel(d.size, x, CurriculumConfig())
+    raw = 0.3 * d + 0.1  # what a shrunk regression would predict of these prompts
+    rng = np.random.default_rng(0)
+    for step in range(1, 61):
+        ids = rng.choice(d.size, 40, replace=False)
+        level = np.full(ids.size, 0.02 * step)  # the ability rises
+        s = rng.binomial(8, sigmoid(level - d[ids]))
+        fm.calibrate(raw[ids], level, np.zeros(ids.size), np.full(ids.size, 8), s)
+    intercept, slope = fm.cal
+    assert abs(slope - 1 / 0.3) < 0.4 and abs(intercept + 0.1 / 0.3) < 0.4, fm.cal
+    off = FeatureModel(d.size, x, CurriculumConfig(feature_calibration="none"))
+    off.calibrate(raw[:40], np.zeros(40), np.zeros(40), np.full(40, 8), np.zeros(40))
+    assert np.array_equal(off.cal, [0.0, 1.0]), '"none" leaves the regression as it is'
+
+
+def test_calibrated_features_halve_the_walks_hopeless_draws_and_keep_first_visits_unbiased():
+    sc = small("features")
+    on = run_one(sc, "adaptive", seed=3)
+    off = run_one(sc, "adaptive", seed=3, config=CurriculumConfig(feature_calibration="none"))
+    assert on["impossible"] < 0.8 * off["impossible"] and on["informative"] > off["informative"] + 0.02
+    assert abs(on["first_bias_model"]) <= 0.03
+    assert on["first_mse_model"] < off["first_mse_model"] * 1.05
+
+
+def test_a_state_from_before_the_calibration_loads_and_a_bad_one_is_refused():
+    d, x = pool()
+    a = Curriculum(d.size, CurriculumConfig(), seed=4, features=x)
+    drive(a, d, 30)
+    sd = a.state_dict()
+    old = {k: v for k, v in sd.items() if not k.startswith("feature_calibration")}
+    config = json.loads(sd["config"])
+    del config["feature_calibration"]
+    old["config"] = json.dumps(config)
+    b = Curriculum(d.size, CurriculumConfig(), seed=4, features=x)
+    b.load_state_dict(old)
+    assert np.array_equal(b.ability.features.cal, [0.0, 1.0]), "an old state starts the calibration afresh"
+    for key, value, match in [
+        ("feature_calibration", np.array([0.0, 9.0]), "slope"),
+        ("feature_calibration_info", -np.eye(2), "positive definite"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            Curriculum(d.size, CurriculumConfig(), seed=4, features=x).load_state_dict({**sd, key: value})
+    with pytest.raises(ValueError, match="one of"):
+        Curriculum(d.size, CurriculumConfig(), seed=4, features=x).load_state_dict({**old, "feature_calibration": [0, 1]})
