@@ -30,9 +30,10 @@ prompt's difficulty:
   came out too easy and the easiest too hard. With `feature_calibration` "online" the prediction an unseen prompt
   takes is a + s * (x^T w), with the intercept a and the slope s fitted online, prequentially, to every first visit's
   successes (logistic regression on the pass-rate logit theta - offset - a - s x^T w, the belief's variance folded in
-  as in every prediction): one Newton step a step, the information fading with a half-life of `_CAL_HALF_LIFE`
-  steps, a prior of a = 0, s = 1 worth `_CAL_PRIOR` groups. The gate still scores the raw regression against the
-  label's centre.
+  as in every prediction): one Newton step a step from a = 0, s = 1, each move at most 1 and within `_CAL_LIMITS`;
+  the information fades with a half-life of `_CAL_HALF_LIFE` steps towards `_CAL_PRIOR` (about four groups of 8 at a
+  pass rate of 0.5), its floor, so a few groups cannot swing it. The gate still scores the raw regression against
+  the label's centre.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ _GATE = 0.9  # features are used while their prequential squared error is below 
 _NOISE = 1.0  # a prompt's weight is 1 / (_NOISE + variance of its difficulty belief)
 _GATE_HALF_LIFE = 25.0  # steps: the gate's prequential errors fade (early guesses do not hold features back)
 _JITTER = 1e-9  # added to the ridge's diagonal: a feature that is 0 on every observed prompt stays solvable
-_CAL_PRIOR = 8.0  # the calibration's prior (intercept 0, slope 1), worth this many groups' information
+_CAL_PRIOR = 8.0  # the calibration's starting information, and its floor as it fades (a group of 8 at p = 0.5 gives 2)
 _CAL_HALF_LIFE = 10.0  # steps: the calibration's information fades (towards its prior's)
 _CAL_LIMITS = ((-5.0, 5.0), (0.25, 4.0))  # intercept (logits) and slope stay within these
 

@@ -183,7 +183,7 @@ def test_the_calibration_recovers_an_intercept_and_slope_hidden_in_the_regressio
     assert np.array_equal(off.cal, [0.0, 1.0]), '"none" leaves the regression as it is'
 
 
-def test_calibrated_features_halve_the_walks_hopeless_draws_and_keep_first_visits_unbiased():
+def test_calibrated_features_halve_the_walks_hopeless_draws_with_first_visit_bias_within_the_target():
     sc = small("features")
     on = run_one(sc, "adaptive", seed=3)
     off = run_one(sc, "adaptive", seed=3, config=CurriculumConfig(feature_calibration="none"))
@@ -202,8 +202,11 @@ def test_a_state_from_before_the_calibration_loads_and_a_bad_one_is_refused():
     del config["feature_calibration"]
     old["config"] = json.dumps(config)
     b = Curriculum(d.size, CurriculumConfig(), seed=4, features=x)
+    drive(b, d, 30, seed=5)
+    assert not np.array_equal(b.ability.features.cal, [0.0, 1.0])
     b.load_state_dict(old)
     assert np.array_equal(b.ability.features.cal, [0.0, 1.0]), "an old state starts the calibration afresh"
+    assert np.array_equal(b.ability.features.cal_info, 8.0 * np.eye(2))
     for key, value, match in [
         ("feature_calibration", np.array([0.0, 9.0]), "slope"),
         ("feature_calibration_info", -np.eye(2), "positive definite"),

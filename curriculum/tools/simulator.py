@@ -118,6 +118,23 @@ SCENARIOS: dict[str, Scenario] = {
             "mostly_hard", "80% of prompts beyond reach, ~5 epochs", 2000, 160, make_pool=_mostly_hard, ability_gain=(4.0,)
         ),
         Scenario(
+            "mixed_features",
+            "mixed, with features: difficulty + noise among 15 distractors (a pool without labels gets text features)",
+            2000,
+            160,
+            make_pool=_mixed,
+            features="signal",
+        ),
+        Scenario(
+            "mostly_hard_features",
+            "mostly_hard, with the same features",
+            2000,
+            160,
+            make_pool=_mostly_hard,
+            ability_gain=(4.0,),
+            features="signal",
+        ),
+        Scenario(
             "skills",
             "3 skills improving at different speeds, no labels",
             3000,
