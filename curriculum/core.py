@@ -23,6 +23,7 @@ import hashlib
 import json
 import math
 import numbers
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -493,6 +494,16 @@ class Curriculum:
             sd.update(part)
         sd.update(self.policy.state_dict())
         return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in sd.items()}
+
+    def state_dict_like(self, saved: Mapping[str, Any]) -> dict[str, Any]:
+        """`state_dict()` in the layout of `saved`, a state this curriculum loaded: the entries and config fields added
+        since (`_ADDED_KEYS`, `_ADDED_FIELDS`) left out where `saved` has none, so a state saved before them and
+        loaded round-trips to the same hash."""
+        sd = self.state_dict()
+        saved_config = json.loads(str(saved["config"]))
+        config = {k: v for k, v in json.loads(sd["config"]).items() if k in saved_config or k not in _ADDED_FIELDS}
+        sd["config"] = json.dumps(config, sort_keys=True)
+        return {k: v for k, v in sd.items() if k in saved or k not in _ADDED_KEYS}
 
     def load_state_dict(self, sd: dict[str, Any]) -> None:
         """Restore a `state_dict()`. The whole state is checked first (`check_state`): a refused one raises

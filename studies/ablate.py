@@ -378,6 +378,12 @@ def write_pool(ab: AblationConfig, pool: str) -> str:
     out = Path(ab.report_dir or ab.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     per_arm = read_summaries(ab, pool)
+    for arm, folder in ab.imported_arms.items():  # runs made elsewhere: say when some are not there
+        found = len(per_arm.get(arm, {}))
+        if found < ab.seeds:
+            print(
+                f"pool {pool}: imported arm {arm}: {found} of {ab.seeds} seeds under {folder.format(pool=pool)}", flush=True
+            )
     if not per_arm:
         return f"pool {pool}: no finished run"
     reference = ab.reference_arm if ab.reference_arm in per_arm else next(iter(per_arm))

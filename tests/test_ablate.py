@@ -484,7 +484,9 @@ def test_pool_levels_trains_on_some_levels_and_names_the_fix_when_none_are_there
         select_levels(ds.remove_columns("difficulty"), [1])
 
 
-def test_imported_arms_are_read_from_another_studys_folder_paired_by_seed_and_never_run(config, tmp_path, monkeypatch):
+def test_imported_arms_are_read_from_another_studys_folder_paired_by_seed_and_never_run(
+    config, tmp_path, monkeypatch, capsys
+):
     calls: list = []
     monkeypatch.setattr(recipes.train, "run", fake_run(calls))
     other = tmp_path / "other.yaml"  # another commit's study: its adaptive arm, in a folder of its own
@@ -493,13 +495,17 @@ def test_imported_arms_are_read_from_another_studys_folder_paired_by_seed_and_ne
     text = config.read_text() + f"imported_arms: {{old_walk: '{tmp_path / 'old'}/{{pool}}/adaptive'}}\n"
     config.write_text(text + "compare_arms: [old_walk]\n")
     calls.clear()
+    capsys.readouterr()
     assert main(str(config), ["run_pools=[default]"]) == 0
+    assert "imported arm old_walk" not in capsys.readouterr().out, "every seed there"
     assert all(arm != "old_walk" for _, arm, _ in calls), "an imported arm is never run"
     per_arm = read_summaries(load_ablation(config), "default")
     assert sorted(per_arm["old_walk"]) == [0, 1, 2] and per_arm["old_walk"][0].arm == "old_walk"
     md = (tmp_path / "out" / "default.md").read_text()
     assert "| old_walk |" in md and "Δ final vs old_walk" in md
     assert "old_walk" not in read_summaries(load_ablation(config), "hard"), "no runs there, no arm"
+    assert main(str(config), ["run_pools=[hard]"]) == 0
+    assert "pool hard: imported arm old_walk: 0 of 3 seeds under" in capsys.readouterr().out, "said, not silent"
     config.write_text(text.replace("old_walk:", "adaptive:"))
     with pytest.raises(ValueError, match="share a name"):
         load_ablation(config)

@@ -106,6 +106,34 @@ def test_a_saved_state_reloads_with_the_same_hash_and_the_same_next_proposals(tm
         assert np.array_equal(fresh.propose(8), cur.propose(8))
 
 
+def test_a_checkpoint_saved_before_the_features_calibration_existed_resumes(tmp_path: Path, monkeypatch) -> None:
+    x = np.random.default_rng(3).normal(size=(200, 4))
+    cur = Curriculum(200, CurriculumConfig(policy="adaptive"), seed=0, features=x)
+    sampler = CurriculumSampler(cur, mini_repeat_count=4, batch_size=8, repeat_count=1)
+    it = iter(sampler)
+    for _ in range(32):
+        next(it)
+    chunk = sampler.pending[0]
+    cur.observe(np.repeat(chunk, 4), (np.arange(32) % 3 == 0).astype(float))
+    sampler.mark_observed(chunk)
+    full = Curriculum.state_dict
+
+    def as_before(self) -> dict:  # the layout of a state saved before feature_calibration existed
+        sd = {k: v for k, v in full(self).items() if not k.startswith("feature_calibration")}
+        config = json.loads(sd["config"])
+        del config["feature_calibration"]
+        return sd | {"config": json.dumps(config, sort_keys=True)}
+
+    with monkeypatch.context() as before:
+        before.setattr(Curriculum, "state_dict", as_before)
+        save_state(tmp_path, cur, sampler)
+    fresh = Curriculum(200, CurriculumConfig(policy="adaptive"), seed=0, features=x)
+    fresh_sampler = CurriculumSampler(fresh, mini_repeat_count=4, batch_size=8, repeat_count=1)
+    load_state(tmp_path, fresh, fresh_sampler)  # no "restored curriculum hashes ..." error
+    assert np.array_equal(fresh.ability.features.cal, [0.0, 1.0]), "the calibration starts afresh"
+    assert np.array_equal(fresh.ability.features.gram, cur.ability.features.gram)
+
+
 def test_a_checkpoint_for_another_dataset_size_is_refused_naming_the_fix(tmp_path: Path) -> None:
     cur, sampler = driven()
     save_state(tmp_path, cur, sampler)

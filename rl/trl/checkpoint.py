@@ -159,7 +159,7 @@ def load_state(
             f"cannot resume the curriculum from {folder}: {err}; resume with the same curriculum_* "
             "settings and seed, or start a fresh run"
         ) from err
-    restored = state_hash(curriculum.state_dict())
+    restored = state_hash(curriculum.state_dict_like(state["curriculum"]))  # a state from before an added entry too
     sampler.load_state_dict(state["sampler"])  # its chunks become the core's pending ids (the same ids)
     if restored != meta["state_hash"]:
         raise RuntimeError(f"restored curriculum hashes {restored[:12]} but {folder} saved {meta['state_hash'][:12]}")
