@@ -30,7 +30,7 @@ import numpy as np
 
 from .ability import AbilityModel, AbilityUpdate
 from .config import CurriculumConfig
-from .features import FeatureModel, FeatureSource, feature_digest, gate_share
+from .features import FeatureModel, FeatureSource, calibration_now, feature_digest, gate_share
 from .policies.registry import POLICY_CLASSES
 from .pools import ACTIVE, EXCLUDED, RETIRED, UNSEEN, StatusPools
 from .rng import SavedRNG, shuffled
@@ -309,6 +309,8 @@ class Curriculum:
             "pred_abs_error": self.last["pred_abs_error"],
             **{k: self.last[k] for k in CALIBRATION_KEYS},
             "feature_share": gate_share(self.ability.features),
+            "feature_intercept": calibration_now(self.ability.features)[0],
+            "feature_slope": calibration_now(self.ability.features)[1],
             "step": float(self.step),
         }
 

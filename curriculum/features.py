@@ -300,3 +300,11 @@ def feature_digest(source: FeatureSource | None) -> str:
 def gate_share(model: FeatureModel | None) -> float:
     """The features' prequential error share (NaN without features)."""
     return math.nan if model is None else model.share()
+
+
+def calibration_now(model: FeatureModel | None) -> tuple[float, float]:
+    """The features' calibration now, (intercept, slope) of the difficulty predicted from them (NaN without features
+    or with `feature_calibration` "none")."""
+    if model is None or not model.calibrated:
+        return math.nan, math.nan
+    return float(model.cal[0]), float(model.cal[1])

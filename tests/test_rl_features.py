@@ -49,6 +49,7 @@ def test_text_features_reach_the_curriculum_and_training_runs(tmp_path: Path) ->
     t.train()
     assert t.curriculum.ability.features.gram[-1, -1] > 0, "observed prompts went into the regression"
     assert any("curriculum/feature_share" in h for h in t.state.log_history)
+    assert any("curriculum/feature_slope" in h and "curriculum/feature_intercept" in h for h in t.state.log_history)
 
 
 def test_auto_features_are_text_on_a_pool_without_labels_and_none_with_labels_or_a_stream(tmp_path: Path, caplog) -> None:

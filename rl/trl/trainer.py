@@ -494,6 +494,8 @@ class CurriculumGRPOTrainer(GRPOTrainer):
                 "pred_abs_error",
                 "observed_rollouts",
                 "feature_share",
+                "feature_intercept",
+                "feature_slope",
                 *CALIBRATION_KEYS,
             )
         }
