@@ -30,6 +30,7 @@ import numpy as np
 
 from .ability import AbilityModel, AbilityUpdate
 from .config import CurriculumConfig
+from .features import ADDED_KEYS as FEATURE_ADDED_KEYS
 from .features import FeatureModel, FeatureSource, calibration_now, feature_digest, gate_share
 from .policies.registry import POLICY_CLASSES
 from .pools import ACTIVE, EXCLUDED, RETIRED, UNSEEN, StatusPools
@@ -48,7 +49,7 @@ _MAX_ROLLOUTS = 2**24  # rollouts of one prompt in one observe_counts call: floa
 _IDENTITY_KEYS = ("format_version", "num_prompts", "config", "seed", "prior_type", "prior_digest", "features_digest")
 _ADDED_FIELDS = ("feature_calibration",)
 """CurriculumConfig fields added since states were first saved: a saved config without one resumes with today's."""
-_ADDED_KEYS = ("feature_calibration", "feature_calibration_info")
+_ADDED_KEYS = FEATURE_ADDED_KEYS
 """State entries added since states were first saved: a state without them loads (their parts start afresh)."""
 
 _CORE_KEYS = (
@@ -292,6 +293,7 @@ class Curriculum:
     def stats(self) -> dict[str, float]:
         c, n = self.counters, self.num_prompts
         low, high = self.policy.band(self.view)
+        intercept, slope = calibration_now(self.ability.features)
         return {
             "ability": self.ability.theta,
             "ability_sd": math.sqrt(self.ability.theta_var),
@@ -309,8 +311,8 @@ class Curriculum:
             "pred_abs_error": self.last["pred_abs_error"],
             **{k: self.last[k] for k in CALIBRATION_KEYS},
             "feature_share": gate_share(self.ability.features),
-            "feature_intercept": calibration_now(self.ability.features)[0],
-            "feature_slope": calibration_now(self.ability.features)[1],
+            "feature_intercept": intercept,
+            "feature_slope": slope,
             "step": float(self.step),
         }
 

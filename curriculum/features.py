@@ -56,6 +56,8 @@ _JITTER = 1e-9  # added to the ridge's diagonal: a feature that is 0 on every ob
 _CAL_PRIOR = 8.0  # the calibration's starting information, and its floor as it fades (a group of 8 at p = 0.5 gives 2)
 _CAL_HALF_LIFE = 10.0  # steps: the calibration's information fades (towards its prior's)
 _CAL_LIMITS = ((-5.0, 5.0), (0.25, 4.0))  # intercept (logits) and slope stay within these
+ADDED_KEYS = ("feature_calibration", "feature_calibration_info")
+"""State entries added after states were first saved: a state has both or neither (then the calibration starts afresh)."""
 
 
 def check_feature_block(x: Any, rows: int, dim: int | None, what: str) -> np.ndarray:
@@ -261,9 +263,9 @@ class FeatureModel:
         read_array(sd, "feature_target", np.float32, stored, -1e10, 1e10)
         read_array(sd, "feature_weight", np.float32, stored, 0.0, 1.0 / _NOISE)
         read_int(sd, "feature_last_step", 0, step)
-        present = [key in sd for key in ("feature_calibration", "feature_calibration_info")]
+        present = [key in sd for key in ADDED_KEYS]
         if any(present) and not all(present):
-            raise ValueError("curriculum state has one of 'feature_calibration' and 'feature_calibration_info' only")
+            raise ValueError(f"curriculum state has one of {' and '.join(map(repr, ADDED_KEYS))} only")
         if all(present):  # states from before the calibration have neither
             cal = read_array(sd, "feature_calibration", np.float64, (2,))
             for value, (lo, hi), what in zip(cal, _CAL_LIMITS, ("intercept", "slope"), strict=True):
