@@ -1,6 +1,6 @@
 """The `curriculum` command.
 
-    curriculum simulate [--scenario mixed ...] [--seeds 3] [--out runs/simulate.json]
+    curriculum simulate [--scenario mixed ...] [--policy adaptive ...] [--seeds 3] [--phases] [--out runs/simulate.json]
     curriculum bench [--sizes 1e5 1e7] [--trainer [--trainer-policy uniform]] [--cold]
     curriculum bench --stream [--sizes 1e6] [--windows 1024 4096 16384]   # a streamed pool's window (imports datasets)
     curriculum bench --text-features --sizes 1e6                         # building the text-feature table once
@@ -80,11 +80,24 @@ def _key_value(text: str) -> tuple[str, object]:
 
 def _simulate(args: argparse.Namespace) -> int:
     from curriculum import CurriculumConfig
-    from curriculum.tools.simulator import PREDICTION_COLUMNS, SCENARIOS, format_table, simulate, write_json
+    from curriculum.tools.simulator import (
+        PREDICTION_COLUMNS,
+        SCENARIOS,
+        SIM_POLICIES,
+        TOLD,
+        format_phases,
+        format_table,
+        simulate,
+        write_json,
+    )
 
     names = args.scenario or list(SCENARIOS)
+    unknown = sorted(set(args.policy or ()) - set(SIM_POLICIES))
+    if unknown:
+        raise ValueError(f"unknown policy(ies) {unknown}; choose from {list(SIM_POLICIES)}")
     config = CurriculumConfig.from_dict(dict(args.set))  # a bad field or value: ValueError naming it (exit 2)
-    results = simulate(names, seeds=args.seeds, progress=not args.quiet, config=config)
+    policies = tuple(p for p in SIM_POLICIES if p in args.policy) if args.policy else SIM_POLICIES
+    results = simulate(names, policies, seeds=args.seeds, progress=not args.quiet, config=config)
     print(f"curriculum simulate: {args.seeds} seed(s) per cell, groups of 8; mean over seeds\n")
     print("What each policy draws:\n")
     print(format_table(results))
@@ -92,8 +105,11 @@ def _simulate(args: argparse.Namespace) -> int:
         "\nPredictions made before each group was rolled out, against its true pass rate (the reference: each "
         "label's mean over the last 10 steps' groups):\n"
     )
-    predicted = {s: {p: m for p, m in per.items() if p != "oracle"} for s, per in results.items()}  # oracle: no predictions
+    predicted = {s: {p: m for p, m in per.items() if p not in TOLD} for s, per in results.items()}  # told: no predictions
     print(format_table(predicted, PREDICTION_COLUMNS))
+    if args.phases:
+        print("\nPhase by phase (shares of each phase's draws; first-visit bias of the curriculum's predictions):")
+        print(format_phases(results))
     write_json(results, args.out, args.seeds, config)
     print(f"\nwrote {args.out}")
     return 0
@@ -246,9 +262,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("simulate", help="compare the policies on simulated drifting prompt pools")
     s.add_argument("--scenario", action="append", help="scenario name (repeatable; default: all)")
+    s.add_argument("--policy", action="append", help="policy name (repeatable; default: all, oracle and bayes included)")
     s.add_argument("--seeds", type=_at_least_one, default=3)
     s.add_argument("--out", default="runs/simulate.json")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--phases", action="store_true", help="also the draws and first-visit bias phase by phase of a run")
     s.add_argument(
         "--set",
         action="append",

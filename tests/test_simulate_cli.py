@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
-from curriculum.config import POLICIES
 from curriculum.tools.bench import bench_curriculum
-from curriculum.tools.simulator import SCENARIOS, Scenario, run_one
+from curriculum.tools.simulator import SCENARIOS, SIM_POLICIES, Scenario, run_one
 from recipes.cli import main
 
 
@@ -18,7 +18,29 @@ def test_simulate_prints_a_table_and_writes_json(tmp_path, capsys) -> None:
     table = capsys.readouterr().out
     assert "| mixed | adaptive |" in table and "| mixed | uniform |" in table
     results = json.loads(out.read_text())["results"]["mixed"]
-    assert set(results) == {*POLICIES, "oracle"}
+    assert set(results) == set(SIM_POLICIES)
+
+
+def test_simulate_runs_the_policies_asked_for_and_names_the_valid_ones_for_an_unknown_one(tmp_path, capsys) -> None:
+    out = tmp_path / "sim.json"
+    args = ["simulate", "--scenario", "mixed", "--seeds", "1", "--quiet", "--out", str(out)]
+    assert main([*args, "--policy", "bayes", "--policy", "adaptive"]) == 0
+    assert list(json.loads(out.read_text())["results"]["mixed"]) == ["adaptive", "bayes"]
+    assert "| mixed | bayes |" in capsys.readouterr().out
+    assert main([*args, "--policy", "nope"]) == 2
+    assert "bayes" in capsys.readouterr().err
+
+
+def test_simulate_phases_splits_the_draws_by_phase_and_they_add_up_to_the_runs(tmp_path, capsys) -> None:
+    out = tmp_path / "sim.json"
+    args = ["simulate", "--scenario", "mixed", "--seeds", "1", "--quiet", "--phases", "--policy", "adaptive"]
+    assert main([*args, "--out", str(out)]) == 0
+    assert "mixed: steps 0, 1-4, 5-19, 20-39, 40-79, 80-119, 120-159" in capsys.readouterr().out
+    m = json.loads(out.read_text())["results"]["mixed"]["adaptive"]
+    shares = np.diff([0, 1, 5, 20, 40, 80, 120, 160]) / 160  # every step draws the same number of prompts
+    repeats = sum(w * m[f"phase{j}_repeat_impossible"] for j, w in enumerate(shares))
+    assert repeats == pytest.approx(m["repeat_impossible"])
+    assert m["phase0_first_bias"] > 0.05, "before any group, every prompt is predicted at the population's mean"
 
 
 def test_an_unknown_scenario_is_an_error_naming_the_valid_ones(capsys) -> None:
@@ -29,7 +51,7 @@ def test_an_unknown_scenario_is_an_error_naming_the_valid_ones(capsys) -> None:
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_every_scenario_runs_every_policy(name: str) -> None:
     small = Scenario(**{**SCENARIOS[name].__dict__, "num_prompts": 300, "steps": 12, "batch": 16, "stale_gap": 4})
-    for policy in POLICIES:
+    for policy in SIM_POLICIES:
         m = run_one(small, policy, seed=0)
         assert 0.0 <= m["informative"] <= 1.0 and 0.0 <= m["impossible"] <= 1.0
 

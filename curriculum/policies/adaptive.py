@@ -24,8 +24,9 @@ from .uniform import UniformPolicy
 
 _WALK_ROUNDS = 4  # the walk scans at most this many rounds of candidate_mult * k prompts per call
 
-PassRates = Callable[[np.ndarray], np.ndarray]
-"""ids (U,) int64 -> their pass rates now (U,) in [0, 1]."""
+PassRates = Callable[[np.ndarray], np.ndarray | tuple[np.ndarray, np.ndarray]]
+"""ids (U,) int64 -> their pass rates now (U,) in [0, 1]; or, from a source that is itself uncertain (the simulator's
+exact-posterior arm), a pair: a posterior draw of those pass rates and whether each prompt is beyond reach (U,) bool."""
 
 
 @dataclass(frozen=True)
@@ -157,8 +158,10 @@ def keep_weights(
     (those get weight 0: only the re-probe budget draws them)."""
     cfg, group = view.config, view.group_size()
     if pass_rates is not None:  # the ablations' ceiling: the same rule at the true pass rates
-        p = np.asarray(pass_rates(ids), dtype=np.float64)
-        info, beyond = informativeness(p, group), p < cfg.exclude_below
+        rates = pass_rates(ids)
+        p = np.asarray(rates[0] if isinstance(rates, tuple) else rates, dtype=np.float64)
+        info = informativeness(p, group)
+        beyond = np.asarray(rates[1], dtype=bool) if isinstance(rates, tuple) else p < cfg.exclude_below
     else:
         m, v = view.posterior(ids)
         p = sigmoid(m + cfg.thompson_scale * np.sqrt(v) * rng.standard_normal(ids.size))  # (U,) a posterior draw

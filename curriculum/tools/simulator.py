@@ -21,6 +21,9 @@ Metrics (per policy, averaged over seeds):
   label's mean pass rate over the last 10 steps' groups; `RecentLabelMean`); ability_*_third: the curriculum's
   ability averaged over the first and the last third of the steps (the true one rises by `ability_gain`)
 - policy "oracle": the adaptive walk told the true pass rates, the bar for what any prediction could reach
+- policy "bayes": the adaptive walk on each prompt's exact posterior given the groups it observed, the pool's true
+  difficulty distribution (per label), the true ability and the features' true noise (`ExactPosterior`): the bar for
+  what any estimator could reach from the same observations, without being told the pass rates
 """
 
 from __future__ import annotations
@@ -43,7 +46,11 @@ from curriculum.policies.adaptive import AdaptivePolicy
 IMPOSSIBLE, MASTERED = 0.05, 0.95
 ORACLE = "oracle"
 """A policy of the simulator only: the adaptive walk told the true pass rates (`AdaptivePolicy.use_pass_rates`)."""
-SIM_POLICIES = (*POLICIES, ORACLE)
+BAYES = "bayes"
+"""A policy of the simulator only: the adaptive walk on exact posteriors (`ExactPosterior`)."""
+SIM_POLICIES = (*POLICIES, ORACLE, BAYES)
+TOLD = (ORACLE, BAYES)
+"""The arms that walk on rates the simulator hands them: their rows have no predictions of the curriculum's to judge."""
 
 
 @dataclass(frozen=True)
@@ -179,6 +186,67 @@ def _features(sc: Scenario, rng: np.random.Generator, d: np.ndarray) -> np.ndarr
     return x
 
 
+_EXACT_GRID = np.arange(-20.0, 24.01, 0.25)  # (K,) difficulty nodes of the exact posterior
+_EXACT_SAMPLE = 200_000  # draws of a scenario's pool behind its true difficulty distribution
+
+
+def _log_sigmoid(z: np.ndarray) -> np.ndarray:
+    return -(np.maximum(-z, 0.0) + np.log1p(np.exp(-np.abs(z))))
+
+
+class ExactPosterior:
+    """The most the groups a walk observed can say about each prompt: its posterior over its difficulty on a fine
+    grid, under the pool's true difficulty distribution given its label (a histogram of 200,000 draws of the
+    scenario's pool, labelled as the pool is), the true ability at every observation and, with "signal" features,
+    the feature's true noise. The "bayes" arm walks on it (`rates`), with the adaptive walk's own rules: a posterior
+    draw for the keep weight (at `thompson_scale`), the posterior mass beyond reach against `beyond_mass` for the
+    verdict (against `unseen_beyond_share` for an unseen prompt known by its label alone, as the walk judges it).
+    What it lacks that the oracle has is only what no observation could tell. It is the walk at its best estimates,
+    not the least waste any rule could reach: where the walk's rule trades waste for coverage, so does it."""
+
+    def __init__(self, sc: Scenario, labels: np.ndarray | None, features: np.ndarray | None, cfg: CurriculumConfig) -> None:
+        rng = np.random.default_rng([12345, sc.num_prompts])
+        d, skill = sc.make_pool(rng, _EXACT_SAMPLE)
+        sample_labels = _labels(sc, rng, d, skill)
+        values = np.zeros(1, dtype=np.int64) if sample_labels is None else np.unique(sample_labels)
+        self.label = (
+            np.zeros(sc.num_prompts, dtype=np.intp) if labels is None else np.searchsorted(values, labels).astype(np.intp)
+        )
+        edges = np.concatenate([_EXACT_GRID - 0.125, [_EXACT_GRID[-1] + 0.125]])
+        counts = np.stack(
+            [np.histogram(d if sample_labels is None else d[sample_labels == v], bins=edges)[0] for v in values]
+        ).astype(np.float64)  # (L, K)
+        self.log_prior = np.log(np.maximum(counts / counts.sum(axis=1, keepdims=True), 1e-12))
+        self.loglik = np.zeros((sc.num_prompts, _EXACT_GRID.size))  # (N, K)
+        if features is not None and sc.features == "signal":
+            self.loglik -= 0.5 * (features[:, :1] - _EXACT_GRID[None, :]) ** 2
+        self.scale, self.mass = cfg.thompson_scale, cfg.adaptive.beyond_mass
+        share = cfg.adaptive.unseen_beyond_share
+        # the walk's verdict on an unseen prompt judged by its label alone (labels, no features) takes its own share
+        self.unseen_mass = share if labels is not None and features is None and share is not None else self.mass
+        self.observed = np.zeros(sc.num_prompts, dtype=bool)
+        self.logit_low = math.log(cfg.exclude_below / (1.0 - cfg.exclude_below))
+        self.rng = np.random.default_rng([12345, 1])
+
+    def observe(self, ids: np.ndarray, successes: np.ndarray, rollouts: int, ability: np.ndarray) -> None:
+        """Absorb groups: ids (U,), their successes (U,) of `rollouts`, the true ability (U,) they were rolled at."""
+        z = ability[:, None] - _EXACT_GRID[None, :]  # (U, K) pass-rate logit at each node
+        self.observed[ids] = True
+        self.loglik[ids] += successes[:, None] * _log_sigmoid(z) + (rollouts - successes)[:, None] * _log_sigmoid(-z)
+
+    def rates(self, ids: np.ndarray, ability: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(U,) a posterior draw of each prompt's pass rate at `ability` (U,), and whether its posterior mass beyond
+        reach is at least `beyond_mass`."""
+        lw = self.log_prior[self.label[ids]] + self.loglik[ids]  # (U, K)
+        w = np.exp(lw - lw.max(axis=1, keepdims=True))
+        w /= w.sum(axis=1, keepdims=True)
+        mass = np.where(self.observed[ids], self.mass, self.unseen_mass)
+        beyond = (w * (ability[:, None] - _EXACT_GRID[None, :] < self.logit_low)).sum(axis=1) >= mass
+        q = 0.5 + 0.5 * np.vectorize(math.erf)(self.scale * self.rng.standard_normal(ids.size) / math.sqrt(2.0))
+        node = np.minimum((np.cumsum(w, axis=1) < q[:, None]).sum(axis=1), _EXACT_GRID.size - 1)
+        return sigmoid(ability - _EXACT_GRID[node]), beyond
+
+
 class RecentLabelMean:
     """The reference a newcomer would write: each label's pass rate predicted as the mean observed pass rate of its
     groups in the last `window` steps (the pool's, for a label with none; 0.5 before any)."""
@@ -216,13 +284,17 @@ def run_one(sc: Scenario, policy: str, seed: int, config: CurriculumConfig | Non
     d, skill = sc.make_pool(rng, sc.num_prompts)
     prior = _labels(sc, rng, d, skill)
     features = _features(sc, rng, d)
-    cfg = (config or CurriculumConfig()).replace(policy="adaptive" if policy == ORACLE else policy)
+    cfg = (config or CurriculumConfig()).replace(policy="adaptive" if policy in TOLD else policy)
     cur = Curriculum(sc.num_prompts, cfg, seed=seed, prior=prior, features=features)
     start, gain = np.asarray(sc.ability_start), np.asarray(sc.ability_gain)
     clock = [0]  # the step the oracle answers for
     if policy == ORACLE:  # the walk at the true pass rates: what no prediction can beat
         assert isinstance(cur.policy, AdaptivePolicy)
         cur.policy.use_pass_rates(lambda ids: sigmoid((start + gain * clock[0] / sc.steps)[skill[ids]] - d[ids]))
+    exact = ExactPosterior(sc, prior, features, cfg) if policy == BAYES else None
+    if exact is not None:  # the walk on what the observed groups say at best
+        assert isinstance(cur.policy, AdaptivePolicy)
+        cur.policy.use_pass_rates(lambda ids: exact.rates(ids, (start + gain * clock[0] / sc.steps)[skill[ids]]))
     ref_labels = np.unique(prior, return_inverse=True)[1] if prior is not None else np.zeros(sc.num_prompts, np.int64)
     reference = RecentLabelMean(int(ref_labels.max()) + 1)
     last_step = np.full(sc.num_prompts, -1, dtype=np.int64)  # simulator bookkeeping, not the curriculum's
@@ -230,6 +302,7 @@ def run_one(sc: Scenario, policy: str, seed: int, config: CurriculumConfig | Non
     flagged = np.zeros(sc.num_prompts, dtype=bool)  # drawn before while near-impossible
     acc = dict.fromkeys(_ACC_KEYS, 0.0)
     ability = []  # (steps,) the curriculum's ability after each step
+    per_step = np.zeros((sc.steps, 5))  # draws, near-impossible first visits, repeats, first visits, their bias
     t0 = time.perf_counter()
     for t in range(sc.steps):
         clock[0] = t
@@ -257,15 +330,65 @@ def run_one(sc: Scenario, policy: str, seed: int, config: CurriculumConfig | Non
         acc["repeat_impossible"] += int((impossible & flagged[ids]).sum())
         acc["mastered"] += int((p > MASTERED).sum())
         acc["draws"] += ids.size
+        per_step[t] = (
+            ids.size,
+            (impossible & first).sum(),
+            (impossible & flagged[ids]).sum(),
+            first.sum(),
+            (pred - p)[first].sum(),
+        )
         flagged[ids[impossible]] = True
         last_step[ids], last_rate[ids] = t, succ / sc.group
         if t % 10 == 9:  # the whole pool's stale prompts, free of the sampler's selection bias
             _pool_stale(acc, cur, t, sc, last_step, last_rate, start, gain, skill, d)
         rewards = (np.arange(sc.group)[None, :] < succ[:, None]).astype(np.float64)  # (k, G)
         cur.observe(np.repeat(ids, sc.group), rewards.ravel())
+        if exact is not None:
+            exact.observe(ids, succ, sc.group, (start + gain * t / sc.steps)[skill[ids]])
         reference.observe(ref_labels[ids], succ, sc.group)
         ability.append(cur.stats()["ability"])
-    return _metrics(acc, ability, sc) | {"seconds": time.perf_counter() - t0}
+    return _metrics(acc, ability, sc) | _phases(per_step) | {"seconds": time.perf_counter() - t0}
+
+
+PHASES = (0.0, 1 / 32, 1 / 8, 1 / 4, 1 / 2, 3 / 4, 1.0)
+"""Phases of a run as fractions of its steps, the first step apart (nothing is known of the pool before it)."""
+
+
+def phase_edges(steps: int) -> list[int]:
+    """Step boundaries of the phases: [0, 1, then `PHASES` of `steps`]."""
+    return sorted({0, 1, *(max(1, round(f * steps)) for f in PHASES[1:])})
+
+
+def _phases(per_step: np.ndarray) -> dict[str, float]:
+    """Per phase j: near-impossible first visits and repeats as shares of its draws, and its first visits' bias."""
+    out: dict[str, float] = {}
+    edges = phase_edges(per_step.shape[0])
+    for j, (lo, hi) in enumerate(zip(edges, edges[1:], strict=False)):
+        draws, imp_first, repeats, first, bias = per_step[lo:hi].sum(axis=0)
+        out[f"phase{j}_impossible_first"] = imp_first / draws
+        out[f"phase{j}_repeat_impossible"] = repeats / draws
+        out[f"phase{j}_first_bias"] = bias / first if first else math.nan
+    return out
+
+
+def format_phases(results: dict[str, dict[str, dict[str, float]]]) -> str:
+    """Per scenario and policy, what it drew and how it predicted first visits, phase by phase of the run."""
+    lines = []
+    for s, per_policy in results.items():
+        edges = phase_edges(SCENARIOS[s].steps)
+        spans = [f"{lo}-{hi - 1}" if hi - lo > 1 else f"{lo}" for lo, hi in zip(edges, edges[1:], strict=False)]
+        lines += [f"\n{s}: steps " + ", ".join(spans), "", "| policy | what | " + " | ".join(spans) + " |"]
+        lines.append("|" + "---|" * (len(spans) + 2))
+        for p, m in per_policy.items():
+            for key, what in (
+                ("impossible_first", "near-impossible first visits"),
+                ("repeat_impossible", "repeats"),
+                *([] if p in TOLD else [("first_bias", "first-visit bias")]),  # told: no predictions of their own
+            ):
+                cells = [m.get(f"phase{j}_{key}", math.nan) for j in range(len(spans))]
+                text = [("-" if math.isnan(c) else f"{c:+.3f}" if "bias" in key else f"{c:.3f}") for c in cells]
+                lines.append(f"| {p} | {what} | " + " | ".join(text) + " |")
+    return "\n".join(lines)
 
 
 def _pool_stale(acc, cur, t, sc, last_step, last_rate, start, gain, skill, d) -> None:  # noqa: ANN001
