@@ -445,6 +445,22 @@ class AbilityModel:
         after = probit(*self._logit(lab, mu, np.minimum(var, v0), step))
         return AbilityUpdate(before=before, after=after, low=low, high=high)
 
+    def refresh(self, ids: np.ndarray, s: np.ndarray, n: np.ndarray, step: int) -> None:
+        """Solve the beliefs of observed prompts `ids` (U,) again under today's population, from the discounted counts
+        (s, n: float64, n > 0) they were last solved from (at their last observation: the anchor is theirs), and swap
+        them in the population and, for a fixed table of features, in their regression (the second pass of the
+        population's one-pass EM). The ability and the prompts' clocks stay."""
+        if self.prior_mean is not None or ids.size == 0:  # pass-rate priors: no population to refresh under
+            return
+        lab = self.label_of(ids)
+        mu_old, var_old = self.mu[ids].astype(np.float64), self.var[ids].astype(np.float64)
+        mu0, v0 = self.prior(ids, lab)
+        zero = np.zeros(ids.size)
+        mu, var, _, _ = self._solve_prompts(ids, lab, zero, zero, (s, n), mu0, v0)
+        self._population_move(lab, mu_old, var_old, lab, mu, var)
+        if self.features is not None:
+            self.features.refresh(ids, mu, var, step)
+
     def _evidence(
         self,
         uniq: np.ndarray,

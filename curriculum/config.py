@@ -93,6 +93,11 @@ class CurriculumConfig:
     """Process noise per step of each label's difficulty offset (skills improving at different speeds)."""
     prompt_drift: float = 0.002
     """Process noise per step of a prompt's own difficulty; lets stale verdicts expire (the re-probe clock)."""
+    population_refresh: int = 0
+    """Observed prompts whose difficulty beliefs are solved again each step under today's population, from the counts
+    they were last solved from, a slice of the pool at a time in turn (0: never). The population is learned as the
+    prompts come in, so a belief solved early, under a population still narrow, stays shrunk until its prompt is seen
+    again: prompts that failed one group early come back predicted too easy as the ability rises."""
 
     feature_ridge: float = 10.0
     """Features: the regression of difficulty on them is shrunk as if by this many prompts at 0 (on standardised
@@ -228,6 +233,7 @@ _RANGES: dict[str, Range] = {
     "revisit_min_gap": (0, INT_MAX, "[]"),
     "label_drift": (0.0, _RATE_MAX, "[]"),
     "prompt_drift": (0.0, _RATE_MAX, "[]"),
+    "population_refresh": (0, INT_MAX, "[]"),
     "tracker_half_life": (0.01, math.inf, "[)"),
     "max_rollouts_per_prompt": (1, 2**24, "[]"),
     "feature_ridge": (0.0, 1e9, "(]"),

@@ -47,7 +47,7 @@ _PENDING_CAP = 1 << 20  # proposals awaiting feedback that are remembered (train
 # workers prefetch a few more)
 _MAX_ROLLOUTS = 2**24  # rollouts of one prompt in one observe_counts call: float32 counts are exact up to here
 _IDENTITY_KEYS = ("format_version", "num_prompts", "config", "seed", "prior_type", "prior_digest", "features_digest")
-_ADDED_FIELDS = ("feature_calibration",)
+_ADDED_FIELDS = ("feature_calibration", "population_refresh")
 """CurriculumConfig fields added since states were first saved: a saved config without one resumes with today's."""
 _ADDED_KEYS = FEATURE_ADDED_KEYS
 """State entries added since states were first saved: a state without them loads (their parts start afresh)."""
@@ -257,7 +257,22 @@ class Curriculum:
         update = self.ability.update(uniq, n, s, past, attempts, last_seen, self.step)
         self.tracker.update(uniq, n, s, self.step, past, attempts)
         self.pools.assign(*self.policy.after_observe(self.view, uniq, update))  # where the policy judges they go
+        if self.config.population_refresh:
+            self._refresh(uniq)
         return self._count(uniq, n, s, attempts, update)
+
+    def _refresh(self, uniq: np.ndarray) -> None:
+        """`population_refresh` observed prompts' beliefs solved again: the pool's slice for this step (a clock-driven
+        cycle through the ids, so no state), less the prompts this step observed."""
+        size = min(self.config.population_refresh, self.num_prompts)
+        ids = (self.step * size + np.arange(size, dtype=np.int64)) % self.num_prompts
+        ids = ids[self.tracker.tries[ids] > 0]
+        if uniq.size and ids.size:
+            ids = ids[~np.isin(ids, uniq, assume_unique=True)]
+        if ids.size:
+            self.ability.refresh(
+                ids, self.tracker.succ[ids].astype(np.float64), self.tracker.tries[ids].astype(np.float64), self.step
+            )
 
     def _count(
         self, uniq: np.ndarray, n: np.ndarray, s: np.ndarray, attempts: np.ndarray, update: AbilityUpdate

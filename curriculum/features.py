@@ -213,6 +213,13 @@ class FeatureModel:
         self.moment += xw.T @ mean
         self._coef = None
 
+    def refresh(self, ids: np.ndarray, mean: np.ndarray, var: np.ndarray, step: int) -> None:
+        """Observed prompts' beliefs solved again (`AbilityModel.refresh`): swapped in for their old contributions where
+        the features are a fixed table. Not for a callable (it would be asked for features the step does not need: a
+        model forward for the policy's hidden state) nor for drifting features (a revisit adds anew there)."""
+        if self.swap and self._table is not None:
+            self.learn(ids, np.zeros(ids.size, dtype=bool), mean, var, step)
+
     def calibrate(self, raw: np.ndarray, level: np.ndarray, var: np.ndarray, n: np.ndarray, s: np.ndarray) -> None:
         """One Newton step of the calibration on first visits (U,), before anything learns from them: `raw` the
         regression's predictions of their difficulty, `level` the pass-rate logit at their label's centre

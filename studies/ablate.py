@@ -198,10 +198,14 @@ behaviour), left out of a run's digest while at that value, where the run's poli
 curriculum sees no labels (the settings added so far act on a label's population): so a new setting keeps the runs it
 cannot change, and a new default of it is another run where it acts."""
 
-DIGEST_CORE_ADDED = {"feature_calibration": "none"}
+DIGEST_CORE_ADDED = {"feature_calibration": "none", "population_refresh": 0}
 """Core settings added after finished runs were made (setting -> the value that gives those runs' behaviour), left out
-of a run's digest while at that value or where the run has no features (the settings added so far act on the features'
-predictions): so the runs without features keep their digests."""
+of a run's digest while at that value, or where the run does not read them (`DIGEST_FEATURES_ONLY` where the run has no
+features): so a new setting keeps the runs it cannot change, and a new default of it is another run where it acts."""
+
+DIGEST_FEATURES_ONLY = ("feature_calibration",)
+"""The settings of `DIGEST_CORE_ADDED` that act on the features' predictions only."""
+
 
 RESULTS_VERSION = 2
 """Part of every run's digest: raised when the code changes what a run with the same settings gives, so finished
@@ -252,7 +256,8 @@ def config_digest(cfg: RunConfig, probes: Probes = Probes()) -> str:  # noqa: B0
             if cfg.policy != group or unlabelled or resolved[group].get(key, neutral) == neutral:
                 resolved[group].pop(key, None)
     for key, neutral in DIGEST_CORE_ADDED.items():
-        if settings["features"] == "none" or resolved.get(key, neutral) == neutral:
+        unread = key in DIGEST_FEATURES_ONLY and settings["features"] == "none"
+        if unread or resolved.get(key, neutral) == neutral:
             resolved.pop(key, None)
     settings["curriculum_resolved"] = resolved
     if is_gym(cfg.dataset):  # the grids as resolved: a change of tasks/gym.py's defaults is another run

@@ -388,6 +388,31 @@ def test_an_added_core_setting_keeps_the_runs_without_features_and_its_new_defau
     assert ablate.config_digest(hidden) != before["hidden"], "the new default, where it acts, is another run"
 
 
+def test_the_population_refresh_keeps_every_finished_run_at_its_default_and_is_another_run_where_set(config, monkeypatch):
+    import dataclasses
+
+    import curriculum
+    import studies.ablate as ablate
+
+    def before_the_setting_was_added(self):
+        out = dataclasses.asdict(self)
+        del out["population_refresh"]
+        return out
+
+    ab = load_ablation(config)
+
+    def arm(policy: str, **core) -> object:
+        return arm_config(ab, policy, {"policy": policy, **({"curriculum": core} if core else {})}, 0, "default")
+
+    with monkeypatch.context() as older:
+        older.setattr(curriculum.CurriculumConfig, "to_dict", before_the_setting_was_added)
+        old = {policy: ablate.config_digest(arm(policy)) for policy in ("uniform", "adaptive")}
+    assert (
+        ablate.config_digest(arm("adaptive")) == old["adaptive"] and ablate.config_digest(arm("uniform")) == old["uniform"]
+    )
+    assert ablate.config_digest(arm("adaptive", population_refresh=256)) != old["adaptive"], "where it is set: another"
+
+
 def test_auto_features_enter_a_runs_digest_as_the_run_uses_them(config) -> None:
     import dataclasses
 
