@@ -94,10 +94,11 @@ class CurriculumConfig:
     prompt_drift: float = 0.002
     """Process noise per step of a prompt's own difficulty; lets stale verdicts expire (the re-probe clock)."""
     population_refresh: int = 0
-    """Observed prompts whose difficulty beliefs are solved again each step under today's population, from the counts
-    they were last solved from, a slice of the pool at a time in turn (0: never). The population is learned as the
-    prompts come in, so a belief solved early, under a population still narrow, stays shrunk until its prompt is seen
-    again: prompts that failed one group early come back predicted too easy as the ability rises."""
+    """Prompt ids scanned each step, the pool's next slice in id order, whose observed prompts have their difficulty
+    beliefs solved again under today's population, from the counts they were last solved from (0: never; on a pool
+    mostly unobserved few of a slice are). The population is learned as the prompts come in, so a belief solved early,
+    under a population still narrow, stays shrunk until its prompt is seen again: prompts that failed one group early
+    come back predicted too easy as the ability rises. Off by default: it learned the same (docs/simulator.md)."""
 
     feature_ridge: float = 10.0
     """Features: the regression of difficulty on them is shrunk as if by this many prompts at 0 (on standardised

@@ -101,12 +101,13 @@ def _simulate(args: argparse.Namespace) -> int:
     print(f"curriculum simulate: {args.seeds} seed(s) per cell, groups of 8; mean over seeds\n")
     print("What each policy draws:\n")
     print(format_table(results))
-    print(
-        "\nPredictions made before each group was rolled out, against its true pass rate (the reference: each "
-        "label's mean over the last 10 steps' groups):\n"
-    )
     predicted = {s: {p: m for p, m in per.items() if p not in TOLD} for s, per in results.items()}  # told: no predictions
-    print(format_table(predicted, PREDICTION_COLUMNS))
+    if any(predicted.values()):
+        print(
+            "\nPredictions made before each group was rolled out, against its true pass rate (the reference: each "
+            "label's mean over the last 10 steps' groups):\n"
+        )
+        print(format_table(predicted, PREDICTION_COLUMNS))
     if args.phases:
         print("\nPhase by phase (shares of each phase's draws; first-visit bias of the curriculum's predictions):")
         print(format_phases(results))
@@ -257,9 +258,7 @@ def _run_app(command: str, args: argparse.Namespace) -> int:
     return app_main(args.config, args.overrides)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="curriculum", description="Adaptive curriculum sampling for RLVR / GRPO.")
-    sub = p.add_subparsers(dest="command", required=True)
+def _add_simulate(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("simulate", help="compare the policies on simulated drifting prompt pools")
     s.add_argument("--scenario", action="append", help="scenario name (repeatable; default: all)")
     s.add_argument("--policy", action="append", help="policy name (repeatable; default: all, oracle and bayes included)")
@@ -276,6 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a CurriculumConfig field for every policy, e.g. --set target=0.4, --set band.cache=512 (repeatable)",
     )
     s.set_defaults(func=_simulate)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="curriculum", description="Adaptive curriculum sampling for RLVR / GRPO.")
+    sub = p.add_subparsers(dest="command", required=True)
+    _add_simulate(sub)
     b = sub.add_parser("bench", help="per-step cost and memory of the core at several pool sizes")
     b.add_argument("--sizes", nargs="+", type=_pool_size, default=[10**5, 10**7], help="pool sizes (e.g. 1e5 1e7)")
     b.add_argument("--k", type=_at_least_one, default=512, help="prompts proposed per step")

@@ -9,6 +9,7 @@ import pytest
 
 from curriculum import Curriculum, CurriculumConfig
 from curriculum.ability import sigmoid
+from curriculum.features import FeatureModel
 from curriculum.policies.adaptive import AdaptivePolicy
 from curriculum.tools.simulator import SCENARIOS, ExactPosterior, Scenario, run_one
 
@@ -70,15 +71,65 @@ def test_without_the_refresh_a_belief_stays_as_it_was_solved():
 
 
 def test_resume_is_exact_with_the_refresh():
-    d = np.random.default_rng(2).uniform(-5.0, 8.0, 1500)
-    a = Curriculum(d.size, REFRESH, seed=4)
+    rng = np.random.default_rng(2)
+    d = rng.uniform(-5.0, 8.0, 1500)
+    x = np.column_stack([d + rng.normal(0.0, 1.0, d.size), rng.normal(size=(d.size, 3))])
+    a = Curriculum(d.size, REFRESH, seed=4, features=x)
     drive(a, d, 30)
-    b = Curriculum(d.size, REFRESH, seed=4)
+    b = Curriculum(d.size, REFRESH, seed=4, features=x)
     b.load_state_dict(a.state_dict())
     drive(a, d, 25, seed=9, start=30)
     drive(b, d, 25, seed=9, start=30)
     assert np.array_equal(a.propose(32), b.propose(32))
     assert np.array_equal(a.ability.mu, b.ability.mu) and np.array_equal(a.ability.hist, b.ability.hist)
+    assert np.array_equal(a.ability.features.gram, b.ability.features.gram)
+
+
+def test_the_features_regression_swaps_in_the_refreshed_beliefs_of_a_table_and_leaves_a_callable_alone():
+    rng = np.random.default_rng(5)
+    d = rng.uniform(-5.0, 8.0, 800)
+    x = np.column_stack([d + rng.normal(0.0, 1.0, d.size), rng.normal(size=(d.size, 2))])
+    table = Curriculum(d.size, REFRESH, seed=1, features=x)
+    drive(table, d, 30)
+    fm = table.ability.features
+    seen = np.flatnonzero(fm.weight > 0)
+    assert np.allclose(fm.target[seen], table.ability.mu[seen]), "the regression learns today's beliefs"
+    z, w = fm.design(seen), fm.weight[seen].astype(np.float64)
+    np.testing.assert_allclose(fm.gram, (z * w[:, None]).T @ z, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(fm.moment, (z * w[:, None]).T @ fm.target[seen].astype(np.float64), rtol=1e-6, atol=1e-6)
+
+    asked: list[int] = []
+
+    def lookup(ids: np.ndarray) -> np.ndarray:
+        asked.append(ids.size)
+        return x[ids]
+
+    ids = np.arange(50, dtype=np.int64)
+    for source, kept in ((lookup, True), (x, True), (x, False)):
+        cfg = CurriculumConfig(feature_half_life=0.0 if kept else 50.0)
+        fm = FeatureModel(d.size, source, cfg)
+        fm.learn(ids, np.ones(50, dtype=bool), np.full(50, 1.0), np.full(50, 0.5), step=1)
+        moment, asked[:] = fm.moment.copy(), []
+        fm.refresh(ids, np.full(50, 2.0), np.full(50, 0.5), step=2)
+        if source is x and kept:  # a fixed table: the old targets (1) swapped for the new (2), at the same weights
+            np.testing.assert_allclose(fm.moment, 2.0 * moment)
+        else:  # a callable, or drifting features: left alone
+            assert np.array_equal(fm.moment, moment)
+        assert asked == [], "a callable is never asked for features by the refresh"
+
+
+def test_a_state_saved_before_the_setting_existed_loads():
+    import json
+
+    d = np.random.default_rng(6).uniform(-5.0, 8.0, 500)
+    a = Curriculum(d.size, CurriculumConfig(), seed=3)
+    drive(a, d, 10)
+    sd = a.state_dict()
+    config = json.loads(sd["config"])
+    del config["population_refresh"]
+    b = Curriculum(d.size, CurriculumConfig(), seed=3)
+    b.load_state_dict({**sd, "config": json.dumps(config, sort_keys=True)})
+    assert np.array_equal(a.propose(16), b.propose(16))
 
 
 def test_the_refresh_changes_nothing_under_pass_rate_priors():
@@ -99,15 +150,15 @@ def test_a_negative_refresh_is_refused_naming_the_field():
 # ---- the bound: the walk on exact posteriors ----------------------------------------------------------------
 def test_the_exact_posterior_concentrates_on_the_truth_and_judges_a_hopeless_prompt_beyond_reach():
     sc = Scenario(**{**SCENARIOS["mixed"].__dict__, "num_prompts": 3})
-    exact = ExactPosterior(sc, None, None, CurriculumConfig())
+    exact = ExactPosterior(sc, None, None, CurriculumConfig(), seed=0)
     ids = np.arange(3, dtype=np.int64)
     truth = np.array([-1.0, 2.0, 7.5])  # difficulties; the ability is 0
     rng = np.random.default_rng(0)
     for _ in range(60):
-        exact.observe(ids, rng.binomial(8, sigmoid(-truth)), 8, np.zeros(3))
-    draws = np.array([exact.rates(ids, np.zeros(3))[0] for _ in range(200)])
+        exact.observe(ids, rng.binomial(8, sigmoid(-truth)), 8, np.zeros(1))
+    draws = np.array([exact.rates(ids, np.zeros(1))[0] for _ in range(200)])
     np.testing.assert_allclose(draws[:, :2].mean(axis=0), sigmoid(-truth[:2]), atol=0.03)
-    assert list(exact.rates(ids, np.zeros(3))[1]) == [False, False, True]
+    assert list(exact.rates(ids, np.zeros(1))[1]) == [False, False, True]
 
 
 def test_the_walk_takes_a_sources_verdict_when_it_gives_one():
@@ -120,6 +171,26 @@ def test_the_walk_takes_a_sources_verdict_when_it_gives_one():
     cur.policy.use_pass_rates(lambda ids: (np.full(ids.size, 0.5), beyond[ids]))
     drawn = np.concatenate([cur.propose(40) for _ in range(5)])
     assert beyond[drawn].mean() <= 0.1
+
+
+def test_a_source_that_returns_the_wrong_shape_is_an_error_naming_it():
+    cur = Curriculum(100, CurriculumConfig(), seed=0)
+    assert isinstance(cur.policy, AdaptivePolicy)
+    cur.policy.use_pass_rates(lambda ids: [np.full(ids.size, 0.5), np.zeros(ids.size, dtype=bool)])  # a list: no pair
+    with pytest.raises(ValueError, match="tuple of rates and verdicts"):
+        cur.propose(8)
+
+
+def test_the_exact_posterior_learns_an_unlabelled_prompts_skill_from_its_groups():
+    sc = SCENARIOS["skills"]  # three skills whose abilities part; no labels: the skill is not told
+    exact = ExactPosterior(sc, None, None, CurriculumConfig(), seed=0)
+    ids = np.arange(2, dtype=np.int64)
+    ability = np.array([3.0, 0.0, -3.0])  # per skill
+    rng = np.random.default_rng(0)
+    for _ in range(40):  # prompt 0 of skill 0, prompt 1 of skill 2, both at difficulty 2
+        exact.observe(ids, rng.binomial(8, sigmoid(ability[[0, 2]] - 2.0)), 8, ability)
+    draws = np.array([exact.rates(ids, ability)[0] for _ in range(200)]).mean(axis=0)
+    np.testing.assert_allclose(draws, sigmoid(ability[[0, 2]] - 2.0), atol=0.05)
 
 
 def test_the_bound_draws_fewer_hopeless_prompts_than_the_walk_on_its_estimates():

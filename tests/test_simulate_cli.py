@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
 
 from curriculum.tools.bench import bench_curriculum
-from curriculum.tools.simulator import SCENARIOS, SIM_POLICIES, Scenario, run_one
+from curriculum.tools.simulator import SCENARIOS, SIM_POLICIES, Scenario, _phases, phase_edges, run_one
 from recipes.cli import main
 
 
@@ -41,6 +42,17 @@ def test_simulate_phases_splits_the_draws_by_phase_and_they_add_up_to_the_runs(t
     repeats = sum(w * m[f"phase{j}_repeat_impossible"] for j, w in enumerate(shares))
     assert repeats == pytest.approx(m["repeat_impossible"])
     assert m["phase0_first_bias"] > 0.05, "before any group, every prompt is predicted at the population's mean"
+
+
+@pytest.mark.parametrize("steps", [1, 2, 12, 160])
+def test_the_phases_cover_every_step_once_and_a_phase_without_first_visits_has_no_bias(steps: int) -> None:
+    edges = phase_edges(steps)
+    assert edges[0] == 0 and edges[-1] == steps and edges[1] == 1 and all(np.diff(edges) > 0)
+    per_step = np.zeros((steps, 5))
+    per_step[:, 0] = 64  # draws, none of them a first visit
+    m = _phases(per_step)
+    assert len([k for k in m if k.endswith("_first_bias")]) == len(edges) - 1
+    assert all(math.isnan(v) for k, v in m.items() if k.endswith("_first_bias"))
 
 
 def test_an_unknown_scenario_is_an_error_naming_the_valid_ones(capsys) -> None:

@@ -160,8 +160,12 @@ def keep_weights(
     if pass_rates is not None:  # the ablations' ceiling: the same rule at the true pass rates
         rates = pass_rates(ids)
         p = np.asarray(rates[0] if isinstance(rates, tuple) else rates, dtype=np.float64)
-        info = informativeness(p, group)
         beyond = np.asarray(rates[1], dtype=bool) if isinstance(rates, tuple) else p < cfg.exclude_below
+        if p.shape != ids.shape or beyond.shape != ids.shape:
+            raise ValueError(
+                f"a pass-rate source must return {ids.shape} rates (or a tuple of rates and verdicts), got {p.shape}"
+            )
+        info = informativeness(p, group)
     else:
         m, v = view.posterior(ids)
         p = sigmoid(m + cfg.thompson_scale * np.sqrt(v) * rng.standard_normal(ids.size))  # (U,) a posterior draw

@@ -195,56 +195,72 @@ def _log_sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 class ExactPosterior:
-    """The most the groups a walk observed can say about each prompt: its posterior over its difficulty on a fine
-    grid, under the pool's true difficulty distribution given its label (a histogram of 200,000 draws of the
-    scenario's pool, labelled as the pool is), the true ability at every observation and, with "signal" features,
-    the feature's true noise. The "bayes" arm walks on it (`rates`), with the adaptive walk's own rules: a posterior
-    draw for the keep weight (at `thompson_scale`), the posterior mass beyond reach against `beyond_mass` for the
-    verdict (against `unseen_beyond_share` for an unseen prompt known by its label alone, as the walk judges it).
-    What it lacks that the oracle has is only what no observation could tell. It is the walk at its best estimates,
-    not the least waste any rule could reach: where the walk's rule trades waste for coverage, so does it."""
+    """The most the groups a walk observed can say about each prompt: its posterior over its skill and difficulty on
+    a fine grid, under the pool's true joint distribution of the two given its label (a histogram of 200,000 draws of
+    the scenario's pool, labelled by the same rule, with that sample's own level cut-offs), the true ability of each
+    skill at every observation and, with "signal" features, the feature's true noise. A prompt's skill is known only
+    where the label is the skill; elsewhere its groups tell it, as they would tell any estimator.
 
-    def __init__(self, sc: Scenario, labels: np.ndarray | None, features: np.ndarray | None, cfg: CurriculumConfig) -> None:
+    The "bayes" arm walks on it (`rates`), with the adaptive walk's own rules: a posterior draw for the keep weight
+    (at `thompson_scale`), the posterior mass beyond reach against `beyond_mass` for the verdict (against
+    `unseen_beyond_share` for an unseen prompt known by its label alone, as the walk judges it). One difference: the
+    walk keeps such an unseen prompt by its label's mean informativeness, this arm by one draw's (the same in
+    expectation, but for the `retention` floor). It is the walk at its best estimates, not the least waste any rule
+    could reach: where the walk's rule trades waste for coverage, so does it."""
+
+    def __init__(
+        self, sc: Scenario, labels: np.ndarray | None, features: np.ndarray | None, cfg: CurriculumConfig, seed: int
+    ) -> None:
         rng = np.random.default_rng([12345, sc.num_prompts])
         d, skill = sc.make_pool(rng, _EXACT_SAMPLE)
         sample_labels = _labels(sc, rng, d, skill)
         values = np.zeros(1, dtype=np.int64) if sample_labels is None else np.unique(sample_labels)
-        self.label = (
-            np.zeros(sc.num_prompts, dtype=np.intp) if labels is None else np.searchsorted(values, labels).astype(np.intp)
-        )
+        if labels is None:
+            self.label = np.zeros(sc.num_prompts, dtype=np.intp)
+        else:
+            self.label = np.searchsorted(values, labels).astype(np.intp)
+            assert np.array_equal(values[np.minimum(self.label, values.size - 1)], labels), "a label the sample lacks"
+        self.skills = len(sc.ability_start)
         edges = np.concatenate([_EXACT_GRID - 0.125, [_EXACT_GRID[-1] + 0.125]])
-        counts = np.stack(
-            [np.histogram(d if sample_labels is None else d[sample_labels == v], bins=edges)[0] for v in values]
-        ).astype(np.float64)  # (L, K)
-        self.log_prior = np.log(np.maximum(counts / counts.sum(axis=1, keepdims=True), 1e-12))
-        self.loglik = np.zeros((sc.num_prompts, _EXACT_GRID.size))  # (N, K)
+        counts = np.zeros((values.size, self.skills, _EXACT_GRID.size))  # (L, S, K)
+        for j, v in enumerate(values):
+            rows = slice(None) if sample_labels is None else sample_labels == v
+            for k in range(self.skills):
+                counts[j, k] = np.histogram(d[rows][skill[rows] == k], bins=edges)[0]
+        self.log_prior = np.log(np.maximum(counts / counts.sum(axis=(1, 2), keepdims=True), 1e-12)).reshape(values.size, -1)
+        self.loglik = np.zeros((sc.num_prompts, self.skills * _EXACT_GRID.size))  # (N, S * K)
         if features is not None and sc.features == "signal":
-            self.loglik -= 0.5 * (features[:, :1] - _EXACT_GRID[None, :]) ** 2
+            self.loglik -= np.tile(0.5 * (features[:, :1] - _EXACT_GRID[None, :]) ** 2, self.skills)
         self.scale, self.mass = cfg.thompson_scale, cfg.adaptive.beyond_mass
         share = cfg.adaptive.unseen_beyond_share
         # the walk's verdict on an unseen prompt judged by its label alone (labels, no features) takes its own share
         self.unseen_mass = share if labels is not None and features is None and share is not None else self.mass
         self.observed = np.zeros(sc.num_prompts, dtype=bool)
         self.logit_low = math.log(cfg.exclude_below / (1.0 - cfg.exclude_below))
-        self.rng = np.random.default_rng([12345, 1])
+        self.rng = np.random.default_rng([12345, seed])
+
+    def _logits(self, ability: np.ndarray) -> np.ndarray:
+        """(S * K,) the pass-rate logit at each (skill, difficulty) node, from each skill's ability (S,)."""
+        return (np.asarray(ability, dtype=np.float64)[:, None] - _EXACT_GRID[None, :]).ravel()
 
     def observe(self, ids: np.ndarray, successes: np.ndarray, rollouts: int, ability: np.ndarray) -> None:
-        """Absorb groups: ids (U,), their successes (U,) of `rollouts`, the true ability (U,) they were rolled at."""
-        z = ability[:, None] - _EXACT_GRID[None, :]  # (U, K) pass-rate logit at each node
+        """Absorb groups: ids (U,), their successes (U,) of `rollouts`, each skill's true ability (S,) when rolled."""
+        z = self._logits(ability)[None, :]
         self.observed[ids] = True
         self.loglik[ids] += successes[:, None] * _log_sigmoid(z) + (rollouts - successes)[:, None] * _log_sigmoid(-z)
 
     def rates(self, ids: np.ndarray, ability: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(U,) a posterior draw of each prompt's pass rate at `ability` (U,), and whether its posterior mass beyond
-        reach is at least `beyond_mass`."""
-        lw = self.log_prior[self.label[ids]] + self.loglik[ids]  # (U, K)
+        """(U,) a posterior draw of each prompt's pass rate at each skill's ability (S,) now, and whether its posterior
+        mass beyond reach is at least `beyond_mass` (`unseen_beyond_share` where the walk judges it by that)."""
+        logit = self._logits(ability)
+        lw = self.log_prior[self.label[ids]] + self.loglik[ids]  # (U, S * K)
         w = np.exp(lw - lw.max(axis=1, keepdims=True))
         w /= w.sum(axis=1, keepdims=True)
         mass = np.where(self.observed[ids], self.mass, self.unseen_mass)
-        beyond = (w * (ability[:, None] - _EXACT_GRID[None, :] < self.logit_low)).sum(axis=1) >= mass
+        beyond = (w * (logit < self.logit_low)[None, :]).sum(axis=1) >= mass
         q = 0.5 + 0.5 * np.vectorize(math.erf)(self.scale * self.rng.standard_normal(ids.size) / math.sqrt(2.0))
-        node = np.minimum((np.cumsum(w, axis=1) < q[:, None]).sum(axis=1), _EXACT_GRID.size - 1)
-        return sigmoid(ability - _EXACT_GRID[node]), beyond
+        node = np.minimum((np.cumsum(w, axis=1) < q[:, None]).sum(axis=1), logit.size - 1)
+        return sigmoid(logit[node]), beyond
 
 
 class RecentLabelMean:
@@ -291,10 +307,10 @@ def run_one(sc: Scenario, policy: str, seed: int, config: CurriculumConfig | Non
     if policy == ORACLE:  # the walk at the true pass rates: what no prediction can beat
         assert isinstance(cur.policy, AdaptivePolicy)
         cur.policy.use_pass_rates(lambda ids: sigmoid((start + gain * clock[0] / sc.steps)[skill[ids]] - d[ids]))
-    exact = ExactPosterior(sc, prior, features, cfg) if policy == BAYES else None
+    exact = ExactPosterior(sc, prior, features, cfg, seed) if policy == BAYES else None
     if exact is not None:  # the walk on what the observed groups say at best
         assert isinstance(cur.policy, AdaptivePolicy)
-        cur.policy.use_pass_rates(lambda ids: exact.rates(ids, (start + gain * clock[0] / sc.steps)[skill[ids]]))
+        cur.policy.use_pass_rates(lambda ids: exact.rates(ids, start + gain * clock[0] / sc.steps))
     ref_labels = np.unique(prior, return_inverse=True)[1] if prior is not None else np.zeros(sc.num_prompts, np.int64)
     reference = RecentLabelMean(int(ref_labels.max()) + 1)
     last_step = np.full(sc.num_prompts, -1, dtype=np.int64)  # simulator bookkeeping, not the curriculum's
@@ -344,7 +360,7 @@ def run_one(sc: Scenario, policy: str, seed: int, config: CurriculumConfig | Non
         rewards = (np.arange(sc.group)[None, :] < succ[:, None]).astype(np.float64)  # (k, G)
         cur.observe(np.repeat(ids, sc.group), rewards.ravel())
         if exact is not None:
-            exact.observe(ids, succ, sc.group, (start + gain * t / sc.steps)[skill[ids]])
+            exact.observe(ids, succ, sc.group, start + gain * t / sc.steps)
         reference.observe(ref_labels[ids], succ, sc.group)
         ability.append(cur.stats()["ability"])
     return _metrics(acc, ability, sc) | _phases(per_step) | {"seconds": time.perf_counter() - t0}
