@@ -70,10 +70,15 @@ def test_without_the_refresh_a_belief_stays_as_it_was_solved():
     assert unseen_since.size and np.array_equal(cur.ability.mu[unseen_since], solved_early[unseen_since - early[0]])
 
 
+def pool_with_features(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Difficulties of a mixed pool, and features: the difficulty plus unit noise, beside two distractors."""
+    rng = np.random.default_rng(seed)
+    d = rng.uniform(-5.0, 8.0, n)
+    return d, np.column_stack([d + rng.normal(0.0, 1.0, n), rng.normal(size=(n, 2))])
+
+
 def test_resume_is_exact_with_the_refresh():
-    rng = np.random.default_rng(2)
-    d = rng.uniform(-5.0, 8.0, 1500)
-    x = np.column_stack([d + rng.normal(0.0, 1.0, d.size), rng.normal(size=(d.size, 3))])
+    d, x = pool_with_features(1500, seed=2)
     a = Curriculum(d.size, REFRESH, seed=4, features=x)
     drive(a, d, 30)
     b = Curriculum(d.size, REFRESH, seed=4, features=x)
@@ -86,9 +91,7 @@ def test_resume_is_exact_with_the_refresh():
 
 
 def test_the_features_regression_swaps_in_the_refreshed_beliefs_of_a_table_and_leaves_a_callable_alone():
-    rng = np.random.default_rng(5)
-    d = rng.uniform(-5.0, 8.0, 800)
-    x = np.column_stack([d + rng.normal(0.0, 1.0, d.size), rng.normal(size=(d.size, 2))])
+    d, x = pool_with_features(800, seed=5)
     table = Curriculum(d.size, REFRESH, seed=1, features=x)
     drive(table, d, 30)
     fm = table.ability.features
