@@ -182,18 +182,29 @@ def test_a_source_that_returns_the_wrong_shape_is_an_error_naming_it():
     cur.policy.use_pass_rates(lambda ids: [np.full(ids.size, 0.5), np.zeros(ids.size, dtype=bool)])  # a list: no pair
     with pytest.raises(ValueError, match="tuple of rates and verdicts"):
         cur.propose(8)
+    cur.policy.use_pass_rates(lambda ids: (np.full(ids.size, 0.5), np.zeros(1, dtype=bool)))  # verdicts too short
+    with pytest.raises(ValueError, match="verdicts \\(1,\\)"):
+        cur.propose(8)
 
 
 def test_the_exact_posterior_learns_an_unlabelled_prompts_skill_from_its_groups():
-    sc = SCENARIOS["skills"]  # three skills whose abilities part; no labels: the skill is not told
+    """Without labels the skill is not told: groups rolled while the skills' abilities part tell it."""
+    sc = SCENARIOS["skills"]
     exact = ExactPosterior(sc, None, None, CurriculumConfig(), seed=0)
     ids = np.arange(2, dtype=np.int64)
-    ability = np.array([3.0, 0.0, -3.0])  # per skill
+    gain = np.array([5.0, 2.0, 0.0])  # per skill, as the scenario's
     rng = np.random.default_rng(0)
-    for _ in range(40):  # prompt 0 of skill 0, prompt 1 of skill 2, both at difficulty 2
-        exact.observe(ids, rng.binomial(8, sigmoid(ability[[0, 2]] - 2.0)), 8, ability)
-    draws = np.array([exact.rates(ids, ability)[0] for _ in range(200)]).mean(axis=0)
-    np.testing.assert_allclose(draws, sigmoid(ability[[0, 2]] - 2.0), atol=0.05)
+    skill, difficulty = np.array([0, 2]), np.array([2.0, 0.0])
+    for t in range(40):  # prompt 0 of the skill that improves most, prompt 1 of the one that does not
+        ability = gain * t / 40
+        exact.observe(ids, rng.binomial(8, sigmoid(ability[skill] - difficulty)), 8, ability)
+    lw = exact.log_prior[exact.label[ids]] + exact.loglik[ids]
+    w = np.exp(lw - lw.max(axis=1, keepdims=True)).reshape(2, 3, -1).sum(axis=2)
+    w /= w.sum(axis=1, keepdims=True)  # (2, S) the posterior of each prompt's skill
+    assert w[0, 0] > 0.9 and w[1, 2] > 0.9, w
+    later = gain * 1.5  # predicted where it was never observed: only the right skill gets this right
+    draws = np.array([exact.rates(ids, later)[0] for _ in range(300)]).mean(axis=0)
+    np.testing.assert_allclose(draws, sigmoid(later[skill] - difficulty), atol=0.06)
 
 
 def test_the_bound_draws_fewer_hopeless_prompts_than_the_walk_on_its_estimates():

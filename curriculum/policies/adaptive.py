@@ -163,7 +163,8 @@ def keep_weights(
         beyond = np.asarray(rates[1], dtype=bool) if isinstance(rates, tuple) else p < cfg.exclude_below
         if p.shape != ids.shape or beyond.shape != ids.shape:
             raise ValueError(
-                f"a pass-rate source must return {ids.shape} rates (or a tuple of rates and verdicts), got {p.shape}"
+                f"a pass-rate source must return {ids.shape} rates (or a tuple of rates and verdicts of that shape), "
+                f"got rates {p.shape} and verdicts {beyond.shape}"
             )
         info = informativeness(p, group)
     else:

@@ -21,9 +21,10 @@ Metrics (per policy, averaged over seeds):
   label's mean pass rate over the last 10 steps' groups; `RecentLabelMean`); ability_*_third: the curriculum's
   ability averaged over the first and the last third of the steps (the true one rises by `ability_gain`)
 - policy "oracle": the adaptive walk told the true pass rates, the bar for what any prediction could reach
-- policy "bayes": the adaptive walk on each prompt's exact posterior given the groups it observed, the pool's true
-  difficulty distribution (per label), the true ability and the features' true noise (`ExactPosterior`): the bar for
-  what any estimator could reach from the same observations, without being told the pass rates
+- policy "bayes": the adaptive walk on each prompt's exact posterior over its skill and difficulty given the groups it
+  observed, the pool's true distribution of them (per label), each skill's true ability and the features' true noise
+  (`ExactPosterior`): the bar for what any estimator could reach from the same observations with the walk's rules,
+  without being told the pass rates
 """
 
 from __future__ import annotations
@@ -204,9 +205,9 @@ class ExactPosterior:
     The "bayes" arm walks on it (`rates`), with the adaptive walk's own rules: a posterior draw for the keep weight
     (at `thompson_scale`), the posterior mass beyond reach against `beyond_mass` for the verdict (against
     `unseen_beyond_share` for an unseen prompt known by its label alone, as the walk judges it). One difference: the
-    walk keeps such an unseen prompt by its label's mean informativeness, this arm by one draw's (the same in
-    expectation, but for the `retention` floor). It is the walk at its best estimates, not the least waste any rule
-    could reach: where the walk's rule trades waste for coverage, so does it."""
+    walk keeps an unseen prompt known by its label alone by its label's mean informativeness, this arm by one draw's,
+    as for any other prompt. It is the walk at its best estimates, not the least waste any rule could reach: where
+    the walk's rule trades waste for coverage, so does it."""
 
     def __init__(
         self, sc: Scenario, labels: np.ndarray | None, features: np.ndarray | None, cfg: CurriculumConfig, seed: int
@@ -219,7 +220,8 @@ class ExactPosterior:
             self.label = np.zeros(sc.num_prompts, dtype=np.intp)
         else:
             self.label = np.searchsorted(values, labels).astype(np.intp)
-            assert np.array_equal(values[np.minimum(self.label, values.size - 1)], labels), "a label the sample lacks"
+            if not np.array_equal(values[np.minimum(self.label, values.size - 1)], labels):
+                raise ValueError(f"the pool has labels its {_EXACT_SAMPLE} draws lack: raise _EXACT_SAMPLE")
         self.skills = len(sc.ability_start)
         edges = np.concatenate([_EXACT_GRID - 0.125, [_EXACT_GRID[-1] + 0.125]])
         counts = np.zeros((values.size, self.skills, _EXACT_GRID.size))  # (L, S, K)
@@ -259,7 +261,8 @@ class ExactPosterior:
         mass = np.where(self.observed[ids], self.mass, self.unseen_mass)
         beyond = (w * (logit < self.logit_low)[None, :]).sum(axis=1) >= mass
         q = 0.5 + 0.5 * np.vectorize(math.erf)(self.scale * self.rng.standard_normal(ids.size) / math.sqrt(2.0))
-        node = np.minimum((np.cumsum(w, axis=1) < q[:, None]).sum(axis=1), logit.size - 1)
+        order = np.argsort(-logit, kind="stable")  # nodes by pass rate, so a quantile of the draw is one of the rate
+        node = order[np.minimum((np.cumsum(w[:, order], axis=1) < q[:, None]).sum(axis=1), logit.size - 1)]
         return sigmoid(logit[node]), beyond
 
 
