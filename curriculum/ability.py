@@ -54,7 +54,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .beliefs import AbilityUpdate, UnseenTable, probit, sigmoid
+from .beliefs import AbilityUpdate, UnseenTable, probit, sigmoid, softplus
 from .config import CurriculumConfig
 from .features import FeatureModel
 from .statecheck import read_array, read_float, read_int
@@ -88,11 +88,6 @@ def _clip(x: np.ndarray, low: float | np.ndarray, high: float | np.ndarray) -> n
     return np.minimum(np.maximum(x, low), high)
 
 
-def _softplus(x: np.ndarray) -> np.ndarray:
-    """log(1 + exp(x)), stable (np.logaddexp is ~20x slower)."""
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
-
-
 GRID_Z = np.linspace(-5.0, 5.0, 33)  # (K,) standard-normal nodes spanning a prior
 _GRID_LOGW = -0.5 * GRID_Z**2  # (K,) prior log-weights at the nodes
 
@@ -109,9 +104,9 @@ def grid_posterior(s: np.ndarray, n: np.ndarray, nodes: np.ndarray, log_prior: n
     Used where a Gaussian (Laplace) belief is poor: one-sided counts (0/n, n/n) whose posterior is a
     truncated prior, not a bump, and the tails that decide exclusion and retirement."""
     logit = anchor[:, None] - nodes  # (U, K)
-    softplus = _softplus(-logit)  # (U, K) -log sigmoid(logit)
+    minus_log_p = softplus(-logit)  # (U, K) -log sigmoid(logit)
     # log-likelihood: -(s softplus(-x) + (n - s) softplus(x)), with softplus(x) = softplus(-x) + x
-    log_w = log_prior - (n[:, None] * softplus + (n - s)[:, None] * logit)
+    log_w = log_prior - (n[:, None] * minus_log_p + (n - s)[:, None] * logit)
     w = np.exp(log_w - log_w.max(axis=1, keepdims=True))
     return w / w.sum(axis=1, keepdims=True)
 
@@ -186,7 +181,7 @@ class _FirstVisits(NamedTuple):
         """[L] score and observed information of the marginal log-likelihood in eta_g, at `level` [L]."""
         x = level[self.lab][:, None] - self.nodes  # (R, K) pass-rate logit at each node
         p = sigmoid(x)
-        log_w = self.log_prior - (self.n[:, None] * _softplus(-x) + (self.n - self.s)[:, None] * x)
+        log_w = self.log_prior - (self.n[:, None] * softplus(-x) + (self.n - self.s)[:, None] * x)
         w = np.exp(log_w - log_w.max(axis=1, keepdims=True))
         w /= w.sum(axis=1, keepdims=True)  # (R, K) posterior over the node, given the group
         g = self.s[:, None] - self.n[:, None] * p  # (R, K) d/d eta of log p(s | node)

